@@ -1,0 +1,79 @@
+// Shell snippets shared by every transport: sudo wrapping and the atomic file write.
+import { createHash } from 'node:crypto';
+import { quote, sh, toScript, wrapScript } from './quote.js';
+import type { BecomeSettings, Command, ExecOptions, WriteFileOptions } from './types.js';
+
+export interface PreparedCommand {
+  /** The full script the transport hands to `sh -c` (or sends as the exec line). */
+  script: string;
+  /** Standard input to send (the become password line first when sudo asks for one). */
+  stdin?: Buffer;
+}
+
+/**
+ * Wraps a command for the transport: cwd/env, then sudo when becoming.
+ * `passwordNeeded` says whether sudo asks for a password (probed once per connection); the password travels
+ * on stdin, never on the command line.
+ */
+export function prepareCommand(
+  cmd: Command,
+  opts: ExecOptions,
+  become: BecomeSettings,
+  passwordNeeded: boolean,
+): PreparedCommand {
+  const inner = wrapScript(toScript(cmd), { cwd: opts.cwd, env: opts.env });
+  const input = opts.stdin === undefined ? undefined : Buffer.from(opts.stdin);
+  if (!(opts.become ?? become.become)) return { script: inner, stdin: input };
+  const user = become.becomeUser ?? 'root';
+  if (passwordNeeded) {
+    if (become.becomePassword === undefined) {
+      throw new Error('sudo needs a password: give --ask-become-pass or ansible_become_password');
+    }
+    const script = `sudo -k -S -p '' -H -u ${quote(user)} -- sh -c ${quote(inner)}`;
+    const pw = Buffer.from(`${become.becomePassword}\n`);
+    return { script, stdin: input ? Buffer.concat([pw, input]) : pw };
+  }
+  return { script: `sudo -n -H -u ${quote(user)} -- sh -c ${quote(inner)}`, stdin: input };
+}
+
+/** The probe a connection runs once when it becomes with a password: exit 0 means no password is needed. */
+export const sudoProbe = 'sudo -n true 2>/dev/null';
+
+/**
+ * The script that writes stdin to `path` atomically: a temporary file in the same directory, its size and
+ * checksum verified (a dropped connection cannot install half a file), mode and owner set (kept from the old
+ * file when not given), validated, then renamed over the target. The temporary file is removed on any exit.
+ */
+export function atomicWriteScript(path: string, content: Buffer, opts: WriteFileOptions): string {
+  const digest = createHash('sha256').update(content).digest('hex');
+  const lines = [
+    'set -e',
+    `p=${quote(path)}`,
+    'd=$(dirname -- "$p")',
+    't=$(mktemp "$d/.provision-XXXXXX.tmp")',
+    `trap 'rm -f -- "$t"' EXIT`,
+    `trap 'exit 130' INT TERM HUP PIPE`,
+    'cat > "$t"',
+    `[ "$(wc -c < "$t")" -eq ${content.length} ] || { echo "short write: the connection dropped" >&2; exit 1; }`,
+    `echo ${digest}' '"$t" | sha256sum -c --status || { echo 'checksum mismatch' >&2; exit 1; }`,
+    'if [ -e "$p" ]; then chmod --reference="$p" -- "$t"; chown --reference="$p" -- "$t" 2>/dev/null || true;',
+    'else m=$(umask); chmod "$(printf %o $(( 0666 & ~m )))" -- "$t"; fi',
+  ];
+  if (opts.mode) lines.push(sh`chmod ${opts.mode} -- "$t"`);
+  if (opts.owner || opts.group) {
+    lines.push(sh`chown ${`${opts.owner ?? ''}${opts.group ? `:${opts.group}` : ''}`} -- "$t"`);
+  }
+  if (opts.validate) {
+    if (!opts.validate.includes('%s')) throw new Error(`validate must contain %s: ${opts.validate}`);
+    // The validate command is the user's own shell command; only the temporary path is substituted.
+    lines.push(`${opts.validate.split('%s').join('"$t"')} >&2`);
+  }
+  lines.push('mv -f -- "$t" "$p"', 'trap - EXIT');
+  return lines.join('\n');
+}
+
+/** The script that prints a file to stdout, or exits 44 when it does not exist. */
+export function readFileScript(path: string): string {
+  return sh`if [ -e ${path} ]; then cat -- ${path}; else exit 44; fi`;
+}
+export const missingFileCode = 44;

@@ -1,0 +1,61 @@
+// The one interface every transport implements: run a command, read a file, write a file atomically.
+
+/** A command: an argv array (each element quoted for the shell) or a shell script run by `sh -c`. */
+export type Command = string | readonly string[];
+
+export interface ExecOptions {
+  /** Bytes written to the command's standard input, then closed. */
+  stdin?: string | Buffer;
+  /** Run through sudo (true: as the connection's become user). Defaults to the connection's setting. */
+  become?: boolean;
+  /** Kill the command after this many milliseconds (it then fails with a timeout). */
+  timeoutMs?: number;
+  /** Working directory (quoted, `cd` before the command). */
+  cwd?: string;
+  /** Extra environment variables (names must be valid identifiers). */
+  env?: Record<string, string>;
+  /** Cap on captured stdout/stderr in bytes each (default 1 MiB); past it the output is cut and `truncated` set. */
+  maxOutput?: number;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** True when stdout or stderr was cut at `maxOutput`. */
+  truncated?: boolean;
+}
+
+export interface WriteFileOptions {
+  mode?: string;
+  owner?: string;
+  group?: string;
+  /** A command with `%s` for the temporary file; it must exit 0 or nothing is replaced. */
+  validate?: string;
+  become?: boolean;
+}
+
+export interface BecomeSettings {
+  become: boolean;
+  becomeUser?: string;
+  becomePassword?: string;
+}
+
+/** Counters a benchmark reads: requests that waited for an answer, and channels opened. */
+export interface ConnectionStats {
+  roundTrips: number;
+  channels: number;
+}
+
+export interface Connection {
+  /** The inventory name of the host this connection reaches. */
+  readonly host: string;
+  readonly stats: ConnectionStats;
+  /** Runs a command; never throws for a non-zero exit (see `code`). Throws ConnectionError if the transport fails. */
+  exec(cmd: Command, opts?: ExecOptions): Promise<ExecResult>;
+  /** Reads a whole file as bytes; null when it does not exist. */
+  readFile(path: string, opts?: { become?: boolean }): Promise<Buffer | null>;
+  /** Writes a file atomically: a temporary file beside it, mode/owner set, validated, then renamed. */
+  writeFile(path: string, content: string | Buffer, opts?: WriteFileOptions): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,20 @@
+// The library entry: what a playbook imports from 'provision'.
+export * from './modules/index.js';
+export { definePlaybook, defineTask, noChange, change, skip } from './playbook/types.js';
+export type {
+  Playbook,
+  Task,
+  TaskContext,
+  TaskResult,
+  Plan,
+  ApplyResult,
+  CommonOptions,
+  HostView,
+  Vars,
+  FileDiff,
+  When,
+} from './playbook/types.js';
+export type { Facts, ApacheLayout, OsFamily } from './facts/types.js';
+export type { Connection, ExecResult, ExecOptions, Command } from './connection/types.js';
+export { quote, quoteArgv, sh } from './connection/quote.js';
+export { secret } from './secret.js';

@@ -1,0 +1,12 @@
+// Every module a playbook can use, one file each.
+export { command, shell } from './command.js';
+export { file } from './file.js';
+export { copy } from './copy.js';
+export { template } from './template.js';
+export { lineinfile } from './lineinfile.js';
+export { sync } from './sync.js';
+export { packages } from './packages.js';
+export { service } from './service.js';
+export { selinux } from './selinux.js';
+export { django } from './django.js';
+export { http } from './http.js';

@@ -1,0 +1,193 @@
+// The task contract every module implements: check() reads and plans, apply() makes exactly that change.
+import type { Command, Connection, ExecOptions, ExecResult, WriteFileOptions } from '../connection/types.js';
+import type { Facts } from '../facts/types.js';
+
+export type Vars = Record<string, unknown>;
+
+/** One file's change, shown as a unified diff (text) or a note (binary, huge). */
+export interface FileDiff {
+  path: string;
+  before: string | null;
+  after: string | null;
+  /** Set instead of a text diff for binary or huge content ("binary differs", "size 10 → 20 bytes"). */
+  note?: string;
+}
+
+/** What check() found: no change (with why), a change to make (with a summary and diffs), or a skip. */
+export interface Plan {
+  changed: boolean;
+  /** One line: `mode 0755 → 0770`, `+ apache2`, `would run: …`, or why nothing changes. */
+  summary?: string;
+  diff?: FileDiff[];
+  /** Set when the task does not apply to this host (e.g. SELinux absent). */
+  skipped?: string;
+  /** Module-private data that apply() needs (computed content, the list of missing packages…). */
+  data?: unknown;
+  /** True when the change is predicted from an earlier task's planned change (check mode), not observed. */
+  predicted?: boolean;
+}
+
+/** What apply() reports: `changed` overrides the plan's (a command that said it did nothing), plus output. */
+export interface ApplyResult {
+  changed?: boolean;
+  summary?: string;
+  stdout?: string;
+  stderr?: string;
+  rc?: number;
+}
+
+export type TaskStatus = 'ok' | 'changed' | 'skipped' | 'failed';
+
+/** The result of one task on one host, as the runner records it and `register` exposes it. */
+export interface TaskResult {
+  name: string;
+  module: string;
+  status: TaskStatus;
+  changed: boolean;
+  summary?: string;
+  diff?: FileDiff[];
+  error?: string;
+  stdout?: string;
+  stderr?: string;
+  rc?: number;
+  /** In check mode: the change is a prediction that depends on an earlier planned change. */
+  predicted?: boolean;
+  duration_ms: number;
+}
+
+/** What a module sees of the host: its connection, vars, facts, and helpers that go through the connection. */
+export interface TaskContext {
+  readonly host: string;
+  readonly vars: Vars;
+  readonly facts: Facts;
+  /** True in --check: modules must not change anything (apply is never called then). */
+  readonly checkMode: boolean;
+  /** Whether this task runs with privilege escalation. */
+  readonly become: boolean;
+  /** Directory of the playbook file: relative `src` paths resolve against it. */
+  readonly baseDir: string;
+  readonly conn: Connection;
+  /** Results of earlier tasks by their `register` name. */
+  readonly registered: Readonly<Record<string, TaskResult>>;
+  /** Runs a command; never throws on a non-zero exit. */
+  exec(cmd: Command, opts?: ExecOptions): Promise<ExecResult>;
+  /** Runs a command that must succeed; throws CommandError otherwise. */
+  run(cmd: Command, opts?: ExecOptions): Promise<ExecResult>;
+  /** Reads a file as text; null when missing. */
+  readFile(path: string): Promise<string | null>;
+  /** Reads a file as bytes; null when missing. */
+  readFileBytes(path: string): Promise<Buffer | null>;
+  writeFile(path: string, content: string | Buffer, opts?: WriteFileOptions): Promise<void>;
+}
+
+/** A predicate over what a task can see when deciding whether it runs. */
+export type When = boolean | ((host: { vars: Vars; facts: Facts; registered: Readonly<Record<string, TaskResult>> }) => boolean);
+
+/** Options every module accepts. */
+export interface CommonOptions {
+  /** Display name; defaults to a description of what the module does. */
+  name?: string;
+  when?: When;
+  /** Handler names to run once, after the tasks, when this task changed something. */
+  notify?: string | string[];
+  /** Name under which later tasks can read this task's result. */
+  register?: string;
+  tags?: string[];
+  become?: boolean;
+  ignoreErrors?: boolean;
+  changedWhen?: (result: TaskResult) => boolean;
+  failedWhen?: (result: TaskResult) => boolean;
+  /** Seconds after which the task fails with "timed out after N s". */
+  timeout?: number;
+  /** Never print, diff or report this task's values (Ansible's no_log). */
+  secret?: boolean;
+}
+
+/** A task value: built by a module function, run by the runner. */
+export interface Task {
+  readonly module: string;
+  readonly name: string;
+  readonly options: CommonOptions;
+  check(ctx: TaskContext): Promise<Plan>;
+  apply(ctx: TaskContext, plan: Plan): Promise<ApplyResult | void>;
+}
+
+export interface ModuleImpl<P> {
+  check(ctx: TaskContext, params: P): Promise<Plan>;
+  apply(ctx: TaskContext, plan: Plan, params: P): Promise<ApplyResult | void>;
+}
+
+/** Builds a task value from a module's name, default display name, params and implementation. */
+export function defineTask<P extends CommonOptions>(module: string, defaultName: string, params: P, impl: ModuleImpl<P>): Task {
+  const options: CommonOptions = {
+    name: params.name,
+    when: params.when,
+    notify: params.notify,
+    register: params.register,
+    tags: params.tags,
+    become: params.become,
+    ignoreErrors: params.ignoreErrors,
+    changedWhen: params.changedWhen,
+    failedWhen: params.failedWhen,
+    timeout: params.timeout,
+    secret: params.secret,
+  };
+  return {
+    module,
+    name: params.name ?? defaultName,
+    options,
+    check: (ctx) => impl.check(ctx, params),
+    apply: (ctx, plan) => impl.apply(ctx, plan, params),
+  };
+}
+
+/** A plan that changes nothing, with the reason. */
+export function noChange(summary?: string): Plan {
+  return { changed: false, summary };
+}
+
+/** A plan that changes something. */
+export function change(summary: string, extra: Omit<Plan, 'changed' | 'summary'> = {}): Plan {
+  return { changed: true, summary, ...extra };
+}
+
+/** A plan that does not apply to this host, with the reason. */
+export function skip(reason: string): Plan {
+  return { changed: false, skipped: reason };
+}
+
+/** What `tasks` and handler functions receive: the host's merged vars and its facts. */
+export interface HostView {
+  host: string;
+  vars: Vars;
+  facts: Facts;
+}
+
+export type TaskList = Array<Task | Task[] | false | null | undefined>;
+
+export interface Playbook {
+  name: string;
+  /** Host pattern: `all`, a group, `web*`, `a:&b`, … */
+  hosts: string;
+  become?: boolean;
+  becomeUser?: string;
+  /** Extra vars for this play (below inventory host vars? no: play vars sit above inventory vars, below -e). */
+  vars?: Vars;
+  /** Gather facts before the tasks (default true). */
+  gatherFacts?: boolean;
+  tasks: TaskList | ((host: HostView) => TaskList);
+  handlers?: Record<string, Task | ((host: HostView) => Task)>;
+  /** Rollout batches: a number, a percentage, or a ramp ("1,10%,100%"). */
+  serial?: number | string | Array<number | string>;
+  maxFailPercentage?: number;
+  anyErrorsFatal?: boolean;
+  /** A read-only task run on every host of a batch after its tasks; failure counts as a host failure. */
+  gate?: Task | ((host: HostView) => Task);
+  /** Default timeout in seconds for each task. */
+  timeout?: number;
+}
+
+/** Declares a playbook; the identity function that gives the object its type. */
+export function definePlaybook(playbook: Playbook): Playbook {
+  return playbook;
+}

@@ -1,0 +1,45 @@
+// Builds the TaskContext a module sees: the connection plus helpers that enforce become and timeouts.
+import type { Command, Connection, ExecOptions, WriteFileOptions } from '../connection/types.js';
+import { toScript } from '../connection/quote.js';
+import { CommandError } from '../errors.js';
+import type { Facts } from '../facts/types.js';
+import type { TaskContext, TaskResult, Vars } from '../playbook/types.js';
+
+export interface ContextOptions {
+  host: string;
+  conn: Connection;
+  vars: Vars;
+  facts: Facts;
+  checkMode: boolean;
+  become: boolean;
+  baseDir: string;
+  registered?: Record<string, TaskResult>;
+}
+
+/** Creates a module's view of a host; every command goes through the connection with the task's become. */
+export function createContext(o: ContextOptions): TaskContext {
+  const withBecome = (opts?: ExecOptions): ExecOptions => ({ become: o.become, ...opts });
+  return {
+    host: o.host,
+    vars: o.vars,
+    facts: o.facts,
+    checkMode: o.checkMode,
+    become: o.become,
+    baseDir: o.baseDir,
+    conn: o.conn,
+    registered: o.registered ?? {},
+    exec: (cmd: Command, opts?: ExecOptions) => o.conn.exec(cmd, withBecome(opts)),
+    async run(cmd: Command, opts?: ExecOptions) {
+      const r = await o.conn.exec(cmd, withBecome(opts));
+      if (r.code !== 0) throw new CommandError(toScript(cmd), r.code, r.stdout, r.stderr);
+      return r;
+    },
+    async readFile(path: string) {
+      const b = await o.conn.readFile(path, { become: o.become });
+      return b === null ? null : b.toString('utf8');
+    },
+    readFileBytes: (path: string) => o.conn.readFile(path, { become: o.become }),
+    writeFile: (path: string, content: string | Buffer, opts?: WriteFileOptions) =>
+      o.conn.writeFile(path, content, { become: o.become, ...opts }),
+  };
+}
