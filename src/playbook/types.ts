@@ -52,6 +52,8 @@ export interface TaskResult {
   rc?: number;
   /** In check mode: the change is a prediction that depends on an earlier planned change. */
   predicted?: boolean;
+  /** The task failed but `ignoreErrors` let the host go on; not counted as a failure. */
+  ignored?: boolean;
   duration_ms: number;
 }
 
@@ -107,6 +109,8 @@ export interface CommonOptions {
 export interface Task {
   readonly module: string;
   readonly name: string;
+  /** The module's parameters as given (for planning-level inspection and reports). */
+  readonly params: unknown;
   readonly options: CommonOptions;
   check(ctx: TaskContext): Promise<Plan>;
   apply(ctx: TaskContext, plan: Plan): Promise<ApplyResult | void>;
@@ -135,6 +139,7 @@ export function defineTask<P extends CommonOptions>(module: string, defaultName:
   return {
     module,
     name: params.name ?? defaultName,
+    params,
     options,
     check: (ctx) => impl.check(ctx, params),
     apply: (ctx, plan) => impl.apply(ctx, plan, params),
@@ -171,7 +176,7 @@ export interface Playbook {
   hosts: string;
   become?: boolean;
   becomeUser?: string;
-  /** Extra vars for this play (below inventory host vars? no: play vars sit above inventory vars, below -e). */
+  /** Play variables: above inventory variables, below -e extra vars (as Ansible's play vars). */
   vars?: Vars;
   /** Gather facts before the tasks (default true). */
   gatherFacts?: boolean;

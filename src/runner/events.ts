@@ -1,0 +1,64 @@
+// The runner's event stream and its report types: renderers and the JSON report listen, nothing else prints.
+import type { TaskResult } from '../playbook/types.js';
+
+export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'not run';
+
+export interface HostStats {
+  ok: number;
+  changed: number;
+  failed: number;
+  skipped: number;
+}
+
+export interface HostReport {
+  status: HostStatus;
+  stats: HostStats;
+  tasks: TaskResult[];
+  /** Why the host failed, was unreachable or did not run (the task it was on, the error). */
+  error?: string;
+  /** For `not run`: why (e.g. `halted`). */
+  reason?: string;
+  duration_ms: number;
+  /** Requests that waited for an answer, and channels opened, on this host's connection. */
+  round_trips?: number;
+  channels?: number;
+}
+
+export interface RunReport {
+  playbook: string;
+  check: boolean;
+  started: string;
+  finished: string;
+  duration_ms: number;
+  /** The rollout's batches, in order: lists of host names. */
+  batches: string[][];
+  /** Set when the rollout halted (max fail percentage, any errors fatal, interrupted). */
+  halted?: string;
+  interrupted?: boolean;
+  /** Path of the file listing failed, unreachable and not-run hosts, for `--limit @file`. */
+  retry_file?: string;
+  hosts: Record<string, HostReport>;
+  summary: {
+    hosts: number;
+    ok: number;
+    changed: number;
+    failed: number;
+    skipped: number;
+    unreachable: number;
+    not_run: number;
+  };
+}
+
+export type RunEvent =
+  | { type: 'play-start'; playbook: string; hosts: string[]; check: boolean; batches: string[][] }
+  | { type: 'batch-start'; index: number; count: number; hosts: string[] }
+  | { type: 'host-start'; host: string }
+  | { type: 'host-phase'; host: string; phase: 'connect' | 'facts' | 'handlers' }
+  | { type: 'task-start'; host: string; task: string; module: string; handler: boolean }
+  | { type: 'task-end'; host: string; result: TaskResult; handler: boolean }
+  | { type: 'host-end'; host: string; report: HostReport }
+  | { type: 'batch-end'; index: number; failed: string[] }
+  | { type: 'halted'; reason: string; notRun: string[] }
+  | { type: 'play-end'; report: RunReport };
+
+export type EventListener = (event: RunEvent) => void;

@@ -1,0 +1,454 @@
+// Hosts × tasks: batches, bounded parallelism, check-then-apply, handlers, failures and unreachable hosts.
+import pLimit from 'p-limit';
+import type { Connection } from '../connection/types.js';
+import { ConnectionError, ProvisionError, TimeoutError } from '../errors.js';
+import { gatherFacts } from '../facts/gather.js';
+import type { Facts } from '../facts/types.js';
+import type { HostView, Plan, Playbook, Task, TaskList, TaskResult, Vars } from '../playbook/types.js';
+import { redact } from '../secret.js';
+import { splitBatches, type Serial } from './batches.js';
+import { createContext } from './context.js';
+import type { EventListener, HostReport, HostStats, RunEvent, RunReport } from './events.js';
+
+export interface RunOptions {
+  playbook: Playbook;
+  /** Path shown in the report. */
+  playbookPath: string;
+  /** Directory relative `src` paths resolve against. */
+  baseDir: string;
+  /** Hosts to run on, in order, already matched against the playbook's `hosts` and `--limit`. */
+  hosts: string[];
+  /** The merged variables of a host (inventory + play vars + extra vars). */
+  varsOf: (host: string) => Vars;
+  /** Opens the one connection a host uses for the whole run. */
+  connect: (host: string, vars: Vars) => Promise<Connection>;
+  /** Whether tasks run with privilege escalation by default for this host (inventory/CLI). */
+  becomeOf?: (host: string, vars: Vars) => boolean;
+  forks: number;
+  check: boolean;
+  forceHandlers?: boolean;
+  serial?: Serial;
+  maxFailPercentage?: number;
+  anyErrorsFatal?: boolean;
+  /** Default task timeout in seconds (a task's own `timeout` wins). */
+  timeout?: number;
+  /** Only tasks with one of these tags (untagged tasks are skipped when set). */
+  tags?: string[];
+  /** Aborted: no new task starts; the report is still produced. */
+  signal?: AbortSignal;
+  onEvent?: EventListener;
+}
+
+const emptyStats = (): HostStats => ({ ok: 0, changed: 0, failed: 0, skipped: 0 });
+
+function flattenTasks(list: TaskList): Task[] {
+  const out: Task[] = [];
+  for (const item of list) {
+    if (!item) continue;
+    if (Array.isArray(item)) out.push(...flattenTasks(item));
+    else out.push(item);
+  }
+  return out;
+}
+
+/** Resolves a playbook's task list for one host (a list, or a function of the host's vars and facts). */
+export function resolveTasks(playbook: Playbook, view: HostView): Task[] {
+  const list = typeof playbook.tasks === 'function' ? playbook.tasks(view) : playbook.tasks;
+  return flattenTasks(list);
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** A Facts value for plays that skip fact gathering: everything unknown. */
+export function unknownFacts(host: string): Facts {
+  return {
+    hostname: host,
+    os: { family: 'unknown', id: 'unknown', version: '', prettyName: 'unknown' },
+    packageManager: null,
+    init: 'sysv',
+    selinux: { present: false, mode: null },
+    apache: {
+      package: 'apache2',
+      wsgiPackage: 'libapache2-mod-wsgi-py3',
+      service: 'apache2',
+      siteDir: '/etc/apache2/sites-available',
+      usesA2ensite: true,
+      user: 'www-data',
+      group: 'www-data',
+      apachectl: '/usr/sbin/apachectl',
+      mainConfig: '/etc/apache2/apache2.conf',
+      logDir: '/var/log/apache2',
+    },
+    python: null,
+    user: 'unknown',
+    uid: -1,
+    sudo: false,
+  };
+}
+
+async function withTimeout<T>(work: Promise<T>, seconds: number | undefined): Promise<T> {
+  if (!seconds || seconds <= 0) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`timed out after ${seconds} s`)), seconds * 1000);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+function redactResult(result: TaskResult, secret: boolean): TaskResult {
+  if (secret) {
+    const hidden: TaskResult = { ...result, summary: 'output hidden: the task is marked secret' };
+    delete hidden.diff;
+    delete hidden.stdout;
+    delete hidden.stderr;
+    if (hidden.error) hidden.error = 'the task failed; its output is hidden because it is marked secret';
+    return hidden;
+  }
+  const r: TaskResult = { ...result };
+  if (r.summary) r.summary = redact(r.summary);
+  if (r.error) r.error = redact(r.error);
+  if (r.stdout) r.stdout = redact(r.stdout);
+  if (r.stderr) r.stderr = redact(r.stderr);
+  if (r.diff) {
+    r.diff = r.diff.map((d) => ({
+      ...d,
+      before: d.before === null ? null : redact(d.before),
+      after: d.after === null ? null : redact(d.after),
+    }));
+  }
+  return r;
+}
+
+interface HostRun {
+  host: string;
+  vars: Vars;
+  conn: Connection;
+  facts: Facts;
+  become: boolean;
+  registered: Record<string, TaskResult>;
+  report: HostReport;
+  /** In check mode: an earlier task planned a change, so later reads may see a state that will not exist. */
+  plannedChange: boolean;
+}
+
+/** Runs a playbook over hosts and returns the report; never throws for a host's failure. */
+export async function runPlaybook(opts: RunOptions): Promise<RunReport> {
+  const emit = (e: RunEvent) => opts.onEvent?.(e);
+  const startedAt = Date.now();
+  const playbook = opts.playbook;
+  const batches = splitBatches(opts.hosts, opts.serial ?? playbook.serial);
+  const maxFail = opts.maxFailPercentage ?? playbook.maxFailPercentage;
+  const anyErrorsFatal = opts.anyErrorsFatal ?? playbook.anyErrorsFatal ?? false;
+  const reports: Record<string, HostReport> = {};
+  let halted: string | undefined;
+
+  emit({ type: 'play-start', playbook: playbook.name, hosts: opts.hosts, check: opts.check, batches });
+
+  for (const [index, batch] of batches.entries()) {
+    if (halted || opts.signal?.aborted) break;
+    emit({ type: 'batch-start', index, count: batches.length, hosts: batch });
+    const limit = pLimit(Math.max(1, opts.forks));
+    const fatal = new AbortController();
+    await Promise.all(
+      batch.map((host) =>
+        limit(async () => {
+          if (opts.signal?.aborted || fatal.signal.aborted) return;
+          const report = await runHost(host, opts, emit, fatal.signal);
+          reports[host] = report;
+          if (anyErrorsFatal && (report.status === 'failed' || report.status === 'unreachable')) fatal.abort();
+          emit({ type: 'host-end', host, report });
+        }),
+      ),
+    );
+    const failed = batch.filter((h) => reports[h]?.status === 'failed' || reports[h]?.status === 'unreachable');
+    emit({ type: 'batch-end', index, failed });
+    if (opts.signal?.aborted) {
+      halted = 'interrupted';
+    } else if (failed.length > 0 && anyErrorsFatal) {
+      halted = `any errors fatal: ${failed.join(', ')} failed`;
+    } else if (failed.length > 0 && maxFail !== undefined && (failed.length / batch.length) * 100 > maxFail) {
+      halted = `${failed.length} of ${batch.length} hosts of batch ${index + 1} failed, over the maximum of ${maxFail}%`;
+    }
+  }
+
+  const notRun = opts.hosts.filter((h) => !reports[h]);
+  for (const host of notRun) {
+    reports[host] = {
+      status: 'not run',
+      stats: emptyStats(),
+      tasks: [],
+      reason: halted ? `halted: ${halted}` : 'not run',
+      duration_ms: 0,
+    };
+  }
+  if (halted && notRun.length > 0) emit({ type: 'halted', reason: halted, notRun });
+
+  const ordered: Record<string, HostReport> = {};
+  for (const h of opts.hosts) ordered[h] = reports[h] as HostReport;
+  const values = Object.values(ordered);
+  const sum = (k: keyof HostStats) => values.reduce((n, r) => n + r.stats[k], 0);
+  const finishedAt = Date.now();
+  const report: RunReport = {
+    playbook: opts.playbookPath,
+    check: opts.check,
+    started: new Date(startedAt).toISOString(),
+    finished: new Date(finishedAt).toISOString(),
+    duration_ms: finishedAt - startedAt,
+    batches,
+    ...(halted ? { halted } : {}),
+    ...(opts.signal?.aborted ? { interrupted: true } : {}),
+    hosts: ordered,
+    summary: {
+      hosts: values.length,
+      ok: sum('ok'),
+      changed: sum('changed'),
+      failed: sum('failed'),
+      skipped: sum('skipped'),
+      unreachable: values.filter((r) => r.status === 'unreachable').length,
+      not_run: values.filter((r) => r.status === 'not run').length,
+    },
+  };
+  emit({ type: 'play-end', report });
+  return report;
+}
+
+async function runHost(
+  host: string,
+  opts: RunOptions,
+  emit: (e: RunEvent) => void,
+  fatal: AbortSignal,
+): Promise<HostReport> {
+  const started = Date.now();
+  const report: HostReport = { status: 'ok', stats: emptyStats(), tasks: [], duration_ms: 0 };
+  const finish = (): HostReport => {
+    report.duration_ms = Date.now() - started;
+    if (report.status === 'ok' && report.stats.changed > 0) report.status = 'changed';
+    return report;
+  };
+  emit({ type: 'host-start', host });
+  const vars = opts.varsOf(host);
+  const playbook = opts.playbook;
+  let conn: Connection;
+  let facts: Facts;
+  try {
+    emit({ type: 'host-phase', host, phase: 'connect' });
+    conn = await opts.connect(host, vars);
+  } catch (err) {
+    report.status = 'unreachable';
+    report.error = redact(errorMessage(err));
+    return finish();
+  }
+  try {
+    try {
+      emit({ type: 'host-phase', host, phase: 'facts' });
+      facts = playbook.gatherFacts === false ? unknownFacts(host) : await gatherFacts(conn);
+    } catch (err) {
+      report.status = err instanceof ConnectionError ? 'unreachable' : 'failed';
+      report.error = redact(`gathering facts: ${errorMessage(err)}`);
+      if (report.status === 'failed') report.stats.failed++;
+      return finish();
+    }
+    const run: HostRun = {
+      host,
+      vars,
+      conn,
+      facts,
+      become: playbook.become ?? opts.becomeOf?.(host, vars) ?? false,
+      registered: {},
+      report,
+      plannedChange: false,
+    };
+    const view: HostView = { host, vars, facts };
+    let tasks: Task[];
+    try {
+      tasks = resolveTasks(playbook, view);
+    } catch (err) {
+      report.status = 'failed';
+      report.error = redact(`building the task list: ${errorMessage(err)}`);
+      report.stats.failed++;
+      return finish();
+    }
+    const notified = new Set<string>();
+    let failed = false;
+    for (const task of tasks) {
+      if (opts.signal?.aborted || fatal.aborted) break;
+      const outcome = await runTask(run, task, opts, emit, false);
+      if (outcome === 'unreachable') return finish();
+      if (outcome === 'failed') {
+        failed = true;
+        break;
+      }
+      if (outcome === 'changed') {
+        for (const h of [task.options.notify ?? []].flat()) notified.add(h);
+      }
+    }
+    if (notified.size > 0 && (!failed || opts.forceHandlers) && !opts.signal?.aborted) {
+      emit({ type: 'host-phase', host, phase: 'handlers' });
+      const handlers = playbook.handlers ?? {};
+      for (const name of notified) {
+        if (!(name in handlers)) {
+          report.status = 'failed';
+          report.error = `a task notified the handler ${JSON.stringify(name)}, which the playbook does not define`;
+          report.stats.failed++;
+          return finish();
+        }
+      }
+      // Handlers run in the order the playbook defines them, as Ansible's do.
+      for (const [name, def] of Object.entries(handlers)) {
+        if (!notified.has(name) || opts.signal?.aborted) continue;
+        const built = typeof def === 'function' ? def(view) : def;
+        const handler: Task = { ...built, name: built.options.name ?? name };
+        const outcome = await runTask(run, handler, opts, emit, true);
+        if (outcome === 'unreachable') return finish();
+        if (outcome === 'failed') break;
+      }
+    }
+    if (failed || report.stats.failed > 0) report.status = 'failed';
+    return finish();
+  } finally {
+    report.round_trips = conn.stats.roundTrips;
+    report.channels = conn.stats.channels;
+    await conn.close().catch(() => {});
+  }
+}
+
+type Outcome = 'ok' | 'changed' | 'skipped' | 'failed' | 'unreachable';
+
+async function runTask(
+  run: HostRun,
+  task: Task,
+  opts: RunOptions,
+  emit: (e: RunEvent) => void,
+  handler: boolean,
+): Promise<Outcome> {
+  const { host, report } = run;
+  const started = Date.now();
+  const o = task.options;
+  const base = { name: task.name, module: task.module };
+  const record = (result: TaskResult, outcome: Outcome): Outcome => {
+    const shown = redactResult(result, o.secret === true);
+    report.tasks.push(shown);
+    if (o.register) run.registered[o.register] = result;
+    if (shown.status === 'failed' && !shown.ignored) report.stats.failed++;
+    else if (shown.status === 'changed') report.stats.changed++;
+    else if (shown.status === 'skipped') report.stats.skipped++;
+    else report.stats.ok++;
+    emit({ type: 'task-end', host, result: shown, handler });
+    return outcome;
+  };
+  const skipped = (why: string): Outcome =>
+    record({ ...base, status: 'skipped', changed: false, summary: why, duration_ms: Date.now() - started }, 'skipped');
+
+  if (opts.tags && opts.tags.length > 0 && !handler && !(o.tags ?? []).some((t) => opts.tags?.includes(t))) {
+    return skipped('not tagged for this run');
+  }
+  emit({ type: 'task-start', host, task: task.name, module: task.module, handler });
+  try {
+    const when =
+      typeof o.when === 'function'
+        ? o.when({ vars: run.vars, facts: run.facts, registered: run.registered })
+        : (o.when ?? true);
+    if (!when) return skipped('condition is false');
+  } catch (err) {
+    return record(
+      { ...base, status: 'failed', changed: false, error: `when: ${errorMessage(err)}`, duration_ms: Date.now() - started },
+      'failed',
+    );
+  }
+
+  const ctx = createContext({
+    host,
+    conn: run.conn,
+    vars: run.vars,
+    facts: run.facts,
+    checkMode: opts.check,
+    become: o.become ?? run.become,
+    baseDir: opts.baseDir,
+    registered: run.registered,
+  });
+  const timeout = o.timeout ?? opts.playbook.timeout ?? opts.timeout;
+  let result: TaskResult;
+  try {
+    let plan: Plan;
+    try {
+      plan = await withTimeout(task.check(ctx), timeout);
+    } catch (err) {
+      // Check mode cannot see what earlier planned changes would have made (a package not yet installed, a
+      // directory not yet created): predict a change instead of failing, and say that it is a prediction.
+      if (!opts.check || !run.plannedChange || err instanceof ConnectionError) throw err;
+      plan = {
+        changed: true,
+        predicted: true,
+        summary: `would change (depends on an earlier planned change): ${errorMessage(err).split('\n')[0]}`,
+      };
+    }
+    if (plan.skipped !== undefined) return skipped(plan.skipped);
+    if (!plan.changed) {
+      result = { ...base, status: 'ok', changed: false, duration_ms: 0 };
+      if (plan.summary) result.summary = plan.summary;
+    } else if (opts.check) {
+      run.plannedChange = true;
+      result = { ...base, status: 'changed', changed: true, duration_ms: 0 };
+      if (plan.summary) result.summary = plan.summary;
+      if (plan.diff) result.diff = plan.diff;
+      if (plan.predicted) result.predicted = true;
+    } else {
+      const applied = (await withTimeout(task.apply(ctx, plan), timeout)) ?? {};
+      const changed = applied.changed ?? true;
+      result = { ...base, status: changed ? 'changed' : 'ok', changed, duration_ms: 0 };
+      const summary = applied.summary ?? plan.summary;
+      if (summary) result.summary = summary;
+      if (changed && plan.diff) result.diff = plan.diff;
+      if (applied.stdout !== undefined) result.stdout = applied.stdout;
+      if (applied.stderr !== undefined) result.stderr = applied.stderr;
+      if (applied.rc !== undefined) result.rc = applied.rc;
+    }
+  } catch (err) {
+    if (err instanceof ConnectionError) {
+      report.status = 'unreachable';
+      report.error = redact(`${task.name}: ${errorMessage(err)}`);
+      record({ ...base, status: 'failed', changed: false, error: errorMessage(err), duration_ms: Date.now() - started }, 'unreachable');
+      report.stats.failed--; // an unreachable host is counted as unreachable, not as a failed task
+      return 'unreachable';
+    }
+    result = { ...base, status: 'failed', changed: false, error: errorMessage(err), duration_ms: 0 };
+    const e = err as { stdout?: unknown; stderr?: unknown; code?: unknown };
+    if (err instanceof ProvisionError && typeof e.code === 'number') {
+      result.rc = e.code;
+      if (typeof e.stdout === 'string') result.stdout = e.stdout;
+      if (typeof e.stderr === 'string') result.stderr = e.stderr;
+    }
+  }
+  try {
+    if (o.changedWhen && result.status !== 'failed') {
+      result.changed = o.changedWhen(result);
+      result.status = result.changed ? 'changed' : 'ok';
+    }
+    if (o.failedWhen) {
+      const failedNow = o.failedWhen(result);
+      if (failedNow && result.status !== 'failed') {
+        result.status = 'failed';
+        result.error = 'failedWhen condition is true';
+      } else if (!failedNow && result.status === 'failed') {
+        result.status = result.changed ? 'changed' : 'ok';
+        delete result.error;
+      }
+    }
+  } catch (err) {
+    result.status = 'failed';
+    result.error = `changedWhen/failedWhen: ${errorMessage(err)}`;
+  }
+  result.duration_ms = Date.now() - started;
+  if (result.status === 'failed' && o.ignoreErrors) {
+    result.ignored = true;
+    return record(result, 'ok');
+  }
+  return record(result, result.status === 'failed' ? 'failed' : result.status === 'changed' ? 'changed' : 'ok');
+}
