@@ -14,11 +14,20 @@ export interface ContextOptions {
   become: boolean;
   baseDir: string;
   registered?: Record<string, TaskResult>;
+  /** Epoch milliseconds by which the task must end: every command gets the time that remains. */
+  deadline?: number;
 }
 
 /** Creates a module's view of a host; every command goes through the connection with the task's become. */
 export function createContext(o: ContextOptions): TaskContext {
-  const withBecome = (opts?: ExecOptions): ExecOptions => ({ become: o.become, ...opts });
+  const withBecome = (opts?: ExecOptions): ExecOptions => {
+    const merged: ExecOptions = { become: o.become, ...opts };
+    if (o.deadline !== undefined) {
+      const left = Math.max(1, o.deadline - Date.now());
+      merged.timeoutMs = Math.min(merged.timeoutMs ?? left, left);
+    }
+    return merged;
+  };
   return {
     host: o.host,
     vars: o.vars,

@@ -1,7 +1,7 @@
 // Hosts × tasks: batches, bounded parallelism, check-then-apply, handlers, failures and unreachable hosts.
 import pLimit from 'p-limit';
 import type { Connection } from '../connection/types.js';
-import { ConnectionError, ProvisionError, TimeoutError } from '../errors.js';
+import { AuthenticationError, ConnectionError, ProvisionError, TimeoutError } from '../errors.js';
 import { gatherFacts } from '../facts/gather.js';
 import type { Facts } from '../facts/types.js';
 import type { HostView, Plan, Playbook, Task, TaskList, TaskResult, Vars } from '../playbook/types.js';
@@ -30,6 +30,8 @@ export interface RunOptions {
   serial?: Serial;
   maxFailPercentage?: number;
   anyErrorsFatal?: boolean;
+  /** Retries of a connect that was refused or reset, with backoff, before a host is unreachable (default 2). */
+  connectRetries?: number;
   /** Default task timeout in seconds (a task's own `timeout` wins). */
   timeout?: number;
   /** Only tasks with one of these tags (untagged tasks are skipped when set). */
@@ -89,11 +91,12 @@ export function unknownFacts(host: string): Facts {
   };
 }
 
-async function withTimeout<T>(work: Promise<T>, seconds: number | undefined): Promise<T> {
-  if (!seconds || seconds <= 0) return work;
+/** Races a task's step against its deadline; the message names the task's whole timeout. */
+async function withDeadline<T>(work: Promise<T>, deadline: number | undefined, seconds: number | undefined): Promise<T> {
+  if (deadline === undefined) return work;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(`timed out after ${seconds} s`)), seconds * 1000);
+    timer = setTimeout(() => reject(new TimeoutError(`timed out after ${seconds} s`)), Math.max(0, deadline - Date.now()));
   });
   try {
     return await Promise.race([work, timeout]);
@@ -124,6 +127,22 @@ function redactResult(result: TaskResult, secret: boolean): TaskResult {
     }));
   }
   return r;
+}
+
+const transient = /ECONNREFUSED|ECONNRESET|EPIPE|connection (was )?(refused|reset)|ended during handshake|handshake/i;
+
+/** Retries transient connect failures (refused, reset) with exponential backoff; auth and host key errors never. */
+async function connectWithRetries(connect: () => Promise<Connection>, retries: number, signal?: AbortSignal): Promise<Connection> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await connect();
+    } catch (err) {
+      if (attempt >= retries || signal?.aborted || err instanceof AuthenticationError || !transient.test(errorMessage(err))) {
+        throw err;
+      }
+      await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+    }
+  }
 }
 
 interface HostRun {
@@ -239,7 +258,7 @@ async function runHost(
   let facts: Facts;
   try {
     emit({ type: 'host-phase', host, phase: 'connect' });
-    conn = await opts.connect(host, vars);
+    conn = await connectWithRetries(() => opts.connect(host, vars), opts.connectRetries ?? 2, opts.signal);
   } catch (err) {
     report.status = 'unreachable';
     report.error = redact(errorMessage(err));
@@ -279,7 +298,7 @@ async function runHost(
     let failed = false;
     for (const task of tasks) {
       if (opts.signal?.aborted || fatal.aborted) break;
-      const outcome = await runTask(run, task, opts, emit, false);
+      const outcome = await runTask(run, task, opts, emit, 'task');
       if (outcome === 'unreachable') return finish();
       if (outcome === 'failed') {
         failed = true;
@@ -305,10 +324,17 @@ async function runHost(
         if (!notified.has(name) || opts.signal?.aborted) continue;
         const built = typeof def === 'function' ? def(view) : def;
         const handler: Task = { ...built, name: built.options.name ?? name };
-        const outcome = await runTask(run, handler, opts, emit, true);
+        const outcome = await runTask(run, handler, opts, emit, 'handler');
         if (outcome === 'unreachable') return finish();
         if (outcome === 'failed') break;
       }
+    }
+    if (playbook.gate && !failed && report.stats.failed === 0 && !opts.signal?.aborted) {
+      const built = typeof playbook.gate === 'function' ? playbook.gate(view) : playbook.gate;
+      const gate: Task = { ...built, name: `gate: ${built.name}` };
+      const outcome = await runTask(run, gate, opts, emit, 'gate');
+      if (outcome === 'unreachable') return finish();
+      if (outcome === 'failed') report.error = `health gate failed: ${report.tasks.at(-1)?.error ?? ''}`;
     }
     if (failed || report.stats.failed > 0) report.status = 'failed';
     return finish();
@@ -326,8 +352,10 @@ async function runTask(
   task: Task,
   opts: RunOptions,
   emit: (e: RunEvent) => void,
-  handler: boolean,
+  /** A gate is only checked (never applied), and skipped in check mode where the changes were not made. */
+  kind: 'task' | 'handler' | 'gate',
 ): Promise<Outcome> {
+  const handler = kind === 'handler';
   const { host, report } = run;
   const started = Date.now();
   const o = task.options;
@@ -349,6 +377,7 @@ async function runTask(
   if (opts.tags && opts.tags.length > 0 && !handler && !(o.tags ?? []).some((t) => opts.tags?.includes(t))) {
     return skipped('not tagged for this run');
   }
+  if (kind === 'gate' && opts.check) return skipped('check mode: the changes it would check were not made');
   emit({ type: 'task-start', host, task: task.name, module: task.module, handler });
   try {
     const when =
@@ -363,6 +392,8 @@ async function runTask(
     );
   }
 
+  const timeout = o.timeout ?? opts.playbook.timeout ?? opts.timeout;
+  const deadline = timeout ? started + timeout * 1000 : undefined;
   const ctx = createContext({
     host,
     conn: run.conn,
@@ -372,13 +403,13 @@ async function runTask(
     become: o.become ?? run.become,
     baseDir: opts.baseDir,
     registered: run.registered,
+    deadline,
   });
-  const timeout = o.timeout ?? opts.playbook.timeout ?? opts.timeout;
   let result: TaskResult;
   try {
     let plan: Plan;
     try {
-      plan = await withTimeout(task.check(ctx), timeout);
+      plan = await withDeadline(task.check(ctx), deadline, timeout);
     } catch (err) {
       // Check mode cannot see what earlier planned changes would have made (a package not yet installed, a
       // directory not yet created): predict a change instead of failing, and say that it is a prediction.
@@ -390,6 +421,9 @@ async function runTask(
       };
     }
     if (plan.skipped !== undefined) return skipped(plan.skipped);
+    if (kind === 'gate' && plan.changed) {
+      throw new ProvisionError(`a gate must only check, but this one would change something: ${plan.summary ?? ''}`);
+    }
     if (!plan.changed) {
       result = { ...base, status: 'ok', changed: false, duration_ms: 0 };
       if (plan.summary) result.summary = plan.summary;
@@ -400,7 +434,7 @@ async function runTask(
       if (plan.diff) result.diff = plan.diff;
       if (plan.predicted) result.predicted = true;
     } else {
-      const applied = (await withTimeout(task.apply(ctx, plan), timeout)) ?? {};
+      const applied = (await withDeadline(task.apply(ctx, plan), deadline, timeout)) ?? {};
       const changed = applied.changed ?? true;
       result = { ...base, status: changed ? 'changed' : 'ok', changed, duration_ms: 0 };
       const summary = applied.summary ?? plan.summary;

@@ -1,0 +1,262 @@
+// The runner's decisions (handlers, conditions, check mode, timeouts, batches, halts, gates) with in-memory tasks.
+import assert from 'node:assert/strict';
+import { LocalConnection } from '../../../src/connection/local.js';
+import type { Connection } from '../../../src/connection/types.js';
+import { ConnectionError } from '../../../src/errors.js';
+import { change, defineTask, definePlaybook, noChange, type CommonOptions, type Playbook, type Task } from '../../../src/playbook/types.js';
+import type { RunEvent } from '../../../src/runner/events.js';
+import { runPlaybook, type RunOptions } from '../../../src/runner/run.js';
+
+/** A task over an in-memory state: changes `key` to `value` unless it already has it. */
+function setKey(state: Map<string, string>, key: string, value: string, opts: CommonOptions = {}): Task {
+  return defineTask('set', `set ${key}`, { ...opts, key, value }, {
+    async check() {
+      const before = state.get(key);
+      return before === value ? noChange(`${key} already ${value}`) : change(`${key} ${before ?? 'unset'} → ${value}`);
+    },
+    async apply() {
+      state.set(key, value);
+    },
+  });
+}
+
+function failing(message: string, opts: CommonOptions = {}): Task {
+  return defineTask('fail', 'fail', opts, {
+    async check() {
+      throw new Error(message);
+    },
+    async apply() {},
+  });
+}
+
+function sleeping(ms: number, opts: CommonOptions = {}): Task {
+  return defineTask('sleep', `sleep ${ms}`, opts, {
+    check: () => new Promise((r) => setTimeout(() => r(change('slept')), ms)),
+    async apply() {},
+  });
+}
+
+async function run(playbook: Playbook, extra: Partial<RunOptions> = {}, hosts = ['h1']) {
+  const events: RunEvent[] = [];
+  const report = await runPlaybook({
+    playbook: { gatherFacts: false, ...playbook },
+    playbookPath: 'test.ts',
+    baseDir: '.',
+    hosts,
+    varsOf: (h) => ({ inventory_hostname: h }),
+    connect: async (h) => new LocalConnection(h),
+    forks: 4,
+    check: false,
+    onEvent: (e) => events.push(e),
+    ...extra,
+  });
+  return { report, events };
+}
+
+describe('runPlaybook', () => {
+  it('applies what check planned, then reports ok on a converged second run', async () => {
+    const state = new Map<string, string>();
+    const pb = definePlaybook({ name: 't', hosts: 'all', tasks: [setKey(state, 'a', '1'), setKey(state, 'b', '2')] });
+    const first = await run(pb);
+    assert.deepEqual(first.report.hosts.h1?.stats, { ok: 0, changed: 2, failed: 0, skipped: 0 });
+    assert.equal(first.report.hosts.h1?.status, 'changed');
+    const second = await run(pb);
+    assert.deepEqual(second.report.hosts.h1?.stats, { ok: 2, changed: 0, failed: 0, skipped: 0 });
+    assert.equal(second.report.hosts.h1?.status, 'ok');
+  });
+
+  it('changes nothing in check mode and reports what would change', async () => {
+    const state = new Map<string, string>();
+    const { report } = await run(definePlaybook({ name: 't', hosts: 'all', tasks: [setKey(state, 'a', '1')] }), { check: true });
+    assert.equal(report.hosts.h1?.tasks[0]?.summary, 'a unset → 1');
+    assert.equal(report.hosts.h1?.stats.changed, 1);
+    assert.equal(state.size, 0);
+  });
+
+  it('predicts, in check mode, a task that fails only because an earlier change is planned', async () => {
+    const state = new Map<string, string>();
+    const pb = definePlaybook({
+      name: 't',
+      hosts: 'all',
+      tasks: [setKey(state, 'pkg', 'installed'), failing('service apache2 does not exist')],
+    });
+    const { report } = await run(pb, { check: true });
+    const predicted = report.hosts.h1?.tasks[1];
+    assert.equal(predicted?.status, 'changed');
+    assert.equal(predicted?.predicted, true);
+    assert.match(predicted?.summary ?? '', /depends on an earlier planned change/);
+    // Without an earlier planned change the same failure is a failure.
+    const alone = await run(definePlaybook({ name: 't', hosts: 'all', tasks: [failing('boom')] }), { check: true });
+    assert.equal(alone.report.hosts.h1?.status, 'failed');
+  });
+
+  it('runs notified handlers once, after the tasks, in the order they are defined, only on change', async () => {
+    const state = new Map<string, string>();
+    const order: string[] = [];
+    const handler = (name: string) =>
+      defineTask('record', name, {}, {
+        async check() {
+          return change(`run ${name}`);
+        },
+        async apply() {
+          order.push(name);
+        },
+      });
+    const pb = definePlaybook({
+      name: 't',
+      hosts: 'all',
+      tasks: [
+        setKey(state, 'a', '1', { notify: 'second' }),
+        setKey(state, 'b', '1', { notify: ['first', 'second'] }),
+        setKey(state, 'c', '1', { notify: 'third', when: false }),
+      ],
+      handlers: { first: handler('first'), second: handler('second'), third: handler('third') },
+    });
+    await run(pb);
+    assert.deepEqual(order, ['first', 'second']);
+    order.length = 0;
+    await run(pb); // converged: nothing notified
+    assert.deepEqual(order, []);
+  });
+
+  it('stops a host at its first failure, records the error, and skips handlers unless forced', async () => {
+    const state = new Map<string, string>();
+    let handled = 0;
+    const handlers = {
+      h: defineTask('record', 'h', {}, {
+        check: async () => change('x'),
+        apply: async () => {
+          handled++;
+        },
+      }),
+    };
+    const tasks = () => [setKey(state, 'a', String(Math.random()), { notify: 'h' }), failing('nope'), setKey(state, 'never', '1')];
+    const { report } = await run(definePlaybook({ name: 't', hosts: 'all', tasks, handlers }));
+    assert.equal(report.hosts.h1?.status, 'failed');
+    assert.equal(report.hosts.h1?.tasks.length, 2);
+    assert.equal(report.hosts.h1?.tasks[1]?.error, 'nope');
+    assert.equal(state.has('never'), false);
+    assert.equal(handled, 0);
+    await run(definePlaybook({ name: 't', hosts: 'all', tasks, handlers }), { forceHandlers: true });
+    assert.equal(handled, 1);
+  });
+
+  it('goes on past an ignored failure and applies changedWhen/failedWhen and register', async () => {
+    const state = new Map<string, string>();
+    const { report } = await run(
+      definePlaybook({
+        name: 't',
+        hosts: 'all',
+        tasks: [
+          failing('ignored', { ignoreErrors: true }),
+          setKey(state, 'a', '1', { register: 'seta', changedWhen: () => false }),
+          setKey(state, 'b', '1', { when: ({ registered }) => registered.seta?.changed === false }),
+          setKey(state, 'c', '1', { failedWhen: (r) => r.changed }),
+        ],
+      }),
+    );
+    const tasks = report.hosts.h1?.tasks ?? [];
+    assert.equal(tasks[0]?.ignored, true);
+    assert.equal(tasks[1]?.status, 'ok');
+    assert.equal(tasks[2]?.status, 'changed');
+    assert.equal(tasks[3]?.status, 'failed');
+    assert.deepEqual(report.hosts.h1?.stats, { ok: 2, changed: 1, failed: 1, skipped: 0 });
+  });
+
+  it('fails a task that runs past its timeout and does not run the later ones', async () => {
+    const state = new Map<string, string>();
+    const { report } = await run(
+      definePlaybook({ name: 't', hosts: 'all', tasks: [sleeping(5000, { timeout: 0.2 }), setKey(state, 'after', '1')] }),
+    );
+    assert.equal(report.hosts.h1?.tasks[0]?.error, 'timed out after 0.2 s');
+    assert.equal(state.has('after'), false);
+  });
+
+  it('marks a host unreachable when its connect fails, and the others finish', async () => {
+    const state = new Map<string, string>();
+    const { report } = await run(
+      definePlaybook({ name: 't', hosts: 'all', tasks: [setKey(state, 'a', '1')] }),
+      {
+        connect: async (h): Promise<Connection> => {
+          if (h === 'h2') throw new ConnectionError('h2: connect ECONNREFUSED 127.0.0.1:1');
+          return new LocalConnection(h);
+        },
+        connectRetries: 0,
+      },
+      ['h1', 'h2', 'h3'],
+    );
+    assert.equal(report.hosts.h2?.status, 'unreachable');
+    assert.match(report.hosts.h2?.error ?? '', /ECONNREFUSED/);
+    assert.equal(report.summary.unreachable, 1);
+    for (const h of ['h1', 'h3']) assert.ok(['ok', 'changed'].includes(report.hosts[h]?.status ?? ''));
+  });
+
+  it('retries a refused connect with backoff before calling the host unreachable', async () => {
+    let attempts = 0;
+    const { report } = await run(definePlaybook({ name: 't', hosts: 'all', tasks: [] }), {
+      connect: async (h): Promise<Connection> => {
+        attempts++;
+        if (attempts < 3) throw new ConnectionError('connect ECONNREFUSED');
+        return new LocalConnection(h);
+      },
+    });
+    assert.equal(attempts, 3);
+    assert.equal(report.hosts.h1?.status, 'ok');
+  });
+
+  it('halts a rollout when a batch fails over maxFailPercentage; later hosts are not run', async () => {
+    const hosts = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'];
+    const { report, events } = await run(
+      definePlaybook({
+        name: 't',
+        hosts: 'all',
+        serial: '1,2,100%',
+        maxFailPercentage: 0,
+        tasks: ({ host }) => (host === 'h3' ? [failing('bad host')] : []),
+      }),
+      {},
+      hosts,
+    );
+    assert.deepEqual(report.batches, [['h1'], ['h2', 'h3'], ['h4', 'h5', 'h6']]);
+    assert.equal(report.hosts.h3?.status, 'failed');
+    for (const h of ['h4', 'h5', 'h6']) {
+      assert.equal(report.hosts[h]?.status, 'not run');
+      assert.match(report.hosts[h]?.reason ?? '', /^halted/);
+    }
+    assert.match(report.halted ?? '', /1 of 2 hosts of batch 2 failed/);
+    assert.equal(report.summary.not_run, 3);
+    assert.ok(events.some((e) => e.type === 'halted'));
+  });
+
+  it('counts a failing health gate as a host failure', async () => {
+    const { report } = await run(
+      definePlaybook({
+        name: 't',
+        hosts: 'all',
+        serial: 1,
+        maxFailPercentage: 0,
+        tasks: [],
+        gate: ({ host }) => (host === 'h1' ? failing('HTTP 503 from /') : defineTask('ok', 'healthy', {}, { check: async () => noChange(), apply: async () => {} })),
+      }),
+      {},
+      ['h1', 'h2'],
+    );
+    assert.equal(report.hosts.h1?.status, 'failed');
+    assert.match(report.hosts.h1?.error ?? '', /health gate failed: HTTP 503/);
+    assert.equal(report.hosts.h2?.status, 'not run');
+  });
+
+  it('starts no new task once aborted, and says the run was interrupted', async () => {
+    const state = new Map<string, string>();
+    const abort = new AbortController();
+    const started = run(
+      definePlaybook({ name: 't', hosts: 'all', tasks: [sleeping(200), setKey(state, 'late', '1')] }),
+      { signal: abort.signal },
+    );
+    setTimeout(() => abort.abort(), 50);
+    const { report } = await started;
+    assert.equal(report.interrupted, true);
+    assert.equal(report.hosts.h1?.tasks.length, 1); // the running task finished, the next never started
+    assert.equal(state.has('late'), false);
+  });
+});
