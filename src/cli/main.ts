@@ -50,6 +50,7 @@ interface RunFlags {
   knownHosts: string[];
   sshConfig?: string;
   connectTimeout: number;
+  connectRetries: number;
   json: boolean;
   report?: string;
   extraVars: string[];
@@ -149,6 +150,7 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
       varsOf,
       connect,
       forks: flags.forks,
+      connectRetries: flags.connectRetries,
       check: flags.check,
       forceHandlers: flags.forceHandlers,
       serial: flags.serial,
@@ -220,6 +222,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--known-hosts <file>', 'known_hosts file to check host keys against, before ~/.ssh/known_hosts (repeatable)', collect, [])
     .option('--ssh-config <file>', 'ssh config file (default ~/.ssh/config)')
     .option('--connect-timeout <seconds>', 'SSH connect timeout', positiveInt('--connect-timeout'), 10)
+    .option('--connect-retries <n>', 'retries of a refused or reset connect, with backoff', positiveInt('--connect-retries'), 2)
     .option('--json', 'print the JSON report on stdout (progress goes to stderr)', false)
     .option('--report <file>', 'write the JSON report to a file')
     .option('-e, --extra-vars <vars>', 'key=value, a JSON/YAML object, or @file; highest precedence (repeatable)', collect, [])
