@@ -55,7 +55,8 @@ export function atomicWriteScript(path: string, content: Buffer, opts: WriteFile
     `trap 'exit 130' INT TERM HUP PIPE`,
     'cat > "$t"',
     `[ "$(wc -c < "$t")" -eq ${content.length} ] || { echo "short write: the connection dropped" >&2; exit 1; }`,
-    `echo ${digest}' '"$t" | sha256sum -c --status || { echo 'checksum mismatch' >&2; exit 1; }`,
+    // Hash stdin, not a checksum line naming "$t": a path with a newline would not parse as one.
+    `[ "$(sha256sum < "$t")" = '${digest}  -' ] || { echo 'checksum mismatch' >&2; exit 1; }`,
     'if [ -e "$p" ]; then chmod --reference="$p" -- "$t"; chown --reference="$p" -- "$t" 2>/dev/null || true;',
     'else m=$(umask); chmod "$(printf %o $(( 0666 & ~m )))" -- "$t"; fi',
   ];
@@ -77,3 +78,12 @@ export function readFileScript(path: string): string {
   return sh`if [ -e ${path} ]; then cat -- ${path}; else exit 44; fi`;
 }
 export const missingFileCode = 44;
+
+/**
+ * Runs a script under coreutils `timeout`, which kills its whole process group on the host (closing a channel does
+ * not stop a remote command): exit code 124 when the time ran out.
+ */
+export function timeoutScript(script: string, timeoutMs: number): string {
+  const seconds = Math.max(timeoutMs, 1) / 1000;
+  return `timeout -k 2 ${seconds} sh -c ${quote(script)}`;
+}

@@ -1,6 +1,6 @@
 // Live progress: Listr2 in a terminal (batches as counters, active hosts listed), plain lines otherwise.
 // This is the only file that imports listr2.
-import { Listr, ProcessOutput, type ListrTaskWrapper } from 'listr2';
+import { Listr, ListrLogger, ProcessOutput } from 'listr2';
 import type { TaskResult } from '../playbook/types.js';
 import type { RunEvent } from '../runner/events.js';
 import { formatDiff } from './diff.js';
@@ -86,7 +86,7 @@ interface BatchState {
   active: Map<string, string>;
   finished: number;
   failed: string[];
-  task?: ListrTaskWrapper<unknown, never, never>;
+  task?: { title: string; output: string; skip(message?: string): void };
   /** Ends the batch's Listr task; set when Listr starts it. */
   finish?: () => void;
   settled: boolean;
@@ -122,10 +122,10 @@ function createListrProgress(o: ProgressOptions): Progress {
       switch (e.type) {
         case 'play-start': {
           for (const hosts of e.batches) batches.push({ hosts, active: new Map(), finished: 0, failed: [], settled: false });
-          const runner = new Listr(
+          const runner = new Listr<unknown, 'default', 'simple'>(
             batches.map((b, i) => ({
               title: title(i),
-              task: (_ctx: unknown, task: ListrTaskWrapper<unknown, never, never>) =>
+              task: (_ctx, task) =>
                 new Promise<void>((resolve, reject) => {
                   b.task = task;
                   b.finish = () => {
@@ -144,10 +144,12 @@ function createListrProgress(o: ProgressOptions): Progress {
               concurrent: false,
               exitOnError: false,
               renderer: 'default',
-              rendererOptions: { collapseErrors: false },
+              rendererOptions: {
+                collapseErrors: false,
+                logger: new ListrLogger({ processOutput: new ProcessOutput(o.stream, o.stream) }),
+              },
               registerSignalListeners: false,
-              processOutput: new ProcessOutput(o.stream, o.stream),
-            } as never,
+            },
           );
           listr = runner.run().then(
             () => {},

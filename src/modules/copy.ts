@@ -1,0 +1,63 @@
+// Puts a local file or a literal content at a path on the host, compared by checksum, as Ansible's copy module.
+import { basename, posix } from 'node:path';
+import { InputError } from '../errors.js';
+import { defineTask, type CommonOptions, type Task } from '../playbook/types.js';
+import { applyContent, planContent } from './lib/content-file.js';
+import { readLocalFile, resolveLocal, sha256OfBuffer, sha256OfText } from './lib/local-files.js';
+import type { FileMode } from './lib/mode.js';
+import { requireAbsolute, validateAttrs, validateValidate } from './lib/params.js';
+
+interface CopyBase extends CommonOptions {
+  /** Absolute path on the host; ending in '/' puts the file in that directory under src's name. */
+  dest: string;
+  mode?: FileMode;
+  owner?: string;
+  group?: string;
+  /** false: write only when dest is missing (default true). */
+  force?: boolean;
+  /** Keep the replaced file as `dest.<time>~`. */
+  backup?: boolean;
+  /** Command with %s run against the new temporary file; non-zero exit leaves dest untouched and fails the task. */
+  validate?: string;
+}
+
+/** Either `src` (a controller file, relative to the playbook's directory) or `content`, never both. */
+export type CopyParams = (CopyBase & { src: string; content?: never }) | (CopyBase & { content: string | Buffer; src?: never });
+
+/** Ensures dest holds src's bytes (or `content`), with mode/owner/group; shows a unified diff of text. */
+export function copy(params: CopyParams): Task {
+  const what = `copy ${String(params.dest)}`;
+  requireAbsolute(params.dest, 'dest', 'copy');
+  const hasSrc = params.src !== undefined;
+  const hasContent = params.content !== undefined;
+  if (hasSrc === hasContent) throw new InputError(`${what}: give exactly one of src or content`);
+  if (hasSrc && (typeof params.src !== 'string' || params.src === '')) throw new InputError(`${what}: src must be a path`);
+  validateAttrs(params, what);
+  validateValidate(params.validate, what);
+  const dest = hasSrc && params.dest.endsWith('/') ? posix.join(params.dest, basename(params.src as string)) : params.dest;
+  if (dest.endsWith('/')) throw new InputError(`${what}: dest must name a file`);
+  const fromContent = hasContent ? toBytes(params.content as string | Buffer) : undefined;
+
+  return defineTask('copy', `copy ${params.src ?? 'content'} → ${dest}`, params, {
+    async check(ctx) {
+      let content: Buffer;
+      let digest: string;
+      if (fromContent) {
+        content = fromContent.bytes;
+        digest = fromContent.digest();
+      } else {
+        const local = readLocalFile(resolveLocal(ctx.baseDir, params.src as string), what);
+        content = local.content;
+        digest = local.sha256;
+      }
+      return planContent(ctx, dest, content, digest, { ...params, secret: params.secret });
+    },
+    apply: (ctx, plan) => applyContent(ctx, plan),
+  });
+}
+
+/** The bytes of a `content:` parameter; its checksum is memoized by value, so hosts share one computation. */
+function toBytes(content: string | Buffer): { bytes: Buffer; digest: () => string } {
+  if (typeof content === 'string') return { bytes: Buffer.from(content), digest: () => sha256OfText(content) };
+  return { bytes: content, digest: () => sha256OfBuffer(content) };
+}

@@ -1,0 +1,155 @@
+// Ensures a path is a directory, a file, a link or absent, with mode/owner/group, as Ansible's file module.
+import { quote } from '../connection/quote.js';
+import { InputError } from '../errors.js';
+import { change, defineTask, noChange, type CommonOptions, type Plan, type Task, type TaskContext } from '../playbook/types.js';
+import { attrsScript, chownArg, describeNewAttrs, planAttrs, type WantedAttrs } from './lib/attrs.js';
+import { chmodArg, resolveMode, type FileMode } from './lib/mode.js';
+import { requireAbsolute, requireOneOf, validateAttrs } from './lib/params.js';
+import { sameIdentity, statPath, type PathStat } from './lib/stat.js';
+
+export type FileState = 'directory' | 'file' | 'absent' | 'touch' | 'link';
+
+interface FileBase extends CommonOptions {
+  /** Absolute path on the host. */
+  path: string;
+  mode?: FileMode;
+  owner?: string;
+  group?: string;
+  /** state 'directory': apply mode/owner/group to everything below it too. */
+  recurse?: boolean;
+  /** state 'link': replace a file or empty directory that stands where the link goes. */
+  force?: boolean;
+}
+
+export type FileParams =
+  | (FileBase & { state: 'link'; /** What the link points to. */ src: string })
+  | (FileBase & {
+      /** Default: the path's current type when it exists, else 'file' (which must exist). */
+      state?: Exclude<FileState, 'link'>;
+      src?: never;
+    });
+
+const states: readonly FileState[] = ['directory', 'file', 'absent', 'touch', 'link'];
+
+interface FileData {
+  script: string;
+}
+
+/** Ensures a path's type and attributes; `touch` creates a missing file and otherwise keeps content and times. */
+export function file(params: FileParams): Task {
+  const what = `file ${String(params.path)}`;
+  requireAbsolute(params.path, 'path', 'file');
+  if (params.state !== undefined) requireOneOf(params.state, states, 'state', what);
+  validateAttrs(params, what);
+  if (params.state === 'link' && (typeof params.src !== 'string' || params.src === '')) {
+    throw new InputError(`${what}: state 'link' needs src (what the link points to)`);
+  }
+  if (params.state !== 'link' && params.src !== undefined) throw new InputError(`${what}: src is only for state 'link'`);
+  return defineTask('file', `${params.state ?? 'file'} ${params.path}`, params, {
+    check: (ctx) => planFile(ctx, params),
+    async apply(ctx, plan) {
+      const data = plan.data as FileData;
+      await ctx.run(data.script);
+    },
+  });
+}
+
+async function planFile(ctx: TaskContext, p: FileParams): Promise<Plan> {
+  const follow = p.state !== 'link' && p.state !== 'absent';
+  const st = await statPath(ctx, p.path, { follow });
+  const state: FileState = p.state ?? (st === null ? 'file' : st.type === 'directory' ? 'directory' : st.type === 'link' ? 'link' : 'file');
+  const want: WantedAttrs = { mode: p.mode, owner: p.owner, group: p.group };
+  const head = [`p=${quote(p.path)}`, 'set -e'];
+  const plan = (parts: string[], body: string[], why: string): Plan =>
+    parts.length === 0 ? noChange(why) : change(parts.join(', '), { data: { script: [...head, ...body].join('\n') } satisfies FileData });
+
+  switch (state) {
+    case 'absent':
+      if (st === null) return noChange('already absent');
+      return plan([`${st.type} → absent`], ['rm -rf -- "$p"'], '');
+    case 'directory': {
+      if (st === null) return plan(['absent → directory', ...describeNewAttrs(want)], ['mkdir -p -- "$p"', ...newAttrs(want)], '');
+      if (st.type !== 'directory') throw new InputError(`${p.path} exists and is a ${st.type}, not a directory`);
+      const a = planAttrs(st, want);
+      const parts = [...a.changes];
+      const body = attrsScript(a);
+      if (p.recurse) {
+        const below = await planRecurse(ctx, p.path, want);
+        if (below) {
+          parts.push(below);
+          body.push(...recurseScript(want));
+        }
+      }
+      return plan(parts, body, 'directory with the wanted attributes');
+    }
+    case 'file': {
+      if (st === null) throw new InputError(`${p.path} does not exist (state 'file' does not create files; use state 'touch' or copy)`);
+      if (st.type === 'directory') throw new InputError(`${p.path} is a directory, not a file`);
+      return existing(st, want, plan, 'file with the wanted attributes');
+    }
+    case 'touch':
+      if (st === null) return plan(['absent → file', ...describeNewAttrs(want)], [': >> "$p"', ...newAttrs(want)], '');
+      // Ansible's modification_time/access_time 'preserve': an existing path keeps its content and times.
+      return existing(st, want, plan, `${st.type} exists; content and times kept`);
+    case 'link':
+      return planLink(st, p as FileBase & { src: string }, want, plan);
+  }
+}
+
+type PlanFn = (parts: string[], body: string[], why: string) => Plan;
+
+function existing(st: PathStat, want: WantedAttrs, plan: PlanFn, why: string): Plan {
+  const a = planAttrs(st, want);
+  return plan(a.changes, attrsScript(a), why);
+}
+
+function newAttrs(want: WantedAttrs): string[] {
+  const chmod = want.mode === undefined ? undefined : /^[0-7]+$/.test(want.mode) ? chmodArg(parseInt(want.mode, 8)) : want.mode;
+  return attrsScript({ chown: chownArg(want.owner, want.group), chmod });
+}
+
+function planLink(st: PathStat | null, p: FileBase & { src: string }, want: WantedAttrs, plan: PlanFn): Plan {
+  const make = [`ln -sfn -- ${quote(p.src)} "$p"`, ...attrsScript({ chown: chownArg(want.owner, want.group) }, { noDereference: true })];
+  if (st === null) return plan([`absent → link to ${p.src}`], make, '');
+  if (st.type === 'link') {
+    if (st.linkTarget !== p.src) return plan([`link to ${st.linkTarget ?? '?'} → link to ${p.src}`], make, '');
+    const a = planAttrs(st, { owner: want.owner, group: want.group });
+    return plan(a.changes, attrsScript(a, { noDereference: true }), `link to ${p.src}`);
+  }
+  if (!p.force) throw new InputError(`${p.path} exists and is a ${st.type}; set force: true to replace it with a link`);
+  // rmdir refuses a non-empty directory, as Ansible does.
+  const remove = st.type === 'directory' ? 'rmdir -- "$p"' : 'rm -f -- "$p"';
+  return plan([`${st.type} → link to ${p.src}`], [remove, ...make], '');
+}
+
+/** Counts entries below `path` whose mode/owner/group differ; one command, output grouped by distinct attributes. */
+async function planRecurse(ctx: TaskContext, path: string, want: WantedAttrs): Promise<string | null> {
+  if (want.mode === undefined && want.owner === undefined && want.group === undefined) return null;
+  const r = await ctx.run(
+    `find ${quote(path)} -mindepth 1 ! -type l -printf '%y %m %u %U %g %G\\n' | sort | uniq -c`,
+    { maxOutput: 16 * 1024 * 1024 },
+  );
+  let count = 0;
+  for (const line of r.stdout.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 7) continue;
+    const [n, y, m, user, uid, group, gid] = f as [string, string, string, string, string, string, string];
+    const mode = parseInt(m, 8);
+    const modeDiffers = want.mode !== undefined && resolveMode(want.mode, mode, y === 'd') !== mode;
+    const ownerDiffers = want.owner !== undefined && !sameIdentity(want.owner, user, Number(uid));
+    const groupDiffers = want.group !== undefined && !sameIdentity(want.group, group, Number(gid));
+    if (modeDiffers || ownerDiffers || groupDiffers) count += Number(n);
+  }
+  return count === 0 ? null : `${count} entr${count === 1 ? 'y' : 'ies'} below need ${describeNewAttrs(want).join(', ')}`;
+}
+
+function recurseScript(want: WantedAttrs): string[] {
+  const lines: string[] = [];
+  const chown = chownArg(want.owner, want.group);
+  if (chown) lines.push(`chown -R ${quote(chown)} -- "$p"`);
+  if (want.mode !== undefined) {
+    const arg = /^[0-7]+$/.test(want.mode) ? chmodArg(parseInt(want.mode, 8)) : want.mode;
+    lines.push(`chmod -R ${quote(arg)} -- "$p"`);
+  }
+  return lines;
+}

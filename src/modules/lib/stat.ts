@@ -1,0 +1,96 @@
+// One round trip learns what a path is: type, mode, owner, group, size, sha256, link target, and optionally its bytes.
+import { quote } from '../../connection/quote.js';
+import type { TaskContext } from '../../playbook/types.js';
+
+export type PathType = 'file' | 'directory' | 'link' | 'other';
+
+export interface PathStat {
+  type: PathType;
+  /** Permission bits (12 bits). */
+  mode: number;
+  uid: number;
+  owner: string;
+  gid: number;
+  group: string;
+  size: number;
+  /** sha256 of a regular file's content; null for other types. */
+  sha256: string | null;
+  /** Target of a symbolic link (when not followed). */
+  linkTarget?: string;
+  /** Where a followed symbolic link leads (absolute, resolved); writes go there so the link stays a link. */
+  realPath?: string;
+  /** The file's bytes, when asked for and its checksum differs from the expected one. */
+  content?: Buffer;
+}
+
+export interface StatOptions {
+  /** Follow a symbolic link to what it points at (a dangling link stays a link). */
+  follow?: boolean;
+  /** Compute the sha256 of a regular file. */
+  checksum?: boolean;
+  /** Also send the file's bytes when its sha256 differs from this one and it is at most `maxContent` bytes. */
+  contentUnless?: string;
+  maxContent?: number;
+}
+
+/** The shell script behind statPath(); exported for tests. */
+export function statScript(path: string, opts: StatOptions = {}): string {
+  const lines = [
+    `p=${quote(path)}`,
+    'if [ ! -e "$p" ] && [ ! -L "$p" ]; then echo absent; exit 0; fi',
+    't=; L=',
+    `if [ -L "$p" ]; then if ${opts.follow ? 'true' : 'false'} && [ -e "$p" ]; then L=-L; else t=link; fi; fi`,
+    'if [ -z "$t" ]; then if [ -d "$p" ]; then t=directory; elif [ -f "$p" ]; then t=file; else t=other; fi; fi',
+    `i=$(stat $L -c '%a\t%u\t%U\t%g\t%G\t%s' -- "$p") || exit 1`,
+    'h=-',
+  ];
+  if (opts.checksum || opts.contentUnless) {
+    lines.push('if [ "$t" = file ]; then h=$(sha256sum < "$p") || exit 1; h=${h%% *}; fi');
+  }
+  // A followed link's resolved path, base64 so any byte survives the line format.
+  lines.push('r=-; if [ -n "$L" ]; then r=$(printf %s "$(readlink -f -- "$p")" | base64 -w0); fi');
+  lines.push(`printf '%s\\t%s\\t%s\\t%s\\n' "$t" "$i" "$h" "$r"`);
+  lines.push('if [ "$t" = link ]; then readlink -- "$p"; fi');
+  if (opts.contentUnless) {
+    const max = opts.maxContent ?? 256 * 1024;
+    lines.push(
+      `if [ "$t" = file ] && [ "$h" != ${quote(opts.contentUnless)} ] && [ "$(wc -c < "$p")" -le ${max} ]; then base64 -w0 < "$p"; fi`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Parses statScript's output; null when the path does not exist. */
+export function parseStat(stdout: string): PathStat | null {
+  const nl = stdout.indexOf('\n');
+  const head = nl < 0 ? stdout : stdout.slice(0, nl);
+  if (head.trim() === 'absent') return null;
+  const [type, mode, uid, owner, gid, group, size, sha, real] = head.split('\t');
+  if (!type || !mode || sha === undefined) throw new Error(`cannot parse stat output: ${JSON.stringify(head)}`);
+  const st: PathStat = {
+    type: type as PathType,
+    mode: parseInt(mode, 8),
+    uid: Number(uid),
+    owner: owner ?? '',
+    gid: Number(gid),
+    group: group ?? '',
+    size: Number(size),
+    sha256: sha === '-' ? null : sha,
+  };
+  if (real && real !== '-') st.realPath = Buffer.from(real, 'base64').toString('utf8');
+  const rest = nl < 0 ? '' : stdout.slice(nl + 1);
+  if (type === 'link') st.linkTarget = rest.replace(/\n$/, '');
+  else if (type === 'file' && rest.length > 0) st.content = Buffer.from(rest, 'base64');
+  return st;
+}
+
+/** Stats a path on the host in one command; null when it does not exist. */
+export async function statPath(ctx: TaskContext, path: string, opts: StatOptions = {}): Promise<PathStat | null> {
+  const r = await ctx.run(statScript(path, opts), { maxOutput: 64 * 1024 * 1024 });
+  return parseStat(r.stdout);
+}
+
+/** Whether `wanted` (a user or group name, or a numeric id) names the current `name`/`id`. */
+export function sameIdentity(wanted: string, name: string, id: number): boolean {
+  return wanted === name || (/^\d+$/.test(wanted) && Number(wanted) === id);
+}

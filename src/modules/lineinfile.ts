@@ -1,0 +1,128 @@
+// Ensures a line is in a file (or not), with the exact semantics of Ansible's lineinfile.
+import { InputError } from '../errors.js';
+import { change, defineTask, noChange, type CommonOptions, type Plan, type Task, type TaskContext } from '../playbook/types.js';
+import { describeNewAttrs, planAttrs } from './lib/attrs.js';
+import { applyContent, type ContentData } from './lib/content-file.js';
+import { planLineEdit, pyRegex } from './lib/edit-lines.js';
+import { buildFileDiff } from './lib/file-diff.js';
+import { chmodArg, resolveMode, type FileMode } from './lib/mode.js';
+import { requireAbsolute, validateAttrs, validateValidate } from './lib/params.js';
+import { statPath } from './lib/stat.js';
+
+interface LineInFileBase extends CommonOptions {
+  /** Absolute path on the host. */
+  path: string;
+  /** Python-style regex; present: the last matching line is replaced; absent: every matching line is removed. */
+  regexp?: string;
+  /** A literal string instead of regexp. */
+  searchString?: string;
+  /** Create the file (and its directories) when missing; otherwise a missing file fails (present) or is ok (absent). */
+  create?: boolean;
+  /** With regexp: `\1`/`\g<name>` in line come from the match, and nothing is added when nothing matches. */
+  backrefs?: boolean;
+  /** Use the first match instead of the last. */
+  firstMatch?: boolean;
+  backup?: boolean;
+  validate?: string;
+  mode?: FileMode;
+  owner?: string;
+  group?: string;
+}
+
+type Placement =
+  | { /** 'EOF' (default), 'BOF' or a regex: insert after its last match. */ insertAfter?: string; insertBefore?: never }
+  | { /** 'BOF' or a regex: insert before its last match. */ insertBefore?: string; insertAfter?: never };
+
+export type LineInFileParams = LineInFileBase &
+  Placement &
+  ({ state?: 'present'; line: string } | { state: 'absent'; line?: string });
+
+/** Largest file lineinfile edits (it is read whole, as Ansible reads it). */
+const maxFile = 32 * 1024 * 1024;
+
+/** Ensures `line` is present (or lines matching are absent) in a file on the host. */
+export function lineinfile(params: LineInFileParams): Task {
+  const what = `lineinfile ${String(params.path)}`;
+  checkParams(params, what);
+  return defineTask('lineinfile', `line in ${params.path}`, params, {
+    check: (ctx) => planLineInFile(ctx, params),
+    apply: (ctx, plan) => applyContent(ctx, plan),
+  });
+}
+
+function checkParams(p: LineInFileParams, what: string): void {
+  requireAbsolute(p.path, 'path', 'lineinfile');
+  const state = p.state ?? 'present';
+  if (state !== 'present' && state !== 'absent') throw new InputError(`${what}: state must be 'present' or 'absent'`);
+  if (p.insertAfter !== undefined && p.insertBefore !== undefined) throw new InputError(`${what}: insertAfter and insertBefore are mutually exclusive`);
+  if (p.regexp !== undefined && p.searchString !== undefined) throw new InputError(`${what}: regexp and searchString are mutually exclusive`);
+  if (p.backrefs && p.searchString !== undefined) throw new InputError(`${what}: backrefs and searchString are mutually exclusive`);
+  if (state === 'present') {
+    if (p.backrefs && p.regexp === undefined) throw new InputError(`${what}: regexp is required with backrefs`);
+    if (typeof p.line !== 'string') throw new InputError(`${what}: line is required with state 'present'`);
+  } else if (p.line === undefined && p.regexp === undefined && p.searchString === undefined) {
+    throw new InputError(`${what}: one of line, searchString or regexp is required with state 'absent'`);
+  }
+  for (const field of ['regexp', 'insertAfter', 'insertBefore'] as const) {
+    const v = p[field];
+    if (v === undefined || v === 'BOF' || v === 'EOF') continue;
+    try {
+      pyRegex(v);
+    } catch (err) {
+      throw new InputError(`${what}: ${field} is not a valid regular expression: ${(err as Error).message}`);
+    }
+  }
+  validateAttrs(p, what);
+  validateValidate(p.validate, what);
+}
+
+async function planLineInFile(ctx: TaskContext, p: LineInFileParams): Promise<Plan> {
+  // One command: type, attributes and the whole content (a checksum nothing matches makes it send the bytes).
+  const st = await statPath(ctx, p.path, { follow: true, contentUnless: 'none', maxContent: maxFile });
+  const state = p.state ?? 'present';
+  if (st === null) {
+    if (state === 'absent') return noChange('file not present');
+    if (!p.create) throw new InputError(`${p.path} does not exist (set create: true to create it)`);
+  } else if (st.type === 'directory') {
+    throw new InputError(`${p.path} is a directory`);
+  } else if (st.type !== 'file') {
+    throw new InputError(`${p.path} is not a regular file (${st.type})`);
+  } else if (st.content === undefined && st.size > 0) {
+    throw new InputError(`${p.path} is larger than ${maxFile} bytes; lineinfile reads whole files`);
+  }
+
+  const before = st === null ? null : (st.content ?? Buffer.alloc(0));
+  const edit = planLineEdit(before ?? Buffer.alloc(0), {
+    line: p.line,
+    regexp: p.regexp,
+    searchString: p.searchString,
+    state: p.state,
+    insertAfter: p.insertAfter,
+    insertBefore: p.insertBefore,
+    backrefs: p.backrefs,
+    firstMatch: p.firstMatch,
+  });
+  const after = edit.after;
+  const contentChanged = before === null || !after.equals(before);
+  const diff = p.secret ? [{ path: p.path, before: null, after: null, note: 'content hidden (secret)' }] : [buildFileDiff(p.path, before, after)];
+  const base = { dest: p.path, owner: p.owner, group: p.group, validate: p.validate };
+
+  if (st === null) {
+    const mode = p.mode === undefined ? undefined : /^[0-7]+$/.test(p.mode) ? chmodArg(parseInt(p.mode, 8)) : p.mode;
+    const data: ContentData = { ...base, content: after, mode, backup: false, makeParents: true };
+    return change(['absent → file', edit.msg, ...describeNewAttrs(p)].filter(Boolean).join(', '), { diff, data });
+  }
+  const attrs = planAttrs(st, p);
+  // Through a symbolic link, edit its target, as lineinfile.py does (realpath).
+  const target = st.realPath ?? p.path;
+  if (contentChanged) {
+    const mode = p.mode === undefined ? undefined : chmodArg(resolveMode(p.mode, st.mode, false));
+    const data: ContentData = { ...base, dest: target, content: after, mode, backup: p.backup === true };
+    return change([edit.msg, ...attrs.changes].join(', '), { diff, data });
+  }
+  if (attrs.changes.length > 0) {
+    const data: ContentData = { dest: target, backup: false, chmod: attrs.chmod, chown: attrs.chown };
+    return change(attrs.changes.join(', '), { data });
+  }
+  return noChange(state === 'absent' ? 'no matching line' : 'line already present');
+}

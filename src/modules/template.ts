@@ -1,0 +1,47 @@
+// Renders an ejs template on the controller and puts the result on the host, as Ansible's template module.
+import { InputError } from '../errors.js';
+import { defineTask, type CommonOptions, type Task, type Vars } from '../playbook/types.js';
+import { applyContent, planContent } from './lib/content-file.js';
+import { resolveLocal, sha256 } from './lib/local-files.js';
+import type { FileMode } from './lib/mode.js';
+import { requireAbsolute, validateAttrs, validateValidate } from './lib/params.js';
+import { renderTemplateFile } from './lib/render-template.js';
+
+export interface TemplateParams extends CommonOptions {
+  /** An ejs template on the controller, relative to the playbook's directory. */
+  src: string;
+  /** Absolute path on the host. */
+  dest: string;
+  /** Variables on top of the host's vars (and `facts`). */
+  vars?: Vars;
+  mode?: FileMode;
+  owner?: string;
+  group?: string;
+  /** false: write only when dest is missing (default true). */
+  force?: boolean;
+  /** Keep the replaced file as `dest.<time>~`. */
+  backup?: boolean;
+  /** Command with %s run against the new temporary file; non-zero exit leaves dest untouched and fails the task. */
+  validate?: string;
+}
+
+/**
+ * Ensures dest holds the rendered template. Variables: the host's vars, `facts`, then `vars` on top.
+ * `<%= x %>` prints raw (no HTML escaping); a missing variable fails with template:line and its name.
+ */
+export function template(params: TemplateParams): Task {
+  const what = `template ${String(params.dest)}`;
+  if (typeof params.src !== 'string' || params.src === '') throw new InputError(`${what}: src (an .ejs file) is required`);
+  requireAbsolute(params.dest, 'dest', 'template');
+  validateAttrs(params, what);
+  validateValidate(params.validate, what);
+  return defineTask('template', `template ${params.src} → ${params.dest}`, params, {
+    async check(ctx) {
+      const data = { ...ctx.vars, facts: ctx.facts, ...params.vars };
+      const text = renderTemplateFile(resolveLocal(ctx.baseDir, params.src), data, params.src);
+      const content = Buffer.from(text);
+      return planContent(ctx, params.dest, content, sha256(content), { ...params });
+    },
+    apply: (ctx, plan) => applyContent(ctx, plan),
+  });
+}
