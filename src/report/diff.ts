@@ -6,18 +6,17 @@ const paint = (code: number, s: string) => `\u001b[${code}m${s}\u001b[0m`;
 
 /** A unified diff of before → after (`/dev/null` for a missing side), or the note for binary/huge content. */
 export function formatDiff(d: FileDiff, color = false): string {
-  if (d.note) return `--- ${d.path}\n+++ ${d.path}\n${d.note}\n`;
+  if (d.note) return `${d.path}: ${d.note}\n`;
   const patch = createTwoFilesPatch(
-    d.before === null ? '/dev/null' : `${d.path} (before)`,
-    d.after === null ? '/dev/null' : `${d.path} (after)`,
+    d.before === null ? '/dev/null' : d.path,
+    d.after === null ? '/dev/null' : d.path,
     d.before ?? '',
     d.after ?? '',
-    undefined,
-    undefined,
-    { context: 3 },
+    'before',
+    'after',
   );
-  // Drop the "====" header line createTwoFilesPatch puts first.
-  const lines = patch.split('\n').filter((l, i) => !(i === 0 && l.startsWith('====')));
+  // createTwoFilesPatch opens with "Index:" and "=====" lines that are not part of the unified format.
+  const lines = patch.slice(patch.indexOf('--- ')).split('\n');
   if (!color) return lines.join('\n');
   return lines
     .map((l) => {

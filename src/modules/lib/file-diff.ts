@@ -1,5 +1,4 @@
 // Builds the diff shown for a file's content change: a text before/after, or a note for binary and huge files.
-import { createTwoFilesPatch } from 'diff';
 import type { FileDiff } from '../../playbook/types.js';
 
 /** Above this size a diff shows sizes only (as Ansible's max_diff_size). */
@@ -33,17 +32,4 @@ export function buildFileDiff(path: string, before: Buffer | null, after: Buffer
     return { path, before: null, after: null, note };
   }
   return { path, before: before?.toString('utf8') ?? null, after: after?.toString('utf8') ?? null };
-}
-
-/** Renders a FileDiff as a unified diff (or its note), with `--- path (before)` / `+++ path (after)` headers. */
-export function formatUnifiedDiff(d: FileDiff): string {
-  if (d.note) return `${d.path}: ${d.note}\n`;
-  return createTwoFilesPatch(
-    d.before === null ? '/dev/null' : d.path,
-    d.after === null ? '/dev/null' : d.path,
-    d.before ?? '',
-    d.after ?? '',
-    'before',
-    'after',
-  );
 }

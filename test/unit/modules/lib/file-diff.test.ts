@@ -1,6 +1,6 @@
 // The diffs copy/template/lineinfile show: text before/after, notes for binary and huge files, unified format.
 import assert from 'node:assert/strict';
-import { buildFileDiff, formatUnifiedDiff, isText, maxDiffBytes } from '../../../../src/modules/lib/file-diff.js';
+import { buildFileDiff, isText, maxDiffBytes } from '../../../../src/modules/lib/file-diff.js';
 
 describe('buildFileDiff', () => {
   it('keeps text before and after', () => {
@@ -19,16 +19,5 @@ describe('buildFileDiff', () => {
   it('tells text from binary', () => {
     assert.ok(isText(Buffer.from('héllo ✓\n')));
     assert.ok(!isText(Buffer.from([0x68, 0xc3])));
-  });
-});
-
-describe('formatUnifiedDiff', () => {
-  it('renders a unified diff of before → after', () => {
-    const out = formatUnifiedDiff({ path: '/etc/x.conf', before: 'a\nb\nc\n', after: 'a\nB\nc\n' });
-    assert.match(out, /^--- \/etc\/x\.conf\tbefore\n\+\+\+ \/etc\/x\.conf\tafter\n@@ -1,3 \+1,3 @@\n a\n-b\n\+B\n c\n$/m);
-  });
-  it('uses /dev/null for a created file, and the note when there is one', () => {
-    assert.match(formatUnifiedDiff({ path: '/n', before: null, after: 'x\n' }), /--- \/dev\/null/);
-    assert.equal(formatUnifiedDiff({ path: '/b', before: null, after: null, note: 'binary differs' }), '/b: binary differs\n');
   });
 });
