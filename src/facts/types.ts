@@ -22,6 +22,8 @@ export interface ApacheLayout {
   mainConfig: string;
   /** Directory of Apache's logs. */
   logDir: string;
+  /** Whether apachectl was found on the host when facts were gathered. */
+  installed?: boolean;
 }
 
 export interface Facts {
@@ -35,10 +37,18 @@ export interface Facts {
   };
   packageManager: 'apt' | 'dnf' | 'yum' | null;
   init: 'systemd' | 'sysv';
-  selinux: { present: boolean; mode: 'enforcing' | 'permissive' | 'disabled' | null };
+  selinux: {
+    present: boolean;
+    /** The running mode (getenforce); 'disabled' when the config exists but the kernel runs without SELinux. */
+    mode: 'enforcing' | 'permissive' | 'disabled' | null;
+    /** SELINUX= in /etc/selinux/config: the mode after the next boot. */
+    persistent?: 'enforcing' | 'permissive' | 'disabled' | null;
+  };
   apache: ApacheLayout;
   /** The distribution's Python 3 (the one its mod_wsgi embeds), not whatever a login shell puts first. */
   python: string | null;
+  /** The `python3` that PATH finds first for a non-login shell (may be a pyenv or venv Python). */
+  pythonOnPath?: string | null;
   /** The user the connection logs in as, and uid. */
   user: string;
   uid: number;

@@ -1,0 +1,92 @@
+// Runs a command (argv, no shell) or a shell script, idempotent only through its creates/removes guards.
+import { posix } from 'node:path';
+import { quoteArgv, sh } from '../connection/quote.js';
+import type { Command } from '../connection/types.js';
+import { CommandError, InputError } from '../errors.js';
+import { change, defineTask, noChange, type CommonOptions, type Plan, type Task, type TaskContext } from '../playbook/types.js';
+import { splitArgs } from './lib/sys/split-args.js';
+
+interface RunOptions extends CommonOptions {
+  /** A path: when it exists, the command is not run (ok). Relative paths resolve against chdir. */
+  creates?: string;
+  /** A path: when it does not exist, the command is not run (ok). */
+  removes?: string;
+  /** Directory to run in. */
+  chdir?: string;
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+  /** Text written to the command's standard input. */
+  stdin?: string;
+}
+
+export interface CommandParams extends RunOptions {
+  /** argv, or a string split into words like a shell would (quotes honoured; no pipes, redirects or variables). */
+  cmd: string | readonly string[];
+}
+
+export interface ShellParams extends RunOptions {
+  /** A shell script: pipes, redirects, variables and `&&` work. */
+  cmd: string;
+  /** The shell that runs the script (default: sh). */
+  executable?: string;
+}
+
+interface RunData {
+  command: Command;
+  display: string;
+}
+
+/** Runs a program with arguments, no shell involved; without a guard it always reports changed. */
+export function command(params: CommandParams): Task {
+  const argv = typeof params.cmd === 'string' ? splitArgs(params.cmd) : [...params.cmd];
+  if (argv.length === 0 || argv[0] === '') throw new InputError('command: cmd is empty');
+  validateRunOptions(params, 'command');
+  const display = typeof params.cmd === 'string' ? params.cmd : quoteArgv(argv);
+  return defineRun('command', params, { command: argv, display });
+}
+
+/** Runs a shell script through sh (or `executable`); without a guard it always reports changed. */
+export function shell(params: ShellParams): Task {
+  if (typeof params.cmd !== 'string' || params.cmd.trim() === '') throw new InputError('shell: cmd is empty');
+  validateRunOptions(params, 'shell');
+  const cmd: Command = params.executable ? [params.executable, '-c', params.cmd] : params.cmd;
+  return defineRun('shell', params, { command: cmd, display: params.cmd });
+}
+
+function validateRunOptions(p: RunOptions, what: string): void {
+  for (const field of ['creates', 'removes', 'chdir'] as const) {
+    const v = p[field];
+    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new InputError(`${what}: ${field} must be a non-empty path`);
+  }
+  for (const key of Object.keys(p.env ?? {})) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new InputError(`${what}: ${JSON.stringify(key)} is not an environment variable name`);
+  }
+}
+
+function defineRun(module: string, params: RunOptions, data: RunData): Task {
+  const firstLine = data.display.split('\n')[0] ?? '';
+  return defineTask(module, firstLine.length > 60 ? `${firstLine.slice(0, 57)}...` : firstLine, params, {
+    check: (ctx) => planRun(ctx, params, data),
+    async apply(ctx, plan) {
+      const d = plan.data as RunData;
+      const r = await ctx.exec(d.command, { cwd: params.chdir, env: params.env, stdin: params.stdin });
+      if (r.code !== 0) throw new CommandError(d.display, r.code, r.stdout, r.stderr);
+      return { changed: true, summary: `ran: ${d.display}`, stdout: r.stdout, stderr: r.stderr, rc: r.code };
+    },
+  });
+}
+
+/** Reads the guards in one round trip; without guards the command must run. */
+async function planRun(ctx: TaskContext, p: RunOptions, data: RunData): Promise<Plan> {
+  const resolve = (path: string) => (p.chdir && !posix.isAbsolute(path) ? posix.join(p.chdir, path) : path);
+  const checks: string[] = [];
+  if (p.creates !== undefined) checks.push(sh`[ -e ${resolve(p.creates)} ] && echo creates-exists`);
+  if (p.removes !== undefined) checks.push(sh`[ -e ${resolve(p.removes)} ] && echo removes-exists`);
+  if (checks.length > 0) {
+    const r = await ctx.exec([...checks, 'true'].join('\n'));
+    const seen = new Set(r.stdout.split('\n'));
+    if (p.creates !== undefined && seen.has('creates-exists')) return noChange(`skipped, since ${p.creates} exists`);
+    if (p.removes !== undefined && !seen.has('removes-exists')) return noChange(`skipped, since ${p.removes} does not exist`);
+  }
+  return change(`would run: ${data.display}`, { data });
+}

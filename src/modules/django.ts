@@ -1,0 +1,123 @@
+// Runs a Django project's manage.py commands, reading changed/ok from their own output so a converged host is ok.
+import { CommandError, InputError } from '../errors.js';
+import { change, defineTask, noChange, type CommonOptions, type Plan, type Task, type TaskContext } from '../playbook/types.js';
+import { requireAbsolute } from './lib/params.js';
+import { migrateChanged, migratePlanProbe, parseCollectstatic, parseMigratePlan } from './lib/sys/django-output.js';
+import { splitArgs } from './lib/sys/split-args.js';
+
+export interface DjangoParams extends CommonOptions {
+  /** The project directory: the one holding manage.py. */
+  project: string;
+  /** The management command and its arguments: 'migrate', 'collectstatic --noinput', 'createcachetable'. */
+  command: string;
+  /** DJANGO_SETTINGS_MODULE, e.g. 'mysite.settings_production' (default: what manage.py sets). */
+  settings?: string;
+  /** The Python to run manage.py with (default: the distribution's python3 from facts, the one mod_wsgi embeds). */
+  python?: string;
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+}
+
+/** How a command's change is predicted: by a dry run (collectstatic), a migration plan (migrate), or not at all. */
+export type DjangoCommandKind =
+  | { kind: 'collectstatic'; dryRun: string[] }
+  | { kind: 'migrate'; database: string; globals: string[] }
+  | { kind: 'other' };
+
+interface DjangoData {
+  argv: string[];
+}
+
+/** Runs `python manage.py <command>` in the project directory. */
+export function django(params: DjangoParams): Task {
+  requireAbsolute(params.project, 'project', 'django');
+  if (typeof params.command !== 'string' || params.command.trim() === '') throw new InputError('django: command is required');
+  const words = splitArgs(params.command);
+  const kind = classifyDjangoCommand(words);
+  return defineTask('django', `manage.py ${params.command}`, params, {
+    check: (ctx) => planDjango(ctx, params, words, kind),
+    async apply(ctx, plan) {
+      const d = plan.data as DjangoData;
+      const r = await ctx.exec(d.argv, execOptions(params));
+      if (r.code !== 0) throw new CommandError(`manage.py ${params.command}`, r.code, r.stdout, r.stderr);
+      const changed = changedFromOutput(kind, r.stdout);
+      return { changed, stdout: r.stdout, stderr: r.stderr, rc: r.code, summary: changed ? undefined : lastLine(r.stdout) };
+    },
+  });
+}
+
+const globalWithValue = new Set(['--settings', '--pythonpath']);
+const migrateFlags = new Set(['--noinput', '--no-input', '--skip-checks', '--no-color', '--force-color', '--traceback']);
+const migrateWithValue = new Set(['--database', '-v', '--verbosity', ...globalWithValue]);
+
+/** Sorts a command into the kinds whose change can be predicted without making it. */
+export function classifyDjangoCommand(words: readonly string[]): DjangoCommandKind {
+  const [name, ...args] = words;
+  if (name === 'collectstatic') {
+    if (args.some((a) => a === '--clear' || a === '-c' || a === '--dry-run' || a === '-n')) return { kind: 'other' };
+    const noinput = args.includes('--noinput') || args.includes('--no-input');
+    return { kind: 'collectstatic', dryRun: ['collectstatic', ...args, ...(noinput ? [] : ['--noinput']), '--dry-run'] };
+  }
+  if (name === 'migrate') {
+    let database = 'default';
+    const globals: string[] = [];
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
+      const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+      if (migrateFlags.has(flag)) continue;
+      if (!migrateWithValue.has(flag)) return { kind: 'other' }; // app labels, targets, --fake, --run-syncdb…
+      const value = inline ?? args[++i];
+      if (value === undefined) return { kind: 'other' };
+      if (flag === '--database') database = value;
+      if (globalWithValue.has(flag)) globals.push(`${flag}=${value}`);
+    }
+    return { kind: 'migrate', database, globals };
+  }
+  return { kind: 'other' };
+}
+
+/** Whether the real command's output says it changed something. */
+export function changedFromOutput(kind: DjangoCommandKind, stdout: string): boolean {
+  if (kind.kind === 'collectstatic') {
+    const counts = parseCollectstatic(stdout);
+    return counts === null || counts.copied + counts.deleted > 0;
+  }
+  if (kind.kind === 'migrate') return migrateChanged(stdout);
+  return true;
+}
+
+function execOptions(p: DjangoParams) {
+  const env = { ...p.env, ...(p.settings ? { DJANGO_SETTINGS_MODULE: p.settings } : {}) };
+  return { cwd: p.project, env: Object.keys(env).length > 0 ? env : undefined };
+}
+
+function lastLine(text: string): string | undefined {
+  return text.trim().split('\n').pop()?.trim() || undefined;
+}
+
+async function planDjango(ctx: TaskContext, p: DjangoParams, words: string[], kind: DjangoCommandKind): Promise<Plan> {
+  const python = p.python ?? ctx.facts.python;
+  if (!python) throw new InputError(`django: no python3 found on ${ctx.host}; give python`);
+  const argv = [python, 'manage.py', ...words];
+  const data: DjangoData = { argv };
+  const would = `would run: manage.py ${p.command}`;
+  if (kind.kind === 'other') return change(would, { data });
+  const probe =
+    kind.kind === 'collectstatic'
+      ? [python, 'manage.py', ...kind.dryRun]
+      : [python, 'manage.py', 'shell', ...kind.globals, '-c', migratePlanProbe(kind.database)];
+  const r = await ctx.exec(probe, execOptions(p));
+  if (r.code !== 0) throw new CommandError(`manage.py ${probe.slice(2, 3).join(' ')} (to plan ${p.command})`, r.code, r.stdout, r.stderr);
+  if (kind.kind === 'collectstatic') {
+    const counts = parseCollectstatic(r.stdout);
+    if (counts === null) return change(would, { data });
+    if (counts.copied + counts.deleted === 0) return noChange(`0 static files to copy, ${counts.unmodified} unmodified`);
+    return change(`would copy ${counts.copied} static files (${counts.unmodified} unmodified)`, { data });
+  }
+  const plan = parseMigratePlan(r.stdout);
+  if (plan === null) return change(would, { data });
+  if (plan.pending === 'missing-database') return change('would create the database and apply all migrations', { data });
+  if (plan.pending === 0) return noChange('no migrations to apply');
+  const more = plan.pending > plan.names.length ? ', …' : '';
+  return change(`would apply ${plan.pending} migration${plan.pending === 1 ? '' : 's'}: ${plan.names.join(', ')}${more}`, { data });
+}

@@ -1,0 +1,114 @@
+// Keeps a service started or stopped and enabled or not, with systemd where it runs and SysV init scripts elsewhere.
+import { InputError, ProvisionError } from '../errors.js';
+import { change, defineTask, noChange, type CommonOptions, type Plan, type Task, type TaskContext } from '../playbook/types.js';
+import { requireOneOf } from './lib/params.js';
+import {
+  actionScript,
+  enableScript,
+  parseSystemdShow,
+  parseSysvState,
+  stateScript,
+  type EnableTool,
+  type InitSystem,
+  type ServiceAction,
+  type ServiceState,
+} from './lib/sys/service-state.js';
+
+export type ServiceWantedState = 'started' | 'stopped' | 'restarted' | 'reloaded';
+
+export interface ServiceParams extends CommonOptions {
+  /** Service (systemd unit or /etc/init.d script) name. */
+  name: string;
+  /** `restarted` and `reloaded` always change; a stopped service is started instead. */
+  state?: ServiceWantedState;
+  /** Start at boot. Ignored (with a note) on a SysV host without update-rc.d, chkconfig or rc-update. */
+  enabled?: boolean;
+}
+
+interface ServiceData {
+  init: InitSystem;
+  action?: ServiceAction;
+  enable?: { tool: EnableTool; value: boolean };
+}
+
+const states: readonly ServiceWantedState[] = ['started', 'stopped', 'restarted', 'reloaded'];
+const serviceName = /^[A-Za-z0-9@][A-Za-z0-9@._:\\-]*$/;
+
+/** Ensures a service's running state and boot-time enabling. */
+export function service(params: ServiceParams): Task {
+  if (typeof params.name !== 'string' || !serviceName.test(params.name)) {
+    throw new InputError(`service: ${JSON.stringify(params.name)} is not a service name`);
+  }
+  const what = `service ${params.name}`;
+  if (params.state !== undefined) requireOneOf(params.state, states, 'state', what);
+  if (params.state === undefined && params.enabled === undefined) throw new InputError(`${what}: give state and/or enabled`);
+  const label = [params.state, params.enabled === undefined ? undefined : params.enabled ? 'enabled' : 'disabled'].filter(Boolean);
+  // `name` is the service's, as in Ansible, so it is not the task's display name: build with it cleared, keep it in params
+  const task = defineTask('service', `${what} ${label.join(', ')}`, { ...params, name: undefined }, {
+    check: (ctx) => planService(ctx, params),
+    async apply(ctx, plan) {
+      const d = plan.data as ServiceData;
+      if (d.action) await ctx.run(actionScript(d.init, params.name, d.action));
+      if (d.enable) await ctx.run(enableScript(d.enable.tool, params.name, d.enable.value));
+    },
+  });
+  return { ...task, params };
+}
+
+async function planService(ctx: TaskContext, p: ServiceParams): Promise<Plan> {
+  const init: InitSystem = ctx.facts.init;
+  const r = await ctx.exec(stateScript(init, p.name));
+  const st = init === 'systemd' ? parseSystemdShow(r.stdout) : parseSysvState(r.stdout);
+  if (!st.exists) {
+    // its package may be planned for install by an earlier task: a check run predicts instead of failing
+    if (ctx.checkMode) {
+      const verb = p.state === undefined ? (p.enabled ? 'enable' : 'disable') : actionFor(p.state, p.state === 'stopped') ?? 'start';
+      return change(`would ${verb} ${p.name} (depends on an earlier planned change: the service does not exist yet)`, {
+        predicted: true,
+      });
+    }
+    throw new ProvisionError(
+      `service ${p.name} not found on ${ctx.host} (${init === 'systemd' ? 'no systemd unit' : `no /etc/init.d/${p.name}`})`,
+    );
+  }
+  return planServiceChange(init, st, p);
+}
+
+function actionFor(state: ServiceWantedState, running: boolean): ServiceAction | undefined {
+  switch (state) {
+    case 'started':
+      return running ? undefined : 'start';
+    case 'stopped':
+      return running ? 'stop' : undefined;
+    case 'restarted':
+      return running ? 'restart' : 'start';
+    case 'reloaded':
+      return running ? 'reload' : 'start';
+  }
+}
+
+/** Compares observed and wanted state: the action and enabling to do, and the summary (`stopped → started`). */
+export function planServiceChange(init: InitSystem, st: ServiceState, p: Pick<ServiceParams, 'state' | 'enabled'>): Plan {
+  const data: ServiceData = { init };
+  const parts: string[] = [];
+  const notes: string[] = [];
+  if (p.state !== undefined) {
+    data.action = actionFor(p.state, st.running);
+    if (data.action === 'start') parts.push('stopped → started');
+    else if (data.action === 'stop') parts.push('started → stopped');
+    else if (data.action) parts.push(data.action === 'restart' ? 'restart' : 'reload');
+  }
+  if (p.enabled !== undefined) {
+    if (st.enabled === null || st.enableTool === 'none') {
+      notes.push('enabled not managed: no systemctl, update-rc.d, chkconfig or rc-update on this host');
+    } else if (st.enabled !== p.enabled) {
+      data.enable = { tool: st.enableTool, value: p.enabled };
+      parts.push(p.enabled ? 'disabled → enabled' : 'enabled → disabled');
+    }
+  }
+  if (parts.length === 0) {
+    const now = [st.running ? 'running' : 'stopped', st.enabled === null ? undefined : st.enabled ? 'enabled' : 'disabled'];
+    return noChange([now.filter(Boolean).join(', '), ...notes].join('; '));
+  }
+  return change([parts.join(', '), ...notes].join('; '), { data });
+}

@@ -1,0 +1,53 @@
+// Django commands: which can be predicted, and how their output says whether they changed anything.
+import { strict as assert } from 'node:assert';
+import { changedFromOutput, classifyDjangoCommand, django } from '../../../../src/modules/django.js';
+import { migrateChanged, parseCollectstatic, parseMigratePlan } from '../../../../src/modules/lib/sys/django-output.js';
+import { splitArgs } from '../../../../src/modules/lib/sys/split-args.js';
+
+describe('django: output parsing', () => {
+  it('collectstatic counts copied, symlinked, unmodified and deleted files', () => {
+    assert.deepEqual(parseCollectstatic("Pretending to copy 'x'\n\n120 static files copied to '/srv/www_static'.\n"), { copied: 120, unmodified: 0, deleted: 0 });
+    assert.deepEqual(parseCollectstatic("\n0 static files copied to '/srv/www_static', 120 unmodified.\n"), { copied: 0, unmodified: 120, deleted: 0 });
+    assert.deepEqual(parseCollectstatic("1 static file symlinked to '/s', 3 unmodified, 2 post-processed.\n"), { copied: 1, unmodified: 3, deleted: 0 });
+    assert.equal(parseCollectstatic('nothing here'), null);
+  });
+
+  it('migrate: "No migrations to apply." is no change, "Applying …" is', () => {
+    assert.equal(migrateChanged('Operations to perform:\n  Apply all migrations: admin\nRunning migrations:\n  No migrations to apply.\n'), false);
+    assert.equal(migrateChanged('Running migrations:\n  Applying contenttypes.0001_initial... OK\n'), true);
+  });
+
+  it('reads the migration-plan probe', () => {
+    assert.deepEqual(parseMigratePlan('provision-migrate-plan: 2\n  auth.0001_initial\n  sessions.0001_initial\n'),
+      { pending: 2, names: ['auth.0001_initial', 'sessions.0001_initial'] });
+    assert.deepEqual(parseMigratePlan('provision-migrate-plan: missing-database\n'), { pending: 'missing-database', names: [] });
+    assert.equal(parseMigratePlan('Traceback'), null);
+  });
+});
+
+describe('django: classifying commands', () => {
+  it('collectstatic gets a --noinput --dry-run twin; --clear cannot be predicted', () => {
+    assert.deepEqual(classifyDjangoCommand(splitArgs('collectstatic --noinput')), { kind: 'collectstatic', dryRun: ['collectstatic', '--noinput', '--dry-run'] });
+    assert.deepEqual(classifyDjangoCommand(['collectstatic']), { kind: 'collectstatic', dryRun: ['collectstatic', '--noinput', '--dry-run'] });
+    assert.deepEqual(classifyDjangoCommand(splitArgs('collectstatic --noinput --clear')), { kind: 'other' });
+  });
+
+  it('migrate with options is planned against its database; targets and --fake are not', () => {
+    assert.deepEqual(classifyDjangoCommand(['migrate']), { kind: 'migrate', database: 'default', globals: [] });
+    assert.deepEqual(classifyDjangoCommand(splitArgs('migrate --noinput --database=other -v 2 --settings x.y')),
+      { kind: 'migrate', database: 'other', globals: ['--settings=x.y'] });
+    assert.deepEqual(classifyDjangoCommand(splitArgs('migrate polls 0002')), { kind: 'other' });
+    assert.deepEqual(classifyDjangoCommand(splitArgs('migrate --fake')), { kind: 'other' });
+    assert.deepEqual(classifyDjangoCommand(['createcachetable']), { kind: 'other' });
+  });
+
+  it('other commands always count as changed', () => {
+    assert.equal(changedFromOutput({ kind: 'other' }, ''), true);
+    assert.equal(changedFromOutput({ kind: 'collectstatic', dryRun: [] }, "0 static files copied to '/x', 3 unmodified."), false);
+  });
+
+  it('rejects a relative project or an empty command', () => {
+    assert.throws(() => django({ project: 'mysite', command: 'migrate' }), /absolute path/);
+    assert.throws(() => django({ project: '/srv/mysite', command: ' ' }), /command is required/);
+  });
+});

@@ -1,0 +1,72 @@
+// Service state: systemd and SysV probes read into one shape, and the change planned from it.
+import { strict as assert } from 'node:assert';
+import { service, planServiceChange } from '../../../../src/modules/service.js';
+import { actionScript, enableScript, parseSystemdShow, parseSysvState, type ServiceState } from '../../../../src/modules/lib/sys/service-state.js';
+
+const sysv = (running: boolean, enabled: boolean | null): ServiceState => ({
+  exists: true, running, enabled, enableTool: enabled === null ? 'none' : 'update-rc.d',
+});
+
+describe('service: reading state', () => {
+  it('systemctl show: loaded/active/enabled, inactive/disabled, static, not-found', () => {
+    assert.deepEqual(parseSystemdShow('LoadState=loaded\nActiveState=active\nUnitFileState=enabled\n'),
+      { exists: true, running: true, enabled: true, enableTool: 'systemctl' });
+    assert.deepEqual(parseSystemdShow('LoadState=loaded\nActiveState=inactive\nUnitFileState=disabled\n'),
+      { exists: true, running: false, enabled: false, enableTool: 'systemctl' });
+    assert.equal(parseSystemdShow('LoadState=loaded\nActiveState=failed\nUnitFileState=static\n').enabled, true);
+    assert.equal(parseSystemdShow('LoadState=not-found\nActiveState=inactive\nUnitFileState=\n').exists, false);
+  });
+
+  it('SysV: LSB status 0 is running, 1-4 are not; a missing script is not found; enable tool noted', () => {
+    assert.deepEqual(parseSysvState('status=0\nenabled=yes tool=update-rc.d\n'), { exists: true, running: true, enabled: true, enableTool: 'update-rc.d' });
+    assert.deepEqual(parseSysvState('status=3\nenabled=no tool=chkconfig\n'), { exists: true, running: false, enabled: false, enableTool: 'chkconfig' });
+    assert.equal(parseSysvState('status=4\ntool=none\n').running, false);
+    assert.deepEqual(parseSysvState('status=missing\ntool=none\n'), { exists: false, running: false, enabled: null, enableTool: 'none' });
+  });
+});
+
+describe('service: planning', () => {
+  it('started/stopped change only when the state differs', () => {
+    assert.equal(planServiceChange('sysv', sysv(false, true), { state: 'started' }).summary, 'stopped → started');
+    assert.equal(planServiceChange('sysv', sysv(true, true), { state: 'started' }).changed, false);
+    assert.equal(planServiceChange('sysv', sysv(true, true), { state: 'stopped' }).summary, 'started → stopped');
+    assert.equal(planServiceChange('sysv', sysv(false, true), { state: 'stopped' }).changed, false);
+  });
+
+  it('restarted and reloaded always change; a stopped service is started instead', () => {
+    assert.deepEqual(planServiceChange('systemd', sysv(true, true), { state: 'restarted' }).data, { init: 'systemd', action: 'restart' });
+    assert.deepEqual(planServiceChange('systemd', sysv(false, true), { state: 'reloaded' }).data, { init: 'systemd', action: 'start' });
+    assert.equal(planServiceChange('sysv', sysv(true, true), { state: 'reloaded' }).summary, 'reload');
+  });
+
+  it('enabled: changes through the tool found, or notes that it cannot', () => {
+    const p = planServiceChange('sysv', sysv(true, false), { state: 'started', enabled: true });
+    assert.equal(p.summary, 'disabled → enabled');
+    assert.deepEqual(p.data, { init: 'sysv', action: undefined, enable: { tool: 'update-rc.d', value: true } });
+    const none = planServiceChange('sysv', sysv(true, null), { enabled: true });
+    assert.equal(none.changed, false);
+    assert.match(none.summary ?? '', /enabled not managed/);
+    assert.equal(planServiceChange('sysv', sysv(true, true), { state: 'started', enabled: true }).summary, 'running, enabled');
+  });
+
+  it('builds commands with the name quoted; SysV output goes through a file, not the pipe', () => {
+    assert.equal(actionScript('systemd', 'httpd', 'restart'), 'systemctl restart -- httpd');
+    assert.match(actionScript('sysv', 'apache2', 'start'), /service "\$n" start >"\$o" 2>&1 <\/dev\/null/);
+    assert.equal(enableScript('update-rc.d', 'apache2', true), 'update-rc.d apache2 defaults >/dev/null && update-rc.d apache2 enable');
+    assert.equal(enableScript('chkconfig', 'httpd', false), 'chkconfig httpd off');
+    assert.equal(enableScript('systemctl', 'httpd', true), 'systemctl enable -- httpd');
+  });
+
+  it('name is the service (as in Ansible): the task is titled after it and params keep it', () => {
+    const t = service({ name: 'apache2', state: 'started', enabled: true });
+    assert.equal(t.name, 'service apache2 started, enabled');
+    assert.equal((t.params as { name: string }).name, 'apache2');
+    assert.equal(t.options.name, undefined);
+  });
+
+  it('rejects bad parameters when the task is built', () => {
+    assert.throws(() => service({ name: 'x; rm -rf /', state: 'started' }), /not a service name/);
+    assert.throws(() => service({ name: 'apache2' }), /give state and\/or enabled/);
+    assert.throws(() => service({ name: 'apache2', state: 'running' as never }), /state must be one of/);
+  });
+});
