@@ -41,41 +41,43 @@ function diffBlock(r: TaskResult, color: boolean): string {
   return (r.diff ?? []).map((d) => formatDiff(d, color).replace(/\n$/, '')).join('\n');
 }
 
+/** The lines an event prints in plain mode (and, for tasks, after the live display in a terminal). */
+function eventLines(e: RunEvent, o: ProgressOptions): string[] {
+  switch (e.type) {
+    case 'play-start':
+      return [`PLAY ${e.playbook} on ${e.hosts.length} host${e.hosts.length === 1 ? '' : 's'}${e.check ? ' (check mode)' : ''}`];
+    case 'batch-start':
+      return e.count > 1 ? [`BATCH ${e.index + 1}/${e.count}: ${e.hosts.join(', ')}`] : [];
+    case 'task-end': {
+      const r = e.result;
+      if (!o.verbose && (r.status === 'ok' || r.status === 'skipped')) return [];
+      const lines = [`[${e.host}] ${e.handler ? 'handler ' : ''}${taskLine(r, o.color)}`];
+      if (r.status === 'failed' && r.error && r.error.includes('\n')) {
+        lines.push(...r.error.split('\n').slice(1).map((l) => `[${e.host}]   ${l}`));
+      }
+      if (o.diff && r.diff && r.status === 'changed') lines.push(diffBlock(r, o.color));
+      return lines;
+    }
+    case 'host-end': {
+      const r = e.report;
+      const lines: string[] = [];
+      if (r.status === 'unreachable') lines.push(`[${e.host}] ${paint(o.color, 31, 'UNREACHABLE')}: ${r.error ?? ''}`);
+      else if (r.status === 'failed' && r.error) lines.push(`[${e.host}] ${paint(o.color, 31, 'FAILED')}: ${r.error}`);
+      lines.push(`[${e.host}] done: ${r.status} (ok=${r.stats.ok} changed=${r.stats.changed} failed=${r.stats.failed} skipped=${r.stats.skipped})`);
+      return lines;
+    }
+    case 'halted':
+      return [`HALTED: ${e.reason}; not run: ${e.notRun.join(', ')}`];
+    default:
+      return [];
+  }
+}
+
 /** Plain lines, one per event, no control codes: what CI logs and pipes get. */
 function createPlainProgress(o: ProgressOptions): Progress {
-  const write = (line: string) => o.stream.write(`${line}\n`);
   return {
     onEvent(e) {
-      switch (e.type) {
-        case 'play-start':
-          write(`PLAY ${e.playbook} on ${e.hosts.length} host${e.hosts.length === 1 ? '' : 's'}${e.check ? ' (check mode)' : ''}`);
-          break;
-        case 'batch-start':
-          if (e.count > 1) write(`BATCH ${e.index + 1}/${e.count}: ${e.hosts.join(', ')}`);
-          break;
-        case 'task-end': {
-          const r = e.result;
-          if (!o.verbose && (r.status === 'ok' || r.status === 'skipped')) break;
-          write(`[${e.host}] ${e.handler ? 'handler ' : ''}${taskLine(r, o.color)}`);
-          if (r.status === 'failed' && r.error && r.error.includes('\n')) {
-            write(r.error.split('\n').slice(1).map((l) => `[${e.host}]   ${l}`).join('\n'));
-          }
-          if (o.diff && r.diff && r.status === 'changed') write(diffBlock(r, o.color));
-          break;
-        }
-        case 'host-end': {
-          const r = e.report;
-          if (r.status === 'unreachable') write(`[${e.host}] ${paint(o.color, 31, 'UNREACHABLE')}: ${r.error ?? ''}`);
-          else if (r.status === 'failed' && r.error) write(`[${e.host}] ${paint(o.color, 31, 'FAILED')}: ${r.error}`);
-          write(`[${e.host}] done: ${r.status} (ok=${r.stats.ok} changed=${r.stats.changed} failed=${r.stats.failed} skipped=${r.stats.skipped})`);
-          break;
-        }
-        case 'halted':
-          write(`HALTED: ${e.reason}; not run: ${e.notRun.join(', ')}`);
-          break;
-        default:
-          break;
-      }
+      for (const line of eventLines(e, o)) o.stream.write(`${line}\n`);
     },
     done: async () => {},
   };
@@ -99,7 +101,8 @@ const maxListedHosts = 20;
 function createListrProgress(o: ProgressOptions): Progress {
   let listr: Promise<void> = Promise.resolve();
   const batches: BatchState[] = [];
-  const diffs: string[] = [];
+  // What changed or failed, printed under the live display once it is done.
+  const after: string[] = [];
   let current = -1;
 
   const title = (i: number): string => {
@@ -169,9 +172,7 @@ function createListrProgress(o: ProgressOptions): Progress {
           refresh(current);
           break;
         case 'task-end':
-          if (o.diff && e.result.status === 'changed' && e.result.diff) {
-            diffs.push(`[${e.host}] ${taskLine(e.result, o.color)}\n${diffBlock(e.result, o.color)}`);
-          }
+          after.push(...eventLines(e, o));
           break;
         case 'host-end': {
           const b = batches[current];
@@ -208,12 +209,12 @@ function createListrProgress(o: ProgressOptions): Progress {
     },
     async done() {
       await listr;
-      if (diffs.length > 0) o.stream.write(`${diffs.join('\n')}\n`);
+      if (after.length > 0) o.stream.write(`${after.join('\n')}\n`);
     },
   };
 }
 
-/** Chooses the renderer: Listr2 in a terminal, plain lines otherwise. */
+/** Chooses the renderer: Listr2 in a terminal (with a known width), plain lines otherwise. */
 export function createProgress(o: ProgressOptions): Progress {
-  return o.tty ? createListrProgress(o) : createPlainProgress(o);
+  return o.tty && (o.stream.columns ?? 0) > 0 ? createListrProgress(o) : createPlainProgress(o);
 }

@@ -17,7 +17,7 @@ export function formatRecap(report: RunReport): string {
       `skipped=${s.skipped}`,
       `unreachable=${h.status === 'unreachable' ? 1 : 0}`,
       `not_run=${h.status === 'not run' ? 1 : 0}`,
-    ].map((c) => c.padEnd(13));
+    ].map((c) => c.padEnd(15));
     const time = h.status === 'not run' ? '' : `${(h.duration_ms / 1000).toFixed(2)}s`;
     lines.push(`${name.padEnd(width)} : ${cols.join('')}${time}`);
     if (h.error) lines.push(`${' '.repeat(width)}   ${h.status}: ${h.error.split('\n')[0]}`);

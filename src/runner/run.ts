@@ -3,6 +3,7 @@ import pLimit from 'p-limit';
 import type { Connection } from '../connection/types.js';
 import { AuthenticationError, ConnectionError, ProvisionError, TimeoutError } from '../errors.js';
 import { gatherFacts } from '../facts/gather.js';
+import { apacheLayoutFor } from '../facts/parse.js';
 import type { Facts } from '../facts/types.js';
 import type { HostView, Plan, Playbook, Task, TaskList, TaskResult, Vars } from '../playbook/types.js';
 import { redact } from '../secret.js';
@@ -72,18 +73,7 @@ export function unknownFacts(host: string): Facts {
     packageManager: null,
     init: 'sysv',
     selinux: { present: false, mode: null },
-    apache: {
-      package: 'apache2',
-      wsgiPackage: 'libapache2-mod-wsgi-py3',
-      service: 'apache2',
-      siteDir: '/etc/apache2/sites-available',
-      usesA2ensite: true,
-      user: 'www-data',
-      group: 'www-data',
-      apachectl: '/usr/sbin/apachectl',
-      mainConfig: '/etc/apache2/apache2.conf',
-      logDir: '/var/log/apache2',
-    },
+    apache: apacheLayoutFor('unknown'),
     python: null,
     user: 'unknown',
     uid: -1,
