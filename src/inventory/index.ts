@@ -1,0 +1,7 @@
+// The inventory's public face: load sources, then ask for hosts, groups, vars, patterns and ansible-inventory's views.
+
+export { loadInventory } from './load.js';
+export { Inventory } from './inventory.js';
+export { resolveConnectionVars, type HostConnection } from './connection-vars.js';
+export { splitHostPattern } from './patterns.js';
+export { type InventoryValue, UnsafeText } from './values.js';

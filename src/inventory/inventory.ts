@@ -1,0 +1,151 @@
+// The loaded inventory as the rest of provision sees it: hosts, groups, merged vars, patterns, and ansible-inventory's views.
+
+import { dirname } from 'node:path';
+import { InputError } from '../errors.js';
+import { isIpAddress } from './host-range.js';
+import { type Group, type Host, type InventoryData, type Vars } from './model.js';
+import { selectHostNames } from './patterns.js';
+import { toAnsibleJson, toPlainValue } from './values.js';
+import { type VarsDir } from './vars-files.js';
+
+/** Variables ansible-inventory never prints: magic and per-run values. */
+const INTERNAL_VARS = new Set([
+  'ansible_diff_mode', 'ansible_config_file', 'ansible_facts', 'ansible_forks', 'ansible_inventory_sources',
+  'ansible_limit', 'ansible_playbook_python', 'ansible_run_tags', 'ansible_skip_tags', 'ansible_verbosity',
+  'ansible_version', 'inventory_dir', 'inventory_file', 'inventory_hostname', 'inventory_hostname_short',
+  'groups', 'group_names', 'omit', 'playbook_dir',
+]);
+
+/** Ansible's sort_groups: by depth, then ansible_group_priority, then name. */
+function sortGroups(groups: Iterable<Group>): Group[] {
+  return [...groups].sort((a, b) => a.depth - b.depth || a.priority - b.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function withoutInternal(vars: Vars): Vars {
+  const out: Vars = {};
+  for (const [k, v] of Object.entries(vars)) if (!INTERNAL_VARS.has(k)) out[k] = v;
+  return out;
+}
+
+/** An inventory loaded from one or more sources (see loadInventory). */
+export class Inventory {
+  /** What Ansible would only warn about (skipped YAML keys and the like), as `file:line: message`. */
+  readonly warnings: string[];
+
+  constructor(
+    private readonly data: InventoryData,
+    /** group_vars/host_vars folders, one per inventory source, in source order. */
+    private readonly varsDirs: VarsDir[],
+    warnings: string[] = [],
+  ) {
+    this.warnings = warnings;
+  }
+
+  /** Every host, in inventory order (the order of the `all` pattern). */
+  hostNames(): string[] {
+    return this.data.groups.get('all')!.allHosts().map((h) => h.name);
+  }
+
+  /** Every group name, sorted (all and ungrouped included). */
+  groupNames(): string[] {
+    return [...this.data.groups.keys()].sort();
+  }
+
+  private host(name: string): Host {
+    const h = this.data.hosts.get(name);
+    if (!h) throw new InputError(`host ${name} is not in the inventory`);
+    return h;
+  }
+
+  /** The groups a host belongs to, parents included, sorted, without 'all' (Ansible's group_names). */
+  groupsOf(host: string): string[] {
+    return [...this.host(host).groups()].filter((g) => g.name !== 'all').map((g) => g.name).sort();
+  }
+
+  private pluginVars(kind: 'group' | 'host', names: string[]): Vars {
+    const out: Vars = {};
+    // source by source, then entity by entity, as get_vars_from_inventory_sources merges
+    for (const dir of this.varsDirs) for (const name of names) Object.assign(out, dir.varsFor(kind, name));
+    return out;
+  }
+
+  /**
+   * A host's variables merged as Ansible does — all < other groups (by depth, priority, name) < group_vars/all
+   * < group_vars/<group> < host's inventory vars < host_vars/<host> — plus inventory_hostname,
+   * inventory_hostname_short, group_names, inventory_file and inventory_dir.
+   */
+  hostVars(host: string): Record<string, unknown> {
+    return toPlainValue(this.mergedVars(host)) as Record<string, unknown>;
+  }
+
+  private mergedVars(host: string): Vars {
+    const h = this.host(host);
+    const all = this.data.groups.get('all')!;
+    const groups = sortGroups([...h.groups()].filter((g) => g !== all));
+    const vars: Vars = { ...all.vars };
+    for (const g of groups) Object.assign(vars, g.vars);
+    Object.assign(vars, this.pluginVars('group', ['all']));
+    Object.assign(vars, this.pluginVars('group', groups.map((g) => g.name)));
+    const source = this.data.hostSource.get(h.name);
+    Object.assign(vars, { inventory_file: source ?? null, inventory_dir: source ? dirname(source) : null }, h.vars);
+    Object.assign(vars, {
+      inventory_hostname: h.name,
+      inventory_hostname_short: isIpAddress(h.name) ? h.name : h.name.split('.')[0]!,
+      group_names: this.groupsOf(h.name),
+    });
+    Object.assign(vars, this.pluginVars('host', [h.name]));
+    return vars;
+  }
+
+  /** Host names a pattern selects, in inventory order; an unknown pattern gives []. */
+  selectHosts(pattern: string): string[] {
+    return selectHostNames(this.data, pattern);
+  }
+
+  /** Exactly what `ansible-inventory --list` prints (as data). */
+  toList(): object {
+    const results: Record<string, unknown> = {};
+    const seen = new Set<string>();
+    const format = (group: Group): void => {
+      const entry: Record<string, string[]> = {};
+      if (group.name !== 'all') entry['hosts'] = group.hosts.map((h) => h.name);
+      entry['children'] = group.children.map((c) => c.name);
+      results[group.name] = entry;
+      for (const sub of group.children) {
+        if (!seen.has(sub.name)) {
+          format(sub);
+          seen.add(sub.name);
+        }
+      }
+      for (const key of ['hosts', 'children']) if (entry[key]?.length === 0) delete entry[key];
+      if (Object.keys(entry).length === 0) delete results[group.name];
+    };
+    format(this.data.groups.get('all')!);
+    const hostvars: Record<string, unknown> = {};
+    for (const name of this.hostNames()) {
+      const vars = this.toHost(name);
+      if (Object.keys(vars).length > 0) hostvars[name] = vars;
+    }
+    return { _meta: { hostvars }, ...results };
+  }
+
+  /** Exactly what `ansible-inventory --host NAME` prints (as data): merged vars without magic ones. */
+  toHost(host: string): Record<string, unknown> {
+    return toAnsibleJson(withoutInternal(this.mergedVars(host))) as Record<string, unknown>;
+  }
+
+  /** The text of `ansible-inventory --graph` (no trailing newline), optionally from one group. */
+  toGraph(group = 'all'): string {
+    const start = this.data.groups.get(group);
+    if (!start) throw new InputError(`Pattern must be valid group name when using --graph: ${group}`);
+    const lines: string[] = [];
+    const name = (text: string, depth: number) => (depth ? '  |'.repeat(depth) + '--' + text : text);
+    const walk = (g: Group, depth: number): void => {
+      lines.push(name(`@${g.name}:`, depth));
+      for (const kid of g.children) walk(kid, depth + 1);
+      if (g.name !== 'all') for (const h of g.hosts) lines.push(name(h.name, depth + 1));
+    };
+    walk(start, 0);
+    return lines.join('\n');
+  }
+}

@@ -1,0 +1,40 @@
+// The values inventory variables can hold, and the two ways they leave the inventory: plain for playbooks, Ansible's JSON for --list.
+
+/** A string marked `!unsafe` in YAML: a plain string to playbooks, `{"__ansible_unsafe": …}` in ansible-inventory's JSON. */
+export class UnsafeText {
+  constructor(readonly text: string) {}
+}
+
+/** A value as Ansible's inventory can hold it once converted to JSON-like data. */
+export type InventoryValue =
+  | string
+  | number
+  | boolean
+  | null
+  | UnsafeText
+  | InventoryValue[]
+  | { [key: string]: InventoryValue };
+
+/** Deep copy with `!unsafe` strings as plain strings: what a playbook sees. */
+export function toPlainValue(value: InventoryValue): unknown {
+  if (value instanceof UnsafeText) return value.text;
+  if (Array.isArray(value)) return value.map(toPlainValue);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = toPlainValue(v);
+    return out;
+  }
+  return value;
+}
+
+/** Deep copy as ansible-inventory prints it: `!unsafe` strings become `{"__ansible_unsafe": text}`. */
+export function toAnsibleJson(value: InventoryValue): unknown {
+  if (value instanceof UnsafeText) return { __ansible_unsafe: value.text };
+  if (Array.isArray(value)) return value.map(toAnsibleJson);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = toAnsibleJson(v);
+    return out;
+  }
+  return value;
+}
