@@ -1,0 +1,65 @@
+// A user's own infrastructure repo depends on provision by path, imports it by name, and runs its CLI.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../helpers/cli.js';
+
+describe('provision as a dependency of another project', function () {
+  this.timeout(180_000);
+  let project: string;
+
+  before(() => {
+    project = mkdtempSync(join(tmpdir(), 'provision-user-'));
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'my-infra', private: true, type: 'module' }));
+    execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', repoRoot], { cwd: project, stdio: 'pipe' });
+  });
+  after(() => rmSync(project, { recursive: true, force: true }));
+
+  it('runs a playbook of that project that imports { definePlaybook, file } from "provision"', () => {
+    mkdirSync(join(project, 'playbooks'));
+    const target = join(project, 'out');
+    writeFileSync(
+      join(project, 'playbooks', 'site.ts'),
+      [
+        "import { definePlaybook, file, type Task } from 'provision';",
+        'const tasks: Task[] = [];',
+        'export default definePlaybook({',
+        "  name: 'site', hosts: 'all',",
+        `  tasks: ({ vars }) => [...tasks, file({ path: String(vars.target), state: 'directory', mode: '0755' })],`,
+        '});',
+      ].join('\n'),
+    );
+    writeFileSync(join(project, 'inventory'), `localhost ansible_connection=local target=${target}\n`);
+    const r = spawnSync('npx', ['--no-install', 'provision', 'run', 'playbooks/site.ts', '-i', 'inventory', '--json'], {
+      cwd: project,
+      encoding: 'utf8',
+      env: { ...process.env, CI: '1' },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as { hosts: Record<string, { status: string }> };
+    assert.equal(report.hosts.localhost?.status, 'changed');
+    assert.ok(existsSync(target));
+  });
+
+  it('type-checks that project against the package types', () => {
+    writeFileSync(
+      join(project, 'check.ts'),
+      "import { definePlaybook, file } from 'provision';\n" +
+        "export default definePlaybook({ name: 'x', hosts: 'all', tasks: [file({ path: '/tmp/x', state: 'directory' })] });\n",
+    );
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', noEmit: true, skipLibCheck: true } , files: ['check.ts'] }),
+    );
+    const tsc = join(repoRoot, 'node_modules', '.bin', 'tsc');
+    const ok = spawnSync(tsc, ['-p', project], { encoding: 'utf8' });
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+    // A typo in a parameter is a compile error, not a surprise at run time.
+    writeFileSync(join(project, 'check.ts'), readFileSync(join(project, 'check.ts'), 'utf8').replace("state: 'directory'", "state: 'dierctory'"));
+    const bad = spawnSync(tsc, ['-p', project], { encoding: 'utf8' });
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stdout, /dierctory/);
+  });
+});
