@@ -14,8 +14,8 @@ const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !
 function typeName(v: InventoryValue): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
   if (typeof v === 'string' || v instanceof UnsafeText) return 'a string';
+  if (typeof v === 'object') return 'a mapping';
   if (typeof v === 'boolean') return 'a boolean';
   return 'a number';
 }
