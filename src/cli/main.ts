@@ -80,9 +80,16 @@ function selectHosts(inventory: Inventory, pattern: string, limit?: string): str
   return hosts.filter((h) => allowed.has(h));
 }
 
+/** Loads the inventories named by -i (default ./inventory) and prints what Ansible would only warn about. */
+async function loadInventoryWithWarnings(sources: string[]): Promise<Inventory> {
+  const inventory = await loadInventory(sources.length > 0 ? sources : ['inventory']);
+  for (const w of inventory.warnings) process.stderr.write(`provision: warning: ${w}\n`);
+  return inventory;
+}
+
 async function runCommand(playbookPath: string, flags: RunFlags): Promise<number> {
   const out = flags.json ? process.stderr : process.stdout;
-  const inventory = await loadInventory(flags.inventory.length > 0 ? flags.inventory : ['inventory']);
+  const inventory = await loadInventoryWithWarnings(flags.inventory);
   const playbook = await loadPlaybook(playbookPath);
   const extraVars = parseExtraVars(flags.extraVars);
   const hosts = selectHosts(inventory, playbook.hosts, flags.limit);
@@ -183,7 +190,7 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
 }
 
 async function inventoryCommand(flags: { inventory: string[]; list?: boolean; graph?: boolean; host?: string; limit?: string }) {
-  const inventory = await loadInventory(flags.inventory.length > 0 ? flags.inventory : ['inventory']);
+  const inventory = await loadInventoryWithWarnings(flags.inventory);
   if (flags.host !== undefined) {
     if (!inventory.hostNames().includes(flags.host)) throw new InputError(`no host named "${flags.host}" in the inventory`);
     process.stdout.write(`${JSON.stringify(inventory.toHost(flags.host), null, 4)}\n`);
