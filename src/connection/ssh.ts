@@ -1,0 +1,438 @@
+// The SSH transport: one node-ssh connection per host for the whole run, a fresh exec channel per command.
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { connect as netConnect, type Socket } from 'node:net';
+import { dirname } from 'node:path';
+import { NodeSSH } from 'node-ssh';
+import type { AuthMethod, Client, ClientChannel } from 'ssh2';
+import { AuthenticationError, CommandError, ConnectionError } from '../errors.js';
+import {
+  changedHostKeyMessage,
+  checkHostKey,
+  formatKnownHostsLine,
+  hostKeyAlgorithmsFor,
+  knownHostName,
+  parseKnownHosts,
+  revokedHostKeyMessage,
+  unknownHostKeyMessage,
+  type KnownHostEntry,
+} from './known-hosts.js';
+import { collectOutput } from './output.js';
+import { quote, toScript } from './quote.js';
+import { maxSessionStdin, ShellSession, type Sink } from './shell-session.js';
+import { atomicWriteScript, missingFileCode, prepareCommand, readFileScript, sudoProbe, timeoutScript } from './shell-ops.js';
+import type {
+  BecomeSettings,
+  Command,
+  Connection,
+  ConnectionStats,
+  ExecOptions,
+  ExecResult,
+  WriteFileOptions,
+} from './types.js';
+
+export interface SshConnectOptions {
+  /** Inventory name, used in messages. */
+  host: string;
+  address: string;
+  port: number;
+  user: string;
+  /** Private keys to offer, in order: `{ path, key }` (the file's text, already read). */
+  privateKeys?: { path: string; key: string | Buffer }[];
+  password?: string;
+  /** ssh-agent socket (SSH_AUTH_SOCK). */
+  agent?: string;
+  /** known_hosts files to check, in order; an accepted new key is appended to the first. */
+  knownHostsFiles: string[];
+  acceptNewHostKeys?: boolean;
+  /** TCP connect plus SSH handshake and authentication (default 10 s). */
+  connectTimeoutMs?: number;
+  become?: BecomeSettings;
+  /** Channels open at once on this connection (sshd's MaxSessions defaults to 10). */
+  maxChannels?: number;
+  /**
+   * Run commands through one long-lived `sh` channel (~0.4 ms a command) instead of a new exec channel each
+   * (~3.6 ms). Commands then run one at a time; a large stdin still gets its own channel.
+   */
+  persistentShell?: boolean;
+}
+
+/** Extra time past a command's own timeout (enforced on the host by `timeout`) before the channel is abandoned. */
+const timeoutGraceMs = 5000;
+
+const signalNumbers: Record<string, number> = { HUP: 1, INT: 2, QUIT: 3, ABRT: 6, KILL: 9, SEGV: 11, PIPE: 13, ALRM: 14, TERM: 15 };
+
+
+/** Reads the known_hosts files that exist; a file that cannot be read is an error, not silently "no keys". */
+function readKnownHosts(host: string, files: readonly string[]): KnownHostEntry[] {
+  const entries: KnownHostEntry[] = [];
+  for (const file of files) {
+    if (!existsSync(file)) continue;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new AuthenticationError(`${host}: cannot read the known_hosts file ${file}: ${(err as Error).message}`);
+    }
+    entries.push(...parseKnownHosts(text, file));
+  }
+  return entries;
+}
+
+/** Appends an accepted host key, creating the file (0600) and its folder (0700) when missing. */
+function appendKnownHost(file: string, line: string): void {
+  const dir = dirname(file);
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const created = !existsSync(file);
+  let prefix = '';
+  if (!created) {
+    const text = readFileSync(file, 'utf8');
+    if (text.length > 0 && !text.endsWith('\n')) prefix = '\n';
+  }
+  appendFileSync(file, prefix + line, { mode: 0o600 });
+  if (created) chmodSync(file, 0o600);
+}
+
+/** Opens the TCP socket ourselves to set TCP_NODELAY: without it every request waits on delayed ACKs (~40 ms). */
+function openSocket(host: string, address: string, port: number, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = netConnect({ host: address, port });
+    sock.setNoDelay(true);
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new ConnectionError(`${host}: cannot connect to ${address}:${port}: timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    sock.once('connect', () => {
+      clearTimeout(timer);
+      sock.removeAllListeners('error');
+      resolve(sock);
+    });
+    sock.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      const why = err.code === 'ECONNREFUSED' ? 'connection refused (is sshd running on that port?)' : err.message;
+      reject(new ConnectionError(`${host}: cannot connect to ${address}:${port}: ${why}`));
+    });
+  });
+}
+
+export class SshConnection implements Connection {
+  readonly stats: ConnectionStats = { roundTrips: 0, channels: 0 };
+  private passwordNeeded: Promise<boolean> | undefined;
+  private droppedReason: string | undefined;
+  private readonly pending = new Set<(err: Error) => void>();
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  private session: Promise<ShellSession> | undefined;
+
+  private constructor(
+    readonly host: string,
+    private readonly ssh: NodeSSH,
+    private readonly client: Client,
+    private readonly where: string,
+    private readonly become: BecomeSettings,
+    private readonly maxChannels: number,
+    private readonly persistentShell: boolean,
+  ) {
+    const drop = (why: string) => {
+      if (this.droppedReason !== undefined) return;
+      this.droppedReason = why;
+      const err = this.droppedError();
+      for (const fail of this.pending) fail(err);
+      this.pending.clear();
+      void this.session?.then((sh) => sh.end(why), () => {});
+    };
+    client.on('error', (err: Error) => drop(err.message));
+    client.on('close', () => drop('the connection closed'));
+  }
+
+  /** Connects, verifies the host key and authenticates; throws ConnectionError / AuthenticationError with the host named. */
+  static async connect(opts: SshConnectOptions): Promise<SshConnection> {
+    const timeoutMs = opts.connectTimeoutMs ?? 10_000;
+    const where = `${opts.user}@${opts.address}:${opts.port}`;
+    const name = knownHostName(opts.address, opts.port);
+    const entries = readKnownHosts(opts.host, opts.knownHostsFiles);
+    let keyProblem: string | undefined;
+    const hostVerifier = (blob: Buffer): boolean => {
+      const verdict = checkHostKey(entries, name, blob);
+      switch (verdict.status) {
+        case 'known':
+          return true;
+        case 'revoked':
+          keyProblem = revokedHostKeyMessage(name, blob, verdict.entry);
+          return false;
+        case 'changed':
+          keyProblem = changedHostKeyMessage(name, blob, verdict.entry);
+          return false;
+        case 'unknown': {
+          if (!opts.acceptNewHostKeys) {
+            keyProblem = unknownHostKeyMessage(name, blob, opts.knownHostsFiles, verdict.otherTypes);
+            return false;
+          }
+          const file = opts.knownHostsFiles[0];
+          if (file === undefined) {
+            keyProblem = `cannot accept the new host key of ${name}: no known_hosts file to record it in`;
+            return false;
+          }
+          try {
+            appendKnownHost(file, formatKnownHostsLine(name, blob));
+          } catch (err) {
+            keyProblem = `cannot record the host key of ${name} in ${file}: ${(err as Error).message}`;
+            return false;
+          }
+          return true;
+        }
+      }
+    };
+
+    const authHandler: AuthMethod[] = [];
+    const tried: string[] = [];
+    for (const k of opts.privateKeys ?? []) {
+      authHandler.push({ type: 'publickey', username: opts.user, key: k.key } as AuthMethod);
+      tried.push(`private key ${k.path}`);
+    }
+    if (opts.password !== undefined) {
+      const password = opts.password;
+      authHandler.push({ type: 'password', username: opts.user, password } as AuthMethod);
+      // Servers that allow only keyboard-interactive still take a password through it.
+      authHandler.push({
+        type: 'keyboard-interactive',
+        username: opts.user,
+        prompt: (_n: string, _i: string, _l: string, prompts: unknown[], finish: (r: string[]) => void) =>
+          finish(prompts.map(() => password)),
+      } as AuthMethod);
+      tried.push('password');
+    }
+    if (opts.agent) {
+      authHandler.push({ type: 'agent', username: opts.user, agent: opts.agent } as AuthMethod);
+      tried.push(`ssh-agent (${opts.agent})`);
+    }
+    // Reachability first: an unreachable host is reported as such even when it has no credentials either.
+    const sock = await openSocket(opts.host, opts.address, opts.port, timeoutMs);
+    if (authHandler.length === 0) {
+      sock.destroy();
+      throw new AuthenticationError(
+        `${opts.host}: no way to authenticate as ${where}: give a private key (ansible_ssh_private_key_file or --private-key), a password, or run an ssh-agent`,
+      );
+    }
+    const ssh = new NodeSSH();
+    try {
+      await ssh.connect({
+        sock,
+        username: opts.user,
+        authHandler,
+        hostVerifier,
+        readyTimeout: timeoutMs,
+        algorithms: { serverHostKey: hostKeyAlgorithmsFor(entries, name) as never },
+        keepaliveInterval: 15_000,
+      });
+    } catch (err) {
+      sock.destroy();
+      ssh.dispose();
+      if (keyProblem !== undefined) throw new AuthenticationError(`${opts.host}: host key verification failed for ${where}:\n${keyProblem}`);
+      const e = err as Error & { level?: string };
+      if (e.level === 'client-authentication') {
+        throw new AuthenticationError(`${opts.host}: authentication failed for ${where} (tried: ${tried.join(', ')})`);
+      }
+      if (e.level === 'client-timeout') {
+        throw new ConnectionError(`${opts.host}: ${where} did not complete the SSH handshake within ${timeoutMs} ms`);
+      }
+      throw new ConnectionError(`${opts.host}: SSH connection to ${where} failed: ${e.message}`);
+    }
+    const client = ssh.connection;
+    if (!client) throw new ConnectionError(`${opts.host}: SSH connection to ${where} closed at once`);
+    return new SshConnection(
+      opts.host,
+      ssh,
+      client,
+      where,
+      opts.become ?? { become: false },
+      opts.maxChannels ?? 8,
+      opts.persistentShell ?? false,
+    );
+  }
+
+  private droppedError(): ConnectionError {
+    return new ConnectionError(`${this.host}: the SSH connection to ${this.where} dropped: ${this.droppedReason}`);
+  }
+
+  async exec(cmd: Command, opts: ExecOptions = {}): Promise<ExecResult> {
+    const script = opts.timeoutMs ? timeoutScript(toScript(cmd), opts.timeoutMs) : cmd;
+    const prepared = prepareCommand(script, opts, this.become, await this.needsPassword(opts.become));
+    const out = collectOutput(opts.maxOutput);
+    const graceTimeout = opts.timeoutMs ? opts.timeoutMs + timeoutGraceMs : undefined;
+    const started = Date.now();
+    const { code, timedOut } = await this.runChannel(prepared.script, prepared.stdin, out, graceTimeout);
+    // `timeout` exits 137 when the command ignored TERM and needed KILL: still a timeout.
+    const killedLate = code === 137 && opts.timeoutMs !== undefined && Date.now() - started >= opts.timeoutMs;
+    return out.result(timedOut || killedLate ? 124 : code);
+  }
+
+  /** Whether sudo asks this user for a password: probed once, only when becoming with a password at hand. */
+  private async needsPassword(become: boolean | undefined): Promise<boolean> {
+    if (!(become ?? this.become.become) || this.become.becomePassword === undefined) return false;
+    this.passwordNeeded ??= this.runChannel(sudoProbe, undefined, { stdout() {}, stderr() {} }).then((r) => r.code !== 0);
+    return this.passwordNeeded;
+  }
+
+  async readFile(path: string, opts: { become?: boolean } = {}): Promise<Buffer | null> {
+    const prepared = prepareCommand(readFileScript(path), { become: opts.become }, this.become, await this.needsPassword(opts.become));
+    const chunks: Buffer[] = [];
+    const err = collectOutput();
+    const { code } = await this.runChannel(prepared.script, prepared.stdin, {
+      stdout: (d) => chunks.push(d),
+      stderr: (d) => err.stderr(d),
+    });
+    if (code === missingFileCode) return null;
+    if (code !== 0) throw new CommandError(`read ${path}`, code, '', err.result(code).stderr);
+    return Buffer.concat(chunks);
+  }
+
+  async writeFile(path: string, content: string | Buffer, opts: WriteFileOptions = {}): Promise<void> {
+    const body = Buffer.from(content);
+    const r = await this.exec(atomicWriteScript(path, body, opts), { stdin: body, become: opts.become });
+    if (r.code !== 0) throw new CommandError(`write ${path}`, r.code, r.stdout, r.stderr);
+  }
+
+  /** Waits for a free channel slot: sshd refuses channels past its MaxSessions. */
+  private async acquire(): Promise<void> {
+    if (this.active < this.maxChannels) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
+  }
+
+  /** Runs a script through the persistent shell when enabled (and stdin is small), else on its own exec channel. */
+  private runChannel(script: string, stdin: Buffer | undefined, sink: Sink, timeoutMs?: number): Promise<{ code: number; timedOut: boolean }> {
+    if (this.persistentShell && (stdin?.length ?? 0) <= maxSessionStdin) return this.runInSession(script, stdin, sink, timeoutMs);
+    return this.runExecChannel(script, stdin, sink, timeoutMs);
+  }
+
+  private async openSession(): Promise<ShellSession> {
+    const current = this.session ? await this.session.catch(() => undefined) : undefined;
+    if (current?.alive) return current;
+    this.session = (async () => {
+      await this.acquire(); // the session holds one channel slot for its life
+      this.stats.channels++;
+      try {
+        return await ShellSession.open(this.client, () => this.release());
+      } catch (err) {
+        this.release();
+        throw err;
+      }
+    })();
+    const opened = await this.session.catch((err: Error) => {
+      throw this.droppedReason !== undefined ? this.droppedError() : new ConnectionError(`${this.host}: cannot open a shell on ${this.where}: ${err.message}`);
+    });
+    return opened;
+  }
+
+  private async runInSession(script: string, stdin: Buffer | undefined, sink: Sink, timeoutMs?: number): Promise<{ code: number; timedOut: boolean }> {
+    if (this.droppedReason !== undefined) throw this.droppedError();
+    const session = await this.openSession();
+    this.stats.roundTrips++;
+    let timedOut = false;
+    const timer = timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          session.end('the command overran its timeout'); // the next command opens a fresh session
+        }, timeoutMs)
+      : undefined;
+    try {
+      const { code } = await session.run(script, stdin, sink);
+      return { code, timedOut: false };
+    } catch (err) {
+      if (timedOut) return { code: 124, timedOut: true };
+      if (this.droppedReason !== undefined) throw this.droppedError();
+      throw new ConnectionError(`${this.host}: the shell session on ${this.where} failed: ${(err as Error).message}`);
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Runs a script on one exec channel: stdin written then closed, output streamed to `sink`. Resolves with the exit
+   * code; rejects with ConnectionError when the connection drops. After `timeoutMs` the channel is signalled and closed.
+   */
+  private async runExecChannel(
+    script: string,
+    stdin: Buffer | undefined,
+    sink: Sink,
+    timeoutMs?: number,
+  ): Promise<{ code: number; timedOut: boolean }> {
+    if (this.droppedReason !== undefined) throw this.droppedError();
+    await this.acquire();
+    try {
+      if (this.droppedReason !== undefined) throw this.droppedError();
+      this.stats.roundTrips++;
+      this.stats.channels++;
+      return await new Promise((resolve, reject) => {
+        let timer: NodeJS.Timeout | undefined;
+        let settled = false;
+        const fail = (err: Error) => {
+          if (settled) return;
+          settled = true;
+          if (timer) clearTimeout(timer);
+          this.pending.delete(fail);
+          reject(err);
+        };
+        this.pending.add(fail);
+        // `sh -c` whatever the login shell is, so scripts get the same POSIX shell as on a local connection.
+        this.client.exec(`sh -c ${quote(script)}`, (err: Error | undefined, channel: ClientChannel) => {
+          if (err) {
+            fail(this.droppedReason !== undefined ? this.droppedError() : new ConnectionError(`${this.host}: cannot open a channel on ${this.where}: ${err.message}`));
+            return;
+          }
+          let code: number | undefined;
+          let signal: string | undefined;
+          let timedOut = false;
+          channel.on('data', (d: Buffer) => sink.stdout(d));
+          channel.stderr.on('data', (d: Buffer) => sink.stderr(d));
+          channel.on('exit', (c: number | null, s?: string) => {
+            if (c !== null && c !== undefined) code = c;
+            else if (s) signal = s;
+          });
+          channel.on('error', () => {}); // reported through 'close' or the connection's own error
+          channel.on('close', () => {
+            if (settled) return;
+            if (code === undefined && signal === undefined && !timedOut) {
+              // No exit status: the connection went away under the command.
+              queueMicrotask(() => fail(this.droppedReason !== undefined ? this.droppedError() : new ConnectionError(`${this.host}: the channel to ${this.where} closed without an exit status (connection lost?)`)));
+              return;
+            }
+            settled = true;
+            if (timer) clearTimeout(timer);
+            this.pending.delete(fail);
+            resolve({ code: code ?? 128 + (signalNumbers[signal ?? ''] ?? 15), timedOut });
+          });
+          if (timeoutMs) {
+            timer = setTimeout(() => {
+              timedOut = true;
+              try {
+                channel.signal('KILL');
+              } catch {
+                // the server may not take signals; closing the channel is what matters
+              }
+              channel.close();
+            }, timeoutMs);
+          }
+          channel.stdin.on('error', () => {}); // the command may exit before reading all of stdin
+          channel.end(stdin ?? Buffer.alloc(0));
+        });
+      });
+    } finally {
+      this.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.droppedReason === undefined) this.droppedReason = 'closed by provision';
+    await this.session?.then((sh) => sh.end('closed'), () => {});
+    this.ssh.dispose();
+  }
+}
