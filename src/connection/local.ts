@@ -1,7 +1,8 @@
 // Runs commands on the controller itself (ansible_connection=local), through the same shell snippets as SSH.
 import { spawn } from 'node:child_process';
 import { ConnectionError, CommandError } from '../errors.js';
-import { atomicWriteScript, missingFileCode, prepareCommand, readFileScript, sudoProbe } from './shell-ops.js';
+import { toScript } from './quote.js';
+import { atomicWriteScript, missingFileCode, prepareCommand, readFileScript, sudoProbe, timeoutScript } from './shell-ops.js';
 import type {
   BecomeSettings,
   Command,
@@ -25,8 +26,17 @@ export class LocalConnection implements Connection {
   async exec(cmd: Command, opts: ExecOptions = {}): Promise<ExecResult> {
     const becoming = opts.become ?? this.become.become;
     const needsPw = becoming && this.become.becomePassword !== undefined ? await this.probeSudo() : false;
-    const prepared = prepareCommand(cmd, opts, this.become, needsPw);
-    return this.spawnScript(prepared.script, prepared.stdin, opts);
+    // coreutils `timeout` kills the command's whole process group; killing `sh` alone would leave its children.
+    const script = opts.timeoutMs ? timeoutScript(toScript(cmd), opts.timeoutMs) : cmd;
+    const prepared = prepareCommand(script, opts, this.become, needsPw);
+    const started = Date.now();
+    const r = await this.spawnScript(prepared.script, prepared.stdin, {
+      ...opts,
+      timeoutMs: opts.timeoutMs ? opts.timeoutMs + 3000 : undefined,
+    });
+    // `timeout` exits 137 when the command ignored TERM and needed KILL: still a timeout.
+    if (r.code === 137 && opts.timeoutMs !== undefined && Date.now() - started >= opts.timeoutMs) r.code = 124;
+    return r;
   }
 
   private probeSudo(): Promise<boolean> {
