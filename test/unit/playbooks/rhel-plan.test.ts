@@ -1,0 +1,233 @@
+// The Django-on-Apache role planned for given facts: the RHEL path (no RHEL host here) and the Debian one.
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Facts, HostView, Task, Vars } from 'provision';
+import {
+  apacheConfigVars,
+  djangoApacheHandlers,
+  djangoApacheTasks,
+  readSiteVars,
+  settingsVars,
+  type WsgiMode,
+} from '../../../playbooks/roles/django-apache.js';
+import { hostAllowed } from '../../../playbooks/roles/site-vars.js';
+import { renderTemplate } from '../../../src/modules/lib/render-template.js';
+import { debianFacts, rhelFacts } from './facts.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+const siteVars: Vars = {
+  project_dir: '/srv/mysite',
+  site_name: 'mysite',
+  http_port: 8080,
+  allowed_hosts: ['www.example.com', '127.0.0.1'],
+  selinux_mode: 'permissive',
+};
+
+function plan(facts: Facts, mode: WsgiMode, vars: Vars = siteVars): Task[] {
+  const view: HostView = { host: facts.hostname, vars, facts };
+  return djangoApacheTasks(view, { mode });
+}
+
+const params = (t: Task): Record<string, unknown> => t.params as Record<string, unknown>;
+const byModule = (tasks: Task[], module: string): Task[] => tasks.filter((t) => t.module === module);
+function one(tasks: Task[], module: string, name: RegExp): Task {
+  const found = tasks.filter((t) => t.module === module && name.test(t.name));
+  assert.equal(found.length, 1, `one ${module} task named ${name} in: ${tasks.map((t) => `${t.module}:${t.name}`).join(', ')}`);
+  return found[0]!;
+}
+
+function renderConf(facts: Facts, mode: WsgiMode, vars: Vars = siteVars): string {
+  const source = readFileSync(join(root, 'templates/django-wsgi.conf.ejs'), 'utf8');
+  return renderTemplate(source, apacheConfigVars(facts, readSiteVars(vars), mode), 'django-wsgi.conf.ejs');
+}
+
+describe('django-apache role: RHEL-family plan (facts given)', () => {
+  const tasks = plan(rhelFacts, 'daemon');
+
+  it('installs httpd, python3-mod_wsgi and Django', () => {
+    const pkgs = byModule(tasks, 'packages');
+    assert.equal(pkgs.length, 1);
+    assert.deepEqual(params(pkgs[0]!)['present'], ['httpd', 'python3-mod_wsgi', 'python3-django']);
+  });
+
+  it('writes the site config to /etc/httpd/conf.d/ and validates it with apachectl', () => {
+    const conf = one(tasks, 'template', /Apache site config/);
+    assert.equal(params(conf)['dest'], '/etc/httpd/conf.d/mysite.conf');
+    assert.equal(
+      params(conf)['validate'],
+      `/usr/sbin/apachectl -t -D provision_validating_mysite -c 'UnDefine provision_validating_mysite' -c "Include %s"`,
+    );
+    assert.deepEqual(conf.options.notify, 'restart apache');
+  });
+
+  it('runs the daemon processes and owns db/ and logs/ with the apache user', () => {
+    const text = renderConf(rhelFacts, 'daemon');
+    assert.match(text, /WSGIDaemonProcess mysite python-path=\/srv\/mysite .*user=apache group=apache processes=2 threads=15 display-name=%\{GROUP\}/);
+    assert.match(text, /ErrorLog \/var\/log\/httpd\/mysite_error\.log/);
+    for (const path of ['/srv/mysite/db', '/srv/mysite/db/db.sqlite3', '/srv/mysite/logs', '/srv/mysite/logs/logfile']) {
+      const t = byModule(tasks, 'file').find((f) => params(f)['path'] === path);
+      assert.ok(t, `a file task for ${path}`);
+      assert.equal(params(t)['group'], 'apache');
+    }
+  });
+
+  it('has the SELinux step, and no Debian-only a2enmod/a2ensite', () => {
+    const se = one(tasks, 'selinux', /SELinux/);
+    assert.equal(params(se)['state'], 'permissive');
+    assert.equal(byModule(tasks, 'command').length, 0);
+  });
+
+  it('starts and enables httpd; its handler restarts httpd', () => {
+    const svc = byModule(tasks, 'service');
+    assert.equal(svc.length, 1);
+    assert.deepEqual([params(svc[0]!)['name'], params(svc[0]!)['state'], params(svc[0]!)['enabled']], ['httpd', 'started', true]);
+    const handlers = djangoApacheHandlers({ mode: 'daemon' });
+    const restart = handlers['restart apache']!({ host: 'rocky1', vars: siteVars, facts: rhelFacts });
+    assert.deepEqual([restart.module, params(restart)['name'], params(restart)['state']], ['service', 'httpd', 'restarted']);
+  });
+});
+
+describe('django-apache role: Debian plan', () => {
+  it('follows the seed in order', () => {
+    const modules = plan(debianFacts, 'daemon').map((t) => t.module);
+    assert.deepEqual(modules, [
+      'packages',
+      'file', // project directory
+      'sync',
+      'shell', // secret key
+      'file',
+      'template', // production settings
+      'file', 'file', 'file', 'file', // db/ and logs/
+      'django', 'django', // migrate, collectstatic
+      'selinux',
+      'command', // a2enmod wsgi
+      'template', // site config
+      'command', // a2ensite
+      'service',
+      'http', 'http',
+    ]);
+  });
+
+  it('enables mod_wsgi and the site with guards, so a second run does nothing', () => {
+    const tasks = plan(debianFacts, 'daemon');
+    const mod = one(tasks, 'command', /enable mod_wsgi/);
+    assert.deepEqual(params(mod)['cmd'], ['a2enmod', 'wsgi']);
+    assert.equal(params(mod)['creates'], '/etc/apache2/mods-enabled/wsgi.load');
+    const site = one(tasks, 'command', /enable the site/);
+    assert.deepEqual(params(site)['cmd'], ['a2ensite', 'mysite']);
+    assert.equal(params(site)['creates'], '/etc/apache2/sites-enabled/mysite.conf');
+    assert.equal(params(one(tasks, 'template', /Apache site config/))['dest'], '/etc/apache2/sites-available/mysite.conf');
+  });
+
+  it('runs manage.py with the distribution python and the production settings', () => {
+    for (const t of byModule(plan(debianFacts, 'daemon'), 'django')) {
+      assert.equal(params(t)['python'], '/usr/bin/python3');
+      assert.equal(params(t)['settings'], 'mysite.settings_production');
+      assert.equal(params(t)['project'], '/srv/mysite');
+    }
+  });
+
+  it('reloads only the daemon processes on a code change in daemon mode, restarts Apache in embedded mode', () => {
+    assert.equal(one(plan(debianFacts, 'daemon'), 'sync', /sync/).options.notify, 'reload daemon');
+    assert.equal(one(plan(debianFacts, 'embedded'), 'sync', /sync/).options.notify, 'restart apache');
+    assert.deepEqual(Object.keys(djangoApacheHandlers({ mode: 'daemon' })), ['restart apache', 'reload daemon']);
+    assert.deepEqual(Object.keys(djangoApacheHandlers({ mode: 'embedded' })), ['restart apache']);
+    const touch = djangoApacheHandlers({ mode: 'daemon' })['reload daemon']!({ host: 'web1', vars: siteVars, facts: debianFacts });
+    assert.deepEqual(params(touch)['cmd'], ['touch', '/srv/mysite/mysite/wsgi.py']);
+  });
+
+  it('keeps data, logs, collected files and secrets out of the sync', () => {
+    const exclude = params(one(plan(debianFacts, 'daemon'), 'sync', /sync/))['exclude'] as string[];
+    for (const p of ['/db', '/logs', '/www_static', '__pycache__', '/mysite/settings_production.py', '/secret_key']) assert.ok(exclude.includes(p), p);
+  });
+
+  it('leaves SELinux alone when selinux_mode is unset', () => {
+    const { selinux_mode: _, ...vars } = siteVars;
+    assert.equal(byModule(plan(debianFacts, 'daemon', vars), 'selinux').length, 0);
+  });
+
+  it('uses least privilege by default and the seed modes only when asked', () => {
+    const modes = (tasks: Task[]) => byModule(tasks, 'file').filter((t) => /\/(db|logs)/.test(String(params(t)['path']))).map((t) => params(t)['mode']);
+    assert.deepEqual(modes(plan(debianFacts, 'daemon')), ['0770', '0660', '0770', '0660']);
+    const seed = { ...siteVars, db_dir_mode: '0777', db_file_mode: '0666', log_dir_mode: '0777', log_file_mode: '0666' };
+    assert.deepEqual(modes(plan(debianFacts, 'daemon', seed)), ['0777', '0666', '0777', '0666']);
+  });
+});
+
+describe('django-apache templates', () => {
+  it('embedded mode puts WSGIPythonPath at server level, with no daemon process', () => {
+    const text = renderConf(debianFacts, 'embedded');
+    const vhost = text.indexOf('<VirtualHost *:8080>');
+    assert.ok(text.indexOf('WSGIPythonPath /srv/mysite') > 0 && text.indexOf('WSGIPythonPath /srv/mysite') < vhost);
+    assert.doesNotMatch(text, /WSGIDaemonProcess|WSGIProcessGroup/);
+    assert.match(text, /^Listen 8080$/m);
+  });
+
+  it('wraps the config in the IfDefine that validation uses to hide the installed copy', () => {
+    const text = renderConf(debianFacts, 'daemon');
+    assert.match(text, /^<IfDefine !provision_validating_mysite>$/m);
+    assert.match(text, /^<\/IfDefine>\n$/m);
+  });
+
+  it('daemon mode has the process group and application group, and no WSGIPythonPath', () => {
+    const text = renderConf(debianFacts, 'daemon');
+    assert.match(text, /^\s+WSGIProcessGroup mysite$/m);
+    assert.match(text, /^\s+WSGIApplicationGroup %\{GLOBAL\}$/m);
+    assert.match(text, /^\s+WSGIScriptAlias \/ \/srv\/mysite\/mysite\/wsgi\.py$/m);
+    assert.match(text, /^\s+Alias \/static\/ \/srv\/mysite\/www_static\/$/m);
+    assert.doesNotMatch(text, /WSGIPythonPath/);
+  });
+
+  it('port 80 gets no Listen of its own', () => {
+    assert.doesNotMatch(renderConf(debianFacts, 'daemon', { ...siteVars, http_port: 80 }), /^Listen/m);
+  });
+
+  it('production settings turn DEBUG off and list the allowed hosts', () => {
+    const source = readFileSync(join(root, 'templates/settings_production.py.ejs'), 'utf8');
+    const text = renderTemplate(source, settingsVars(readSiteVars(siteVars)), 'settings_production.py.ejs');
+    assert.match(text, /^DEBUG = False$/m);
+    assert.match(text, /^ALLOWED_HOSTS = \["www\.example\.com","127\.0\.0\.1"\]$/m);
+    assert.match(text, /^STATIC_ROOT = "\/srv\/mysite\/www_static"$/m);
+    assert.match(text, /open\("\/srv\/mysite\/secret_key"\)/);
+  });
+});
+
+describe('django-apache role: variables', () => {
+  const bad = (vars: Vars, message: RegExp) => assert.throws(() => plan(debianFacts, 'daemon', vars), message);
+
+  it('refuses an empty allowed_hosts', () => {
+    bad({ ...siteVars, allowed_hosts: [] }, /variable allowed_hosts: is empty/);
+    bad({ ...siteVars, allowed_hosts: '' }, /variable allowed_hosts: is empty/);
+  });
+
+  it('reads allowed_hosts from an INI-style comma list', () => {
+    assert.deepEqual(readSiteVars({ ...siteVars, allowed_hosts: 'a.example.com, 127.0.0.1' }).allowedHosts, ['a.example.com', '127.0.0.1']);
+  });
+
+  it('needs an absolute, plain project_dir', () => {
+    bad({ ...siteVars, project_dir: undefined }, /variable project_dir: is not set/);
+    bad({ ...siteVars, project_dir: 'srv/mysite' }, /variable project_dir: must be an absolute path/);
+    bad({ ...siteVars, project_dir: '/srv/my site' }, /variable project_dir/);
+  });
+
+  it('refuses a health check Django would reject', () => {
+    bad({ ...siteVars, allowed_hosts: ['www.example.com'] }, /variable health_check_host: "127.0.0.1" is not in allowed_hosts/);
+  });
+
+  it('checks ports, modes and the SELinux mode', () => {
+    bad({ ...siteVars, http_port: '80a' }, /variable http_port/);
+    bad({ ...siteVars, db_dir_mode: 770 }, /variable db_dir_mode: must be an octal mode/);
+    bad({ ...siteVars, selinux_mode: 'off' }, /variable selinux_mode/);
+    assert.equal(readSiteVars({ ...siteVars, http_port: '8081' }).httpPort, 8081);
+  });
+
+  it('matches host names as Django does', () => {
+    assert.ok(hostAllowed('127.0.0.1', ['*']));
+    assert.ok(hostAllowed('www.example.com', ['.example.com']));
+    assert.ok(hostAllowed('example.com', ['.example.com']));
+    assert.ok(!hostAllowed('badexample.com', ['.example.com']));
+    assert.ok(hostAllowed('LOCALHOST', ['localhost']));
+  });
+});
