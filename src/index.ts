@@ -1,6 +1,7 @@
 // The library entry: what a playbook imports from 'provision'.
 export * from './modules/index.js';
 export { definePlaybook, defineTask, noChange, change, skip } from './playbook/types.js';
+export { flushHandlers } from './playbook/meta.js';
 export type {
   Playbook,
   Task,

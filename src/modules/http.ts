@@ -66,6 +66,8 @@ async function checkUrl(ctx: TaskContext, p: HttpParams): Promise<Plan> {
     last = p.from === 'controller' ? await fetchFromController(p, timeout) : await fetchFromHost(ctx, p, timeout);
     tried++;
     if (isHealthy(last, wanted, p.contains)) return noChange(`GET ${p.url} → ${last.status}`);
+    // In check mode after planned changes, waiting cannot help: the changes it would check were not made.
+    if (ctx.earlierChangesPlanned) break;
     if (tried >= attempts || Date.now() + delayMs + 100 >= deadline) break;
     await new Promise((r) => setTimeout(r, delayMs));
   }

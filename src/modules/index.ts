@@ -10,3 +10,4 @@ export { service } from './service.js';
 export { selinux } from './selinux.js';
 export { django } from './django.js';
 export { http } from './http.js';
+export { debug } from './debug.js';

@@ -66,6 +66,9 @@ export interface TaskContext {
   readonly checkMode: boolean;
   /** Whether this task runs with privilege escalation. */
   readonly become: boolean;
+  /** In check mode: an earlier task on this host planned a change that was not made, so what this task
+   * reads may not be what a real run would find (a module may then give up waiting early). */
+  readonly earlierChangesPlanned: boolean;
   /** Directory of the playbook file: relative `src` paths resolve against it. */
   readonly baseDir: string;
   readonly conn: Connection;

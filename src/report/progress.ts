@@ -50,6 +50,7 @@ function eventLines(e: RunEvent, o: ProgressOptions): string[] {
       return e.count > 1 ? [`BATCH ${e.index + 1}/${e.count}: ${e.hosts.join(', ')}`] : [];
     case 'task-end': {
       const r = e.result;
+      if (r.module === 'debug' && r.status === 'ok') return [`[${e.host}] ${r.summary ?? ''}`];
       if (!o.verbose && (r.status === 'ok' || r.status === 'skipped')) return [];
       const lines = [`[${e.host}] ${e.handler ? 'handler ' : ''}${taskLine(r, o.color)}`];
       if (r.status === 'failed' && r.error && r.error.includes('\n')) {

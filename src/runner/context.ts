@@ -14,6 +14,8 @@ export interface ContextOptions {
   become: boolean;
   baseDir: string;
   registered?: Record<string, TaskResult>;
+  /** In check mode: an earlier task planned a change that was not made. */
+  earlierChangesPlanned?: boolean;
   /** Epoch milliseconds by which the task must end: every command gets the time that remains. */
   deadline?: number;
 }
@@ -34,6 +36,7 @@ export function createContext(o: ContextOptions): TaskContext {
     facts: o.facts,
     checkMode: o.checkMode,
     become: o.become,
+    earlierChangesPlanned: o.earlierChangesPlanned ?? false,
     baseDir: o.baseDir,
     conn: o.conn,
     registered: o.registered ?? {},

@@ -5,6 +5,7 @@ import { AuthenticationError, ConnectionError, ProvisionError, TimeoutError } fr
 import { gatherFacts } from '../facts/gather.js';
 import { apacheLayoutFor } from '../facts/parse.js';
 import type { Facts } from '../facts/types.js';
+import { flushHandlersModule } from '../playbook/meta.js';
 import type { HostView, Plan, Playbook, Task, TaskList, TaskResult, Vars } from '../playbook/types.js';
 import { redact } from '../secret.js';
 import { splitBatches, type Serial } from './batches.js';
@@ -285,10 +286,30 @@ async function runHost(
       return finish();
     }
     const notified = new Set<string>();
+    const handlers = playbook.handlers ?? {};
+    /** Runs the notified handlers, in the order the playbook defines them (as Ansible's), and forgets them. */
+    const flushHandlers = async (): Promise<Outcome> => {
+      if (notified.size === 0 || opts.signal?.aborted) return 'ok';
+      emit({ type: 'host-phase', host, phase: 'handlers' });
+      const unknown = [...notified].find((name) => !(name in handlers));
+      if (unknown !== undefined) {
+        report.error = `a task notified the handler ${JSON.stringify(unknown)}, which the playbook does not define`;
+        report.stats.failed++;
+        return 'failed';
+      }
+      for (const [name, def] of Object.entries(handlers)) {
+        if (!notified.has(name) || opts.signal?.aborted) continue;
+        notified.delete(name);
+        const built = typeof def === 'function' ? def(view) : def;
+        const outcome = await runTask(run, { ...built, name: built.options.name ?? name }, opts, emit, 'handler');
+        if (outcome === 'unreachable' || outcome === 'failed') return outcome;
+      }
+      return 'ok';
+    };
     let failed = false;
     for (const task of tasks) {
       if (opts.signal?.aborted || fatal.aborted) break;
-      const outcome = await runTask(run, task, opts, emit, 'task');
+      const outcome = task.module === flushHandlersModule ? await flushHandlers() : await runTask(run, task, opts, emit, 'task');
       if (outcome === 'unreachable') return finish();
       if (outcome === 'failed') {
         failed = true;
@@ -298,26 +319,10 @@ async function runHost(
         for (const h of [task.options.notify ?? []].flat()) notified.add(h);
       }
     }
-    if (notified.size > 0 && (!failed || opts.forceHandlers) && !opts.signal?.aborted) {
-      emit({ type: 'host-phase', host, phase: 'handlers' });
-      const handlers = playbook.handlers ?? {};
-      for (const name of notified) {
-        if (!(name in handlers)) {
-          report.status = 'failed';
-          report.error = `a task notified the handler ${JSON.stringify(name)}, which the playbook does not define`;
-          report.stats.failed++;
-          return finish();
-        }
-      }
-      // Handlers run in the order the playbook defines them, as Ansible's do.
-      for (const [name, def] of Object.entries(handlers)) {
-        if (!notified.has(name) || opts.signal?.aborted) continue;
-        const built = typeof def === 'function' ? def(view) : def;
-        const handler: Task = { ...built, name: built.options.name ?? name };
-        const outcome = await runTask(run, handler, opts, emit, 'handler');
-        if (outcome === 'unreachable') return finish();
-        if (outcome === 'failed') break;
-      }
+    if (!failed || opts.forceHandlers) {
+      const outcome = await flushHandlers();
+      if (outcome === 'unreachable') return finish();
+      if (outcome === 'failed') failed = true;
     }
     if (playbook.gate && !failed && report.stats.failed === 0 && !opts.signal?.aborted) {
       const built = typeof playbook.gate === 'function' ? playbook.gate(view) : playbook.gate;
@@ -393,6 +398,7 @@ async function runTask(
     become: o.become ?? run.become,
     baseDir: opts.baseDir,
     registered: run.registered,
+    earlierChangesPlanned: opts.check && run.plannedChange,
     deadline,
   });
   let result: TaskResult;

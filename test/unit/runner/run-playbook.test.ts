@@ -4,6 +4,7 @@ import { LocalConnection } from '../../../src/connection/local.js';
 import type { Connection } from '../../../src/connection/types.js';
 import { ConnectionError } from '../../../src/errors.js';
 import { change, defineTask, definePlaybook, noChange, type CommonOptions, type Playbook, type Task } from '../../../src/playbook/types.js';
+import { flushHandlers } from '../../../src/playbook/meta.js';
 import type { RunEvent } from '../../../src/runner/events.js';
 import { runPlaybook, type RunOptions } from '../../../src/runner/run.js';
 
@@ -117,6 +118,32 @@ describe('runPlaybook', () => {
     order.length = 0;
     await run(pb); // converged: nothing notified
     assert.deepEqual(order, []);
+  });
+
+  it('runs the handlers notified so far at flushHandlers(), and again at the end only if notified again', async () => {
+    const state = new Map<string, string>();
+    const order: string[] = [];
+    const record = (name: string) =>
+      defineTask('record', name, {}, {
+        check: async () => change(name),
+        apply: async () => {
+          order.push(name);
+        },
+      });
+    await run(
+      definePlaybook({
+        name: 't',
+        hosts: 'all',
+        tasks: [
+          setKey(state, 'a', '1', { notify: 'h' }),
+          flushHandlers(),
+          record('middle'),
+          setKey(state, 'b', '1', { notify: 'h' }),
+        ],
+        handlers: { h: record('h') },
+      }),
+    );
+    assert.deepEqual(order, ['h', 'middle', 'h']);
   });
 
   it('stops a host at its first failure, records the error, and skips handlers unless forced', async () => {
