@@ -7,15 +7,15 @@ import type {
   BecomeSettings,
   Command,
   Connection,
-  ConnectionStats,
   ExecOptions,
   ExecResult,
   WriteFileOptions,
 } from './types.js';
 import { collectOutput } from './output.js';
+import { RequestStats } from './stats.js';
 
 export class LocalConnection implements Connection {
-  readonly stats: ConnectionStats = { roundTrips: 0, channels: 0 };
+  readonly stats = new RequestStats();
   private passwordNeeded: Promise<boolean> | undefined;
 
   constructor(
@@ -45,7 +45,7 @@ export class LocalConnection implements Connection {
   }
 
   private spawnScript(script: string, stdin: Buffer | undefined, opts: ExecOptions): Promise<ExecResult> {
-    this.stats.roundTrips++;
+    this.stats.begin();
     this.stats.channels++;
     return new Promise((resolve, reject) => {
       const child = spawn('/bin/sh', ['-c', script], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -62,6 +62,7 @@ export class LocalConnection implements Connection {
       }
       child.on('error', (err) => reject(new ConnectionError(`${this.host}: cannot run /bin/sh: ${err.message}`)));
       child.on('close', (code, signal) => {
+        this.stats.end();
         if (timer) clearTimeout(timer);
         const r = out.result(code ?? (signal ? 128 + 15 : 1));
         if (timedOut) r.code = 124;
@@ -84,7 +85,7 @@ export class LocalConnection implements Connection {
     const becoming = become ?? this.become.become;
     const needsPw = becoming && this.become.becomePassword !== undefined ? await this.probeSudo() : false;
     const prepared = prepareCommand(script, { become }, this.become, needsPw);
-    this.stats.roundTrips++;
+    this.stats.begin();
     this.stats.channels++;
     return new Promise((resolve, reject) => {
       const child = spawn('/bin/sh', ['-c', prepared.script], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -93,7 +94,10 @@ export class LocalConnection implements Connection {
       child.stdout.on('data', (d: Buffer) => chunks.push(d));
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       child.on('error', (err) => reject(new ConnectionError(`${this.host}: ${err.message}`)));
-      child.on('close', (code) => resolve({ code: code ?? 1, raw: Buffer.concat(chunks), stderr }));
+      child.on('close', (code) => {
+        this.stats.end();
+        resolve({ code: code ?? 1, raw: Buffer.concat(chunks), stderr });
+      });
       child.stdin.on('error', () => {});
       child.stdin.end(prepared.stdin ?? Buffer.alloc(0));
     });

@@ -19,12 +19,12 @@ import {
 import { collectOutput } from './output.js';
 import { quote, toScript } from './quote.js';
 import { maxSessionStdin, ShellSession, type Sink } from './shell-session.js';
+import { RequestStats } from './stats.js';
 import { atomicWriteScript, missingFileCode, prepareCommand, readFileScript, sudoProbe, timeoutScript } from './shell-ops.js';
 import type {
   BecomeSettings,
   Command,
   Connection,
-  ConnectionStats,
   ExecOptions,
   ExecResult,
   WriteFileOptions,
@@ -115,7 +115,7 @@ function openSocket(host: string, address: string, port: number, timeoutMs: numb
 }
 
 export class SshConnection implements Connection {
-  readonly stats: ConnectionStats = { roundTrips: 0, channels: 0 };
+  readonly stats = new RequestStats();
   private passwordNeeded: Promise<boolean> | undefined;
   private droppedReason: string | undefined;
   private readonly pending = new Set<(err: Error) => void>();
@@ -335,7 +335,7 @@ export class SshConnection implements Connection {
   private async runInSession(script: string, stdin: Buffer | undefined, sink: Sink, timeoutMs?: number): Promise<{ code: number; timedOut: boolean }> {
     if (this.droppedReason !== undefined) throw this.droppedError();
     const session = await this.openSession();
-    this.stats.roundTrips++;
+    this.stats.begin();
     let timedOut = false;
     const timer = timeoutMs
       ? setTimeout(() => {
@@ -351,6 +351,7 @@ export class SshConnection implements Connection {
       if (this.droppedReason !== undefined) throw this.droppedError();
       throw new ConnectionError(`${this.host}: the shell session on ${this.where} failed: ${(err as Error).message}`);
     } finally {
+      this.stats.end();
       if (timer) clearTimeout(timer);
     }
   }
@@ -369,7 +370,7 @@ export class SshConnection implements Connection {
     await this.acquire();
     try {
       if (this.droppedReason !== undefined) throw this.droppedError();
-      this.stats.roundTrips++;
+      this.stats.begin();
       this.stats.channels++;
       return await new Promise((resolve, reject) => {
         let timer: NodeJS.Timeout | undefined;
@@ -426,6 +427,7 @@ export class SshConnection implements Connection {
         });
       });
     } finally {
+      this.stats.end();
       this.release();
     }
   }

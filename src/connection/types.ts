@@ -41,9 +41,10 @@ export interface BecomeSettings {
   becomePassword?: string;
 }
 
-/** Counters a benchmark reads: requests that waited for an answer, and channels opened. */
+/** Counters a benchmark reads: round trips (waits for an answer, pipelined requests counted once), requests, channels. */
 export interface ConnectionStats {
   roundTrips: number;
+  requests: number;
   channels: number;
 }
 

@@ -66,6 +66,7 @@ function validateRunOptions(p: RunOptions, what: string): void {
 function defineRun(module: string, params: RunOptions, data: RunData): Task {
   const firstLine = data.display.split('\n')[0] ?? '';
   return defineTask(module, firstLine.length > 60 ? `${firstLine.slice(0, 57)}...` : firstLine, params, {
+    prefetch: true,
     check: (ctx) => planRun(ctx, params, data),
     async apply(ctx, plan) {
       const d = plan.data as RunData;

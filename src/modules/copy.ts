@@ -39,6 +39,7 @@ export function copy(params: CopyParams): Task {
   const fromContent = hasContent ? toBytes(params.content as string | Buffer) : undefined;
 
   return defineTask('copy', `copy ${params.src ?? 'content'} → ${dest}`, params, {
+    prefetch: true,
     async check(ctx) {
       let content: Buffer;
       let digest: string;

@@ -9,6 +9,7 @@ export interface DebugParams extends CommonOptions {
 /** A task that changes nothing and always shows its message. */
 export function debug(params: DebugParams): Task {
   return defineTask('debug', params.name ?? 'debug', params, {
+    prefetch: true,
     check: async () => noChange(params.msg),
     apply: async () => {},
   });

@@ -46,6 +46,7 @@ export function file(params: FileParams): Task {
   }
   if (params.state !== 'link' && params.src !== undefined) throw new InputError(`${what}: src is only for state 'link'`);
   return defineTask('file', `${params.state ?? 'file'} ${params.path}`, params, {
+    prefetch: true,
     check: (ctx) => planFile(ctx, params),
     async apply(ctx, plan) {
       const data = plan.data as FileData;

@@ -45,6 +45,7 @@ export function lineinfile(params: LineInFileParams): Task {
   const what = `lineinfile ${String(params.path)}`;
   checkParams(params, what);
   return defineTask('lineinfile', `line in ${params.path}`, params, {
+    prefetch: true,
     check: (ctx) => planLineInFile(ctx, params),
     apply: (ctx, plan) => applyContent(ctx, plan),
   });

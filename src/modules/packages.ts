@@ -38,6 +38,7 @@ export function packages(params: PackagesParams): Task {
   if (both.length > 0) throw new InputError(`packages: ${both.join(', ')} cannot be both present and absent`);
   const label = [...present.map((n) => `+${n}`), ...absent.map((n) => `-${n}`)].join(' ');
   return defineTask('packages', `packages ${label}`, params, {
+    prefetch: true,
     check: (ctx) => planPackages(ctx, present, absent),
     async apply(ctx, plan) {
       const data = plan.data as PackagesData;

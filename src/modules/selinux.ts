@@ -28,6 +28,7 @@ const splitter = '::provision-selinux-config::';
 export function selinux(params: SelinuxParams): Task {
   requireOneOf(params.state, states, 'state', 'selinux');
   return defineTask('selinux', `selinux ${params.state}`, params, {
+    prefetch: true,
     async check(ctx) {
       if (!ctx.facts.selinux.present) return skip('SELinux is not present on this host');
       return planFromHost(ctx, params.state);

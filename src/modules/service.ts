@@ -45,6 +45,7 @@ export function service(params: ServiceParams): Task {
   const label = [params.state, params.enabled === undefined ? undefined : params.enabled ? 'enabled' : 'disabled'].filter(Boolean);
   // `name` is the service's, as in Ansible, so it is not the task's display name: build with it cleared, keep it in params
   const task = defineTask('service', `${what} ${label.join(', ')}`, { ...params, name: undefined }, {
+    prefetch: true,
     check: (ctx) => planService(ctx, params),
     async apply(ctx, plan) {
       const d = plan.data as ServiceData;

@@ -56,6 +56,7 @@ export function sync(params: SyncParams): Task {
   }
   const exclude = compileExcludes(params.exclude ?? []);
   return defineTask('sync', `sync ${params.src} → ${params.dest}`, params, {
+    prefetch: true,
     check: (ctx) => planSync(ctx, params, exclude, what),
     apply: (ctx, plan) => applySync(ctx, plan, params, exclude, what),
   });

@@ -36,6 +36,7 @@ export function template(params: TemplateParams): Task {
   validateAttrs(params, what);
   validateValidate(params.validate, what);
   return defineTask('template', `template ${params.src} → ${params.dest}`, params, {
+    prefetch: true,
     async check(ctx) {
       const data = { ...ctx.vars, facts: ctx.facts, ...params.vars };
       const text = renderTemplateFile(resolveLocal(ctx.baseDir, params.src), data, params.src);

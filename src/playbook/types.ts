@@ -115,11 +115,19 @@ export interface Task {
   /** The module's parameters as given (for planning-level inspection and reports). */
   readonly params: unknown;
   readonly options: CommonOptions;
+  /** See ModuleImpl.prefetch. */
+  readonly prefetch?: boolean;
   check(ctx: TaskContext): Promise<Plan>;
   apply(ctx: TaskContext, plan: Plan): Promise<ApplyResult | void>;
 }
 
 export interface ModuleImpl<P> {
+  /**
+   * The check only reads the host, quickly, and its answer holds until something on the host changes: the
+   * runner may run it early, together with the other tasks' checks (one round trip instead of one a task).
+   * Leave it unset for checks that wait (a health check) or are costly.
+   */
+  prefetch?: boolean;
   check(ctx: TaskContext, params: P): Promise<Plan>;
   apply(ctx: TaskContext, plan: Plan, params: P): Promise<ApplyResult | void>;
 }
@@ -144,6 +152,7 @@ export function defineTask<P extends CommonOptions>(module: string, defaultName:
     name: params.name ?? defaultName,
     params,
     options,
+    prefetch: impl.prefetch ?? false,
     check: (ctx) => impl.check(ctx, params),
     apply: (ctx, plan) => impl.apply(ctx, plan, params),
   };

@@ -19,8 +19,9 @@ export interface HostReport {
   /** For `not run`: why (e.g. `halted`). */
   reason?: string;
   duration_ms: number;
-  /** Requests that waited for an answer, and channels opened, on this host's connection. */
+  /** Waits for the host's answer (requests sent together count once), requests, and channels opened. */
   round_trips?: number;
+  requests?: number;
   channels?: number;
 }
 

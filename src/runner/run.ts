@@ -36,6 +36,8 @@ export interface RunOptions {
   connectRetries?: number;
   /** Default task timeout in seconds (a task's own `timeout` wins). */
   timeout?: number;
+  /** Start the cheap read-only checks of all tasks together, before the first task (default true). */
+  prefetch?: boolean;
   /** Only tasks with one of these tags (untagged tasks are skipped when set). */
   tags?: string[];
   /** Aborted: no new task starts; the report is still produced. */
@@ -146,6 +148,10 @@ interface HostRun {
   report: HostReport;
   /** In check mode: an earlier task planned a change, so later reads may see a state that will not exist. */
   plannedChange: boolean;
+  /** Bumped by every apply: a plan prefetched under an older epoch may be stale. */
+  epoch: number;
+  /** Checks started together before the first task, each with the epoch it read the host at. */
+  prefetched: Map<Task, { plan: Promise<Plan>; epoch: number }>;
 }
 
 /** Runs a playbook over hosts and returns the report; never throws for a host's failure. */
@@ -274,6 +280,8 @@ async function runHost(
       registered: {},
       report,
       plannedChange: false,
+      epoch: 0,
+      prefetched: new Map(),
     };
     const view: HostView = { host, vars, facts };
     let tasks: Task[];
@@ -285,6 +293,7 @@ async function runHost(
       report.stats.failed++;
       return finish();
     }
+    if (opts.prefetch !== false) prefetchChecks(run, tasks, opts);
     const notified = new Set<string>();
     const handlers = playbook.handlers ?? {};
     /** Runs the notified handlers, in the order the playbook defines them (as Ansible's), and forgets them. */
@@ -335,12 +344,41 @@ async function runHost(
     return finish();
   } finally {
     report.round_trips = conn.stats.roundTrips;
+    report.requests = conn.stats.requests;
     report.channels = conn.stats.channels;
     await conn.close().catch(() => {});
   }
 }
 
 type Outcome = 'ok' | 'changed' | 'skipped' | 'failed' | 'unreachable';
+
+function taskContext(run: HostRun, task: Task, opts: RunOptions, deadline?: number) {
+  return createContext({
+    host: run.host,
+    conn: run.conn,
+    vars: run.vars,
+    facts: run.facts,
+    checkMode: opts.check,
+    become: task.options.become ?? run.become,
+    baseDir: opts.baseDir,
+    registered: run.registered,
+    earlierChangesPlanned: opts.check && run.plannedChange,
+    deadline,
+  });
+}
+
+/**
+ * Starts the checks of every task that allows it at once: they travel together over the host's one
+ * connection, so a converged host costs one round trip for all of them instead of one a task.
+ */
+function prefetchChecks(run: HostRun, tasks: Task[], opts: RunOptions): void {
+  for (const task of tasks) {
+    if (!task.prefetch || typeof task.options.when === 'boolean' && !task.options.when) continue;
+    const plan = task.check(taskContext(run, task, opts));
+    plan.catch(() => {}); // a failure is reported if and when the task runs
+    run.prefetched.set(task, { plan, epoch: run.epoch });
+  }
+}
 
 async function runTask(
   run: HostRun,
@@ -389,23 +427,16 @@ async function runTask(
 
   const timeout = o.timeout ?? opts.playbook.timeout ?? opts.timeout;
   const deadline = timeout ? started + timeout * 1000 : undefined;
-  const ctx = createContext({
-    host,
-    conn: run.conn,
-    vars: run.vars,
-    facts: run.facts,
-    checkMode: opts.check,
-    become: o.become ?? run.become,
-    baseDir: opts.baseDir,
-    registered: run.registered,
-    earlierChangesPlanned: opts.check && run.plannedChange,
-    deadline,
-  });
+  const ctx = taskContext(run, task, opts, deadline);
+  const early = run.prefetched.get(task);
+  run.prefetched.delete(task);
   let result: TaskResult;
   try {
     let plan: Plan;
     try {
-      plan = await withDeadline(task.check(ctx), deadline, timeout);
+      // A prefetched plan holds while nothing was applied on the host since it was read.
+      const check = early && early.epoch === run.epoch ? early.plan : task.check(ctx);
+      plan = await withDeadline(check, deadline, timeout);
     } catch (err) {
       // Check mode cannot see what earlier planned changes would have made (a package not yet installed, a
       // directory not yet created): predict a change instead of failing, and say that it is a prediction.
@@ -430,6 +461,7 @@ async function runTask(
       if (plan.diff) result.diff = plan.diff;
       if (plan.predicted) result.predicted = true;
     } else {
+      run.epoch++;
       const applied = (await withDeadline(task.apply(ctx, plan), deadline, timeout)) ?? {};
       const changed = applied.changed ?? true;
       result = { ...base, status: changed ? 'changed' : 'ok', changed, duration_ms: 0 };
