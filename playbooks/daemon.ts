@@ -1,6 +1,6 @@
 // Deploys examples/mysite on Apache with mod_wsgi in daemon mode: the seed's recommended way (section 6.5).
 import { definePlaybook } from 'provision';
-import { djangoApacheGate, djangoApacheHandlers, djangoApacheTasks } from './roles/django-apache.js';
+import { djangoApacheHandlers, djangoApacheTasks } from './roles/django-apache.js';
 
 export default definePlaybook({
   name: 'Django on Apache, mod_wsgi daemon mode',
@@ -8,6 +8,4 @@ export default definePlaybook({
   become: true,
   tasks: (view) => djangoApacheTasks(view, { mode: 'daemon' }),
   handlers: djangoApacheHandlers({ mode: 'daemon' }),
-  // Checked after the handlers: the site answers once Apache restarted or the daemon processes reloaded.
-  gate: djangoApacheGate,
 });

@@ -1,6 +1,6 @@
 // Deploys examples/mysite on Apache with mod_wsgi in embedded mode: the application inside Apache's children (section 6.4).
 import { definePlaybook } from 'provision';
-import { djangoApacheGate, djangoApacheHandlers, djangoApacheTasks } from './roles/django-apache.js';
+import { djangoApacheHandlers, djangoApacheTasks } from './roles/django-apache.js';
 
 export default definePlaybook({
   name: 'Django on Apache, mod_wsgi embedded mode',
@@ -8,6 +8,4 @@ export default definePlaybook({
   become: true,
   tasks: (view) => djangoApacheTasks(view, { mode: 'embedded' }),
   handlers: djangoApacheHandlers({ mode: 'embedded' }),
-  // Checked after the handlers: the site answers once Apache restarted or the daemon processes reloaded.
-  gate: djangoApacheGate,
 });

@@ -1,7 +1,9 @@
 // What the embedded and daemon playbooks share: Django on Apache + mod_wsgi, the seed's chapter as idempotent tasks.
 import {
   command,
+  debug,
   django,
+  flushHandlers,
   file,
   http,
   packages,
@@ -197,8 +199,9 @@ export function djangoApacheTasks(view: HostView, options: DjangoApacheOptions):
       : null,
     service({ name: apache.service, state: 'started', enabled: true }),
 
-    // 10. Health checks from the host itself (handlers run after these: see playbooks/README.md).
-    homePageCheck(site, ''),
+    // 10. Health checks from the host itself, once a restart or a daemon reload has happened.
+    flushHandlers(),
+    homePageCheck(site),
     http({
       name: 'static file answers',
       url: `${siteUrl(site)}static/css/site.css`,
@@ -207,15 +210,8 @@ export function djangoApacheTasks(view: HostView, options: DjangoApacheOptions):
       retries: 10,
       delay: 1,
     }),
+    debug({ name: 'where the site is served', msg: `Django site served at http://${site.serverName}:${site.httpPort}/ (${mode} mode)` }),
   ].filter((t): t is Task => t !== null);
-}
-
-/**
- * The health check a rollout gates on: the home page, asked after the handlers ran (so after a restart or a
- * daemon reload), where the http tasks above see the site before them.
- */
-export function djangoApacheGate(view: HostView): Task {
-  return homePageCheck(readSiteVars(view.vars), ' after the handlers');
 }
 
 /** The site's address as the host itself reaches it. */
@@ -224,9 +220,9 @@ function siteUrl(site: SiteVars): string {
 }
 
 /** GET / from the host until it answers 200 with the page's text (Apache may still be starting). */
-function homePageCheck(site: SiteVars, when: string): Task {
+function homePageCheck(site: SiteVars): Task {
   return http({
-    name: `home page answers at ${siteUrl(site)}${when}`,
+    name: `home page answers at ${siteUrl(site)}`,
     url: siteUrl(site),
     status: 200,
     contains: site.pageText,
