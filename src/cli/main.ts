@@ -173,7 +173,7 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
   }
 
   const retry = Object.entries(report.hosts)
-    .filter(([, h]) => h.status === 'failed' || h.status === 'unreachable' || h.status === 'not run')
+    .filter(([, h]) => h.status === 'failed' || h.status === 'unreachable' || h.status === 'not run' || h.reason !== undefined)
     .map(([name]) => name);
   if (retry.length > 0 && !flags.check) {
     const path = flags.retryFile ?? `${basename(playbookPath).replace(/\.[cm]?ts$/, '')}.retry`;

@@ -21,6 +21,7 @@ export function formatRecap(report: RunReport): string {
     const time = h.status === 'not run' ? '' : `${(h.duration_ms / 1000).toFixed(2)}s`;
     lines.push(`${name.padEnd(width)} : ${cols.join('')}${time}`);
     if (h.error) lines.push(`${' '.repeat(width)}   ${h.status}: ${h.error.split('\n')[0]}`);
+    if (h.reason) lines.push(`${' '.repeat(width)}   ${h.reason}`);
   }
   const s = report.summary;
   lines.push(

@@ -16,7 +16,7 @@ export interface HostReport {
   tasks: TaskResult[];
   /** Why the host failed, was unreachable or did not run (the task it was on, the error). */
   error?: string;
-  /** For `not run`: why (e.g. `halted`). */
+  /** Why the host did not run (`not run`), or did not run all its tasks: `halted: …`, `interrupted: …`. */
   reason?: string;
   duration_ms: number;
   /** Waits for the host's answer (requests sent together count once), requests, and channels opened. */

@@ -316,8 +316,12 @@ async function runHost(
       return 'ok';
     };
     let failed = false;
-    for (const task of tasks) {
-      if (opts.signal?.aborted || fatal.aborted) break;
+    for (const [index, task] of tasks.entries()) {
+      if (opts.signal?.aborted || fatal.aborted) {
+        // Cut short: the host goes into the retry file, and says how much of its play did not run.
+        report.reason = `${opts.signal?.aborted ? 'interrupted' : 'halted'}: ${tasks.length - index} of ${tasks.length} tasks not run`;
+        break;
+      }
       const outcome = task.module === flushHandlersModule ? await flushHandlers() : await runTask(run, task, opts, emit, 'task');
       if (outcome === 'unreachable') return finish();
       if (outcome === 'failed') {

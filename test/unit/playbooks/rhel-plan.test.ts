@@ -14,7 +14,10 @@ import {
 } from '../../../playbooks/roles/django-apache.js';
 import { hostAllowed } from '../../../playbooks/roles/site-vars.js';
 import { renderTemplate } from '../../../src/modules/lib/render-template.js';
-import { debianFacts, rhelFacts } from './facts.js';
+import { debianFacts as debianHost, rhelFacts as rhelHost } from '../../fixtures/facts.js';
+
+const debianFacts = debianHost();
+const rhelFacts = rhelHost();
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const siteVars: Vars = {
@@ -106,7 +109,7 @@ describe('django-apache role: Debian plan', () => {
       'template', // site config
       'command', // a2ensite
       'service',
-      'http', 'http',
+      'flush_handlers', 'http', 'http', 'debug',
     ]);
   });
 
