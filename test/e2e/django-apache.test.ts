@@ -7,13 +7,13 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFleet, type Fleet } from '../fleet/fleet.js';
-import { parseReport, repoRoot, runCli, type RunReportShape } from '../helpers/cli.js';
+import type { HostReport } from '../../src/runner/events.js';
+import { parseReport, repoRoot, runCli } from '../helpers/cli.js';
 
 const apacheConfDir = '/etc/apache2';
 const apachePidFile = '/run/apache2/apache2.pid';
 const pageText = 'Hello from mysite';
 
-type HostReport = RunReportShape['hosts'][string];
 type TaskReport = HostReport['tasks'][number];
 
 /** A free loopback port: bound, then released for Apache to take. */

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RunReport } from '../../src/runner/events.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const cliPath = join(repoRoot, 'bin', 'provision.js');
@@ -30,31 +31,10 @@ export function runCli(args: string[], opts: { cwd?: string; input?: string; env
 }
 
 /** Parses the JSON report a `--json` run printed on stdout. */
-export function parseReport(stdout: string): RunReportShape {
+export function parseReport(stdout: string): RunReport {
   try {
-    return JSON.parse(stdout) as RunReportShape;
+    return JSON.parse(stdout) as RunReport;
   } catch {
     throw new Error(`stdout is not a JSON report:\n${stdout}`);
   }
-}
-
-export interface RunReportShape {
-  playbook: string;
-  check: boolean;
-  started: string;
-  finished: string;
-  duration_ms: number;
-  batches: string[][];
-  halted?: string;
-  retry_file?: string;
-  hosts: Record<
-    string,
-    {
-      status: string;
-      error?: string;
-      stats: { ok: number; changed: number; failed: number; skipped: number };
-      tasks: Array<{ name: string; module: string; status: string; changed: boolean; diff?: unknown; error?: string; summary?: string; predicted?: boolean; duration_ms: number }>;
-    }
-  >;
-  summary: { hosts: number; ok: number; changed: number; failed: number; skipped: number; unreachable: number; not_run: number };
 }

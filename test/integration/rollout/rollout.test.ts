@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFleet, type Fleet, type FleetHost } from '../../fleet/fleet.js';
 import { bulk } from '../../fixtures/rollout/rollout.js';
-import { cliPath, parseReport, repoRoot, runCli, type CliResult, type RunReportShape } from '../../helpers/cli.js';
+import { cliPath, parseReport, repoRoot, runCli, type CliResult } from '../../helpers/cli.js';
+import type { RunReport } from '../../../src/runner/events.js';
 import { commandsUnder, findTmpFiles, spawnCli, type SpawnedCli, startHealthServer, startResetProxy, waitFor, waitForFile, type HealthServer } from './support.js';
 
 const playbook = join(repoRoot, 'test/fixtures/rollout/rollout.ts');
@@ -13,7 +14,6 @@ const gated = join(repoRoot, 'test/fixtures/rollout/gated.ts');
 const fleetSize = 20;
 
 /** The report as the README documents it (the shared helper's shape lacks the rollout fields). */
-type Report = RunReportShape & { interrupted?: boolean; hosts: Record<string, { reason?: string; duration_ms: number }> };
 
 describe('rollouts (20 sshd hosts on loopback, through the CLI)', function () {
   this.timeout(120_000);
@@ -37,12 +37,12 @@ describe('rollouts (20 sshd hosts on loopback, through the CLI)', function () {
   const base = (inv = inventory, book = playbook, retry = join(work, 'run.retry')) => [
     'run', book, '-i', inv, '--known-hosts', fleet.knownHostsPath, '--retry-file', retry,
   ];
-  const runJson = async (args: string[]): Promise<{ r: CliResult; report: Report }> => {
+  const runJson = async (args: string[]): Promise<{ r: CliResult; report: RunReport }> => {
     const r = await runCli([...args, '--json']);
-    return { r, report: parseReport(r.stdout) as Report };
+    return { r, report: parseReport(r.stdout) };
   };
-  const statusOf = (report: Report, name: string) => report.hosts[name]?.status;
-  const assertDone = (report: Report, hosts: string[]) => {
+  const statusOf = (report: RunReport, name: string) => report.hosts[name]?.status;
+  const assertDone = (report: RunReport, hosts: string[]) => {
     for (const n of hosts) assert.ok(['ok', 'changed'].includes(statusOf(report, n) ?? ''), `${n}: ${JSON.stringify(report.hosts[n])}`);
   };
   /** Clears the hold task's files on a host, so the next hold waits again. */
@@ -72,7 +72,7 @@ describe('rollouts (20 sshd hosts on loopback, through the CLI)', function () {
       env: { CI: undefined },
     });
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    const report = JSON.parse(readFileSync(reportPath, 'utf8')) as Report;
+    const report = JSON.parse(readFileSync(reportPath, 'utf8')) as RunReport;
     assert.deepEqual(report.batches, [range(1, 1), range(2, 6), range(7, 20)]);
     assertDone(report, names);
 
@@ -271,7 +271,7 @@ describe('rollouts (20 sshd hosts on loopback, through the CLI)', function () {
   // Hosts whose play an interruption or a fatal failure cut short, and the retry file of that run (for the test below).
   const cutShort: Array<{ run: string; hosts: string[]; retry: string[] }> = [];
   /** Hosts that ran some tasks but not the playbook's last one, and did not fail. */
-  const unfinished = (report: Report) =>
+  const unfinished = (report: RunReport) =>
     names.filter((n) => ['ok', 'changed'].includes(statusOf(report, n) ?? '') && report.hosts[n]!.tasks.at(-1)?.name !== 'done');
 
   it('halts the rollout at the first failure under --any-errors-fatal: no new task on any host (exit 8)', async () => {
@@ -299,7 +299,7 @@ describe('rollouts (20 sshd hosts on loopback, through the CLI)', function () {
       resetHold(failing);
       resetHold(held);
     }
-    const report = JSON.parse(readFileSync(reportPath, 'utf8')) as Report;
+    const report = JSON.parse(readFileSync(reportPath, 'utf8')) as RunReport;
     assert.ok(report.halted, 'the report does not say the rollout halted');
     assert.equal(statusOf(report, failing.name), 'failed');
     assert.equal(report.hosts[failing.name]!.tasks.at(-1)?.name, 'fail where asked');
@@ -331,7 +331,7 @@ describe('rollouts (20 sshd hosts on loopback, through the CLI)', function () {
       await cli.stop();
       resetHold(held);
     }
-    const report = JSON.parse(readFileSync(reportPath, 'utf8')) as Report;
+    const report = JSON.parse(readFileSync(reportPath, 'utf8')) as RunReport;
     assert.equal(report.interrupted, true);
     assert.deepEqual(report.hosts[held.name]!.tasks.map((t) => t.name), ['release', 'hold']);
     assert.ok(report.summary.not_run > 0, 'every host ran: the interruption came too late to test anything');

@@ -1,22 +1,12 @@
 // The runner end to end through the CLI, against real sshd processes on loopback.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFleet, type Fleet } from '../../fleet/fleet.js';
+import { freePort, startFleet, type Fleet } from '../../fleet/fleet.js';
 import { parseReport, repoRoot, runCli } from '../../helpers/cli.js';
 
 const playbook = join(repoRoot, 'test/fixtures/playbooks/basic.ts');
-
-/** A port with nothing listening: bound, then released. */
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 describe('provision run (5 sshd hosts on loopback)', function () {
   this.timeout(120_000);
@@ -109,7 +99,7 @@ describe('provision run (5 sshd hosts on loopback)', function () {
 
   it('marks a host with no sshd unreachable and finishes the others (exit 4)', async () => {
     const inv = join(work, 'with-dead.ini');
-    const dead = await deadPort();
+    const dead = await freePort();
     writeFileSync(
       inv,
       `${readFileSync(inventory, 'utf8')}ghost ansible_host=127.0.0.1 ansible_port=${dead} ansible_user=root root=${work}/ghost\n`,
