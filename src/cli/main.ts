@@ -104,12 +104,15 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
 
   const varsOf = (host: string): Vars => ({ ...inventory.hostVars(host), ...(playbook.vars ?? {}), ...extraVars });
   const knownHostsFiles = [...flags.knownHosts, join(homedir(), '.ssh', 'known_hosts')];
+  // A host's ansible_become wins over the play's `become` and --become, as Ansible's variables win over keywords.
+  const becomeOf = (host: string, vars: Vars): boolean =>
+    resolveConnectionVars(vars, host).become ?? (flags.become || playbook.become === true);
   const connect = async (host: string, vars: Vars): Promise<Connection> => {
     const c = resolveConnectionVars(vars, host);
     if (c.password) secret(c.password);
     if (c.becomePassword) secret(c.becomePassword);
     const become: BecomeSettings = {
-      become: flags.become || playbook.become === true || c.become === true,
+      become: becomeOf(host, vars),
       becomeUser: c.becomeUser ?? flags.becomeUser ?? playbook.becomeUser,
       becomePassword: c.becomePassword ?? becomePassword,
     };
@@ -156,6 +159,7 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
       hosts,
       varsOf,
       connect,
+      becomeOf,
       forks: flags.forks,
       connectRetries: flags.connectRetries,
       check: flags.check,

@@ -24,7 +24,7 @@ export interface RunOptions {
   varsOf: (host: string) => Vars;
   /** Opens the one connection a host uses for the whole run. */
   connect: (host: string, vars: Vars) => Promise<Connection>;
-  /** Whether tasks run with privilege escalation by default for this host (inventory/CLI). */
+  /** Whether tasks run with privilege escalation by default on this host (inventory, --become, the play). */
   becomeOf?: (host: string, vars: Vars) => boolean;
   forks: number;
   check: boolean;
@@ -276,7 +276,7 @@ async function runHost(
       vars,
       conn,
       facts,
-      become: playbook.become ?? opts.becomeOf?.(host, vars) ?? false,
+      become: opts.becomeOf?.(host, vars) ?? playbook.become ?? false,
       registered: {},
       report,
       plannedChange: false,
