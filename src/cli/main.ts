@@ -3,7 +3,6 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { connectHost } from '../connection/connect.js';
 import { LocalConnection } from '../connection/local.js';
 import type { BecomeSettings, Connection } from '../connection/types.js';
 import { InputError, ProvisionError } from '../errors.js';
@@ -117,6 +116,8 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
       becomePassword: c.becomePassword ?? becomePassword,
     };
     if (c.connection === 'local') return new LocalConnection(host, become);
+    // Loaded on first use: a run on local hosts only never pays for the SSH stack.
+    const { connectHost } = await import('../connection/connect.js');
     return connectHost({
       host,
       address: c.address,
@@ -149,7 +150,7 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
   process.on('SIGTERM', onSignal);
 
   const tty = out.isTTY === true && process.env.CI === undefined;
-  const progress = createProgress({ tty, stream: out, diff: flags.diff, color: tty, verbose: flags.verbose });
+  const progress = await createProgress({ tty, stream: out, diff: flags.diff, color: tty, verbose: flags.verbose });
   let report: RunReport;
   try {
     report = await runPlaybook({

@@ -1,6 +1,5 @@
 // Live progress: Listr2 in a terminal (batches as counters, active hosts listed), plain lines otherwise.
 // This is the only file that imports listr2.
-import { Listr, ListrLogger, ProcessOutput } from 'listr2';
 import type { TaskResult } from '../playbook/types.js';
 import type { RunEvent } from '../runner/events.js';
 import { formatDiff } from './diff.js';
@@ -99,7 +98,8 @@ interface BatchState {
 const maxListedHosts = 20;
 
 /** Listr2 in a terminal: a line per batch with its counters, the active hosts and failures under it. */
-function createListrProgress(o: ProgressOptions): Progress {
+async function createListrProgress(o: ProgressOptions): Promise<Progress> {
+  const { Listr, ListrLogger, ProcessOutput } = await import('listr2');
   let listr: Promise<void> = Promise.resolve();
   const batches: BatchState[] = [];
   // What changed or failed, printed under the live display once it is done.
@@ -215,7 +215,7 @@ function createListrProgress(o: ProgressOptions): Progress {
   };
 }
 
-/** Chooses the renderer: Listr2 in a terminal (with a known width), plain lines otherwise. */
-export function createProgress(o: ProgressOptions): Progress {
+/** Chooses the renderer: Listr2 in a terminal (with a known width, loaded only then), plain lines otherwise. */
+export async function createProgress(o: ProgressOptions): Promise<Progress> {
   return o.tty && (o.stream.columns ?? 0) > 0 ? createListrProgress(o) : createPlainProgress(o);
 }
