@@ -1,0 +1,66 @@
+// Summarises a V8 .cpuprofile (node --cpu-prof) into self time per function and per package: where the CPU goes.
+import { readFileSync } from 'node:fs';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface CpuSummary {
+  totalMs: number;
+  /** Self time by package (node_modules/<name>, dist/<folder>, node internals, idle, gc). */
+  byPackage: Array<{ name: string; ms: number }>;
+  /** Self time by function, the heaviest first. */
+  byFunction: Array<{ name: string; ms: number }>;
+}
+
+/** Where a script's URL belongs: its npm package, the project's folder, or node itself. */
+export function packageOf(url: string): string {
+  if (url === '') return '(native)';
+  const nm = url.lastIndexOf('/node_modules/');
+  if (nm >= 0) {
+    const rest = url.slice(nm + '/node_modules/'.length).split('/');
+    return rest[0]?.startsWith('@') ? `${rest[0]}/${rest[1] ?? ''}` : (rest[0] ?? url);
+  }
+  if (url.startsWith('node:')) return 'node internals';
+  const m = /\/(dist|src|bench)\/([^/]+)/.exec(url);
+  if (m) return `${m[1]}/${m[2]}`;
+  return url.replace(/^file:\/\//, '');
+}
+
+function top(map: Map<string, number>, n: number): Array<{ name: string; ms: number }> {
+  return [...map.entries()]
+    .map(([name, us]) => ({ name, ms: us / 1000 }))
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, n);
+}
+
+/** Reads a .cpuprofile and sums each sample's interval onto the function it was in. */
+export function summarizeCpuProfile(path: string, n = 12): CpuSummary {
+  const prof = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
+  const byId = new Map(prof.nodes.map((node) => [node.id, node]));
+  const fn = new Map<string, number>();
+  const pkg = new Map<string, number>();
+  prof.samples.forEach((id, i) => {
+    const us = prof.timeDeltas[i] ?? 0;
+    const node = byId.get(id);
+    if (!node) return;
+    const { functionName, url, lineNumber } = node.callFrame;
+    const special = functionName.startsWith('(') ? functionName : undefined; // (idle), (garbage collector), (program)
+    // Native frames have no URL: name them, since socket writes (writeBuffer) can be a large share.
+    const p = special ?? (url === '' ? `(native ${functionName})` : packageOf(url));
+    const f = special ?? `${functionName || '(anonymous)'} ${url.replace(/^.*\/(node_modules|dist|src)\//, '$1/')}:${lineNumber + 1}`;
+    pkg.set(p, (pkg.get(p) ?? 0) + us);
+    fn.set(f, (fn.get(f) ?? 0) + us);
+  });
+  return { totalMs: (prof.endTime - prof.startTime) / 1000, byPackage: top(pkg, n), byFunction: top(fn, n) };
+}

@@ -1,0 +1,177 @@
+// Tests of the benchmark's own logic (not of provision's speed): `npx mocha bench/lib.test.ts`.
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ansibleRunsFor, parseBenchArgs } from './args.js';
+import { packageOf } from './cpu-profile.js';
+import { startLatencyProxy } from './latency-proxy.js';
+import { hostSteps, median, overlapGroups, splitBusyTime } from './phases.js';
+import { checkTargets, type SizeResult } from './results.js';
+import { benchDir } from './tools.js';
+import type { TraceEvent } from './trace.js';
+import { diffSnapshots, emptyRoot, snapshotTree } from './tree.js';
+
+function ev(index: number, kind: 'check' | 'apply', start: number, end: number, rt: [number, number]): TraceEvent {
+  return { index, name: `task ${index + 1}`, handler: false, kind, start, end, roundTrips: rt, channels: rt };
+}
+
+describe('bench: phases and steps', () => {
+  it('takes medians of odd and even counts', () => {
+    assert.equal(median([3, 1, 2]), 2);
+    assert.equal(median([4, 1, 2, 3]), 2.5);
+    assert.ok(Number.isNaN(median([])));
+  });
+
+  it('splits busy time between apply and check, each moment once', () => {
+    const events = [ev(0, 'check', 0, 10, [0, 0]), ev(1, 'check', 0, 20, [0, 0]), ev(0, 'apply', 12, 30, [0, 0])];
+    assert.deepEqual(splitBusyTime(events), { check: 12, apply: 18, handlers: 0 });
+  });
+
+  it('groups checks that ran together and keeps sequential ones apart', () => {
+    const events = [ev(0, 'check', 0, 10, [1, 2]), ev(1, 'check', 1, 9, [1, 2]), ev(0, 'apply', 11, 15, [2, 3]), ev(1, 'apply', 16, 20, [3, 4])];
+    const groups = overlapGroups(events);
+    assert.deepEqual(groups.map((g) => g.length), [2, 1, 1]);
+    const steps = hostSteps({ host: 'h', tasksBuiltAt: 1000, events }, 900, undefined);
+    assert.deepEqual(
+      steps.map((s) => [s.name, s.roundTrips]),
+      [
+        ['(connect + facts)', 1],
+        ['2 checks at once (tasks 1–2)', 1],
+        ['apply task 1', 1],
+        ['apply task 2', 1],
+      ],
+    );
+    assert.equal(steps[0]?.ms, 100);
+  });
+});
+
+describe('bench: targets', () => {
+  const size = (hosts: number, warm: number, cold: number, rtWarm: number): SizeResult => ({
+    hosts,
+    latency_ms: 0,
+    provision: {
+      cold_s: 1,
+      warm_s: 1,
+      cold_runs_s: [1],
+      warm_runs_s: [1],
+      warm_changed: 0,
+      peak_rss_mb: 120,
+      round_trips: { cold: { median: 10, min: 10, max: 10 }, warm: { median: rtWarm, min: rtWarm, max: rtWarm } },
+      channels: { cold: null, warm: null },
+      cold_changed_per_host: 22,
+      steps: { cold: [], warm: [] },
+      phases_ms: { cold: null, warm: null },
+    },
+    floor: { cold_s: 1, warm_s: 1, cold_runs_s: [1], warm_runs_s: [1], warm_changed: 0 },
+    ansible: { cold_s: null, warm_s: null, cold_runs_s: [], warm_runs_s: [], warm_changed: null, skipped: 'x' },
+    ratios: { provision_floor_cold: cold, provision_floor_warm: warm, ansible_provision_cold: null, ansible_provision_warm: null },
+    same_work: { floor: [], ansible: null },
+  });
+
+  it('checks the issue targets for the sizes measured', () => {
+    const t = checkTargets([size(50, 0.9, 1.6, 2), size(1, 1.2, 2, 4)]);
+    const byName = (s: string) => t.find((x) => x.target.startsWith(s));
+    assert.equal(byName('warm, 50 hosts')?.met, true);
+    assert.equal(byName('cold, 50 hosts')?.met, false);
+    assert.equal(byName('warm, 1 host')?.met, true);
+    assert.equal(byName('warm round trips per host ≤ 3 (1 hosts)')?.met, false);
+    assert.equal(byName('cold round trips per host ≤ 1 + changed tasks = 23 (50 hosts)')?.met, true);
+    assert.equal(t.some((x) => x.target.includes('RSS')), false, 'no RSS target below 200 hosts');
+  });
+});
+
+describe('bench: arguments and profiles', () => {
+  it('has bounded defaults and rejects nonsense', () => {
+    const o = parseBenchArgs([]);
+    assert.deepEqual(o.hosts, [1, 10, 50]);
+    assert.equal(o.runs, 3);
+    assert.equal(ansibleRunsFor(o, 1), 3);
+    assert.equal(ansibleRunsFor(o, 50), 1);
+    assert.equal(ansibleRunsFor(parseBenchArgs(['--ansible-runs', '3']), 50), 3);
+    assert.equal(parseBenchArgs(['--hosts', '200', '--latency', '20', '--no-ansible']).ansible, false);
+    assert.throws(() => parseBenchArgs(['--hosts', '0']), /--hosts must be a whole number above 0/);
+    assert.throws(() => parseBenchArgs(['--runs', 'x']), /--runs/);
+  });
+
+  it('names the package a profiled frame belongs to', () => {
+    assert.equal(packageOf('file:///p/node_modules/ssh2/lib/client.js'), 'ssh2');
+    assert.equal(packageOf('file:///p/node_modules/@scope/pkg/x.js'), '@scope/pkg');
+    assert.equal(packageOf('file:///p/dist/runner/run.js'), 'dist/runner');
+    assert.equal(packageOf('node:net'), 'node internals');
+  });
+});
+
+describe('bench: deploy roots', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'bench-tree-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('snapshots trees with the root and host names normalised, and lists differences', () => {
+    const a = join(dir, 'host01');
+    const b = join(dir, 'host02');
+    for (const [root, host] of [
+      [a, 'host01'],
+      [b, 'host02'],
+    ] as const) {
+      mkdirSync(join(root, 'etc'), { recursive: true });
+      writeFileSync(join(root, 'etc', 'conf'), `root=${root} name=${host}\n`, { mode: 0o644 });
+      symlinkSync('conf', join(root, 'etc', 'link'));
+    }
+    assert.deepEqual(diffSnapshots(snapshotTree(a, 'host01'), snapshotTree(b, 'host02')), []);
+    writeFileSync(join(b, 'extra'), '');
+    assert.deepEqual(diffSnapshots(snapshotTree(a, 'host01'), snapshotTree(b, 'host02')), [`extra extra (file 0644 gid=${process.getgid?.() ?? 0} e3b0c44298fc)`]);
+    emptyRoot(b);
+    assert.equal(snapshotTree(b, 'host02').size, 0);
+  });
+
+  it('runs the floor script idempotently: a second run changes nothing', () => {
+    const run = () =>
+      execFileSync('sh', [join(benchDir, 'floor.sh')], { env: { ...process.env, ROOT: dir, SERVER_NAME: 'h.bench.test' }, encoding: 'utf8' });
+    assert.match(run(), /changed=22\s*$/);
+    assert.match(run(), /changed=0\s*$/);
+  });
+});
+
+describe('bench: latency proxy', () => {
+  let echo: Server;
+  let port: number;
+  before(async () => {
+    echo = createServer((s) => s.pipe(s));
+    echo.listen(0, '127.0.0.1');
+    await once(echo, 'listening');
+    port = (echo.address() as { port: number }).port;
+  });
+  after(() => echo.close());
+
+  it('delays each direction and keeps the bytes in order', async () => {
+    const proxy = await startLatencyProxy(port, 25);
+    try {
+      const sock = connect({ host: '127.0.0.1', port: proxy.port });
+      await once(sock, 'connect');
+      const payload = Buffer.alloc(256 * 1024, 0);
+      for (let i = 0; i < payload.length; i++) payload[i] = i % 251;
+      const t0 = performance.now();
+      const chunks: Buffer[] = [];
+      let got = 0;
+      const done = new Promise<void>((resolve) =>
+        sock.on('data', (d: Buffer) => {
+          chunks.push(d);
+          got += d.length;
+          if (got >= payload.length) resolve();
+        }),
+      );
+      sock.write(payload);
+      await done;
+      const ms = performance.now() - t0;
+      sock.destroy();
+      assert.ok(ms >= 45, `a round trip took ${ms.toFixed(1)} ms, expected ≥ 50 ms`);
+      assert.ok(Buffer.concat(chunks).equals(payload), 'bytes arrive whole and in order');
+    } finally {
+      await proxy.close();
+    }
+  });
+});

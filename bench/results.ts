@@ -1,0 +1,101 @@
+// The benchmark's figures (printed and written as JSON) and the issue's targets checked against them.
+import type { CpuSummary } from './cpu-profile.js';
+import type { PhaseTimes, Step } from './phases.js';
+
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export interface ToolFigures {
+  /** Median wall seconds; null when the tool was skipped or failed. */
+  cold_s: number | null;
+  warm_s: number | null;
+  cold_runs_s: number[];
+  warm_runs_s: number[];
+  /** Changes reported by the last warm run (0 when converged). */
+  warm_changed: number | null;
+  skipped?: string;
+  error?: string;
+}
+
+export interface ProvisionFigures extends ToolFigures {
+  peak_rss_mb: number | null;
+  /** Per host, over hosts: requests that waited for an answer, and channels opened. */
+  round_trips: { cold: Spread | null; warm: Spread | null };
+  channels: { cold: Spread | null; warm: Spread | null };
+  /** Tasks (and handlers) that changed on a host in a cold run, median over hosts. */
+  cold_changed_per_host: number | null;
+  /** Each check/apply (or group of overlapping ones) of a host, median over hosts: the round trips per task. */
+  steps: { cold: Step[]; warm: Step[] };
+  phases_ms: { cold: PhaseTimes | null; warm: PhaseTimes | null };
+  cpu?: { cold?: CpuSummary; warm?: CpuSummary };
+}
+
+export interface SizeResult {
+  hosts: number;
+  latency_ms: number;
+  provision: ProvisionFigures;
+  floor: ToolFigures;
+  ansible: ToolFigures;
+  ratios: {
+    provision_floor_cold: number | null;
+    provision_floor_warm: number | null;
+    ansible_provision_cold: number | null;
+    ansible_provision_warm: number | null;
+  };
+  /** How the trees the tools left on the first host differ from provision's (empty: the same work). */
+  same_work: { floor: string[]; ansible: string[] | null };
+}
+
+export interface TargetCheck {
+  target: string;
+  figure: string;
+  met: boolean;
+}
+
+export interface BenchResults {
+  date: string;
+  machine: { cpus: number; node: string; platform: string; ssh: string; ansible: string | null };
+  options: Record<string, unknown>;
+  sizes: SizeResult[];
+  targets: TargetCheck[];
+  notes: string[];
+}
+
+export function ratio(a: number | null, b: number | null): number | null {
+  return a === null || b === null || b === 0 ? null : a / b;
+}
+
+const fmt = (x: number | null, digits = 2) => (x === null ? 'n/a' : x.toFixed(digits));
+
+/** The issue's targets, for the sizes measured (a target whose size was not measured is not listed). */
+export function checkTargets(sizes: SizeResult[]): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const add = (target: string, value: number | null, limit: number, unit = '×') => {
+    if (value === null) return;
+    out.push({ target, figure: `${fmt(value)}${unit} (limit ${limit}${unit})`, met: value <= limit });
+  };
+  for (const s of sizes) {
+    const lat = s.latency_ms > 0 ? `, ${s.latency_ms} ms` : '';
+    if (s.hosts === 50 && s.latency_ms === 0) {
+      add('warm, 50 hosts: provision/floor ≤ 1.0', s.ratios.provision_floor_warm, 1.0);
+      add('cold, 50 hosts: provision/floor ≤ 1.5', s.ratios.provision_floor_cold, 1.5);
+    }
+    if (s.hosts === 50 && s.latency_ms > 0) add(`warm, 50 hosts${lat}: provision/floor ≤ 2`, s.ratios.provision_floor_warm, 2);
+    if (s.hosts === 1 && s.latency_ms === 0) add('warm, 1 host: provision/floor ≤ 1.5', s.ratios.provision_floor_warm, 1.5);
+    const rt = s.provision.round_trips;
+    if (rt.warm) add(`warm round trips per host ≤ 3 (${s.hosts} hosts${lat})`, rt.warm.max, 3, '');
+    if (rt.cold && s.provision.cold_changed_per_host !== null) {
+      add(
+        `cold round trips per host ≤ 1 + changed tasks = ${1 + s.provision.cold_changed_per_host} (${s.hosts} hosts${lat})`,
+        rt.cold.max,
+        1 + s.provision.cold_changed_per_host,
+        '',
+      );
+    }
+    if (s.hosts >= 200) add(`${s.hosts} hosts: controller peak RSS ≤ 300 MB`, s.provision.peak_rss_mb, 300, ' MB');
+  }
+  return out;
+}

@@ -1,0 +1,77 @@
+// Prints the benchmark's figures as plain-text tables: the summary, targets, and with --profile phases and tasks.
+import { phases } from './phases.js';
+import type { BenchResults, SizeResult, Spread } from './results.js';
+
+const num = (x: number | null | undefined, digits = 2) => (x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(digits));
+const spread = (s: Spread | null) => (s === null ? '-' : s.min === s.max ? String(s.median) : `${s.min}..${s.max}`);
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** The summary: seconds per tool (cold/warm), ratios, provision's round trips, channels and peak RSS. */
+export function formatSummary(sizes: SizeResult[]): string {
+  const head = ['N', 'lat ms', 'provision c/w s', 'floor c/w s', 'ansible c/w s', 'prov/floor c/w', 'ansible/prov c/w', 'RT/host c/w', 'chan/host c/w', 'RSS MB'];
+  const rows = sizes.map((s) => [
+    String(s.hosts),
+    String(s.latency_ms),
+    `${num(s.provision.cold_s)} / ${num(s.provision.warm_s)}`,
+    `${num(s.floor.cold_s)} / ${num(s.floor.warm_s)}`,
+    s.ansible.skipped ? 'skipped' : `${num(s.ansible.cold_s)} / ${num(s.ansible.warm_s)}`,
+    `${num(s.ratios.provision_floor_cold)} / ${num(s.ratios.provision_floor_warm)}`,
+    `${num(s.ratios.ansible_provision_cold, 1)} / ${num(s.ratios.ansible_provision_warm, 1)}`,
+    `${spread(s.provision.round_trips.cold)} / ${spread(s.provision.round_trips.warm)}`,
+    `${spread(s.provision.channels.cold)} / ${spread(s.provision.channels.warm)}`,
+    num(s.provision.peak_rss_mb, 0),
+  ]);
+  return table(head, rows);
+}
+
+/** Per phase, milliseconds per host (median over hosts); startup is the controller process's own. */
+export function formatPhases(s: SizeResult): string {
+  const { cold, warm } = s.provision.phases_ms;
+  if (!cold && !warm) return '';
+  const rows = phases.map((p) => [p, num(cold?.[p], 0), num(warm?.[p], 0)]);
+  return table([`phase (${s.hosts} hosts)`, 'cold ms', 'warm ms'], rows);
+}
+
+/** One run's steps (median over hosts): round trips, channels and milliseconds. */
+export function formatSteps(s: SizeResult, kind: 'cold' | 'warm'): string {
+  const rows = s.provision.steps[kind].map((x) => [x.name.slice(0, 70), num(x.roundTrips, 0), num(x.channels, 0), num(x.ms, 1)]);
+  return rows.length === 0 ? '' : table([`${kind} run, ${s.hosts} hosts: step`, 'RT', 'chan', 'ms'], rows);
+}
+
+/** Everything printed at the end of a run. */
+export function formatResults(results: BenchResults, profile: boolean): string {
+  const parts = ['', formatSummary(results.sizes)];
+  if (results.targets.length > 0) {
+    parts.push('', 'targets (issue 4):', ...results.targets.map((t) => `  ${t.met ? 'met   ' : 'MISSED'}  ${t.target}: ${t.figure}`));
+  }
+  for (const s of results.sizes) {
+    const errors = [
+      s.provision.error && `provision: ${s.provision.error}`,
+      s.floor.error && `floor: ${s.floor.error}`,
+      s.ansible.error && `ansible: ${s.ansible.error}`,
+    ].filter(Boolean);
+    if (errors.length > 0) parts.push('', `errors at ${s.hosts} hosts:`, ...errors.map((e) => `  ${String(e)}`));
+    const diffs = [...s.same_work.floor.map((d) => `floor: ${d}`), ...(s.same_work.ansible ?? []).map((d) => `ansible: ${d}`)];
+    if (diffs.length > 0) parts.push('', `work differs from provision's at ${s.hosts} hosts:`, ...diffs.map((d) => `  ${d}`));
+    if (profile) {
+      parts.push('', formatPhases(s), '', formatSteps(s, 'cold'), '', formatSteps(s, 'warm'));
+      for (const [kind, cpu] of Object.entries(s.provision.cpu ?? {})) {
+        if (!cpu) continue;
+        parts.push(
+          '',
+          `controller CPU, ${kind} run at ${s.hosts} hosts (${num(cpu.totalMs, 0)} ms profiled), self time by package:`,
+          ...cpu.byPackage.map((p) => `  ${num(p.ms, 0).padStart(7)} ms  ${p.name}`),
+          'by function:',
+          ...cpu.byFunction.map((p) => `  ${num(p.ms, 0).padStart(7)} ms  ${p.name}`),
+        );
+      }
+    }
+  }
+  if (results.notes.length > 0) parts.push('', 'notes:', ...results.notes.map((n) => `  - ${n}`));
+  return `${parts.join('\n')}\n`;
+}

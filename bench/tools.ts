@@ -1,0 +1,222 @@
+// One run of each tool over the fleet: provision's CLI, the floor (one ssh per host) and ansible-playbook.
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { quote } from '../src/connection/quote.js';
+import type { BenchReport } from './phases.js';
+import { killPids, pidsWithArgument, runProcess, type ProcResult } from './procs.js';
+import { traceFileVar, type HostTrace } from './trace.js';
+
+export const benchDir = dirname(fileURLToPath(import.meta.url));
+export const repoRoot = dirname(benchDir);
+const cliPath = join(repoRoot, 'bin', 'provision.js');
+const gnuTime = '/usr/bin/time';
+
+/** A host as the tools reach it: through the latency proxy's port when there is one. */
+export interface Target {
+  name: string;
+  port: number;
+  root: string;
+}
+
+/** What every run needs: the targets, the fleet's key, known_hosts and inventory for these ports, a scratch folder. */
+export interface BenchSetup {
+  targets: Target[];
+  clientKeyPath: string;
+  knownHostsPath: string;
+  inventoryPath: string;
+  scratch: string;
+  timeoutMs: number;
+}
+
+export interface ToolRun {
+  wallMs: number;
+  /** Epoch milliseconds when the (first) process was spawned. */
+  startedAt: number;
+  /** Every host succeeded. */
+  ok: boolean;
+  /** Changes summed over hosts. */
+  changed: number;
+  error?: string;
+  /** Controller's peak RSS in MB (provision only). */
+  rssMb?: number;
+  report?: BenchReport;
+  traces?: HostTrace[];
+  cpuProfile?: string;
+}
+
+function failure(r: ProcResult, what: string): string {
+  if (r.timedOut) return `${what} timed out (killed)`;
+  const tail = `${r.stderr}\n${r.stdout}`.trim().split('\n').slice(-15).join('\n');
+  return `${what} exited with ${r.code ?? r.signal}:\n${tail}`;
+}
+
+export interface ProvisionRunOptions {
+  playbook: string;
+  /** Collect task traces (bench/workload-traced.ts writes them on exit). */
+  trace?: boolean;
+  /** Write a V8 CPU profile of the controller into this folder. */
+  cpuProfileDir?: string;
+}
+
+/** Runs `provision run` as a user would, under GNU time for the peak RSS, and parses its JSON report. */
+export async function runProvision(setup: BenchSetup, opts: ProvisionRunOptions): Promise<ToolRun> {
+  const rssFile = join(setup.scratch, 'rss.txt');
+  const traceFile = join(setup.scratch, 'trace.json');
+  rmSync(rssFile, { force: true });
+  rmSync(traceFile, { force: true });
+  const node = [process.execPath];
+  if (opts.cpuProfileDir) node.push('--cpu-prof', '--cpu-prof-dir', opts.cpuProfileDir);
+  const cli = [
+    ...node,
+    cliPath,
+    'run',
+    opts.playbook,
+    '-i',
+    setup.inventoryPath,
+    '--json',
+    '--known-hosts',
+    setup.knownHostsPath,
+    '-f',
+    String(setup.targets.length),
+  ];
+  const useTime = existsSync(gnuTime);
+  const [cmd, ...args] = useTime ? [gnuTime, '-f', '%M', '-o', rssFile, ...cli] : cli;
+  const before = opts.cpuProfileDir && existsSync(opts.cpuProfileDir) ? new Set(readdirSync(opts.cpuProfileDir)) : new Set<string>();
+  const r = await runProcess(cmd as string, args, {
+    cwd: repoRoot,
+    env: { ...process.env, CI: '1', ...(opts.trace ? { [traceFileVar]: traceFile } : {}) },
+    timeoutMs: setup.timeoutMs,
+  });
+  const run: ToolRun = { wallMs: r.wallMs, startedAt: r.startedAt, ok: false, changed: 0 };
+  if (useTime && existsSync(rssFile)) {
+    const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1));
+    if (Number.isFinite(kb)) run.rssMb = kb / 1024;
+  }
+  if (opts.cpuProfileDir && existsSync(opts.cpuProfileDir)) {
+    // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the main one (tsx's loader thread writes its own).
+    const added = readdirSync(opts.cpuProfileDir).find((f) => /\.0\.\d+\.cpuprofile$/.test(f) && !before.has(f));
+    if (added) run.cpuProfile = join(opts.cpuProfileDir, added);
+  }
+  let report: BenchReport;
+  try {
+    report = JSON.parse(r.stdout) as BenchReport;
+  } catch {
+    run.error = failure(r, 'provision');
+    return run;
+  }
+  run.report = report;
+  run.changed = report.summary.changed;
+  const bad = Object.entries(report.hosts).filter(([, h]) => h.status === 'failed' || h.status === 'unreachable' || h.status === 'not run');
+  run.ok = bad.length === 0 && r.code === 0;
+  if (!run.ok) {
+    const [name, h] = bad[0] ?? ['', undefined];
+    const failedTask = h?.tasks.find((t) => t.status === 'failed') as { name: string; error?: string } | undefined;
+    run.error = h
+      ? `provision: ${name} ${h.status}: ${h.error ?? ''}${failedTask ? ` (task ${failedTask.name}: ${failedTask.error ?? ''})` : ''}`
+      : failure(r, 'provision');
+  }
+  if (opts.trace && existsSync(traceFile)) run.traces = JSON.parse(readFileSync(traceFile, 'utf8')) as HostTrace[];
+  return run;
+}
+
+/** ssh options shared by the floor: the fleet's key and known_hosts only, no user config, no prompts. */
+function sshOptions(setup: BenchSetup, port: number): string[] {
+  return [
+    '-F',
+    '/dev/null',
+    '-i',
+    setup.clientKeyPath,
+    '-p',
+    String(port),
+    '-o',
+    `UserKnownHostsFile=${setup.knownHostsPath}`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'IdentitiesOnly=yes',
+  ];
+}
+
+/** The floor: bench/floor.sh through one `ssh` per host, every host at once. */
+export async function runFloor(setup: BenchSetup): Promise<ToolRun> {
+  const script = readFileSync(join(benchDir, 'floor.sh'), 'utf8');
+  const startedAt = Date.now();
+  const started = performance.now();
+  const results = await Promise.all(
+    setup.targets.map((t) =>
+      runProcess(
+        'ssh',
+        [...sshOptions(setup, t.port), 'root@127.0.0.1', `ROOT=${quote(t.root)} SERVER_NAME=${quote(`${t.name}.bench.test`)} sh -s`],
+        { input: script, timeoutMs: setup.timeoutMs },
+      ),
+    ),
+  );
+  const wallMs = performance.now() - started;
+  let changed = 0;
+  let error: string | undefined;
+  results.forEach((r, i) => {
+    const m = /changed=(\d+)\s*$/.exec(r.stdout);
+    if (r.code === 0 && m) changed += Number(m[1]);
+    else error ??= failure(r, `floor on ${setup.targets[i]?.name ?? '?'}`);
+  });
+  return { wallMs, startedAt, ok: error === undefined, changed, ...(error ? { error } : {}) };
+}
+
+/** Whether Ansible can be measured here. */
+export function ansibleAvailable(): boolean {
+  return (process.env.PATH ?? '').split(':').some((d) => d !== '' && existsSync(join(d, 'ansible-playbook')));
+}
+
+interface AnsibleJson {
+  stats?: Record<string, { changed: number; failures: number; unreachable: number; ok: number }>;
+}
+
+/** ansible-playbook with bench/ansible/ansible.cfg (pipelining, ControlPersist), forks = hosts, the json callback. */
+export async function runAnsible(setup: BenchSetup): Promise<ToolRun> {
+  const controlDir = join(setup.scratch, 'ansible-cp');
+  mkdirSync(controlDir, { recursive: true });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ANSIBLE_CONFIG: join(benchDir, 'ansible', 'ansible.cfg'),
+    ANSIBLE_STDOUT_CALLBACK: 'json',
+    ANSIBLE_NOCOLOR: '1',
+    ANSIBLE_SSH_CONTROL_PATH_DIR: controlDir,
+    ANSIBLE_LOCAL_TEMP: join(setup.scratch, 'ansible-tmp'),
+    ANSIBLE_HOME: join(setup.scratch, 'ansible-home'),
+  };
+  const args = [
+    '-i',
+    setup.inventoryPath,
+    join(benchDir, 'ansible', 'workload.yml'),
+    '-f',
+    String(setup.targets.length),
+    '--ssh-common-args',
+    `-o UserKnownHostsFile=${setup.knownHostsPath} -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes`,
+  ];
+  const r = await runProcess('ansible-playbook', args, { cwd: repoRoot, env, timeoutMs: setup.timeoutMs });
+  stopAnsibleMasters(controlDir);
+  const run: ToolRun = { wallMs: r.wallMs, startedAt: r.startedAt, ok: false, changed: 0 };
+  let out: AnsibleJson;
+  try {
+    out = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as AnsibleJson;
+  } catch {
+    run.error = failure(r, 'ansible-playbook');
+    return run;
+  }
+  const stats = Object.entries(out.stats ?? {});
+  run.changed = stats.reduce((n, [, s]) => n + s.changed, 0);
+  const bad = stats.find(([, s]) => s.failures > 0 || s.unreachable > 0);
+  run.ok = r.code === 0 && !bad && stats.length === setup.targets.length;
+  if (!run.ok) run.error = bad ? `ansible: ${bad[0]} failed or unreachable` : failure(r, 'ansible-playbook');
+  return run;
+}
+
+/** ControlPersist masters detach from the run (setsid); find them by their private control folder and stop them. */
+export function stopAnsibleMasters(controlDir: string): void {
+  killPids(pidsWithArgument(controlDir));
+}
