@@ -50,6 +50,7 @@ interface RunFlags {
   sshConfig?: string;
   connectTimeout: number;
   connectRetries: number;
+  persistentShell: boolean;
   json: boolean;
   report?: string;
   extraVars: string[];
@@ -129,6 +130,7 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
       acceptNewHostKeys: flags.acceptNewHostKeys,
       connectTimeoutMs: flags.connectTimeout * 1000,
       sshConfigPath: flags.sshConfig,
+      persistentShell: flags.persistentShell,
       become,
     });
   };
@@ -235,6 +237,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--ssh-config <file>', 'ssh config file (default ~/.ssh/config)')
     .option('--connect-timeout <seconds>', 'SSH connect timeout', positiveInt('--connect-timeout'), 10)
     .option('--connect-retries <n>', 'retries of a refused or reset connect, with backoff', positiveInt('--connect-retries'), 2)
+    .option('--no-persistent-shell', 'open an SSH channel a command instead of one long-lived shell per host')
     .option('--json', 'print the JSON report on stdout (progress goes to stderr)', false)
     .option('--report <file>', 'write the JSON report to a file')
     .option('-e, --extra-vars <vars>', 'key=value, a JSON/YAML object, or @file; highest precedence (repeatable)', collect, [])

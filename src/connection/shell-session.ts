@@ -49,9 +49,11 @@ export class MarkerScanner {
 }
 
 interface Running {
-  sink: Sink;
   out: MarkerScanner;
   err: MarkerScanner;
+  code: number;
+  outDone: boolean;
+  errDone: boolean;
   finish(result: { code: number } | Error): void;
 }
 
@@ -59,10 +61,15 @@ interface Running {
  * A `sh` reading commands from one exec channel. Each command runs in a subshell through `eval` (so `exit`, `cd` and
  * syntax errors stay inside it) with stdin from /dev/null or its own decoded payload, so nothing can read the
  * session's input; its stdout and stderr end with a random marker, the exit code follows the stdout marker.
+ * Commands are pipelined: each is written as soon as it is asked for, and the shell runs them in order, so
+ * commands asked for together cost one network round trip, not one each.
  */
 export class ShellSession {
-  private running: Running | undefined;
-  private tail: Promise<unknown> = Promise.resolve();
+  /** Commands written and not yet finished, oldest first. */
+  private readonly queue: Running[] = [];
+  /** Index in `queue` of the command whose stdout (and stderr) is being read now. */
+  private outAt = 0;
+  private errAt = 0;
   private endedReason: string | undefined;
   private readonly token = randomBytes(12).toString('hex');
   private counter = 0;
@@ -89,13 +96,12 @@ export class ShellSession {
     return this.endedReason === undefined;
   }
 
-  /** Ends the session (a command that overran its time, or the connection closing): a running command fails. */
+  /** Ends the session (a command that overran its time, or the connection closing): commands not finished fail. */
   end(reason: string): void {
     if (this.endedReason !== undefined) return;
     this.endedReason = reason;
     this.onEnd();
-    this.running?.finish(new Error(reason));
-    this.running = undefined;
+    for (const r of this.queue.splice(0)) r.finish(new Error(reason));
     try {
       this.channel.close();
     } catch {
@@ -103,14 +109,8 @@ export class ShellSession {
     }
   }
 
-  /** Runs one script (queued behind the session's current one); resolves with its exit code. */
+  /** Runs one script after those already asked for; resolves with its exit code. */
   run(script: string, stdin: Buffer | undefined, sink: Sink): Promise<{ code: number }> {
-    const result = this.tail.then(() => this.runNow(script, stdin, sink));
-    this.tail = result.catch(() => {});
-    return result;
-  }
-
-  private runNow(script: string, stdin: Buffer | undefined, sink: Sink): Promise<{ code: number }> {
     if (this.endedReason !== undefined) return Promise.reject(new Error(this.endedReason));
     const marker = `__provision_${this.token}_${++this.counter}__`;
     const input =
@@ -120,27 +120,50 @@ export class ShellSession {
       `${input}( eval ${quote(script)} )${redirect}; ` +
       `printf '%s %d\\n' ${marker} $?; printf '%s\\n' ${marker} >&2\n`;
     return new Promise((resolve, reject) => {
-      const running: Running = {
-        sink,
+      this.queue.push({
         out: new MarkerScanner(Buffer.from(marker), (d) => sink.stdout(d)),
         err: new MarkerScanner(Buffer.from(marker), (d) => sink.stderr(d)),
+        code: 1,
+        outDone: false,
+        errDone: false,
         finish: (r) => (r instanceof Error ? reject(r) : resolve(r)),
-      };
-      this.running = running;
+      });
       this.channel.write(line);
     });
   }
 
-  private onData(stream: 'out' | 'err', d: Buffer): void {
-    const r = this.running;
-    if (!r) return; // nothing runs: stray output of a background job, dropped
-    (stream === 'out' ? r.out : r.err).push(d);
-    const outTail = r.out.tail;
-    if (!outTail || !r.err.found) return;
-    const nl = outTail.indexOf(10);
-    if (nl < 0) return;
-    const code = Number(outTail.subarray(0, nl).toString('latin1').trim());
-    this.running = undefined;
-    r.finish({ code: Number.isInteger(code) ? code : 1 });
+  /** Routes output to the command it belongs to; what follows a command's end marker belongs to the next one. */
+  private onData(stream: 'out' | 'err', data: Buffer): void {
+    let d: Buffer | undefined = data;
+    while (d && d.length > 0) {
+      const r = this.queue[stream === 'out' ? this.outAt : this.errAt];
+      if (!r) return; // nothing runs: stray output of a background job, dropped
+      const scanner = stream === 'out' ? r.out : r.err;
+      scanner.push(d);
+      const tail = scanner.tail;
+      const nl = tail ? tail.indexOf(10) : -1;
+      if (!tail || nl < 0) return; // the end marker (and, on stdout, the exit code's line) has not all come yet
+      if (stream === 'out') {
+        const code = Number(tail.subarray(0, nl).toString('latin1').trim());
+        r.code = Number.isInteger(code) ? code : 1;
+        r.outDone = true;
+        this.outAt++;
+      } else {
+        r.errDone = true;
+        this.errAt++;
+      }
+      d = tail.subarray(nl + 1);
+      this.settle();
+    }
+  }
+
+  /** Finishes the oldest commands whose stdout and stderr have both ended. */
+  private settle(): void {
+    while (this.queue[0]?.outDone && this.queue[0].errDone) {
+      const r = this.queue.shift() as Running;
+      this.outAt--;
+      this.errAt--;
+      r.finish({ code: r.code });
+    }
   }
 }
