@@ -67,6 +67,13 @@ function defineRun(module: string, params: RunOptions, data: RunData): Task {
   const firstLine = data.display.split('\n')[0] ?? '';
   return defineTask(module, firstLine.length > 60 ? `${firstLine.slice(0, 57)}...` : firstLine, params, {
     prefetch: true,
+    // A command may change anything; its check reads only its guards (relative ones under chdir).
+    footprint: {
+      reads: [params.creates, params.removes]
+        .filter((p): p is string => p !== undefined)
+        .map((p) => ({ path: p.startsWith('/') || params.chdir === undefined ? p : `${params.chdir}/${p}` })),
+      writes: 'anything',
+    },
     check: (ctx) => planRun(ctx, params, data),
     async apply(ctx, plan) {
       const d = plan.data as RunData;

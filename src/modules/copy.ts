@@ -40,6 +40,7 @@ export function copy(params: CopyParams): Task {
 
   return defineTask('copy', `copy ${params.src ?? 'content'} → ${dest}`, params, {
     prefetch: true,
+    footprint: { reads: [{ path: dest }], writes: [{ path: dest }] },
     async check(ctx) {
       let content: Buffer;
       let digest: string;

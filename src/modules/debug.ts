@@ -10,6 +10,7 @@ export interface DebugParams extends CommonOptions {
 export function debug(params: DebugParams): Task {
   return defineTask('debug', params.name ?? 'debug', params, {
     prefetch: true,
+    footprint: { reads: [], writes: [] },
     check: async () => noChange(params.msg),
     apply: async () => {},
   });

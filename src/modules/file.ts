@@ -47,6 +47,10 @@ export function file(params: FileParams): Task {
   if (params.state !== 'link' && params.src !== undefined) throw new InputError(`${what}: src is only for state 'link'`);
   return defineTask('file', `${params.state ?? 'file'} ${params.path}`, params, {
     prefetch: true,
+    footprint: {
+      reads: [{ path: params.path, tree: params.recurse === true }],
+      writes: [{ path: params.path, tree: params.recurse === true || params.state === 'absent' || params.state === 'link' }],
+    },
     check: (ctx) => planFile(ctx, params),
     async apply(ctx, plan) {
       const data = plan.data as FileData;

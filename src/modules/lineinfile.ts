@@ -46,6 +46,7 @@ export function lineinfile(params: LineInFileParams): Task {
   checkParams(params, what);
   return defineTask('lineinfile', `line in ${params.path}`, params, {
     prefetch: true,
+    footprint: { reads: [{ path: params.path }], writes: [{ path: params.path }] },
     check: (ctx) => planLineInFile(ctx, params),
     apply: (ctx, plan) => applyContent(ctx, plan),
   });

@@ -39,6 +39,8 @@ export function packages(params: PackagesParams): Task {
   const label = [...present.map((n) => `+${n}`), ...absent.map((n) => `-${n}`)].join(' ');
   return defineTask('packages', `packages ${label}`, params, {
     prefetch: true,
+    // What a package installs cannot be known: a change invalidates every plan made before it.
+    footprint: { reads: [{ path: 'packages:' }], writes: 'anything' },
     check: (ctx) => planPackages(ctx, present, absent),
     async apply(ctx, plan) {
       const data = plan.data as PackagesData;

@@ -23,12 +23,15 @@ interface SelinuxData {
 
 const states: readonly SelinuxState[] = ['enforcing', 'permissive', 'disabled'];
 const splitter = '::provision-selinux-config::';
+/** The runtime mode (a pseudo-path) and the config file: what the check reads and the apply writes. */
+const selinuxState = [{ path: 'selinux:runtime' }, { path: selinuxConfigPath }];
 
 /** Ensures SELinux's running and persistent mode. */
 export function selinux(params: SelinuxParams): Task {
   requireOneOf(params.state, states, 'state', 'selinux');
   return defineTask('selinux', `selinux ${params.state}`, params, {
     prefetch: true,
+    footprint: { reads: selinuxState, writes: selinuxState },
     async check(ctx) {
       if (!ctx.facts.selinux.present) return skip('SELinux is not present on this host');
       return planFromHost(ctx, params.state);

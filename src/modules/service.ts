@@ -46,6 +46,7 @@ export function service(params: ServiceParams): Task {
   // `name` is the service's, as in Ansible, so it is not the task's display name: build with it cleared, keep it in params
   const task = defineTask('service', `${what} ${label.join(', ')}`, { ...params, name: undefined }, {
     prefetch: true,
+    footprint: { reads: [{ path: `service:${params.name}` }], writes: [{ path: `service:${params.name}` }] },
     check: (ctx) => planService(ctx, params),
     async apply(ctx, plan) {
       const d = plan.data as ServiceData;

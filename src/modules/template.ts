@@ -37,6 +37,7 @@ export function template(params: TemplateParams): Task {
   validateValidate(params.validate, what);
   return defineTask('template', `template ${params.src} → ${params.dest}`, params, {
     prefetch: true,
+    footprint: { reads: [{ path: params.dest }], writes: [{ path: params.dest }] },
     async check(ctx) {
       const data = { ...ctx.vars, facts: ctx.facts, ...params.vars };
       const text = renderTemplateFile(resolveLocal(ctx.baseDir, params.src), data, params.src);

@@ -117,11 +117,30 @@ export interface Task {
   readonly options: CommonOptions;
   /** See ModuleImpl.prefetch. */
   readonly prefetch?: boolean;
+  /** See Footprint. */
+  readonly footprint?: Footprint;
   check(ctx: TaskContext): Promise<Plan>;
   apply(ctx: TaskContext, plan: Plan): Promise<ApplyResult | void>;
 }
 
+/** A path a task reads or writes on the host; `tree` when everything under it counts too. */
+export interface PathUse {
+  path: string;
+  tree?: boolean;
+}
+
+/**
+ * What a task's check reads and its apply writes. The runner keeps a plan made early while nothing applied since
+ * wrote what it read. Left out, a task is taken to read and write anything.
+ */
+export interface Footprint {
+  reads: PathUse[];
+  writes: PathUse[] | 'anything';
+}
+
 export interface ModuleImpl<P> {
+  /** See Footprint. */
+  footprint?: Footprint;
   /**
    * The check only reads the host, quickly, and its answer holds until something on the host changes: the
    * runner may run it early, together with the other tasks' checks (one round trip instead of one a task).
@@ -153,6 +172,7 @@ export function defineTask<P extends CommonOptions>(module: string, defaultName:
     params,
     options,
     prefetch: impl.prefetch ?? false,
+    footprint: impl.footprint,
     check: (ctx) => impl.check(ctx, params),
     apply: (ctx, plan) => impl.apply(ctx, plan, params),
   };

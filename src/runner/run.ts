@@ -6,10 +6,11 @@ import { gatherFacts } from '../facts/gather.js';
 import { apacheLayoutFor } from '../facts/parse.js';
 import type { Facts } from '../facts/types.js';
 import { flushHandlersModule } from '../playbook/meta.js';
-import type { HostView, Plan, Playbook, Task, TaskList, TaskResult, Vars } from '../playbook/types.js';
+import type { Footprint, HostView, Plan, Playbook, Task, TaskList, TaskResult, Vars } from '../playbook/types.js';
 import { redact } from '../secret.js';
 import { splitBatches, type Serial } from './batches.js';
 import { createContext } from './context.js';
+import { planStillHolds } from './footprint.js';
 import type { EventListener, HostReport, HostStats, RunEvent, RunReport } from './events.js';
 
 export interface RunOptions {
@@ -148,10 +149,10 @@ interface HostRun {
   report: HostReport;
   /** In check mode: an earlier task planned a change, so later reads may see a state that will not exist. */
   plannedChange: boolean;
-  /** Bumped by every apply: a plan prefetched under an older epoch may be stale. */
-  epoch: number;
+  /** What each apply so far wrote, in order: a plan prefetched before some of them may be stale. */
+  writes: Array<Footprint['writes'] | undefined>;
   /** Checks started together before the first task, each with the epoch it read the host at. */
-  prefetched: Map<Task, { plan: Promise<Plan>; epoch: number }>;
+  prefetched: Map<Task, { plan: Promise<Plan>; writesBefore: number }>;
 }
 
 /** Runs a playbook over hosts and returns the report; never throws for a host's failure. */
@@ -280,7 +281,7 @@ async function runHost(
       registered: {},
       report,
       plannedChange: false,
-      epoch: 0,
+      writes: [],
       prefetched: new Map(),
     };
     const view: HostView = { host, vars, facts };
@@ -380,7 +381,7 @@ function prefetchChecks(run: HostRun, tasks: Task[], opts: RunOptions): void {
     if (!task.prefetch || typeof task.options.when === 'boolean' && !task.options.when) continue;
     const plan = task.check(taskContext(run, task, opts));
     plan.catch(() => {}); // a failure is reported if and when the task runs
-    run.prefetched.set(task, { plan, epoch: run.epoch });
+    run.prefetched.set(task, { plan, writesBefore: run.writes.length });
   }
 }
 
@@ -438,8 +439,9 @@ async function runTask(
   try {
     let plan: Plan;
     try {
-      // A prefetched plan holds while nothing was applied on the host since it was read.
-      const check = early && early.epoch === run.epoch ? early.plan : task.check(ctx);
+      // A prefetched plan holds while nothing applied on the host since it was read wrote what it read.
+      const holds = early && planStillHolds(task.footprint, run.writes.slice(early.writesBefore));
+      const check = holds ? early.plan : task.check(ctx);
       plan = await withDeadline(check, deadline, timeout);
     } catch (err) {
       // Check mode cannot see what earlier planned changes would have made (a package not yet installed, a
@@ -465,7 +467,7 @@ async function runTask(
       if (plan.diff) result.diff = plan.diff;
       if (plan.predicted) result.predicted = true;
     } else {
-      run.epoch++;
+      run.writes.push(task.footprint?.writes);
       const applied = (await withDeadline(task.apply(ctx, plan), deadline, timeout)) ?? {};
       const changed = applied.changed ?? true;
       result = { ...base, status: changed ? 'changed' : 'ok', changed, duration_ms: 0 };
