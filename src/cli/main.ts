@@ -265,6 +265,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
 /** Runs the CLI and returns its exit code; user errors are one clear line, never a stack trace. */
 export async function main(argv: string[]): Promise<number> {
+  // A reader that went away (`provision … | head`) is not an error of the run.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  }
   let code: number = exitCodes.ok;
   const program = buildProgram((c) => (code = c));
   try {
