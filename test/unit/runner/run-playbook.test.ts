@@ -5,6 +5,7 @@ import type { Connection } from '../../../src/connection/types.js';
 import { ConnectionError } from '../../../src/errors.js';
 import { change, defineTask, definePlaybook, noChange, type CommonOptions, type Playbook, type Task } from '../../../src/playbook/types.js';
 import { flushHandlers } from '../../../src/playbook/meta.js';
+import { secret } from '../../../src/secret.js';
 import type { RunEvent } from '../../../src/runner/events.js';
 import { runPlaybook, type RunOptions } from '../../../src/runner/run.js';
 
@@ -144,6 +145,22 @@ describe('runPlaybook', () => {
       }),
     );
     assert.deepEqual(order, ['h', 'middle', 'h']);
+  });
+
+  it('never reports a secret value, and hides the diff and output of a task marked secret', async () => {
+    const password = secret('hunter2-for-the-runner-test');
+    const leaky = (opts: CommonOptions) =>
+      defineTask('leak', 'leak', opts, {
+        check: async () => change(`password=${password}`, { diff: [{ path: '/etc/app.conf', before: null, after: `pw ${password}\n` }] }),
+        apply: async () => ({ stdout: `set ${password}` }),
+      });
+    const { report, events } = await run(definePlaybook({ name: 't', hosts: 'all', tasks: [leaky({}), leaky({ secret: true })] }));
+    const text = JSON.stringify(report) + JSON.stringify(events);
+    assert.ok(!text.includes(password), 'the secret leaked');
+    assert.equal(report.hosts.h1?.tasks[0]?.summary, 'password=********');
+    assert.equal(report.hosts.h1?.tasks[0]?.diff?.[0]?.after, 'pw ********\n');
+    assert.equal(report.hosts.h1?.tasks[1]?.diff, undefined);
+    assert.equal(report.hosts.h1?.tasks[1]?.stdout, undefined);
   });
 
   it('stops a host at its first failure, records the error, and skips handlers unless forced', async () => {
