@@ -6,6 +6,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { SshTarget } from '../../src/connection/connect.js';
 
 const run = promisify(execFile);
 const sshdPath = '/usr/sbin/sshd';
@@ -357,4 +358,18 @@ export async function ensureSudoUser(name: string, opts: { password?: string; no
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/** How a test reaches one fleet host as root with the fleet's key and known_hosts; `over` changes any of it. */
+export function sshTargetOf(fleet: Fleet, host: FleetHost, over: Partial<SshTarget> = {}): SshTarget {
+  return {
+    host: host.name,
+    address: '127.0.0.1',
+    port: host.port,
+    user: 'root',
+    privateKeyFile: fleet.clientKeyPath,
+    knownHostsFiles: [fleet.knownHostsPath],
+    become: { become: false },
+    ...over,
+  };
 }

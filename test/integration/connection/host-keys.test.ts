@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectHost, type SshTarget } from '../../../src/connection/connect.js';
 import { AuthenticationError, ConnectionError } from '../../../src/errors.js';
-import { freePort, startFleet, type Fleet, type FleetHost } from '../../fleet/fleet.js';
+import { freePort, sshTargetOf, startFleet, type Fleet, type FleetHost } from '../../fleet/fleet.js';
 
 describe('SSH host keys, authentication and reachability', function () {
   this.timeout(60_000);
@@ -25,17 +25,7 @@ describe('SSH host keys, authentication and reachability', function () {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  const target = (over: Partial<SshTarget> = {}): SshTarget => ({
-    host: h.name,
-    address: '127.0.0.1',
-    port: h.port,
-    user: 'root',
-    privateKeyFile: fleet.clientKeyPath,
-    knownHostsFiles: [fleet.knownHostsPath],
-    connectTimeoutMs: 5000,
-    become: { become: false },
-    ...over,
-  });
+  const target = (over: Partial<SshTarget> = {}): SshTarget => sshTargetOf(fleet, h, { connectTimeoutMs: 5000, ...over });
   const keyLine = (host: FleetHost) => `[127.0.0.1]:${host.port} ${host.hostKeyPub.split(' ').slice(0, 2).join(' ')}`;
 
   it('refuses an unknown host key, saying how to accept it, then records it with acceptNewHostKeys', async () => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { connectHost } from '../../../src/connection/connect.js';
 import type { Connection } from '../../../src/connection/types.js';
-import { startFleet, type Fleet } from '../../fleet/fleet.js';
+import { sshTargetOf, startFleet, type Fleet } from '../../fleet/fleet.js';
 
 describe('SshConnection persistent shell (real sshd)', function () {
   this.timeout(60_000);
@@ -12,16 +12,7 @@ describe('SshConnection persistent shell (real sshd)', function () {
   before(async () => {
     fleet = await startFleet(1);
     const h = fleet.hosts[0]!;
-    conn = await connectHost({
-      host: h.name,
-      address: '127.0.0.1',
-      port: h.port,
-      user: 'root',
-      privateKeyFile: fleet.clientKeyPath,
-      knownHostsFiles: [fleet.knownHostsPath],
-      persistentShell: true,
-      become: { become: false },
-    });
+    conn = await connectHost(sshTargetOf(fleet, h, { persistentShell: true }));
   });
   after(async () => {
     await conn?.close();

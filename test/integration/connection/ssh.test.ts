@@ -5,19 +5,10 @@ import { join } from 'node:path';
 import { connectHost } from '../../../src/connection/connect.js';
 import type { Connection } from '../../../src/connection/types.js';
 import { CommandError, ConnectionError } from '../../../src/errors.js';
-import { startFleet, type Fleet, type FleetHost } from '../../fleet/fleet.js';
+import { sshTargetOf, startFleet, type Fleet, type FleetHost } from '../../fleet/fleet.js';
 
 function connectTo(fleet: Fleet, h: FleetHost, persistentShell: boolean): Promise<Connection> {
-  return connectHost({
-    persistentShell,
-    host: h.name,
-    address: '127.0.0.1',
-    port: h.port,
-    user: 'root',
-    privateKeyFile: fleet.clientKeyPath,
-    knownHostsFiles: [fleet.knownHostsPath],
-    become: { become: false },
-  });
+  return connectHost(sshTargetOf(fleet, h, { persistentShell }));
 }
 
 for (const persistentShell of [false, true]) {
