@@ -124,6 +124,7 @@ for (const persistentShell of [false, true]) {
         assert.equal((await c.exec('echo up')).stdout, 'up\n');
         const started = join(h.root, `started-${persistentShell}`);
         const running = c.exec(`touch ${started}; sleep 30`);
+        running.catch(() => {}); // it rejects while the host is being killed, before assert.rejects looks
         while (!existsSync(started)) await new Promise((r) => setTimeout(r, 5)); // poll until the command runs
         await h.kill();
         await assert.rejects(running, (err: Error) => err instanceof ConnectionError && /dropped|closed|lost/.test(err.message) && err.message.includes(h.name));
