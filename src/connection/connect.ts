@@ -84,7 +84,9 @@ export async function connectHost(target: SshTarget | LocalTarget): Promise<Conn
   const add = (k: { path: string; key: Buffer } | undefined) => {
     if (k && !keys.some((o) => o.path === k.path)) keys.push(k);
   };
-  if (target.privateKeyFile) add(await loadKey(target.host, target.privateKeyFile, true));
+  // `~/…` as ssh and Ansible read it.
+  const keyFile = target.privateKeyFile?.replace(/^~(?=\/|$)/, homedir());
+  if (keyFile) add(await loadKey(target.host, keyFile, true));
   for (const f of cfg.identityFiles) add(await loadKey(target.host, f, false));
   if (keys.length === 0 && target.password === undefined) {
     // As ssh does without -i: the usual key files that exist.

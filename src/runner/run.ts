@@ -151,7 +151,7 @@ interface HostRun {
   plannedChange: boolean;
   /** What each apply so far wrote, in order: a plan prefetched before some of them may be stale. */
   writes: Array<Footprint['writes'] | undefined>;
-  /** Checks started together before the first task, each with the epoch it read the host at. */
+  /** Checks started together before the first task, each with the number of applies made before it read. */
   prefetched: Map<Task, { plan: Promise<Plan>; writesBefore: number }>;
 }
 

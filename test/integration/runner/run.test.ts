@@ -1,6 +1,6 @@
 // The runner end to end through the CLI, against real sshd processes on loopback.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startFleet, type Fleet } from '../../fleet/fleet.js';
@@ -127,6 +127,18 @@ describe('provision run (5 sshd hosts on loopback)', function () {
     assert.match(readFileSync(known, 'utf8'), new RegExp(`\\[127\\.0\\.0\\.1\\]:${h.port} `));
     const again = await runCli(args, { env: { HOME: work } });
     assert.equal(again.code, 0, again.stderr);
+  });
+
+  it('reads a private key path starting with ~/ from the home directory, as ssh does', async () => {
+    const h = fleet.hosts[0]!;
+    mkdirSync(join(work, 'home', '.ssh'), { recursive: true });
+    copyFileSync(fleet.clientKeyPath, join(work, 'home', '.ssh', 'fleet_key'));
+    const inv = join(work, 'tilde.ini');
+    writeFileSync(inv, `${h.name} ansible_host=127.0.0.1 ansible_port=${h.port} ansible_user=root ansible_ssh_private_key_file=~/.ssh/fleet_key root=${h.root}\n`);
+    const r = await runCli(['run', playbook, '-i', inv, '--known-hosts', fleet.knownHostsPath, '--json', '--retry-file', join(work, 'r')], {
+      env: { HOME: join(work, 'home') },
+    });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
   });
 
   it('always refuses a changed host key', async () => {
