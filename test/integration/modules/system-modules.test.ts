@@ -62,9 +62,18 @@ describe('facts on this machine', () => {
   });
 
   it('name the python that has the distribution Django, whatever PATH puts first', () => {
-    execFileSync(facts.python!, ['-c', 'import django']);
+    requireDistributionDjango(facts.python!);
   });
 });
+
+/** These tests need the distribution's Django (`.ci/run` installs it); say so rather than show a traceback. */
+function requireDistributionDjango(python: string): void {
+  try {
+    execFileSync(python, ['-c', 'import django'], { stdio: 'pipe' });
+  } catch {
+    throw new Error(`${python} cannot import django: install the distribution's Django (apt-get install python3-django)`);
+  }
+}
 
 describe('command and shell', () => {
   it('creates: changed and run the first time, ok (not run) the second', async () => {
@@ -258,6 +267,7 @@ describe('django (a throwaway project)', function () {
 
   before(function () {
     this.timeout(60_000);
+    requireDistributionDjango(facts.python!);
     project = join(dir, 'site');
     mkdirSync(project);
     execFileSync(facts.python!, ['-m', 'django', 'startproject', 'mysite', project], { stdio: 'ignore', env: { ...process.env, PATH: '/usr/bin:/bin' } });
