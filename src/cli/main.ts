@@ -196,7 +196,7 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
   return exitCodeFor(report);
 }
 
-async function inventoryCommand(flags: { inventory: string[]; list?: boolean; graph?: boolean; host?: string; limit?: string }) {
+async function inventoryCommand(flags: { inventory: string[]; list?: boolean; graph?: boolean; host?: string }) {
   const inventory = await loadInventoryWithWarnings(flags.inventory);
   if (flags.host !== undefined) {
     if (!inventory.hostNames().includes(flags.host)) throw new InputError(`no host named "${flags.host}" in the inventory`);

@@ -53,6 +53,15 @@ describe('provision as a dependency of another project', function () {
       join(project, 'tsconfig.json'),
       JSON.stringify({ compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', noEmit: true, skipLibCheck: true } , files: ['check.ts'] }),
     );
+    // The README's example playbook type-checks as it is written there.
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const example = /## Writing a playbook[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(example, 'README has no example playbook');
+    writeFileSync(join(project, 'readme-example.ts'), example);
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', noEmit: true, skipLibCheck: true }, files: ['check.ts', 'readme-example.ts'] }),
+    );
     const tsc = join(repoRoot, 'node_modules', '.bin', 'tsc');
     const ok = spawnSync(tsc, ['-p', project], { encoding: 'utf8' });
     assert.equal(ok.status, 0, ok.stdout + ok.stderr);
