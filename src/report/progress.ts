@@ -153,6 +153,10 @@ async function createListrProgress(o: ProgressOptions): Promise<Progress> {
                 logger: new ListrLogger({ processOutput: new ProcessOutput(o.stream, o.stream) }),
               },
               registerSignalListeners: false,
+              // We chose the live renderer for `o.stream` (stderr under --json); Listr would look at stdout.
+              fallbackRendererCondition: false,
+              silentRendererCondition: false,
+              forceTTY: true,
             },
           );
           listr = runner.run().then(
