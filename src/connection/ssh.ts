@@ -389,10 +389,11 @@ export class SshConnection implements Connection {
     timeoutMs?: number,
   ): Promise<{ code: number; timedOut: boolean }> {
     if (this.droppedReason !== undefined) throw this.droppedError();
+    // In flight from the moment it is asked for: a request waiting for a free channel is pipelined too.
+    this.stats.begin();
     await this.acquire();
     try {
       if (this.droppedReason !== undefined) throw this.droppedError();
-      this.stats.begin();
       this.stats.channels++;
       return await new Promise((resolve, reject) => {
         let timer: NodeJS.Timeout | undefined;
@@ -449,8 +450,8 @@ export class SshConnection implements Connection {
         });
       });
     } finally {
-      this.stats.end();
       this.release();
+      this.stats.end();
     }
   }
 
