@@ -1,5 +1,5 @@
 // The `provision` command: parses options, wires inventory, playbook, connections, runner and reporters.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -213,8 +213,10 @@ async function inventoryCommand(flags: { inventory: string[]; list?: boolean; gr
 
 /** Builds the command-line program; `main` runs it. */
 export function buildProgram(setExit: (code: number) => void): Command {
+  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   const program = new Command('provision')
     .description('Agentless provisioner: TypeScript playbooks applied over SSH across an inventory.')
+    .version(version)
     .showHelpAfterError()
     .exitOverride();
 
