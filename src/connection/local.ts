@@ -1,5 +1,6 @@
 // Runs commands on the controller itself (ansible_connection=local), through the same shell snippets as SSH.
 import { spawn } from 'node:child_process';
+import { userInfo } from 'node:os';
 import { ConnectionError, CommandError } from '../errors.js';
 import { toScript } from './quote.js';
 import { atomicWriteScript, missingFileCode, prepareCommand, readFileScript, sudoProbe, timeoutScript } from './shell-ops.js';
@@ -18,10 +19,14 @@ export class LocalConnection implements Connection {
   readonly stats = new RequestStats();
   private passwordNeeded: Promise<boolean> | undefined;
 
+  private readonly become: BecomeSettings;
+
   constructor(
     readonly host: string,
-    private readonly become: BecomeSettings = { become: false },
-  ) {}
+    become: BecomeSettings = { become: false },
+  ) {
+    this.become = { ...become, loginUser: userInfo().username };
+  }
 
   async exec(cmd: Command, opts: ExecOptions = {}): Promise<ExecResult> {
     const becoming = opts.become ?? this.become.become;

@@ -23,8 +23,9 @@ export function prepareCommand(
 ): PreparedCommand {
   const inner = wrapScript(toScript(cmd), { cwd: opts.cwd, env: opts.env });
   const input = opts.stdin === undefined ? undefined : Buffer.from(opts.stdin);
-  if (!(opts.become ?? become.become)) return { script: inner, stdin: input };
   const user = become.becomeUser ?? 'root';
+  // Already that user (root deploying as root): no sudo, which a minimal host may not even have.
+  if (!(opts.become ?? become.become) || become.loginUser === user) return { script: inner, stdin: input };
   if (passwordNeeded) {
     if (become.becomePassword === undefined) {
       throw new Error('sudo needs a password: give --ask-become-pass or ansible_become_password');

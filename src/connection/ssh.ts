@@ -266,7 +266,7 @@ export class SshConnection implements Connection {
       ssh,
       client,
       where,
-      opts.become ?? { become: false },
+      { become: false, ...opts.become, loginUser: opts.user },
       opts.maxChannels ?? 8,
       opts.persistentShell ?? false,
     );

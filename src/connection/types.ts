@@ -39,6 +39,8 @@ export interface BecomeSettings {
   become: boolean;
   becomeUser?: string;
   becomePassword?: string;
+  /** The user the connection logs in as (set by the connection): already the become user means no sudo. */
+  loginUser?: string;
 }
 
 /** Counters a benchmark reads: round trips (waits for an answer, pipelined requests counted once), requests, channels. */
