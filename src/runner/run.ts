@@ -153,6 +153,8 @@ interface HostRun {
   writes: Array<Footprint['writes'] | undefined>;
   /** Checks started together before the first task, each with the number of applies made before it read. */
   prefetched: Map<Task, { plan: Promise<Plan>; writesBefore: number }>;
+  /** The tasks after the one running: their stale plans are checked again, together, after each apply. */
+  upcoming: Task[];
 }
 
 /** Runs a playbook over hosts and returns the report; never throws for a host's failure. */
@@ -283,6 +285,7 @@ async function runHost(
       plannedChange: false,
       writes: [],
       prefetched: new Map(),
+      upcoming: [],
     };
     const view: HostView = { host, vars, facts };
     let tasks: Task[];
@@ -294,7 +297,7 @@ async function runHost(
       report.stats.failed++;
       return finish();
     }
-    if (opts.prefetch !== false) prefetchChecks(run, tasks, opts);
+    if (opts.prefetch !== false) for (const task of tasks) prefetchCheck(run, task, opts);
     const notified = new Set<string>();
     const handlers = playbook.handlers ?? {};
     /** Runs the notified handlers, in the order the playbook defines them (as Ansible's), and forgets them. */
@@ -323,6 +326,7 @@ async function runHost(
         report.reason = `${opts.signal?.aborted ? 'interrupted' : 'halted'}: ${tasks.length - index} of ${tasks.length} tasks not run`;
         break;
       }
+      run.upcoming = tasks.slice(index + 1);
       const outcome = task.module === flushHandlersModule ? await flushHandlers() : await runTask(run, task, opts, emit, 'task');
       if (outcome === 'unreachable') return finish();
       if (outcome === 'failed') {
@@ -373,15 +377,22 @@ function taskContext(run: HostRun, task: Task, opts: RunOptions, deadline?: numb
 }
 
 /**
- * Starts the checks of every task that allows it at once: they travel together over the host's one
- * connection, so a converged host costs one round trip for all of them instead of one a task.
+ * Starts a task's check ahead of its turn, when the task allows it. All tasks' checks start at once before the
+ * first task: they travel together over the host's one connection, so a converged host costs one round trip
+ * for all of them instead of one a task.
  */
-function prefetchChecks(run: HostRun, tasks: Task[], opts: RunOptions): void {
-  for (const task of tasks) {
-    if (!task.prefetch || typeof task.options.when === 'boolean' && !task.options.when) continue;
-    const plan = task.check(taskContext(run, task, opts));
-    plan.catch(() => {}); // a failure is reported if and when the task runs
-    run.prefetched.set(task, { plan, writesBefore: run.writes.length });
+function prefetchCheck(run: HostRun, task: Task, opts: RunOptions): void {
+  if (!task.prefetch || (typeof task.options.when === 'boolean' && !task.options.when)) return;
+  const plan = task.check(taskContext(run, task, opts));
+  plan.catch(() => {}); // a failure is reported if and when the task runs
+  run.prefetched.set(task, { plan, writesBefore: run.writes.length });
+}
+
+/** After an apply: checks again, together, the upcoming tasks whose early plan it made stale. */
+function refreshStalePlans(run: HostRun, opts: RunOptions): void {
+  for (const task of run.upcoming) {
+    const early = run.prefetched.get(task);
+    if (early && !planStillHolds(task.footprint, run.writes.slice(early.writesBefore))) prefetchCheck(run, task, opts);
   }
 }
 
@@ -469,6 +480,7 @@ async function runTask(
     } else {
       run.writes.push(task.footprint?.writes);
       const applied = (await withDeadline(task.apply(ctx, plan), deadline, timeout)) ?? {};
+      refreshStalePlans(run, opts);
       const changed = applied.changed ?? true;
       result = { ...base, status: changed ? 'changed' : 'ok', changed, duration_ms: 0 };
       const summary = applied.summary ?? plan.summary;
