@@ -1,25 +1,13 @@
 // Puts a local file or a literal content at a path on the host, compared by checksum, as Ansible's copy module.
 import { basename, posix } from 'node:path';
 import { InputError } from '../errors.js';
-import { defineTask, type CommonOptions, type Task } from '../playbook/types.js';
-import { applyContent, planContent } from './lib/content-file.js';
+import { defineTask, type Task } from '../playbook/types.js';
+import { applyContent, planContent, type WrittenFileParams } from './lib/content-file.js';
 import { readLocalFile, resolveLocal, sha256OfBuffer, sha256OfText } from './lib/local-files.js';
-import type { FileMode } from './lib/mode.js';
 import { requireAbsolute, validateAttrs, validateValidate } from './lib/params.js';
 
-interface CopyBase extends CommonOptions {
-  /** Absolute path on the host; ending in '/' puts the file in that directory under src's name. */
-  dest: string;
-  mode?: FileMode;
-  owner?: string;
-  group?: string;
-  /** false: write only when dest is missing (default true). */
-  force?: boolean;
-  /** Keep the replaced file as `dest.<time>~`. */
-  backup?: boolean;
-  /** Command with %s run against the new temporary file; non-zero exit leaves dest untouched and fails the task. */
-  validate?: string;
-}
+/** dest ending in '/' puts the file in that directory under src's name. */
+type CopyBase = WrittenFileParams;
 
 /** Either `src` (a controller file, relative to the playbook's directory) or `content`, never both. */
 export type CopyParams = (CopyBase & { src: string; content?: never }) | (CopyBase & { content: string | Buffer; src?: never });

@@ -1,28 +1,16 @@
 // Renders an ejs template on the controller and puts the result on the host, as Ansible's template module.
 import { InputError } from '../errors.js';
-import { defineTask, type CommonOptions, type Task, type Vars } from '../playbook/types.js';
-import { applyContent, planContent } from './lib/content-file.js';
+import { defineTask, type Task, type Vars } from '../playbook/types.js';
+import { applyContent, planContent, type WrittenFileParams } from './lib/content-file.js';
 import { resolveLocal, sha256 } from './lib/local-files.js';
-import type { FileMode } from './lib/mode.js';
 import { requireAbsolute, validateAttrs, validateValidate } from './lib/params.js';
 import { renderTemplateFile } from './lib/render-template.js';
 
-export interface TemplateParams extends CommonOptions {
+export interface TemplateParams extends WrittenFileParams {
   /** An ejs template on the controller, relative to the playbook's directory. */
   src: string;
-  /** Absolute path on the host. */
-  dest: string;
   /** Variables on top of the host's vars (and `facts`). */
   vars?: Vars;
-  mode?: FileMode;
-  owner?: string;
-  group?: string;
-  /** false: write only when dest is missing (default true). */
-  force?: boolean;
-  /** Keep the replaced file as `dest.<time>~`. */
-  backup?: boolean;
-  /** Command with %s run against the new temporary file; non-zero exit leaves dest untouched and fails the task. */
-  validate?: string;
 }
 
 /**
