@@ -1,7 +1,12 @@
 // Renders ejs templates on the controller: no HTML escaping, and a missing variable is an error naming file, line and name.
 import { readFileSync, statSync } from 'node:fs';
-import ejs from 'ejs';
+import { createRequire } from 'node:module';
 import { TemplateError } from '../../errors.js';
+
+// Loaded on first use: a run without templates does not pay for ejs at start-up.
+const require = createRequire(import.meta.url);
+let ejsModule: typeof import('ejs') | undefined;
+const loadEjs = (): typeof import('ejs') => (ejsModule ??= require('ejs') as typeof import('ejs'));
 
 type Render = (data: Record<string, unknown>) => string;
 
@@ -28,7 +33,7 @@ class TemplateUndefined extends Error {
 /** Compiles a template whose top-level names are `names`; any other bare name is a ReferenceError at render time. */
 export function compileTemplate(source: string, file: string, names: readonly string[]): Render {
   try {
-    return ejs.compile(source, {
+    return loadEjs().compile(source, {
       filename: file,
       strict: true,
       _with: false,
