@@ -90,6 +90,10 @@ async function loadInventoryWithWarnings(sources: string[]): Promise<Inventory> 
 async function runCommand(playbookPath: string, flags: RunFlags): Promise<number> {
   const out = flags.json ? process.stderr : process.stdout;
   const inventory = await loadInventoryWithWarnings(flags.inventory);
+  // The SSH stack loads while esbuild compiles the playbook in its own process, when any host may need it.
+  const sshStack = inventory.hostNames().some((h) => resolveConnectionVars(inventory.hostVars(h), h).connection !== 'local')
+    ? import('../connection/connect.js')
+    : undefined;
   const playbook = await loadPlaybook(playbookPath);
   const extraVars = parseExtraVars(flags.extraVars);
   const hosts = selectHosts(inventory, playbook.hosts, flags.limit);
@@ -117,8 +121,7 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
       becomePassword: c.becomePassword ?? becomePassword,
     };
     if (c.connection === 'local') return new LocalConnection(host, become);
-    // Loaded on first use: a run on local hosts only never pays for the SSH stack.
-    const { connectHost } = await import('../connection/connect.js');
+    const { connectHost } = await (sshStack ?? import('../connection/connect.js'));
     return connectHost({
       host,
       address: c.address,
