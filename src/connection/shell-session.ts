@@ -2,11 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Client, ClientChannel } from 'ssh2';
 import { quote } from './quote.js';
-
-export interface Sink {
-  stdout(d: Buffer): void;
-  stderr(d: Buffer): void;
-}
+import type { Sink } from './shell-connection.js';
 
 /** Standard input past this size goes through its own exec channel (it travels base64 inside the session's script). */
 export const maxSessionStdin = 256 * 1024;

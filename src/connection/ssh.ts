@@ -1,10 +1,11 @@
-// The SSH transport: one node-ssh connection per host for the whole run, a fresh exec channel per command.
+// The SSH transport: one node-ssh connection per host for the whole run; commands through one long-lived shell
+// (pipelined) or an exec channel each.
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { NodeSSH } from 'node-ssh';
 import type { AuthMethod, Client, ClientChannel } from 'ssh2';
-import { AuthenticationError, CommandError, ConnectionError } from '../errors.js';
+import { AuthenticationError, ConnectionError } from '../errors.js';
 import {
   changedHostKeyMessage,
   checkHostKey,
@@ -16,19 +17,10 @@ import {
   unknownHostKeyMessage,
   type KnownHostEntry,
 } from './known-hosts.js';
-import { collectOutput } from './output.js';
-import { quote, toScript } from './quote.js';
-import { maxSessionStdin, ShellSession, type Sink } from './shell-session.js';
-import { RequestStats } from './stats.js';
-import { atomicWriteScript, missingFileCode, prepareCommand, readFileScript, sudoProbe, timeoutScript } from './shell-ops.js';
-import type {
-  BecomeSettings,
-  Command,
-  Connection,
-  ExecOptions,
-  ExecResult,
-  WriteFileOptions,
-} from './types.js';
+import { quote } from './quote.js';
+import { ShellConnection, type Sink } from './shell-connection.js';
+import { maxSessionStdin, ShellSession } from './shell-session.js';
+import type { BecomeSettings } from './types.js';
 
 export interface SshConnectOptions {
   /** Inventory name, used in messages. */
@@ -50,14 +42,12 @@ export interface SshConnectOptions {
   /** Channels open at once on this connection (sshd's MaxSessions defaults to 10). */
   maxChannels?: number;
   /**
-   * Run commands through one long-lived `sh` channel (~0.4 ms a command) instead of a new exec channel each
-   * (~3.6 ms). Commands then run one at a time; a large stdin still gets its own channel.
+   * Run commands through one long-lived `sh` channel (~0.4 ms a command, and commands asked for together are
+   * pipelined) instead of a new exec channel each (~3.6 ms). A large stdin still gets its own channel.
    */
   persistentShell?: boolean;
 }
 
-/** Extra time past a command's own timeout (enforced on the host by `timeout`) before the channel is abandoned. */
-const timeoutGraceMs = 5000;
 
 const signalNumbers: Record<string, number> = { HUP: 1, INT: 2, QUIT: 3, ABRT: 6, KILL: 9, SEGV: 11, PIPE: 13, ALRM: 14, TERM: 15 };
 
@@ -136,9 +126,7 @@ function openSocket(host: string, address: string, port: number, timeoutMs: numb
   });
 }
 
-export class SshConnection implements Connection {
-  readonly stats = new RequestStats();
-  private passwordNeeded: Promise<boolean> | undefined;
+export class SshConnection extends ShellConnection {
   private droppedReason: string | undefined;
   private readonly pending = new Set<(err: Error) => void>();
   private active = 0;
@@ -146,14 +134,15 @@ export class SshConnection implements Connection {
   private session: Promise<ShellSession> | undefined;
 
   private constructor(
-    readonly host: string,
+    host: string,
     private readonly ssh: NodeSSH,
     private readonly client: Client,
     private readonly where: string,
-    private readonly become: BecomeSettings,
+    become: BecomeSettings,
     private readonly maxChannels: number,
     private readonly persistentShell: boolean,
   ) {
+    super(host, become);
     const drop = (why: string) => {
       if (this.droppedReason !== undefined) return;
       this.droppedReason = why;
@@ -276,44 +265,6 @@ export class SshConnection implements Connection {
     return new ConnectionError(`${this.host}: the SSH connection to ${this.where} dropped: ${this.droppedReason}`);
   }
 
-  async exec(cmd: Command, opts: ExecOptions = {}): Promise<ExecResult> {
-    const script = opts.timeoutMs ? timeoutScript(toScript(cmd), opts.timeoutMs) : cmd;
-    const prepared = prepareCommand(script, opts, this.become, await this.needsPassword(opts.become));
-    const out = collectOutput(opts.maxOutput);
-    const graceTimeout = opts.timeoutMs ? opts.timeoutMs + timeoutGraceMs : undefined;
-    const started = Date.now();
-    const { code, timedOut } = await this.runChannel(prepared.script, prepared.stdin, out, graceTimeout);
-    // `timeout` exits 137 when the command ignored TERM and needed KILL: still a timeout.
-    const killedLate = code === 137 && opts.timeoutMs !== undefined && Date.now() - started >= opts.timeoutMs;
-    return out.result(timedOut || killedLate ? 124 : code);
-  }
-
-  /** Whether sudo asks this user for a password: probed once, only when becoming with a password at hand. */
-  private async needsPassword(become: boolean | undefined): Promise<boolean> {
-    if (!(become ?? this.become.become) || this.become.becomePassword === undefined) return false;
-    this.passwordNeeded ??= this.runChannel(sudoProbe, undefined, { stdout() {}, stderr() {} }).then((r) => r.code !== 0);
-    return this.passwordNeeded;
-  }
-
-  async readFile(path: string, opts: { become?: boolean } = {}): Promise<Buffer | null> {
-    const prepared = prepareCommand(readFileScript(path), { become: opts.become }, this.become, await this.needsPassword(opts.become));
-    const chunks: Buffer[] = [];
-    const err = collectOutput();
-    const { code } = await this.runChannel(prepared.script, prepared.stdin, {
-      stdout: (d) => chunks.push(d),
-      stderr: (d) => err.stderr(d),
-    });
-    if (code === missingFileCode) return null;
-    if (code !== 0) throw new CommandError(`read ${path}`, code, '', err.result(code).stderr);
-    return Buffer.concat(chunks);
-  }
-
-  async writeFile(path: string, content: string | Buffer, opts: WriteFileOptions = {}): Promise<void> {
-    const body = Buffer.from(content);
-    const r = await this.exec(atomicWriteScript(path, body, opts), { stdin: body, become: opts.become });
-    if (r.code !== 0) throw new CommandError(`write ${path}`, r.code, r.stdout, r.stderr);
-  }
-
   /** Waits for a free channel slot: sshd refuses channels past its MaxSessions. */
   private async acquire(): Promise<void> {
     if (this.active < this.maxChannels) {
@@ -330,7 +281,7 @@ export class SshConnection implements Connection {
   }
 
   /** Runs a script through the persistent shell when enabled (and stdin is small), else on its own exec channel. */
-  private runChannel(script: string, stdin: Buffer | undefined, sink: Sink, timeoutMs?: number): Promise<{ code: number; timedOut: boolean }> {
+  protected run(script: string, stdin: Buffer | undefined, sink: Sink, timeoutMs?: number): Promise<{ code: number; timedOut: boolean }> {
     if (this.persistentShell && (stdin?.length ?? 0) <= maxSessionStdin) return this.runInSession(script, stdin, sink, timeoutMs);
     return this.runExecChannel(script, stdin, sink, timeoutMs);
   }
