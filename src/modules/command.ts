@@ -66,7 +66,6 @@ function validateRunOptions(p: RunOptions, what: string): void {
 function defineRun(module: string, params: RunOptions, data: RunData): Task {
   const firstLine = data.display.split('\n')[0] ?? '';
   return defineTask(module, firstLine.length > 60 ? `${firstLine.slice(0, 57)}...` : firstLine, params, {
-    prefetch: true,
     // A command may change anything; its check reads only its guards (relative ones under chdir).
     footprint: {
       reads: [params.creates, params.removes]

@@ -27,7 +27,6 @@ export function copy(params: CopyParams): Task {
   const fromContent = hasContent ? toBytes(params.content as string | Buffer) : undefined;
 
   return defineTask('copy', `copy ${params.src ?? 'content'} → ${dest}`, params, {
-    prefetch: true,
     footprint: { reads: [{ path: dest }], writes: [{ path: dest }] },
     async check(ctx) {
       let content: Buffer;

@@ -9,7 +9,6 @@ export interface DebugParams extends CommonOptions {
 /** A task that changes nothing and always shows its message. */
 export function debug(params: DebugParams): Task {
   return defineTask('debug', params.name ?? 'debug', params, {
-    prefetch: true,
     footprint: { reads: [], writes: [] },
     check: async () => noChange(params.msg),
     apply: async () => {},

@@ -46,7 +46,6 @@ export function file(params: FileParams): Task {
   }
   if (params.state !== 'link' && params.src !== undefined) throw new InputError(`${what}: src is only for state 'link'`);
   return defineTask('file', `${params.state ?? 'file'} ${params.path}`, params, {
-    prefetch: true,
     footprint: {
       reads: [{ path: params.path, tree: params.recurse === true }],
       writes: [{ path: params.path, tree: params.recurse === true || params.state === 'absent' || params.state === 'link' }],

@@ -45,7 +45,6 @@ export function lineinfile(params: LineInFileParams): Task {
   const what = `lineinfile ${String(params.path)}`;
   checkParams(params, what);
   return defineTask('lineinfile', `line in ${params.path}`, params, {
-    prefetch: true,
     footprint: { reads: [{ path: params.path }], writes: [{ path: params.path }] },
     check: (ctx) => planLineInFile(ctx, params),
     apply: (ctx, plan) => applyContent(ctx, plan),

@@ -38,7 +38,6 @@ export function packages(params: PackagesParams): Task {
   if (both.length > 0) throw new InputError(`packages: ${both.join(', ')} cannot be both present and absent`);
   const label = [...present.map((n) => `+${n}`), ...absent.map((n) => `-${n}`)].join(' ');
   return defineTask('packages', `packages ${label}`, params, {
-    prefetch: true,
     // What a package installs cannot be known: a change invalidates every plan made before it.
     footprint: { reads: [{ path: 'packages:' }], writes: 'anything' },
     check: (ctx) => planPackages(ctx, present, absent),

@@ -30,7 +30,6 @@ const selinuxState = [{ path: 'selinux:runtime' }, { path: selinuxConfigPath }];
 export function selinux(params: SelinuxParams): Task {
   requireOneOf(params.state, states, 'state', 'selinux');
   return defineTask('selinux', `selinux ${params.state}`, params, {
-    prefetch: true,
     footprint: { reads: selinuxState, writes: selinuxState },
     async check(ctx) {
       if (!ctx.facts.selinux.present) return skip('SELinux is not present on this host');

@@ -45,7 +45,6 @@ export function service(params: ServiceParams): Task {
   const label = [params.state, params.enabled === undefined ? undefined : params.enabled ? 'enabled' : 'disabled'].filter(Boolean);
   // `name` is the service's, as in Ansible, so it is not the task's display name: build with it cleared, keep it in params
   const task = defineTask('service', `${what} ${label.join(', ')}`, { ...params, name: undefined }, {
-    prefetch: true,
     footprint: { reads: [{ path: `service:${params.name}` }], writes: [{ path: `service:${params.name}` }] },
     check: (ctx) => planService(ctx, params),
     async apply(ctx, plan) {

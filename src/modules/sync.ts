@@ -56,7 +56,6 @@ export function sync(params: SyncParams): Task {
   }
   const exclude = compileExcludes(params.exclude ?? []);
   return defineTask('sync', `sync ${params.src} → ${params.dest}`, params, {
-    prefetch: true,
     footprint: { reads: [{ path: params.dest, tree: true }], writes: [{ path: params.dest, tree: true }] },
     check: (ctx) => planSync(ctx, params, exclude, what),
     apply: (ctx, plan) => applySync(ctx, plan, params, exclude, what),

@@ -24,7 +24,6 @@ export function template(params: TemplateParams): Task {
   validateAttrs(params, what);
   validateValidate(params.validate, what);
   return defineTask('template', `template ${params.src} → ${params.dest}`, params, {
-    prefetch: true,
     footprint: { reads: [{ path: params.dest }], writes: [{ path: params.dest }] },
     async check(ctx) {
       const data = { ...ctx.vars, facts: ctx.facts, ...params.vars };

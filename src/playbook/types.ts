@@ -115,8 +115,6 @@ export interface Task {
   /** The module's parameters as given (for planning-level inspection and reports). */
   readonly params: unknown;
   readonly options: CommonOptions;
-  /** See ModuleImpl.prefetch. */
-  readonly prefetch?: boolean;
   /** See Footprint. */
   readonly footprint?: Footprint;
   check(ctx: TaskContext): Promise<Plan>;
@@ -130,8 +128,11 @@ export interface PathUse {
 }
 
 /**
- * What a task's check reads and its apply writes. The runner keeps a plan made early while nothing applied since
- * wrote what it read. Left out, a task is taken to read and write anything.
+ * What a task's check reads and its apply writes. A task that declares it has a check that only reads the host,
+ * quickly, and whose answer holds until something it read changes: the runner runs that check early, with the
+ * other tasks' checks (one round trip for all), and keeps the plan while no apply since wrote what it read.
+ * Leave it out for checks that wait (a health check) or are costly: the task is then checked in its turn, and
+ * taken to write anything.
  */
 export interface Footprint {
   reads: PathUse[];
@@ -141,12 +142,6 @@ export interface Footprint {
 export interface ModuleImpl<P> {
   /** See Footprint. */
   footprint?: Footprint;
-  /**
-   * The check only reads the host, quickly, and its answer holds until something on the host changes: the
-   * runner may run it early, together with the other tasks' checks (one round trip instead of one a task).
-   * Leave it unset for checks that wait (a health check) or are costly.
-   */
-  prefetch?: boolean;
   check(ctx: TaskContext, params: P): Promise<Plan>;
   apply(ctx: TaskContext, plan: Plan, params: P): Promise<ApplyResult | void>;
 }
@@ -171,7 +166,6 @@ export function defineTask<P extends CommonOptions>(module: string, defaultName:
     name: params.name ?? defaultName,
     params,
     options,
-    prefetch: impl.prefetch ?? false,
     footprint: impl.footprint,
     check: (ctx) => impl.check(ctx, params),
     apply: (ctx, plan) => impl.apply(ctx, plan, params),

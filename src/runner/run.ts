@@ -37,8 +37,6 @@ export interface RunOptions {
   connectRetries?: number;
   /** Default task timeout in seconds (a task's own `timeout` wins). */
   timeout?: number;
-  /** Start the cheap read-only checks of all tasks together, before the first task (default true). */
-  prefetch?: boolean;
   /** Only tasks with one of these tags (untagged tasks are skipped when set). */
   tags?: string[];
   /** Aborted: no new task starts; the report is still produced. */
@@ -297,7 +295,7 @@ async function runHost(
       report.stats.failed++;
       return finish();
     }
-    if (opts.prefetch !== false) for (const task of tasks) prefetchCheck(run, task, opts);
+    for (const task of tasks) prefetchCheck(run, task, opts);
     const notified = new Set<string>();
     const handlers = playbook.handlers ?? {};
     /** Runs the notified handlers, in the order the playbook defines them (as Ansible's), and forgets them. */
@@ -377,12 +375,12 @@ function taskContext(run: HostRun, task: Task, opts: RunOptions, deadline?: numb
 }
 
 /**
- * Starts a task's check ahead of its turn, when the task allows it. All tasks' checks start at once before the
- * first task: they travel together over the host's one connection, so a converged host costs one round trip
- * for all of them instead of one a task.
+ * Starts a task's check ahead of its turn, when the task says what it reads (its footprint). All tasks' checks
+ * start at once before the first task: they travel together over the host's one connection, so a converged host
+ * costs one round trip for all of them instead of one a task.
  */
 function prefetchCheck(run: HostRun, task: Task, opts: RunOptions): void {
-  if (!task.prefetch || (typeof task.options.when === 'boolean' && !task.options.when)) return;
+  if (!task.footprint || (typeof task.options.when === 'boolean' && !task.options.when)) return;
   const plan = task.check(taskContext(run, task, opts));
   plan.catch(() => {}); // a failure is reported if and when the task runs
   run.prefetched.set(task, { plan, writesBefore: run.writes.length });
@@ -413,10 +411,8 @@ async function runTask(
     const shown = redactResult(result, o.secret === true);
     report.tasks.push(shown);
     if (o.register) run.registered[o.register] = result;
-    if (shown.status === 'failed' && !shown.ignored) report.stats.failed++;
-    else if (shown.status === 'changed') report.stats.changed++;
-    else if (shown.status === 'skipped') report.stats.skipped++;
-    else report.stats.ok++;
+    // Counted by outcome: an ignored failure is ok, and a lost connection counts the host unreachable instead.
+    if (outcome !== 'unreachable') report.stats[outcome]++;
     emit({ type: 'task-end', host, result: shown, handler });
     return outcome;
   };
@@ -494,9 +490,7 @@ async function runTask(
     if (err instanceof ConnectionError) {
       report.status = 'unreachable';
       report.error = redact(`${task.name}: ${errorMessage(err)}`);
-      record({ ...base, status: 'failed', changed: false, error: errorMessage(err), duration_ms: Date.now() - started }, 'unreachable');
-      report.stats.failed--; // an unreachable host is counted as unreachable, not as a failed task
-      return 'unreachable';
+      return record({ ...base, status: 'failed', changed: false, error: errorMessage(err), duration_ms: Date.now() - started }, 'unreachable');
     }
     result = { ...base, status: 'failed', changed: false, error: errorMessage(err), duration_ms: 0 };
     const e = err as { stdout?: unknown; stderr?: unknown; code?: unknown };
