@@ -5,7 +5,6 @@ import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { AuthenticationError } from '../errors.js';
-import { LocalConnection } from './local.js';
 import { loadSshConfig } from './ssh-config.js';
 import { SshConnection } from './ssh.js';
 import type { BecomeSettings, Connection } from './types.js';
@@ -27,12 +26,6 @@ export interface SshTarget {
   sshConfigPath?: string;
   /** One long-lived shell channel for all commands instead of a channel each (see SshConnectOptions). */
   persistentShell?: boolean;
-  become: BecomeSettings;
-}
-
-export interface LocalTarget {
-  host: string;
-  local: true;
   become: BecomeSettings;
 }
 
@@ -69,11 +62,10 @@ async function loadKey(host: string, path: string, explicit: boolean): Promise<{
 }
 
 /**
- * Opens the connection for one host: local, or SSH with ssh config applied where the inventory did not say
+ * Opens the SSH connection for one host, with ssh config applied where the inventory did not say
  * (inventory values win), default user the current one and default port 22.
  */
-export async function connectHost(target: SshTarget | LocalTarget): Promise<Connection> {
-  if ('local' in target) return new LocalConnection(target.host, target.become);
+export async function connectHost(target: SshTarget): Promise<Connection> {
   const localUser = currentUser();
   const cfg = await loadSshConfig(target.address, target.sshConfigPath, localUser);
   const address = cfg.hostName ?? target.address;
