@@ -119,7 +119,6 @@ function present(lines: string[], p: EditLinesParams): LineEdit {
 
   const index = [-1, -1] as [number, number];
   let match: RegExpExecArray | true | null = null;
-  let exactLineMatch = false;
 
   if (re) {
     for (const [i, cur] of lines.entries()) {
@@ -144,7 +143,6 @@ function present(lines: string[], p: EditLinesParams): LineEdit {
     for (const [i, cur] of lines.entries()) {
       if (line === rstripCrLf(cur)) {
         index[0] = i;
-        exactLineMatch = true;
       } else if (reIns && search(reIns, cur)) {
         if (insAfter) {
           index[1] = i + 1;

@@ -1,6 +1,6 @@
 // SshConnection against real sshd processes: commands, stdin, files, quoting, timeouts and a host that goes down.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectHost } from '../../../src/connection/connect.js';
 import type { Connection } from '../../../src/connection/types.js';

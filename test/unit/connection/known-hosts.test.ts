@@ -18,7 +18,6 @@ const keyB = 'AAAAC3NzaC1lZDI1NTE5AAAAINqxjKZ9+qlzrggLVSIQEsQ0ng/CpLW/Z3wb365bu1
 const keyEcdsa =
   'AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBGvvXqO3RutYTJ2hhzK2tmkztWmw8TjDv7fGOUVIAspNQCiNiLsdPErqqFMurpe5hbx+4sLi/Xkwo9VKYq7nRtE=';
 const blobA = Buffer.from(keyA, 'base64');
-const blobB = Buffer.from(keyB, 'base64');
 const blobEcdsa = Buffer.from(keyEcdsa, 'base64');
 
 // `ssh-keygen -H` of "[127.0.0.1]:2222 …" and "example.com …" with keyA.
