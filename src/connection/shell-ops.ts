@@ -43,7 +43,8 @@ export const sudoProbe = 'sudo -n true 2>/dev/null';
 /**
  * The script that writes stdin to `path` atomically: a temporary file in the same directory, its size and
  * checksum verified (a dropped connection cannot install half a file), mode and owner set (kept from the old
- * file when not given), validated, then renamed over the target. The temporary file is removed on any exit.
+ * file when not given), validated, the old file backed up if asked, then renamed over the target. The temporary
+ * file is removed on any exit. One command: a write costs one round trip whatever it asks for.
  */
 export function atomicWriteScript(path: string, content: Buffer, opts: WriteFileOptions): string {
   const digest = createHash('sha256').update(content).digest('hex');
@@ -51,6 +52,7 @@ export function atomicWriteScript(path: string, content: Buffer, opts: WriteFile
     'set -e',
     `p=${quote(path)}`,
     'd=$(dirname -- "$p")',
+    ...(opts.createParents ? ['mkdir -p -- "$d"'] : []),
     't=$(mktemp "$d/.provision-XXXXXX.tmp")',
     `trap 'rm -f -- "$t"' EXIT`,
     `trap 'exit 130' INT TERM HUP PIPE`,
@@ -70,6 +72,7 @@ export function atomicWriteScript(path: string, content: Buffer, opts: WriteFile
     // The validate command is the user's own shell command; only the temporary path is substituted.
     lines.push(`${opts.validate.split('%s').join('"$t"')} >&2`);
   }
+  if (opts.backupTo) lines.push(sh`if [ -e "$p" ]; then cp -p -- "$p" ${opts.backupTo}; fi`);
   lines.push('mv -f -- "$t" "$p"', 'trap - EXIT');
   return lines.join('\n');
 }

@@ -32,6 +32,10 @@ export interface WriteFileOptions {
   group?: string;
   /** A command with `%s` for the temporary file; it must exit 0 or nothing is replaced. */
   validate?: string;
+  /** Create the file's missing parent directories first. */
+  createParents?: boolean;
+  /** Copy the file being replaced here (with its attributes) once the new one is validated. */
+  backupTo?: string;
   become?: boolean;
 }
 

@@ -95,20 +95,21 @@ export function backupName(dest: string, now = new Date()): string {
   return `${dest}.${stamp}~`;
 }
 
-/** Applies a planContent() plan: backup, then one atomic write (validated), or only chmod/chown. */
+/** Applies a planContent() plan: one atomic write (parents, validation and backup in it), or only chmod/chown. */
 export async function applyContent(ctx: TaskContext, plan: Plan): Promise<ApplyResult | void> {
   const d = plan.data as ContentData;
   if (d.content === undefined) {
     await ctx.run([`p=${quote(d.dest)}`, 'set -e', ...attrsScript(d)].join('\n'));
     return;
   }
-  let summary: string | undefined;
-  if (d.makeParents) await ctx.run(`mkdir -p -- "$(dirname -- ${quote(d.dest)})"`);
-  if (d.backup) {
-    const name = backupName(d.dest);
-    await ctx.run(`cp -p -- ${quote(d.dest)} ${quote(name)}`);
-    summary = `${plan.summary ?? ''} (backup ${name})`;
-  }
-  await ctx.writeFile(d.dest, d.content, { mode: d.mode, owner: d.owner, group: d.group, validate: d.validate });
-  return summary ? { summary } : undefined;
+  const backupTo = d.backup ? backupName(d.dest) : undefined;
+  await ctx.writeFile(d.dest, d.content, {
+    mode: d.mode,
+    owner: d.owner,
+    group: d.group,
+    validate: d.validate,
+    createParents: d.makeParents,
+    backupTo,
+  });
+  return backupTo ? { summary: `${plan.summary ?? ''} (backup ${backupTo})` } : undefined;
 }
