@@ -149,10 +149,11 @@ interface HostRun {
   plannedChange: boolean;
   /** What each apply so far wrote, in order: a plan prefetched before some of them may be stale. */
   writes: Array<Footprint['writes'] | undefined>;
-  /** Checks started together before the first task, each with the number of applies made before it read. */
+  /**
+   * Checks started ahead of their task's turn, each with the number of applies made before it read; a task takes
+   * its entry out when its turn comes, so what is left belongs to the tasks still to run.
+   */
   prefetched: Map<Task, { plan: Promise<Plan>; writesBefore: number }>;
-  /** The tasks after the one running: their stale plans are checked again, together, after each apply. */
-  upcoming: Task[];
 }
 
 /** Runs a playbook over hosts and returns the report; never throws for a host's failure. */
@@ -283,7 +284,6 @@ async function runHost(
       plannedChange: false,
       writes: [],
       prefetched: new Map(),
-      upcoming: [],
     };
     const view: HostView = { host, vars, facts };
     let tasks: Task[];
@@ -324,7 +324,6 @@ async function runHost(
         report.reason = `${opts.signal?.aborted ? 'interrupted' : 'halted'}: ${tasks.length - index} of ${tasks.length} tasks not run`;
         break;
       }
-      run.upcoming = tasks.slice(index + 1);
       const outcome = task.module === flushHandlersModule ? await flushHandlers() : await runTask(run, task, opts, emit, 'task');
       if (outcome === 'unreachable') return finish();
       if (outcome === 'failed') {
@@ -386,11 +385,10 @@ function prefetchCheck(run: HostRun, task: Task, opts: RunOptions): void {
   run.prefetched.set(task, { plan, writesBefore: run.writes.length });
 }
 
-/** After an apply: checks again, together, the upcoming tasks whose early plan it made stale. */
+/** After an apply: checks again, together, the tasks still to run whose early plan it made stale. */
 function refreshStalePlans(run: HostRun, opts: RunOptions): void {
-  for (const task of run.upcoming) {
-    const early = run.prefetched.get(task);
-    if (early && !planStillHolds(task.footprint, run.writes.slice(early.writesBefore))) prefetchCheck(run, task, opts);
+  for (const [task, early] of run.prefetched) {
+    if (!planStillHolds(task.footprint, run.writes.slice(early.writesBefore))) prefetchCheck(run, task, opts);
   }
 }
 
@@ -416,6 +414,8 @@ async function runTask(
     emit({ type: 'task-end', host, result: shown, handler });
     return outcome;
   };
+  const early = run.prefetched.get(task);
+  run.prefetched.delete(task);
   const skipped = (why: string): Outcome =>
     record({ ...base, status: 'skipped', changed: false, summary: why, duration_ms: Date.now() - started }, 'skipped');
 
@@ -440,8 +440,6 @@ async function runTask(
   const timeout = o.timeout ?? opts.playbook.timeout ?? opts.timeout;
   const deadline = timeout ? started + timeout * 1000 : undefined;
   const ctx = taskContext(run, task, opts, deadline);
-  const early = run.prefetched.get(task);
-  run.prefetched.delete(task);
   let result: TaskResult;
   try {
     let plan: Plan;
