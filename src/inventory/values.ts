@@ -15,26 +15,24 @@ export type InventoryValue =
   | InventoryValue[]
   | { [key: string]: InventoryValue };
 
-/** Deep copy with `!unsafe` strings as plain strings: what a playbook sees. */
-export function toPlainValue(value: InventoryValue): unknown {
-  if (value instanceof UnsafeText) return value.text;
-  if (Array.isArray(value)) return value.map(toPlainValue);
+/** Deep copy of a value, each `!unsafe` string replaced by what `unsafe` makes of its text. */
+function copyValue(value: InventoryValue, unsafe: (text: string) => unknown): unknown {
+  if (value instanceof UnsafeText) return unsafe(value.text);
+  if (Array.isArray(value)) return value.map((v) => copyValue(v, unsafe));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = toPlainValue(v);
+    for (const [k, v] of Object.entries(value)) out[k] = copyValue(v, unsafe);
     return out;
   }
   return value;
 }
 
+/** Deep copy with `!unsafe` strings as plain strings: what a playbook sees. */
+export function toPlainValue(value: InventoryValue): unknown {
+  return copyValue(value, (text) => text);
+}
+
 /** Deep copy as ansible-inventory prints it: `!unsafe` strings become `{"__ansible_unsafe": text}`. */
 export function toAnsibleJson(value: InventoryValue): unknown {
-  if (value instanceof UnsafeText) return { __ansible_unsafe: value.text };
-  if (Array.isArray(value)) return value.map(toAnsibleJson);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = toAnsibleJson(v);
-    return out;
-  }
-  return value;
+  return copyValue(value, (text) => ({ __ansible_unsafe: text }));
 }
