@@ -102,17 +102,21 @@ function onlyTheseKeys(socket: string, allowed: Set<string>): BaseAgent {
 }
 
 /** Runs a ProxyCommand (`sh -c`, as ssh does): its stdout/stdin is the stream the SSH session runs over. */
-function proxyCommandTransport(label: string, command: string): { open: () => Promise<Duplex>; said: () => string | undefined } {
+function proxyCommandTransport(label: string, command: string): { open: () => Promise<Duplex>; said: () => Promise<string | undefined> } {
   let stderr = '';
   let exit: string | undefined;
+  let closed: Promise<void> = Promise.resolve();
   return {
-    said: () => {
+    // After the session failed its stream is destroyed, which stops the command: wait for all its stderr.
+    said: async () => {
+      await closed;
       const out = stderr.trim();
       return out || exit ? `ProxyCommand ${command}${exit ? ` ${exit}` : ''}${out ? `, said:\n${out}` : ''}` : undefined;
     },
     open: () =>
       new Promise((resolve, reject) => {
         const child = spawn('/bin/sh', ['-c', `exec ${command}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+        closed = new Promise((r) => child.once('close', () => r()));
         child.once('error', (err) => reject(new ConnectionError(`${label}: cannot run the ProxyCommand ${command}: ${err.message}`)));
         child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
         child.stdin.on('error', () => {}); // the command may exit first; the session reports the loss
@@ -270,7 +274,7 @@ async function openEndpoint(e: Endpoint): Promise<SshConnection> {
   const timeoutMs = cfg.connectTimeoutMs ?? ctx.connectTimeoutMs;
 
   let openTransport: (() => Promise<Duplex>) | undefined;
-  let transportError: (() => string | undefined) | undefined;
+  let transportError: (() => Promise<string | undefined>) | undefined;
   let release: (() => void) | undefined;
   let via: string | undefined;
   if (cfg.proxyJump) {

@@ -93,6 +93,18 @@ const unsupported: Record<string, string[]> = {
   streamlocalbindunlink: ['no'],
 };
 
+/** How ssh_config(5) spells the options refused, for messages (a config file may spell them in any case). */
+const spelled = new Map(
+  [
+    'GSSAPIAuthentication', 'GSSAPIDelegateCredentials', 'GSSAPIKeyExchange', 'ForwardAgent', 'ForwardX11', 'ForwardX11Trusted',
+    'RequestTTY', 'RemoteCommand', 'PermitLocalCommand', 'LocalCommand', 'LocalForward', 'RemoteForward', 'DynamicForward',
+    'CertificateFile', 'PKCS11Provider', 'SecurityKeyProvider', 'HostKeyAlias', 'CanonicalizeHostname', 'BindAddress',
+    'BindInterface', 'KnownHostsCommand', 'GlobalKnownHostsFile', 'SendEnv', 'SetEnv', 'Tunnel', 'ProxyUseFdpass',
+    'HostKeyAlgorithms', 'Ciphers', 'MACs', 'KexAlgorithms', 'PubkeyAcceptedAlgorithms', 'PubkeyAcceptedKeyTypes',
+    'HostbasedAuthentication', 'EnableSSHKeysign', 'RevokedHostKeys', 'VerifyHostKeyDNS', 'StreamLocalBindUnlink',
+  ].map((k) => [k.toLowerCase(), k]),
+);
+
 /**
  * Whether provision can connect as ssh would with this option set: undefined when it can, else why not. `fromArgs`:
  * an option provision does not know is refused in the ssh args (the user typed it for this run) and ignored in an
@@ -103,7 +115,7 @@ export function unsupportedOption(key: string, value: string, fromArgs: boolean)
   if (honoured.has(k) || k in ignored) return undefined;
   const harmless = unsupported[k];
   if (harmless) {
-    return harmless.includes(value.trim().toLowerCase()) ? undefined : `${key} ${value} is not supported by provision`;
+    return harmless.includes(value.trim().toLowerCase()) ? undefined : `${spelled.get(k) ?? key} ${value} is not supported by provision`;
   }
   return fromArgs ? `${key} is an ssh option provision does not know` : undefined;
 }

@@ -58,7 +58,7 @@ export interface SshConnectOptions {
   /** Called once when this connection is closed (a jump host's users are counted). */
   onClose?: () => void;
   /** What the transport said when the session failed (a ProxyCommand's stderr), added to the error. */
-  transportError?: () => string | undefined;
+  transportError?: () => Promise<string | undefined>;
 }
 
 
@@ -264,7 +264,7 @@ export class SshConnection extends ShellConnection {
       if (e.level === 'client-timeout') {
         throw new ConnectionError(`${opts.host}: ${where} did not complete the SSH handshake within ${timeoutMs} ms`);
       }
-      const said = opts.transportError?.();
+      const said = await opts.transportError?.();
       throw new ConnectionError(`${opts.host}: SSH connection to ${where} failed: ${e.message}${said ? `\n${said}` : ''}`);
     }
     const client = ssh.connection;
