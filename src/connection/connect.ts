@@ -134,7 +134,7 @@ function proxyCommandTransport(label: string, command: string): { open: () => Pr
 
 /** `[user@]host[:port]` or `ssh://[user@]host[:port]`, one ProxyJump hop. */
 export function parseJumpHop(spec: string, where: string): { user?: string; host: string; port?: number } {
-  const m = /^(?:ssh:\/\/)?(?:([^@]+)@)?(\[[^\]]+\]|[^:@/]+)(?::(\d+))?\/?$/.exec(spec);
+  const m = /^(?:ssh:\/\/)?(?:([^@\s]+)@)?(\[[^\]\s]+\]|[^:@/\s]+)(?::(\d+))?\/?$/.exec(spec);
   if (!m) throw new InputError(`${where}: ProxyJump hop '${spec}' is not [user@]host[:port]`);
   const port = m[3] === undefined ? undefined : Number(m[3]);
   if (port !== undefined && (port < 1 || port > 65535)) throw new InputError(`${where}: ProxyJump hop '${spec}' has no valid port`);

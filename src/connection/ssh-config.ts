@@ -230,14 +230,15 @@ export function resolveSshConfig(alias: string, configText: string, env: SshConf
     .filter((f) => f.toLowerCase() !== 'none')
     .map((f) => expandPath(f, tokens));
 
-  // ProxyJump and ProxyCommand exclude each other: the first one set wins (the parser keeps keys in the order set).
+  // ProxyJump and ProxyCommand exclude each other: the first one set wins (the parser keeps keys in the order set),
+  // except that `ProxyJump none` leaves a later ProxyCommand in force, as OpenSSH (checked with `ssh -G`) does.
   const proxy = [...lower.keys()].find((k) => k === 'proxyjump' || k === 'proxycommand');
-  if (proxy === 'proxyjump') {
-    const jump = first('proxyjump')!;
-    if (jump.toLowerCase() !== 'none') out.proxyJump = jump.split(',').map((h) => h.trim()).filter((h) => h !== '');
-  } else if (proxy === 'proxycommand') {
-    const cmd = first('proxycommand')!;
-    if (cmd.toLowerCase() !== 'none') out.proxyCommand = cmd;
+  const jump = first('proxyjump');
+  const cmd = first('proxycommand');
+  if (proxy === 'proxyjump' && jump!.toLowerCase() !== 'none') {
+    out.proxyJump = jump!.split(',').map((h) => h.trim()).filter((h) => h !== '');
+  } else if (cmd !== undefined && cmd.toLowerCase() !== 'none') {
+    out.proxyCommand = cmd;
   }
   const identitiesOnly = yesNo(first('identitiesonly'), 'IdentitiesOnly', who);
   if (identitiesOnly !== undefined) out.identitiesOnly = identitiesOnly;
