@@ -66,8 +66,9 @@ async function loadKey(host: string, path: string, explicit: boolean): Promise<{
     throw new AuthenticationError(`${host}: cannot read the private key ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   const parsed = ssh2.utils.parseKey(key);
-  if (parsed instanceof Error) {
+  if (parsed instanceof Error || !(Array.isArray(parsed) ? parsed[0] : parsed)?.isPrivateKey()) {
     if (!explicit) return undefined;
+    if (!(parsed instanceof Error)) throw new AuthenticationError(`${host}: ${path} is a public key, not a private key`);
     const encrypted = /passphrase|encrypted/i.test(parsed.message);
     throw new AuthenticationError(
       encrypted
