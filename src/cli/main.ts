@@ -179,6 +179,8 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
     });
   } finally {
     await progress.done();
+    // Jump host connections are shared by the hosts behind them and outlive each host's: close them now.
+    if (sshStack) await (await sshStack).closeJumpHosts();
   }
 
   const retry = Object.entries(report.hosts)

@@ -158,13 +158,31 @@ interface RunContext {
 interface PooledHop {
   conn: Promise<SshConnection>;
   users: number;
+  /** Set while no connection goes through the hop: it closes when this fires. */
+  idle?: NodeJS.Timeout;
 }
 
 /**
  * Jump host connections shared by every host behind them in this process: fifty hosts behind one bastion open one
- * connection to it. A hop is closed when the last connection through it closes.
+ * connection to it. A hop with no connection through it stays open this long (the next host of a run with few
+ * forks is on its way), then closes; closeJumpHosts() closes them all at once at the end of a run.
  */
 const jumpPool = new Map<string, PooledHop>();
+const jumpIdleMs = 10_000;
+
+function dropHop(key: string, entry: PooledHop): void {
+  if (entry.idle) clearTimeout(entry.idle);
+  entry.idle = undefined;
+  if (jumpPool.get(key) === entry) jumpPool.delete(key);
+  void entry.conn.then((c) => c.close(), () => {});
+}
+
+/** Closes every jump host connection that no host connection uses any more (call when a run is over). */
+export async function closeJumpHosts(): Promise<void> {
+  const idle = [...jumpPool].filter(([, e]) => e.users === 0);
+  for (const [key, entry] of idle) dropHop(key, entry);
+  await Promise.all(idle.map(([, e]) => e.conn.then((c) => c.close(), () => {})));
+}
 
 /** Takes a share of the connection to the last of `hops` (reached through the ones before it). */
 async function acquireJump(
@@ -202,21 +220,25 @@ async function acquireJump(
   }
   const entry = pooled;
   entry.users++;
+  if (entry.idle) clearTimeout(entry.idle);
+  entry.idle = undefined;
   let released = false;
-  const release = () => {
+  const release = (failed = false) => {
     if (released) return;
     released = true;
     entry.users--;
-    if (entry.users === 0) {
-      if (jumpPool.get(key) === entry) jumpPool.delete(key);
-      void entry.conn.then((c) => c.close(), () => {});
+    if (entry.users > 0) return;
+    if (failed) dropHop(key, entry); // a failed hop is tried again by the next host
+    else {
+      entry.idle = setTimeout(() => dropHop(key, entry), jumpIdleMs);
+      entry.idle.unref();
     }
   };
   try {
-    return { conn: await entry.conn, release };
+    return { conn: await entry.conn, release: () => release() };
   } catch (err) {
-    release();
-    if (jumpPool.get(key) === entry) jumpPool.delete(key); // a failed hop is tried again by the next batch
+    release(true);
+    if (jumpPool.get(key) === entry) jumpPool.delete(key);
     throw err;
   }
 }

@@ -180,6 +180,16 @@ describe('jump hosts and proxies through the CLI (a bastion is the only way in)'
     assert.equal(net.bastion.acceptedLogins() - before, 1);
   });
 
+  it('keeps the bastion connection between hosts run one after another (--forks 1)', async () => {
+    const before = net.bastion.acceptedLogins();
+    const names = ['seq1', 'seq2', 'seq3', 'seq4', 'seq5'];
+    const s = setup({ '.ssh/config': `${bastionBlock()}${targetBlock()}  ProxyJump bastion\n` }, (root) => names.map((h) => hostLine(h, root)));
+    const r = await run(s, ['--known-hosts', knownHosts, '--forks', '1']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    for (const h of names) assert.ok(existsSync(marker(s.root, h)));
+    assert.equal(net.bastion.acceptedLogins() - before, 1);
+  });
+
   it('refuses ssh args it cannot follow, naming the host and the option', async () => {
     const s = setup({ '.ssh/config': `${bastionBlock()}${targetBlock()}` }, (root) => [
       hostLine('web1', root, `ansible_ssh_common_args='-J bastion -o ForwardAgent=yes'`),
