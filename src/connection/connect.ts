@@ -255,6 +255,8 @@ interface Endpoint {
   password?: string;
   become?: BecomeSettings;
   persistentShell?: boolean;
+  /** Wins over the config's ConnectTimeout (the target's: ssh args, else --connect-timeout, as Ansible passes it). */
+  timeoutMs?: number;
 }
 
 /** Connects to one resolved endpoint: credentials, known_hosts and transport as its config says. */
@@ -294,7 +296,7 @@ async function openEndpoint(e: Endpoint): Promise<SshConnection> {
     ...(ctx.extraKnownHostsFiles ?? []),
     ...(cfg.userKnownHostsFiles ?? [join(homedir(), '.ssh', 'known_hosts')]),
   ];
-  const timeoutMs = cfg.connectTimeoutMs ?? ctx.connectTimeoutMs;
+  const timeoutMs = e.timeoutMs ?? cfg.connectTimeoutMs ?? ctx.connectTimeoutMs;
 
   let openTransport: (() => Promise<Duplex>) | undefined;
   let transportError: (() => Promise<string | undefined>) | undefined;
@@ -358,7 +360,9 @@ export async function connectHost(target: SshTarget): Promise<Connection> {
     ...(target.privateKeyFile !== undefined ? [tilde(target.privateKeyFile)] : []),
     ...options.filter(([k]) => k.toLowerCase() === 'identityfile').map(([, v]) => tilde(v)),
   ];
+  const argsTimeout = options.find(([k]) => k.toLowerCase() === 'connecttimeout');
   return openEndpoint({
+    timeoutMs: argsTimeout ? cfg.connectTimeoutMs : target.connectTimeoutMs,
     label: target.host,
     alias: target.address,
     cfg,

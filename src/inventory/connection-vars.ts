@@ -104,7 +104,8 @@ export function resolveConnectionVars(vars: Record<string, unknown>, host: strin
     if (typeof v !== 'string') throw new InputError(`host ${host}: ${variable} must be a string of ssh arguments, got: ${JSON.stringify(v)}`);
     let args: string[];
     try {
-      args = shlexSplit(v);
+      // As Ansible's _split_ssh_args: shell words, each trimmed, empty ones dropped.
+      args = shlexSplit(v).map((a) => a.trim()).filter((a) => a !== '');
     } catch (err) {
       throw new InputError(`host ${host}: ${variable}: cannot split ${JSON.stringify(v)}: ${(err as Error).message}`);
     }
