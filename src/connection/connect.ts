@@ -348,13 +348,15 @@ export async function connectHost(target: SshTarget): Promise<Connection> {
   const localUser = currentUser();
   const options: SshOption[] = [];
   const argsOf = (name: string) => (target.sshArgs ?? []).filter((a) => a.variable === name);
-  const parse = (a: { variable: string; args: string[] }) => parseSshArgs(a.args, `host ${target.host}: ${a.variable}`);
+  let configFile = target.sshConfigPath;
+  const parse = (a: { variable: string; args: string[] }) =>
+    parseSshArgs(a.args, `host ${target.host}: ${a.variable}`, (f) => (configFile = f.replace(/^~(?=\/|$)/, homedir())));
   for (const a of argsOf('ansible_ssh_args')) options.push(...parse(a));
   if (target.user !== undefined) options.push(['User', target.user]);
   if (target.port !== undefined) options.push(['Port', String(target.port)]);
   for (const a of (target.sshArgs ?? []).filter((x) => x.variable !== 'ansible_ssh_args')) options.push(...parse(a));
 
-  const cfg = await loadSshConfig(target.address, target.sshConfigPath, localUser, { options, host: target.host });
+  const cfg = await loadSshConfig(target.address, configFile, localUser, { options, host: target.host });
   const tilde = (p: string) => p.replace(/^~(?=\/|$)/, homedir()); // `~/…` as ssh and Ansible read it
   const explicitKeyFiles = [
     ...(target.privateKeyFile !== undefined ? [tilde(target.privateKeyFile)] : []),
@@ -367,7 +369,7 @@ export async function connectHost(target: SshTarget): Promise<Connection> {
     alias: target.address,
     cfg,
     ctx: {
-      sshConfigPath: target.sshConfigPath,
+      sshConfigPath: configFile, // jump hosts read the same file, as ssh passes -F on to them
       knownHostsFiles: target.knownHostsFiles,
       extraKnownHostsFiles: target.extraKnownHostsFiles,
       acceptNewHostKeys: target.acceptNewHostKeys,

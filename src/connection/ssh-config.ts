@@ -280,6 +280,7 @@ export async function loadSshConfig(
 ): Promise<SshConfigValues> {
   const file = path ?? join(homedir(), '.ssh', 'config');
   let text = '';
+  if (path === 'none') return resolveSshConfig(alias, '', { localUser, source: 'ssh -F none', ...extra }); // as ssh -F none
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {

@@ -140,7 +140,7 @@ const flagMeaning: Record<string, string> = {
   R: 'remote port forwarding',
   D: 'dynamic port forwarding',
   W: 'stdio forwarding',
-  F: 'another ssh config file (use --ssh-config)',
+  F: 'another ssh config file',
   c: 'a cipher choice',
   m: 'a MAC choice',
   b: 'a bind address',
@@ -171,10 +171,10 @@ function splitOption(text: string, where: string): SshOption {
 }
 
 /**
- * Reads ssh command-line arguments (already split as a shell would) into `-o`-style options in order. `where` names
- * the host and variable in errors. Throws InputError on what provision cannot follow, naming the flag or option.
+ * Reads ssh command-line arguments (already split as a shell would) into `-o`-style options in order; `-F file` goes
+ * to `onConfigFile` (refused without one). `where` names the host and variable in errors. Throws InputError on what provision cannot follow, naming the flag or option.
  */
-export function parseSshArgs(args: readonly string[], where: string): SshOption[] {
+export function parseSshArgs(args: readonly string[], where: string, onConfigFile?: (path: string) => void): SshOption[] {
   const out: SshOption[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -190,7 +190,9 @@ export function parseSshArgs(args: readonly string[], where: string): SshOption[
           if (i + 1 >= args.length) throw new InputError(`${where}: -${flag} needs an argument`);
           value = args[++i]!;
         }
-        if (flag in optionWithArgument) {
+        if (flag === 'F' && onConfigFile) {
+          onConfigFile(value); // the last -F wins, as in ssh
+        } else if (flag in optionWithArgument) {
           const key = optionWithArgument[flag];
           out.push(key === undefined ? splitOption(value, where) : [key, value]);
         } else {

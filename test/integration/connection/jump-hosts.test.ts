@@ -2,7 +2,9 @@
 // ProxyCommand, Include and Match in ~/.ssh/config, one shared connection to the bastion. The hosts listen only inside
 // a network namespace, so no test here can pass by a direct connection.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { parseReport, repoRoot, runCli } from '../../helpers/cli.js';
 import { startBastionNet, type BastionNet, type NetSshd } from './bastion-net.js';
@@ -85,6 +87,21 @@ describe('jump hosts and proxies through the CLI (a bastion is the only way in)'
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.equal(readFileSync(marker(s.root, 'web1'), 'utf8').trim(), 'web1');
     assert.equal(readFileSync(marker(s.root, 'web2'), 'utf8').trim(), 'web2');
+  });
+
+  it('takes the inventory Ansible takes: -F config and -J in ansible_ssh_common_args (ansible -m raw as the oracle)', async () => {
+    const s = setup({}, (root) => [hostLine('web1', root, `ansible_ssh_common_args='-F CFG -J bastion'`)]);
+    const cfg = join(s.dir, 'ssh_config');
+    writeFileSync(cfg, `${bastionBlock()}${targetBlock()}Host *\n  UserKnownHostsFile ${knownHosts}\n`);
+    writeFileSync(s.inventory, readFileSync(s.inventory, 'utf8').replace('CFG', cfg));
+    const ansible = await promisify(execFile)('ansible', ['-i', s.inventory, 'all', '-m', 'raw', '-a', 'echo reached-$((40+2))'], {
+      // No ControlPersist master left behind: every process this test starts ends with it.
+      env: { ...process.env, HOME: s.home, SSH_AUTH_SOCK: '', ANSIBLE_NOCOLOR: '1', ANSIBLE_SSH_ARGS: '-o ControlMaster=no' },
+    }).catch((e: { stdout: string; stderr: string }) => e);
+    assert.match(ansible.stdout, /web1 \| CHANGED \| rc=0[\s\S]*reached-42/, `ansible: ${ansible.stdout}${ansible.stderr}`);
+    const r = await run(s); // no --known-hosts: the file the config names
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(readFileSync(marker(s.root, 'web1'), 'utf8').trim(), 'web1');
   });
 
   it('takes a hop written as user@host:port, its key from ~/.ssh/id_ed25519', async () => {

@@ -54,6 +54,13 @@ describe('parseSshArgs', () => {
     });
   }
 
+  it('gives -F to its reader (the last one wins), and refuses it where no one reads it', () => {
+    const files: string[] = [];
+    assert.deepEqual(parseSshArgs(['-F', 'a', '-Fb', '-J', 'x'], where, (f) => files.push(f)), [['ProxyJump', 'x']]);
+    assert.deepEqual(files, ['a', 'b']);
+    assert.throws(() => parseSshArgs(['-F', 'a'], where), /-F \(another ssh config file\) is not supported/);
+  });
+
   it('lets harmless values of refusable options through', () => {
     assert.deepEqual(parseSshArgs(['-o', 'GSSAPIAuthentication=no', '-o', 'ForwardAgent=no'], where), [
       ['GSSAPIAuthentication', 'no'],
