@@ -78,15 +78,17 @@ describe('jump hosts and proxies through the CLI (a bastion is the only way in)'
     assert.equal(net.bastion.acceptedLogins() - before, 1);
   });
 
-  it('follows -o ProxyJump and -J in ansible_ssh_common_args / ansible_ssh_extra_args', async () => {
+  it('follows -o ProxyJump and -J in ansible_ssh_common_args / _extra_args / ansible_ssh_args', async () => {
     const s = setup({ '.ssh/config': `${bastionBlock()}${targetBlock()}` }, (root) => [
       hostLine('web1', root, `ansible_ssh_common_args='-o ProxyJump=bastion'`),
       hostLine('web2', root, `ansible_ssh_extra_args="-J bastion"`),
+      hostLine('web3', root, `ansible_ssh_args='-C -o ControlMaster=auto -o ControlPersist=60s -o ProxyJump=bastion'`),
     ]);
     const r = await run(s, ['--known-hosts', knownHosts]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.equal(readFileSync(marker(s.root, 'web1'), 'utf8').trim(), 'web1');
     assert.equal(readFileSync(marker(s.root, 'web2'), 'utf8').trim(), 'web2');
+    assert.equal(readFileSync(marker(s.root, 'web3'), 'utf8').trim(), 'web3');
   });
 
   it('takes the inventory Ansible takes: -F config and -J in ansible_ssh_common_args (ansible -m raw as the oracle)', async () => {
