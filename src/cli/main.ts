@@ -1,7 +1,6 @@
 // The `provision` command: parses options, wires inventory, playbook, connections, runner and reporters.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { LocalConnection } from '../connection/local.js';
 import type { BecomeSettings, Connection } from '../connection/types.js';
@@ -107,7 +106,6 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
   if (flags.askBecomePass) becomePassword = secret(await askPassword('BECOME password: '));
 
   const varsOf = (host: string): Vars => ({ ...inventory.hostVars(host), ...(playbook.vars ?? {}), ...extraVars });
-  const knownHostsFiles = [...flags.knownHosts, join(homedir(), '.ssh', 'known_hosts')];
   // A host's ansible_become wins over the play's `become` and --become, as Ansible's variables win over keywords.
   const becomeOf = (host: string, vars: Vars): boolean =>
     resolveConnectionVars(vars, host).become ?? (flags.become || playbook.become === true);
@@ -129,7 +127,8 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
       user: c.user ?? flags.user,
       privateKeyFile: c.privateKeyFile ?? flags.privateKey,
       password: c.password,
-      knownHostsFiles,
+      extraKnownHostsFiles: flags.knownHosts,
+      sshArgs: c.sshArgs,
       acceptNewHostKeys: flags.acceptNewHostKeys,
       connectTimeoutMs: flags.connectTimeout * 1000,
       sshConfigPath: flags.sshConfig,
@@ -180,6 +179,8 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
     });
   } finally {
     await progress.done();
+    // Jump host connections are shared by the hosts behind them and outlive each host's: close them now.
+    if (sshStack) await (await sshStack).closeJumpHosts();
   }
 
   const retry = Object.entries(report.hosts)

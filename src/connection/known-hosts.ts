@@ -84,8 +84,11 @@ export type HostKeyVerdict =
   | { status: 'known'; entry: KnownHostEntry }
   | { status: 'revoked'; entry: KnownHostEntry }
   | { status: 'changed'; entry: KnownHostEntry }
-  /** Not recorded; `otherTypes` lists key types recorded for this host under other algorithms. */
-  | { status: 'unknown'; otherTypes: string[] };
+  /**
+   * Not recorded; `otherTypes` lists key types recorded for this host under other algorithms; `certAuthority` is a
+   * `@cert-authority` line naming the host (its keys are meant to be trusted through certificates).
+   */
+  | { status: 'unknown'; otherTypes: string[]; certAuthority?: KnownHostEntry };
 
 /** Decides what a host's key means given the recorded entries: revoked, known, changed or unknown. */
 export function checkHostKey(entries: readonly KnownHostEntry[], name: string, blob: Buffer): HostKeyVerdict {
@@ -99,7 +102,9 @@ export function checkHostKey(entries: readonly KnownHostEntry[], name: string, b
   if (known) return { status: 'known', entry: known };
   const changed = forHost.find((e) => e.keyType === keyType);
   if (changed) return { status: 'changed', entry: changed };
-  return { status: 'unknown', otherTypes: [...new Set(forHost.map((e) => e.keyType))] };
+  const otherTypes = [...new Set(forHost.map((e) => e.keyType))];
+  const certAuthority = entries.find((e) => e.marker === 'cert-authority' && hostFieldMatches(e.hosts, name));
+  return certAuthority ? { status: 'unknown', otherTypes, certAuthority } : { status: 'unknown', otherTypes };
 }
 
 const defaultHostKeyAlgorithms = [
@@ -159,4 +164,16 @@ export function changedHostKeyMessage(name: string, blob: Buffer, entry: KnownHo
 /** The refusal of a key marked @revoked. */
 export function revokedHostKeyMessage(name: string, blob: Buffer, entry: KnownHostEntry): string {
   return `the ${keyTypeOf(blob)} key ${fingerprintOf(blob)} of host ${name} is marked @revoked in ${entry.file}:${entry.line}: refused`;
+}
+
+/**
+ * The refusal of a host whose keys known_hosts trusts through a certificate authority: provision does not check host
+ * certificates, and accepting the bare key would pin it and bypass the CA, so no --accept-new-host-keys advice.
+ */
+export function certAuthorityMessage(name: string, blob: Buffer, entry: KnownHostEntry): string {
+  return (
+    `host ${name} is trusted through a @cert-authority line (${entry.file}:${entry.line}): host certificates are not ` +
+    `supported by provision, and its ${keyTypeOf(blob)} key ${fingerprintOf(blob)} is not recorded on its own. ` +
+    `Reach it with ssh, or record the host's key itself after checking it out of band.`
+  );
 }

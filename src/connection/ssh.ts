@@ -3,10 +3,12 @@
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { dirname } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
-import type { AuthMethod, Client, ClientChannel } from 'ssh2';
+import type { AuthMethod, BaseAgent, Client, ClientChannel } from 'ssh2';
 import { AuthenticationError, ConnectionError } from '../errors.js';
 import {
+  certAuthorityMessage,
   changedHostKeyMessage,
   checkHostKey,
   formatKnownHostsLine,
@@ -31,8 +33,8 @@ export interface SshConnectOptions {
   /** Private keys to offer, in order: `{ path, key }` (the file's text, already read). */
   privateKeys?: { path: string; key: string | Buffer }[];
   password?: string;
-  /** ssh-agent socket (SSH_AUTH_SOCK). */
-  agent?: string;
+  /** ssh-agent socket (SSH_AUTH_SOCK), or an agent that offers only some of its keys (IdentitiesOnly). */
+  agent?: string | BaseAgent;
   /** known_hosts files to check, in order; an accepted new key is appended to the first. */
   knownHostsFiles: string[];
   acceptNewHostKeys?: boolean;
@@ -46,6 +48,17 @@ export interface SshConnectOptions {
    * pipelined) instead of a new exec channel each (~3.6 ms). A large stdin still gets its own channel.
    */
   persistentShell?: boolean;
+  /**
+   * Opens the byte stream the SSH session runs over when it is not a direct TCP connection: a channel through a jump
+   * host, or a ProxyCommand's stdin/stdout. Rejects with ConnectionError naming the host.
+   */
+  openTransport?: () => Promise<Duplex>;
+  /** How the host is reached, for messages (`via jump host bastion`). */
+  via?: string;
+  /** Called once when this connection is closed (a jump host's users are counted). */
+  onClose?: () => void;
+  /** What the transport said when the session failed (a ProxyCommand's stderr), added to the error. */
+  transportError?: () => Promise<string | undefined>;
 }
 
 
@@ -141,6 +154,7 @@ export class SshConnection extends ShellConnection {
     become: BecomeSettings,
     private readonly maxChannels: number,
     private readonly persistentShell: boolean,
+    private onClose?: () => void,
   ) {
     super(host, become);
     const drop = (why: string) => {
@@ -158,7 +172,7 @@ export class SshConnection extends ShellConnection {
   /** Connects, verifies the host key and authenticates; throws ConnectionError / AuthenticationError with the host named. */
   static async connect(opts: SshConnectOptions): Promise<SshConnection> {
     const timeoutMs = opts.connectTimeoutMs ?? 10_000;
-    const where = `${opts.user}@${opts.address}:${opts.port}`;
+    const where = `${opts.user}@${opts.address}:${opts.port}${opts.via ? ` ${opts.via}` : ''}`;
     const name = knownHostName(opts.address, opts.port);
     const entries = readKnownHosts(opts.host, opts.knownHostsFiles);
     let keyProblem: string | undefined;
@@ -174,6 +188,10 @@ export class SshConnection extends ShellConnection {
           keyProblem = changedHostKeyMessage(name, blob, verdict.entry);
           return false;
         case 'unknown': {
+          if (verdict.certAuthority) {
+            keyProblem = certAuthorityMessage(name, blob, verdict.certAuthority);
+            return false;
+          }
           if (!opts.acceptNewHostKeys) {
             keyProblem = unknownHostKeyMessage(name, blob, opts.knownHostsFiles, verdict.otherTypes);
             return false;
@@ -214,10 +232,10 @@ export class SshConnection extends ShellConnection {
     }
     if (opts.agent) {
       authHandler.push({ type: 'agent', username: opts.user, agent: opts.agent } as AuthMethod);
-      tried.push(`ssh-agent (${opts.agent})`);
+      tried.push(typeof opts.agent === 'string' ? `ssh-agent (${opts.agent})` : 'ssh-agent');
     }
     // Reachability first: an unreachable host is reported as such even when it has no credentials either.
-    const sock = await openSocket(opts.host, opts.address, opts.port, timeoutMs);
+    const sock = opts.openTransport ? await opts.openTransport() : await openSocket(opts.host, opts.address, opts.port, timeoutMs);
     if (authHandler.length === 0) {
       sock.destroy();
       throw new AuthenticationError(
@@ -246,7 +264,8 @@ export class SshConnection extends ShellConnection {
       if (e.level === 'client-timeout') {
         throw new ConnectionError(`${opts.host}: ${where} did not complete the SSH handshake within ${timeoutMs} ms`);
       }
-      throw new ConnectionError(`${opts.host}: SSH connection to ${where} failed: ${e.message}`);
+      const said = await opts.transportError?.();
+      throw new ConnectionError(`${opts.host}: SSH connection to ${where} failed: ${e.message}${said ? `\n${said}` : ''}`);
     }
     const client = ssh.connection;
     if (!client) throw new ConnectionError(`${opts.host}: SSH connection to ${where} closed at once`);
@@ -258,7 +277,27 @@ export class SshConnection extends ShellConnection {
       { become: false, ...opts.become, loginUser: opts.user },
       opts.maxChannels ?? 8,
       opts.persistentShell ?? false,
+      opts.onClose,
     );
+  }
+
+  /** Opens a channel from this host to `address:port` (ssh -W, ProxyJump): the stream a further SSH session runs over. */
+  forwardOut(address: string, port: number, forHost: string): Promise<Duplex> {
+    if (this.droppedReason !== undefined) return Promise.reject(this.droppedError());
+    return new Promise((resolve, reject) => {
+      this.client.forwardOut('127.0.0.1', 0, address, port, (err: Error | undefined, channel: ClientChannel) => {
+        if (err) {
+          reject(new ConnectionError(`${forHost}: jump host ${this.host} (${this.where}) cannot reach ${address}:${port}: ${err.message}`));
+          return;
+        }
+        resolve(channel);
+      });
+    });
+  }
+
+  /** False once the connection dropped or was closed. */
+  get isOpen(): boolean {
+    return this.droppedReason === undefined;
   }
 
   private droppedError(): ConnectionError {
@@ -410,5 +449,8 @@ export class SshConnection extends ShellConnection {
     if (this.droppedReason === undefined) this.droppedReason = 'closed by provision';
     await this.session?.then((sh) => sh.end('closed'), () => {});
     this.ssh.dispose();
+    const onClose = this.onClose;
+    this.onClose = undefined;
+    onClose?.();
   }
 }

@@ -2,6 +2,7 @@
 
 import { InputError } from '../errors.js';
 import { secret } from '../secret.js';
+import { shlexSplit } from './shlex.js';
 
 /** Where and how to connect to one host, and whether to become another user there. */
 export interface HostConnection {
@@ -14,6 +15,11 @@ export interface HostConnection {
   become?: boolean;
   becomeUser?: string;
   becomePassword?: string;
+  /**
+   * ssh command-line arguments from ansible_ssh_args, ansible_ssh_common_args, ansible_ssh_extra_args (in that
+   * order, the ones set), split as Ansible splits them (shlex).
+   */
+  sshArgs?: { variable: string; args: string[] }[];
 }
 
 /** Ansible's accepted spellings of a boolean (its `boolean` filter), so `become=yes` works as it does there. */
@@ -49,6 +55,7 @@ function pick(vars: Record<string, unknown>, names: string[]): [string, unknown]
  * | become           | ansible_become                                   | become            |
  * | become user      | ansible_become_user                              | become_user       |
  * | become password  | ansible_become_password, ansible_become_pass     | become_password   |
+ * | ssh arguments    | ansible_ssh_args, ansible_ssh_common_args, ansible_ssh_extra_args | —    |
  *
  * The address defaults to the inventory name (also for a `local` host). Passwords are registered as secrets
  * so they are redacted from output. Throws InputError on an
@@ -91,5 +98,18 @@ export function resolveConnectionVars(vars: Record<string, unknown>, host: strin
   if (becomeUser !== undefined) result.becomeUser = becomeUser;
   const becomePassword = str(['ansible_become_password', 'ansible_become_pass', 'become_password']);
   if (becomePassword !== undefined) result.becomePassword = secret(becomePassword);
+  for (const variable of ['ansible_ssh_args', 'ansible_ssh_common_args', 'ansible_ssh_extra_args']) {
+    const v = vars[variable];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'string') throw new InputError(`host ${host}: ${variable} must be a string of ssh arguments, got: ${JSON.stringify(v)}`);
+    let args: string[];
+    try {
+      // As Ansible's _split_ssh_args: shell words, each trimmed, empty ones dropped.
+      args = shlexSplit(v).map((a) => a.trim()).filter((a) => a !== '');
+    } catch (err) {
+      throw new InputError(`host ${host}: ${variable}: cannot split ${JSON.stringify(v)}: ${(err as Error).message}`);
+    }
+    if (args.length > 0) (result.sshArgs ??= []).push({ variable, args });
+  }
   return result;
 }

@@ -1,6 +1,6 @@
 // ~/.ssh/config resolution: which HostName, User, Port and IdentityFile an alias gets.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../../src/errors.js';
@@ -68,5 +68,69 @@ describe('resolveSshConfig', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('resolveSshConfig: proxies, Include, known hosts, agent, refusals', () => {
+  const env = { home: '/home/me', localUser: 'me', source: '/home/me/.ssh/config' };
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'provision-sshcfg-inc-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('gives ProxyJump hops in order and ProxyCommand with its tokens left for later', () => {
+    assert.deepEqual(resolveSshConfig('a', 'Host a\n  ProxyJump u@h1:2200, h2\n', env).proxyJump, ['u@h1:2200', 'h2']);
+    assert.equal(resolveSshConfig('a', 'Host a\n  ProxyCommand ssh -W "%h:%p" gw\n', env).proxyCommand, 'ssh -W "%h:%p" gw');
+  });
+
+  it('puts command-line options first: they win over the file', () => {
+    const r = resolveSshConfig('a', 'Host a\n  User fileuser\n  ProxyJump filehop\n', { ...env, options: [['User', 'cli'], ['ProxyJump', 'none']] });
+    assert.equal(r.user, 'cli');
+    assert.equal(r.proxyJump, undefined);
+  });
+
+  it('splices Include files (glob, relative to ~/.ssh, sorted) where the Include stands', () => {
+    const home = join(dir, 'home');
+    mkdirSync(join(home, '.ssh', 'conf.d'), { recursive: true });
+    writeFileSync(join(home, '.ssh', 'conf.d', 'b.conf'), 'Host a\n  Port 2002\n');
+    writeFileSync(join(home, '.ssh', 'conf.d', 'a.conf'), 'Host a\n  Port 2001\n  User fromA\n');
+    const r = resolveSshConfig('a', 'Include conf.d/*.conf\nHost *\n  User late\n', { ...env, home });
+    assert.equal(r.port, 2001);
+    assert.equal(r.user, 'fromA');
+    assert.equal(resolveSshConfig('a', 'Include conf.d/nothing-*\n', { ...env, home }).port, undefined);
+  });
+
+  it('refuses an Include inside a Host block when the included file has blocks, naming both files', () => {
+    const home = join(dir, 'home2');
+    mkdirSync(join(home, '.ssh'), { recursive: true });
+    writeFileSync(join(home, '.ssh', 'inner'), 'Host b\n  Port 1\n');
+    writeFileSync(join(home, '.ssh', 'flat'), 'Port 2\n');
+    assert.throws(() => resolveSshConfig('a', 'Host a\n  Include inner\n', { ...env, home }), /config: Include inner inside "Host a" names .*inner, which has Host or Match blocks/);
+    assert.equal(resolveSshConfig('a', 'Host a\n  Include flat\n', { ...env, home }).port, 2);
+    assert.equal(resolveSshConfig('b', 'Host a\n  Include flat\n', { ...env, home }).port, undefined);
+  });
+
+  it('reads UserKnownHostsFile, IdentitiesOnly, IdentityAgent', () => {
+    const r = resolveSshConfig('a', 'Host a\n  UserKnownHostsFile ~/kh %d/other\n  IdentitiesOnly yes\n  IdentityAgent ~/agent.sock\n', env);
+    assert.deepEqual(r.userKnownHostsFiles, ['/home/me/kh', '/home/me/other']);
+    assert.equal(r.identitiesOnly, true);
+    assert.equal(r.identityAgent, '/home/me/agent.sock');
+    assert.equal(resolveSshConfig('a', 'IdentityAgent none\n', env).identityAgent, 'none');
+    process.env.PROVISION_TEST_AGENT = '/run/agent';
+    try {
+      assert.equal(resolveSshConfig('a', 'IdentityAgent $PROVISION_TEST_AGENT\n', env).identityAgent, '/run/agent');
+    } finally {
+      delete process.env.PROVISION_TEST_AGENT;
+    }
+    assert.deepEqual(resolveSshConfig('a', 'UserKnownHostsFile none\n', env).userKnownHostsFiles, []);
+  });
+
+  it('refuses StrictHostKeyChecking no, GSSAPI, Match exec; takes accept-new', () => {
+    assert.throws(() => resolveSshConfig('a', 'StrictHostKeyChecking no\n', { ...env, host: 'web1' }), /host web1: StrictHostKeyChecking no is refused[\s\S]*--accept-new-host-keys/);
+    assert.equal(resolveSshConfig('a', 'StrictHostKeyChecking accept-new\n', env).acceptNewHostKeys, true);
+    assert.throws(() => resolveSshConfig('a', 'Host a\n  GSSAPIAuthentication yes\n', { ...env, host: 'web1' }), /host web1: GSSAPIAuthentication yes is not supported by provision/);
+    assert.equal(resolveSshConfig('b', 'Host a\n  GSSAPIAuthentication yes\n', env).user, undefined);
+    assert.throws(() => resolveSshConfig('a', 'Match exec "true"\n  User x\n', env), /\.ssh\/config: Match exec is not supported by provision/);
   });
 });
