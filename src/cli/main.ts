@@ -10,6 +10,8 @@ import { loadInventory, resolveConnectionVars, type Inventory } from '../invento
 import { loadPlaybook } from '../playbook/load.js';
 import type { Vars } from '../playbook/types.js';
 import { createProgress } from '../report/progress.js';
+import { reportDiffGroups } from '../report/diff-groups.js';
+import { formatJunit } from '../report/junit.js';
 import { formatRecap } from '../report/recap.js';
 import type { RunReport } from '../runner/events.js';
 import { runPlaybook } from '../runner/run.js';
@@ -62,6 +64,8 @@ interface RunFlags {
   tags?: string;
   retryFile?: string;
   verbose: boolean;
+  junit?: string;
+  detailedExitcode: boolean;
 }
 
 /** Writes a file atomically on the controller (a report, a retry file): temp file beside it, then rename. */
@@ -190,13 +194,19 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
     writeAtomic(path, `${retry.join('\n')}\n`);
     report.retry_file = path;
   }
+  report.version = version();
+  if (flags.diff) report.diff_groups = reportDiffGroups(report);
   out.write(`\n${formatRecap(report)}\n`);
   const json = `${JSON.stringify(report, null, 2)}\n`;
   if (flags.report) writeAtomic(flags.report, json);
+  if (flags.junit) writeAtomic(flags.junit, formatJunit(report, playbook.name));
   if (flags.json) process.stdout.write(json);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
-  return exitCodeFor(report);
+  const code = exitCodeFor(report);
+  // Drift detection: in --check, pending changes on an otherwise clean run get an exit code of their own.
+  if (flags.detailedExitcode && code === exitCodes.ok && report.summary.changed > 0) return exitCodes.changesPending;
+  return code;
 }
 
 async function inventoryCommand(flags: { inventory: string[]; list?: boolean; graph?: boolean; host?: string }) {
@@ -214,20 +224,53 @@ async function inventoryCommand(flags: { inventory: string[]; list?: boolean; gr
   return exitCodes.ok;
 }
 
+/** This package's version, as reports and --version give it. */
+const version = (): string =>
+  (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** `provision report run.json --html page.html --junit junit.xml`: other views of a saved JSON report. */
+async function reportCommand(path: string, flags: { html?: string; junit?: string }): Promise<number> {
+  if (!flags.html && !flags.junit) throw new InputError('say what to write: --html FILE and/or --junit FILE');
+  let report: RunReport;
+  try {
+    report = JSON.parse(readFileSync(path, 'utf8')) as RunReport;
+  } catch (err) {
+    throw new InputError(`${path}: cannot read a JSON report: ${(err as Error).message}`);
+  }
+  if (typeof report !== 'object' || report === null || typeof report.hosts !== 'object' || !Array.isArray(report.batches) || typeof report.started !== 'string') {
+    throw new InputError(`${path}: not a report written by provision run --report (no hosts, batches or start time)`);
+  }
+  if (flags.html) {
+    const { renderHtmlReport } = await import('../report/html.js');
+    writeAtomic(flags.html, renderHtmlReport(report));
+  }
+  if (flags.junit) writeAtomic(flags.junit, formatJunit(report, basename(report.playbook)));
+  return exitCodes.ok;
+}
+
 /** Builds the command-line program; `main` runs it. */
 export function buildProgram(setExit: (code: number) => void): Command {
-  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   const program = new Command('provision')
     .description('Agentless provisioner: TypeScript playbooks applied over SSH across an inventory.')
-    .version(version)
-    .showHelpAfterError()
-    .exitOverride();
+    .version(version())
+    .showHelpAfterError('(add --help for the options)')
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Examples:
+  provision run playbooks/daemon.ts -i inventory --check --diff    what would change, per host
+  provision run playbooks/daemon.ts -i inventory                   apply it
+  provision run site.ts -i hosts.ini --serial 1,10%,100% --max-fail-percentage 0
+  provision inventory -i hosts.ini --graph                         the group tree
+  provision report run.json --html run.html                        a page of a saved report`,
+    );
 
   program
     .command('run')
     .description('apply a playbook to the hosts of an inventory')
     .argument('<playbook>', 'a .ts file that default-exports definePlaybook({...})')
-    .option('-i, --inventory <path>', 'inventory file or directory (repeatable)', collect, [])
+    .addOption(new Option('-i, --inventory <path>', 'inventory file or directory (repeatable)').argParser(collect).default([], './inventory'))
     .option('-l, --limit <pattern>', 'restrict to hosts matching a pattern (or @file of host names)')
     .option('-f, --forks <n>', 'hosts run in parallel', positiveInt('--forks'), 10)
     .option('-C, --check', 'plan only: report what would change, change nothing', false)
@@ -254,7 +297,21 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('-t, --tags <tags>', 'only run tasks with these tags (comma-separated)')
     .option('--retry-file <file>', 'where to list failed, unreachable and not-run hosts (default <playbook>.retry)')
     .option('-v, --verbose', 'print every task, not only changes and failures', false)
-    .action(async (playbook: string, flags: RunFlags) => setExit(await runCommand(playbook, flags)));
+    .option('--junit <file>', 'write a JUnit XML report (a test case per host and task) for CI')
+    .option('--detailed-exitcode', `with --check: exit ${exitCodes.changesPending} when changes are pending, 0 when every host is converged`, false)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  provision run playbooks/daemon.ts -i inventory --check --diff
+  provision run site.ts -i hosts.ini -l 'web:!web3' --become -K
+  provision run site.ts -i hosts.ini --check --detailed-exitcode   drift check for CI or cron
+  provision run site.ts -i hosts.ini --report run.json --junit junit.xml`,
+    )
+    .action(async (playbook: string, flags: RunFlags) => {
+      if (flags.detailedExitcode && !flags.check) throw new InputError('--detailed-exitcode reports pending changes: use it with --check');
+      setExit(await runCommand(playbook, flags));
+    });
 
   program
     .command('inventory')
@@ -264,6 +321,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--graph', 'the group tree').conflicts(['host']))
     .option('--host <name>', "one host's merged variables as JSON")
     .action(async (flags) => setExit(await inventoryCommand(flags)));
+
+  program
+    .command('report')
+    .description('turn a JSON report (run --report FILE) into a self-contained HTML page or a JUnit XML file')
+    .argument('<report>', 'a JSON report written by provision run --report or --json')
+    .option('--html <file>', 'write one HTML page: timeline of batches and hosts, task × host matrix, diffs, failures')
+    .option('--junit <file>', 'write a JUnit XML report')
+    .action(async (path: string, flags: { html?: string; junit?: string }) => setExit(await reportCommand(path, flags)));
 
   return program;
 }

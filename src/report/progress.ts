@@ -2,7 +2,7 @@
 // This is the only file that imports listr2.
 import type { TaskResult } from '../playbook/types.js';
 import type { RunEvent } from '../runner/events.js';
-import { formatDiff } from './diff.js';
+import { formatDiffGroup, groupDiffs } from './diff-groups.js';
 
 export interface ProgressOptions {
   /** Live Listr2 rendering (a terminal) or plain lines (CI, pipes). */
@@ -36,8 +36,29 @@ function taskLine(r: TaskResult, color: boolean): string {
   return `${status}: ${r.name}${detail ? ` — ${detail.split('\n')[0]}` : ''}`;
 }
 
-function diffBlock(r: TaskResult, color: boolean): string {
-  return (r.diff ?? []).map((d) => formatDiff(d, color).replace(/\n$/, '')).join('\n');
+/**
+ * With --diff, the changes of a batch are printed when it ends, each distinct diff once with the hosts it applies to
+ * (50 identical web servers: one hunk, not 50).
+ */
+function createDiffCollector(o: ProgressOptions) {
+  let pending: Array<{ host: string; task: string; diff: NonNullable<TaskResult['diff']> }> = [];
+  // Hosts are listed in the play's order, not in the order they finished.
+  const order = new Map<string, number>();
+  return {
+    play(hosts: string[]): void {
+      for (const [i, h] of hosts.entries()) order.set(h, i);
+    },
+    add(host: string, r: TaskResult): void {
+      if (o.diff && r.status === 'changed' && r.diff && r.diff.length > 0) pending.push({ host, task: r.name, diff: r.diff });
+    },
+    /** The grouped diffs collected so far, as lines; forgets them. */
+    flush(): string[] {
+      const byPlay = (a: string, b: string) => (order.get(a) ?? 0) - (order.get(b) ?? 0);
+      const lines = groupDiffs(pending).map((g) => formatDiffGroup({ ...g, hosts: g.hosts.sort(byPlay) }, o.color));
+      pending = [];
+      return lines;
+    },
+  };
 }
 
 /** The lines an event prints in plain mode (and, for tasks, after the live display in a terminal). */
@@ -55,7 +76,6 @@ function eventLines(e: RunEvent, o: ProgressOptions): string[] {
       if (r.status === 'failed' && r.error && r.error.includes('\n')) {
         lines.push(...r.error.split('\n').slice(1).map((l) => `[${e.host}]   ${l}`));
       }
-      if (o.diff && r.diff && r.status === 'changed') lines.push(diffBlock(r, o.color));
       return lines;
     }
     case 'host-end': {
@@ -75,9 +95,13 @@ function eventLines(e: RunEvent, o: ProgressOptions): string[] {
 
 /** Plain lines, one per event, no control codes: what CI logs and pipes get. */
 function createPlainProgress(o: ProgressOptions): Progress {
+  const diffs = createDiffCollector(o);
   return {
     onEvent(e) {
-      for (const line of eventLines(e, o)) o.stream.write(`${line}\n`);
+      if (e.type === 'play-start') diffs.play(e.hosts);
+      if (e.type === 'task-end') diffs.add(e.host, e.result);
+      const lines = e.type === 'batch-end' ? diffs.flush() : eventLines(e, o);
+      for (const line of lines) o.stream.write(`${line}\n`);
     },
     done: async () => {},
   };
@@ -104,6 +128,7 @@ async function createListrProgress(o: ProgressOptions): Promise<Progress> {
   const batches: BatchState[] = [];
   // What changed or failed, printed under the live display once it is done.
   const after: string[] = [];
+  const diffs = createDiffCollector(o);
   let current = -1;
 
   const title = (i: number): string => {
@@ -125,6 +150,7 @@ async function createListrProgress(o: ProgressOptions): Promise<Progress> {
     onEvent(e) {
       switch (e.type) {
         case 'play-start': {
+          diffs.play(e.hosts);
           for (const hosts of e.batches) batches.push({ hosts, active: new Map(), finished: 0, failed: [], settled: false });
           const runner = new Listr<unknown, 'default', 'simple'>(
             batches.map((b, i) => ({
@@ -178,6 +204,7 @@ async function createListrProgress(o: ProgressOptions): Promise<Progress> {
           break;
         case 'task-end':
           after.push(...eventLines(e, o));
+          diffs.add(e.host, e.result);
           break;
         case 'host-end': {
           const b = batches[current];
@@ -193,6 +220,7 @@ async function createListrProgress(o: ProgressOptions): Promise<Progress> {
           break;
         }
         case 'batch-end': {
+          after.push(...diffs.flush());
           const b = batches[e.index];
           if (!b) break;
           b.settled = true;

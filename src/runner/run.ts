@@ -244,7 +244,7 @@ async function runHost(
   fatal: AbortSignal,
 ): Promise<HostReport> {
   const started = Date.now();
-  const report: HostReport = { status: 'ok', stats: emptyStats(), tasks: [], duration_ms: 0 };
+  const report: HostReport = { status: 'ok', stats: emptyStats(), tasks: [], started: new Date(started).toISOString(), duration_ms: 0 };
   const finish = (): HostReport => {
     report.duration_ms = Date.now() - started;
     if (report.status === 'ok' && report.stats.changed > 0) report.status = 'changed';
@@ -312,7 +312,7 @@ async function runHost(
         if (!notified.has(name) || opts.signal?.aborted) continue;
         notified.delete(name);
         const built = typeof def === 'function' ? def(view) : def;
-        const outcome = await runTask(run, { ...built, name: built.options.name ?? name }, opts, emit, 'handler');
+        const outcome = await runTask(run, { ...built, name: built.options.name ?? name }, opts, emit, 'handler', `handler ${name}`);
         if (outcome === 'unreachable' || outcome === 'failed') return outcome;
       }
       return 'ok';
@@ -324,7 +324,7 @@ async function runHost(
         report.reason = `${opts.signal?.aborted ? 'interrupted' : 'halted'}: ${tasks.length - index} of ${tasks.length} tasks not run`;
         break;
       }
-      const outcome = task.module === flushHandlersModule ? await flushHandlers() : await runTask(run, task, opts, emit, 'task');
+      const outcome = task.module === flushHandlersModule ? await flushHandlers() : await runTask(run, task, opts, emit, 'task', `task ${index + 1}`);
       if (outcome === 'unreachable') return finish();
       if (outcome === 'failed') {
         failed = true;
@@ -342,7 +342,7 @@ async function runHost(
     if (playbook.gate && !failed && report.stats.failed === 0 && !opts.signal?.aborted) {
       const built = typeof playbook.gate === 'function' ? playbook.gate(view) : playbook.gate;
       const gate: Task = { ...built, name: `gate: ${built.name}` };
-      const outcome = await runTask(run, gate, opts, emit, 'gate');
+      const outcome = await runTask(run, gate, opts, emit, 'gate', 'gate');
       if (outcome === 'unreachable') return finish();
       if (outcome === 'failed') report.error = `health gate failed: ${report.tasks.at(-1)?.error ?? ''}`;
     }
@@ -399,12 +399,14 @@ async function runTask(
   emit: (e: RunEvent) => void,
   /** A gate is only checked (never applied), and skipped in check mode where the changes were not made. */
   kind: 'task' | 'handler' | 'gate',
+  /** The task's place in the play, the same on every host. */
+  id: string,
 ): Promise<Outcome> {
   const handler = kind === 'handler';
   const { host, report } = run;
   const started = Date.now();
   const o = task.options;
-  const base = { name: task.name, module: task.module };
+  const base = { id, name: task.name, module: task.module, started: new Date(started).toISOString() };
   const record = (result: TaskResult, outcome: Outcome): Outcome => {
     const shown = redactResult(result, o.secret === true);
     report.tasks.push(shown);
