@@ -142,12 +142,15 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
     });
   };
 
+  const tty = out.isTTY === true && process.env.CI === undefined;
+  const progress = await createProgress({ tty, stream: out, diff: flags.diff, color: tty, verbose: flags.verbose });
   const abort = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     interrupts++;
     if (interrupts === 1) {
-      process.stderr.write(`\nprovision: ${signal}: no new task starts; waiting for running tasks (again to abort now)\n`);
+      // Through the progress display, so that its next frame does not draw over the message.
+      progress.notice(`provision: ${signal}: no new task starts; waiting for running tasks (again to abort now)`);
       abort.abort();
     } else {
       // Remote writes are atomic (temp file, checksum, rename): dropping the connections leaves no half file.
@@ -158,8 +161,6 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const tty = out.isTTY === true && process.env.CI === undefined;
-  const progress = await createProgress({ tty, stream: out, diff: flags.diff, color: tty, verbose: flags.verbose });
   let report: RunReport;
   try {
     report = await runPlaybook({
