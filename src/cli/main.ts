@@ -18,6 +18,7 @@ import { runPlaybook } from '../runner/run.js';
 import { secret } from '../secret.js';
 import { exitCodeFor, exitCodes } from './exit-codes.js';
 import { parseExtraVars } from './extra-vars.js';
+import { createPlanRecorder, readPlanFile, vetAgainst, type PlanFile } from './plan-file.js';
 import { askPassword } from './prompt.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -66,6 +67,8 @@ interface RunFlags {
   verbose: boolean;
   junit?: string;
   detailedExitcode: boolean;
+  planOut?: string;
+  fromPlan?: string;
 }
 
 /** Writes a file atomically on the controller (a report, a retry file): temp file beside it, then rename. */
@@ -101,6 +104,9 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
   const playbook = await loadPlaybook(playbookPath);
   const extraVars = parseExtraVars(flags.extraVars);
   const hosts = selectHosts(inventory, playbook.hosts, flags.limit);
+  const saved = flags.fromPlan ? readPlanFile(flags.fromPlan) : undefined;
+  if (saved) checkPlanHosts(flags.fromPlan as string, saved, hosts);
+  const recorder = flags.planOut ? createPlanRecorder() : undefined;
   if (hosts.length === 0) {
     process.stderr.write(
       `provision: no hosts matched "${playbook.hosts}"${flags.limit ? ` limited to "${flags.limit}"` : ''}; nothing to do\n`,
@@ -182,6 +188,8 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
       tags: flags.tags ? flags.tags.split(',').map((t) => t.trim()) : undefined,
       signal: abort.signal,
       onEvent: (e) => progress.onEvent(e),
+      onPlan: recorder?.record,
+      vetPlan: saved ? (seen) => vetAgainst(saved, seen) : undefined,
     });
   } finally {
     await progress.done();
@@ -196,6 +204,16 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
     report.retry_file = path;
   }
   report.version = version();
+  if (recorder && flags.planOut) {
+    const failed = Object.entries(report.hosts).filter(([, h]) => h.status !== 'ok' && h.status !== 'changed');
+    if (failed.length > 0 || report.interrupted) {
+      out.write(`provision: no plan written: ${failed.map(([name, h]) => `${name} ${h.status}`).join(', ') || 'interrupted'}\n`);
+    } else {
+      const options = { inventory: flags.inventory, limit: flags.limit, extraVars: flags.extraVars, become: flags.become, becomeUser: flags.becomeUser, user: flags.user, privateKey: flags.privateKey, tags: flags.tags, timeout: flags.timeout };
+      writeAtomic(flags.planOut, `${JSON.stringify(recorder.finish({ version: version(), playbookPath, options, hosts }), null, 2)}\n`);
+      out.write(`provision: plan written to ${flags.planOut}; apply exactly it with: provision apply ${flags.planOut}\n`);
+    }
+  }
   if (flags.diff) report.diff_groups = reportDiffGroups(report);
   out.write(`\n${formatRecap(report)}\n`);
   const json = `${JSON.stringify(report, null, 2)}\n`;
@@ -228,6 +246,46 @@ async function inventoryCommand(flags: { inventory: string[]; list?: boolean; gr
 /** This package's version, as reports and --version give it. */
 const version = (): string =>
   (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** Options a plan fixes: `apply` takes them from the plan, never from its command line. */
+const planned = ['-i', '--inventory', '-l', '--limit', '-e', '--extra-vars', '-b', '--become', '--become-user', '-u', '--user', '--private-key', '-t', '--tags', '--timeout', '-C', '--check', '--plan-out'];
+
+/** `provision apply plan.json [options]`: `run` of the plan's playbook with the plan's options, vetted against it. */
+async function applyCommand(planPath: string, rest: string[]): Promise<number> {
+  const plan = readPlanFile(planPath);
+  const clash = rest.find((a) => planned.includes(a.split('=')[0] as string));
+  if (clash) throw new InputError(`apply takes ${clash} from the plan (made with it); make a new plan to change it`);
+  const o = plan.options;
+  const args = [
+    plan.playbook.path,
+    ...o.inventory.flatMap((i) => ['-i', i]),
+    ...o.extraVars.flatMap((e) => ['-e', e]),
+    ...(o.limit !== undefined ? ['--limit', o.limit] : []),
+    ...(o.become ? ['--become'] : []),
+    ...(o.becomeUser !== undefined ? ['--become-user', o.becomeUser] : []),
+    ...(o.user !== undefined ? ['--user', o.user] : []),
+    ...(o.privateKey !== undefined ? ['--private-key', o.privateKey] : []),
+    ...(o.tags !== undefined ? ['--tags', o.tags] : []),
+    ...(o.timeout !== undefined ? ['--timeout', String(o.timeout)] : []),
+    '--from-plan',
+    planPath,
+    ...rest,
+  ];
+  let code: number = exitCodes.ok;
+  await buildProgram((c) => (code = c)).parseAsync(['run', ...args], { from: 'user' });
+  return code;
+}
+
+/** A plan is for the hosts it was made for: the same hosts must be selected now, no fewer and no more. */
+function checkPlanHosts(planPath: string, plan: PlanFile, hosts: string[]): void {
+  const missing = Object.keys(plan.hosts).filter((h) => !hosts.includes(h));
+  const extra = hosts.filter((h) => !(h in plan.hosts));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new InputError(
+      `${planPath}: the plan was made for other hosts${missing.length ? `; not selected now: ${missing.join(', ')}` : ''}${extra.length ? `; not in the plan: ${extra.join(', ')}` : ''}`,
+    );
+  }
+}
 
 /** `provision report run.json --html page.html --junit junit.xml`: other views of a saved JSON report. */
 async function reportCommand(path: string, flags: { html?: string; junit?: string }): Promise<number> {
@@ -300,6 +358,8 @@ Examples:
     .option('-v, --verbose', 'print every task, not only changes and failures', false)
     .option('--junit <file>', 'write a JUnit XML report (a test case per host and task) for CI')
     .option('--detailed-exitcode', `with --check: exit ${exitCodes.changesPending} when changes are pending, 0 when every host is converged`, false)
+    .option('--plan-out <file>', 'with --check: save the plan, to apply exactly it later with provision apply FILE')
+    .addOption(new Option('--from-plan <file>', 'apply a saved plan (what provision apply does)').hideHelp())
     .addHelpText(
       'after',
       `
@@ -311,6 +371,8 @@ Examples:
     )
     .action(async (playbook: string, flags: RunFlags) => {
       if (flags.detailedExitcode && !flags.check) throw new InputError('--detailed-exitcode reports pending changes: use it with --check');
+      if (flags.planOut && !flags.check) throw new InputError('--plan-out saves what would change: use it with --check');
+      if (flags.fromPlan && flags.check) throw new InputError('a saved plan is applied, not checked: drop --check');
       setExit(await runCommand(playbook, flags));
     });
 
@@ -322,6 +384,15 @@ Examples:
     .addOption(new Option('--graph', 'the group tree').conflicts(['host']))
     .option('--host <name>', "one host's merged variables as JSON")
     .action(async (flags) => setExit(await inventoryCommand(flags)));
+
+  program
+    .command('apply')
+    .description('apply a plan saved by run --check --plan-out: exactly its changes; a host whose state no longer matches it is refused')
+    .argument('<plan>', 'a plan file')
+    .argument('[options...]', 'connection and output options of run (--known-hosts, -K, --json, --report, --forks …)')
+    .allowUnknownOption()
+    .helpOption(false)
+    .action(async (planPath: string, rest: string[]) => setExit(await applyCommand(planPath, rest)));
 
   program
     .command('report')

@@ -41,7 +41,23 @@ export interface RunOptions {
   tags?: string[];
   /** Aborted: no new task starts; the report is still produced. */
   signal?: AbortSignal;
+  /**
+   * Check mode: sees each plan a check made, and whether it read what an earlier planned (not made) change would
+   * write, so that a real run may find it different.
+   */
+  onPlan?: (seen: PlanSeen & { dependsOnEarlier: boolean }) => void;
+  /** A real run from a saved plan: why a task's fresh plan must not be applied, or undefined to apply it. */
+  vetPlan?: (seen: PlanSeen) => string | undefined;
   onEvent?: EventListener;
+}
+
+/** A task's plan on a host, with the task's stable id. */
+export interface PlanSeen {
+  host: string;
+  id: string;
+  name: string;
+  module: string;
+  plan: Plan;
 }
 
 const emptyStats = (): HostStats => ({ ok: 0, changed: 0, failed: 0, skipped: 0 });
@@ -60,6 +76,16 @@ function flattenTasks(list: TaskList): Task[] {
 export function resolveTasks(playbook: Playbook, view: HostView): Task[] {
   const list = typeof playbook.tasks === 'function' ? playbook.tasks(view) : playbook.tasks;
   return flattenTasks(list);
+}
+
+/** A task whose fresh plan is not the one a saved plan showed: it fails, carrying the fresh plan. */
+class PlanRefused extends ProvisionError {
+  constructor(
+    message: string,
+    readonly plan: Plan,
+  ) {
+    super(message);
+  }
 }
 
 function errorMessage(err: unknown): string {
@@ -149,6 +175,8 @@ interface HostRun {
   plannedChange: boolean;
   /** What each apply so far wrote, in order: a plan prefetched before some of them may be stale. */
   writes: Array<Footprint['writes'] | undefined>;
+  /** In check mode: what each planned (not made) change would write. */
+  plannedWrites: Array<Footprint['writes'] | undefined>;
   /**
    * Checks started ahead of their task's turn, each with the number of applies made before it read; a task takes
    * its entry out when its turn comes, so what is left belongs to the tasks still to run.
@@ -283,6 +311,7 @@ async function runHost(
       report,
       plannedChange: false,
       writes: [],
+      plannedWrites: [],
       prefetched: new Map(),
     };
     const view: HostView = { host, vars, facts };
@@ -464,6 +493,16 @@ async function runTask(
     if (kind === 'gate' && plan.changed) {
       throw new ProvisionError(`a gate must only check, but this one would change something: ${plan.summary ?? ''}`);
     }
+    if (kind !== 'gate') {
+      const seen = { host, id, name: task.name, module: task.module, plan };
+      if (opts.check) {
+        opts.onPlan?.({ ...seen, dependsOnEarlier: run.plannedWrites.length > 0 && !planStillHolds(task.footprint, run.plannedWrites) });
+        if (plan.changed) run.plannedWrites.push(task.footprint?.writes);
+      } else {
+        const refusal = opts.vetPlan?.(seen);
+        if (refusal !== undefined) throw new PlanRefused(refusal, plan);
+      }
+    }
     if (!plan.changed) {
       result = { ...base, status: 'ok', changed: false, duration_ms: 0 };
       if (plan.summary) result.summary = plan.summary;
@@ -493,6 +532,8 @@ async function runTask(
       return record({ ...base, status: 'failed', changed: false, error: errorMessage(err), duration_ms: Date.now() - started }, 'unreachable');
     }
     result = { ...base, status: 'failed', changed: false, error: errorMessage(err), duration_ms: 0 };
+    // A refused task shows what it would do now, beside what the plan said.
+    if (err instanceof PlanRefused && err.plan.diff) result.diff = err.plan.diff;
     const e = err as { stdout?: unknown; stderr?: unknown; code?: unknown };
     if (err instanceof ProvisionError && typeof e.code === 'number') {
       result.rc = e.code;
