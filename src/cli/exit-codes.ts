@@ -11,6 +11,8 @@ export const exitCodes = {
   hostUnreachable: 4,
   /** The rollout halted (max fail percentage, any errors fatal). */
   halted: 8,
+  /** `--check --detailed-exitcode`: no host failed, and changes are pending on at least one. */
+  changesPending: 10,
   /** Interrupted by SIGINT or SIGTERM. */
   interrupted: 99,
   /** A bug in provision itself. */

@@ -9,12 +9,15 @@ import { loadInventory, resolveConnectionVars, type Inventory } from '../invento
 import { loadPlaybook } from '../playbook/load.js';
 import type { Vars } from '../playbook/types.js';
 import { createProgress } from '../report/progress.js';
+import { reportDiffGroups } from '../report/diff-groups.js';
+import { formatJunit } from '../report/junit.js';
 import { formatRecap } from '../report/recap.js';
 import type { RunReport } from '../runner/events.js';
 import { runPlaybook } from '../runner/run.js';
 import { secret } from '../secret.js';
 import { exitCodeFor, exitCodes } from './exit-codes.js';
 import { parseExtraVars } from './extra-vars.js';
+import { createPlanRecorder, readPlanFile, vetAgainst, type PlanFile } from './plan-file.js';
 import { askPassword } from './prompt.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -61,6 +64,10 @@ interface RunFlags {
   tags?: string;
   retryFile?: string;
   verbose: boolean;
+  junit?: string;
+  detailedExitcode: boolean;
+  planOut?: string;
+  fromPlan?: string;
 }
 
 /** Writes a file atomically on the controller (a report, a retry file): temp file beside it, then rename. */
@@ -96,6 +103,9 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
   const playbook = await loadPlaybook(playbookPath);
   const extraVars = parseExtraVars(flags.extraVars);
   const hosts = selectHosts(inventory, playbook.hosts, flags.limit);
+  const saved = flags.fromPlan ? readPlanFile(flags.fromPlan) : undefined;
+  if (saved) checkPlanHosts(flags.fromPlan as string, saved, hosts);
+  const recorder = flags.planOut ? createPlanRecorder() : undefined;
   if (hosts.length === 0) {
     process.stderr.write(
       `provision: no hosts matched "${playbook.hosts}"${flags.limit ? ` limited to "${flags.limit}"` : ''}; nothing to do\n`,
@@ -137,12 +147,15 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
     });
   };
 
+  const tty = out.isTTY === true && process.env.CI === undefined;
+  const progress = await createProgress({ tty, stream: out, diff: flags.diff, color: tty, verbose: flags.verbose });
   const abort = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     interrupts++;
     if (interrupts === 1) {
-      process.stderr.write(`\nprovision: ${signal}: no new task starts; waiting for running tasks (again to abort now)\n`);
+      // Through the progress display, so that its next frame does not draw over the message.
+      progress.notice(`provision: ${signal}: no new task starts; waiting for running tasks (again to abort now)`);
       abort.abort();
     } else {
       // Remote writes are atomic (temp file, checksum, rename): dropping the connections leaves no half file.
@@ -153,8 +166,6 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const tty = out.isTTY === true && process.env.CI === undefined;
-  const progress = await createProgress({ tty, stream: out, diff: flags.diff, color: tty, verbose: flags.verbose });
   let report: RunReport;
   try {
     report = await runPlaybook({
@@ -176,6 +187,8 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
       tags: flags.tags ? flags.tags.split(',').map((t) => t.trim()) : undefined,
       signal: abort.signal,
       onEvent: (e) => progress.onEvent(e),
+      onPlan: recorder?.record,
+      vetPlan: saved ? (seen) => vetAgainst(saved, seen) : undefined,
     });
   } finally {
     await progress.done();
@@ -191,13 +204,29 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
     writeAtomic(path, `${retry.join('\n')}\n`);
     report.retry_file = path;
   }
+  report.version = version();
+  if (recorder && flags.planOut) {
+    const failed = Object.entries(report.hosts).filter(([, h]) => h.status !== 'ok' && h.status !== 'changed');
+    if (failed.length > 0 || report.interrupted) {
+      out.write(`provision: no plan written: ${failed.map(([name, h]) => `${name} ${h.status}`).join(', ') || 'interrupted'}\n`);
+    } else {
+      const options = { inventory: flags.inventory, limit: flags.limit, extraVars: flags.extraVars, become: flags.become, becomeUser: flags.becomeUser, user: flags.user, privateKey: flags.privateKey, tags: flags.tags, timeout: flags.timeout };
+      writeAtomic(flags.planOut, `${JSON.stringify(recorder.finish({ version: version(), playbookPath, options, hosts }), null, 2)}\n`);
+      out.write(`provision: plan written to ${flags.planOut}; apply exactly it with: provision apply ${flags.planOut}\n`);
+    }
+  }
+  if (flags.diff) report.diff_groups = reportDiffGroups(report);
   out.write(`\n${formatRecap(report)}\n`);
   const json = `${JSON.stringify(report, null, 2)}\n`;
   if (flags.report) writeAtomic(flags.report, json);
+  if (flags.junit) writeAtomic(flags.junit, formatJunit(report, playbook.name));
   if (flags.json) process.stdout.write(json);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
-  return exitCodeFor(report);
+  const code = exitCodeFor(report);
+  // Drift detection: in --check, pending changes on an otherwise clean run get an exit code of their own.
+  if (flags.detailedExitcode && code === exitCodes.ok && report.summary.changed > 0) return exitCodes.changesPending;
+  return code;
 }
 
 async function inventoryCommand(flags: { inventory: string[]; list?: boolean; graph?: boolean; host?: string }) {
@@ -215,20 +244,93 @@ async function inventoryCommand(flags: { inventory: string[]; list?: boolean; gr
   return exitCodes.ok;
 }
 
+/** This package's version, as reports and --version give it. */
+const version = (): string =>
+  (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** Options a plan fixes: `apply` takes them from the plan, never from its command line. */
+const planned = ['-i', '--inventory', '-l', '--limit', '-e', '--extra-vars', '-b', '--become', '--become-user', '-u', '--user', '--private-key', '-t', '--tags', '--timeout', '-C', '--check', '--plan-out'];
+
+/** `provision apply plan.json [options]`: `run` of the plan's playbook with the plan's options, vetted against it. */
+async function applyCommand(planPath: string, rest: string[]): Promise<number> {
+  const plan = readPlanFile(planPath);
+  const clash = rest.find((a) => planned.includes(a.split('=')[0] as string));
+  if (clash) throw new InputError(`apply takes ${clash} from the plan (made with it); make a new plan to change it`);
+  const o = plan.options;
+  const args = [
+    plan.playbook.path,
+    ...o.inventory.flatMap((i) => ['-i', i]),
+    ...o.extraVars.flatMap((e) => ['-e', e]),
+    ...(o.limit !== undefined ? ['--limit', o.limit] : []),
+    ...(o.become ? ['--become'] : []),
+    ...(o.becomeUser !== undefined ? ['--become-user', o.becomeUser] : []),
+    ...(o.user !== undefined ? ['--user', o.user] : []),
+    ...(o.privateKey !== undefined ? ['--private-key', o.privateKey] : []),
+    ...(o.tags !== undefined ? ['--tags', o.tags] : []),
+    ...(o.timeout !== undefined ? ['--timeout', String(o.timeout)] : []),
+    '--from-plan',
+    planPath,
+    ...rest,
+  ];
+  let code: number = exitCodes.ok;
+  await buildProgram((c) => (code = c)).parseAsync(['run', ...args], { from: 'user' });
+  return code;
+}
+
+/** A plan is for the hosts it was made for: the same hosts must be selected now, no fewer and no more. */
+function checkPlanHosts(planPath: string, plan: PlanFile, hosts: string[]): void {
+  const missing = Object.keys(plan.hosts).filter((h) => !hosts.includes(h));
+  const extra = hosts.filter((h) => !(h in plan.hosts));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new InputError(
+      `${planPath}: the plan was made for other hosts${missing.length ? `; not selected now: ${missing.join(', ')}` : ''}${extra.length ? `; not in the plan: ${extra.join(', ')}` : ''}`,
+    );
+  }
+}
+
+/** `provision report run.json --html page.html --junit junit.xml`: other views of a saved JSON report. */
+async function reportCommand(path: string, flags: { html?: string; junit?: string }): Promise<number> {
+  if (!flags.html && !flags.junit) throw new InputError('say what to write: --html FILE and/or --junit FILE');
+  let report: RunReport;
+  try {
+    report = JSON.parse(readFileSync(path, 'utf8')) as RunReport;
+  } catch (err) {
+    throw new InputError(`${path}: cannot read a JSON report: ${(err as Error).message}`);
+  }
+  if (typeof report !== 'object' || report === null || typeof report.hosts !== 'object' || !Array.isArray(report.batches) || typeof report.started !== 'string') {
+    throw new InputError(`${path}: not a report written by provision run --report (no hosts, batches or start time)`);
+  }
+  if (flags.html) {
+    const { renderHtmlReport } = await import('../report/html.js');
+    writeAtomic(flags.html, renderHtmlReport(report));
+  }
+  if (flags.junit) writeAtomic(flags.junit, formatJunit(report, basename(report.playbook)));
+  return exitCodes.ok;
+}
+
 /** Builds the command-line program; `main` runs it. */
 export function buildProgram(setExit: (code: number) => void): Command {
-  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   const program = new Command('provision')
     .description('Agentless provisioner: TypeScript playbooks applied over SSH across an inventory.')
-    .version(version)
-    .showHelpAfterError()
-    .exitOverride();
+    .version(version())
+    .showHelpAfterError('(add --help for the options)')
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Examples:
+  provision run playbooks/daemon.ts -i inventory --check --diff    what would change, per host
+  provision run playbooks/daemon.ts -i inventory                   apply it
+  provision run site.ts -i hosts.ini --serial 1,10%,100% --max-fail-percentage 0
+  provision inventory -i hosts.ini --graph                         the group tree
+  provision report run.json --html run.html                        a page of a saved report`,
+    );
 
   program
     .command('run')
     .description('apply a playbook to the hosts of an inventory')
     .argument('<playbook>', 'a .ts file that default-exports definePlaybook({...})')
-    .option('-i, --inventory <path>', 'inventory file or directory (repeatable)', collect, [])
+    .addOption(new Option('-i, --inventory <path>', 'inventory file or directory (repeatable)').argParser(collect).default([], './inventory'))
     .option('-l, --limit <pattern>', 'restrict to hosts matching a pattern (or @file of host names)')
     .option('-f, --forks <n>', 'hosts run in parallel', positiveInt('--forks'), 10)
     .option('-C, --check', 'plan only: report what would change, change nothing', false)
@@ -255,7 +357,25 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('-t, --tags <tags>', 'only run tasks with these tags (comma-separated)')
     .option('--retry-file <file>', 'where to list failed, unreachable and not-run hosts (default <playbook>.retry)')
     .option('-v, --verbose', 'print every task, not only changes and failures', false)
-    .action(async (playbook: string, flags: RunFlags) => setExit(await runCommand(playbook, flags)));
+    .option('--junit <file>', 'write a JUnit XML report (a test case per host and task) for CI')
+    .option('--detailed-exitcode', `with --check: exit ${exitCodes.changesPending} when changes are pending, 0 when every host is converged`, false)
+    .option('--plan-out <file>', 'with --check: save the plan, to apply exactly it later with provision apply FILE')
+    .addOption(new Option('--from-plan <file>', 'apply a saved plan (what provision apply does)').hideHelp())
+    .addHelpText(
+      'after',
+      `
+Examples:
+  provision run playbooks/daemon.ts -i inventory --check --diff
+  provision run site.ts -i hosts.ini -l 'web:!web3' --become -K
+  provision run site.ts -i hosts.ini --check --detailed-exitcode   drift check for CI or cron
+  provision run site.ts -i hosts.ini --report run.json --junit junit.xml`,
+    )
+    .action(async (playbook: string, flags: RunFlags) => {
+      if (flags.detailedExitcode && !flags.check) throw new InputError('--detailed-exitcode reports pending changes: use it with --check');
+      if (flags.planOut && !flags.check) throw new InputError('--plan-out saves what would change: use it with --check');
+      if (flags.fromPlan && flags.check) throw new InputError('a saved plan is applied, not checked: drop --check');
+      setExit(await runCommand(playbook, flags));
+    });
 
   program
     .command('inventory')
@@ -265,6 +385,23 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--graph', 'the group tree').conflicts(['host']))
     .option('--host <name>', "one host's merged variables as JSON")
     .action(async (flags) => setExit(await inventoryCommand(flags)));
+
+  program
+    .command('apply')
+    .description('apply a plan saved by run --check --plan-out: exactly its changes; a host whose state no longer matches it is refused')
+    .argument('<plan>', 'a plan file')
+    .argument('[options...]', 'connection and output options of run (--known-hosts, -K, --json, --report, --forks …)')
+    .allowUnknownOption()
+    .helpOption(false)
+    .action(async (planPath: string, rest: string[]) => setExit(await applyCommand(planPath, rest)));
+
+  program
+    .command('report')
+    .description('turn a JSON report (run --report FILE) into a self-contained HTML page or a JUnit XML file')
+    .argument('<report>', 'a JSON report written by provision run --report or --json')
+    .option('--html <file>', 'write one HTML page: timeline of batches and hosts, task × host matrix, diffs, failures')
+    .option('--junit <file>', 'write a JUnit XML report')
+    .action(async (path: string, flags: { html?: string; junit?: string }) => setExit(await reportCommand(path, flags)));
 
   return program;
 }

@@ -54,6 +54,10 @@ export interface TaskResult {
   predicted?: boolean;
   /** The task failed but `ignoreErrors` let the host go on; not counted as a failure. */
   ignored?: boolean;
+  /** The task's place in the play (`task 3`, `handler restart apache`, `gate`): the same task on every host. */
+  id?: string;
+  /** When the task started (ISO 8601). */
+  started?: string;
   duration_ms: number;
 }
 

@@ -2,7 +2,7 @@
 // This is the only file that imports listr2.
 import type { TaskResult } from '../playbook/types.js';
 import type { RunEvent } from '../runner/events.js';
-import { formatDiff } from './diff.js';
+import { formatDiffGroup, groupDiffs } from './diff-groups.js';
 
 export interface ProgressOptions {
   /** Live Listr2 rendering (a terminal) or plain lines (CI, pipes). */
@@ -17,6 +17,8 @@ export interface ProgressOptions {
 
 export interface Progress {
   onEvent(event: RunEvent): void;
+  /** A line of the CLI's own (a Ctrl-C acknowledgement) that must stay on screen, not be drawn over. */
+  notice(line: string): void;
   /** Waits for the renderer to finish drawing. */
   done(): Promise<void>;
 }
@@ -36,8 +38,29 @@ function taskLine(r: TaskResult, color: boolean): string {
   return `${status}: ${r.name}${detail ? ` — ${detail.split('\n')[0]}` : ''}`;
 }
 
-function diffBlock(r: TaskResult, color: boolean): string {
-  return (r.diff ?? []).map((d) => formatDiff(d, color).replace(/\n$/, '')).join('\n');
+/**
+ * With --diff, the changes of a batch are printed when it ends, each distinct diff once with the hosts it applies to
+ * (50 identical web servers: one hunk, not 50).
+ */
+function createDiffCollector(o: ProgressOptions) {
+  let pending: Array<{ host: string; task: string; diff: NonNullable<TaskResult['diff']> }> = [];
+  // Hosts are listed in the play's order, not in the order they finished.
+  const order = new Map<string, number>();
+  return {
+    play(hosts: string[]): void {
+      for (const [i, h] of hosts.entries()) order.set(h, i);
+    },
+    add(host: string, r: TaskResult): void {
+      if (o.diff && r.status === 'changed' && r.diff && r.diff.length > 0) pending.push({ host, task: r.name, diff: r.diff });
+    },
+    /** The grouped diffs collected so far, as lines; forgets them. */
+    flush(): string[] {
+      const byPlay = (a: string, b: string) => (order.get(a) ?? 0) - (order.get(b) ?? 0);
+      const lines = groupDiffs(pending).map((g) => formatDiffGroup({ ...g, hosts: g.hosts.sort(byPlay) }, o.color));
+      pending = [];
+      return lines;
+    },
+  };
 }
 
 /** The lines an event prints in plain mode (and, for tasks, after the live display in a terminal). */
@@ -55,7 +78,6 @@ function eventLines(e: RunEvent, o: ProgressOptions): string[] {
       if (r.status === 'failed' && r.error && r.error.includes('\n')) {
         lines.push(...r.error.split('\n').slice(1).map((l) => `[${e.host}]   ${l}`));
       }
-      if (o.diff && r.diff && r.status === 'changed') lines.push(diffBlock(r, o.color));
       return lines;
     }
     case 'host-end': {
@@ -75,10 +97,16 @@ function eventLines(e: RunEvent, o: ProgressOptions): string[] {
 
 /** Plain lines, one per event, no control codes: what CI logs and pipes get. */
 function createPlainProgress(o: ProgressOptions): Progress {
+  const diffs = createDiffCollector(o);
   return {
     onEvent(e) {
-      for (const line of eventLines(e, o)) o.stream.write(`${line}\n`);
+      if (e.type === 'play-start') diffs.play(e.hosts);
+      if (e.type === 'task-end') diffs.add(e.host, e.result);
+      const lines = e.type === 'batch-end' ? diffs.flush() : eventLines(e, o);
+      for (const line of lines) o.stream.write(`${line}\n`);
     },
+    // The CLI's own messages go to stderr, as errors do, whatever stream the progress takes.
+    notice: (line) => process.stderr.write(`${line}\n`),
     done: async () => {},
   };
 }
@@ -95,16 +123,56 @@ interface BatchState {
   notRun?: boolean;
 }
 
-const maxListedHosts = 20;
+/** Failures kept in the live region (all of them are printed above it as they happen). */
+const lastFailures = 3;
 
-/** Listr2 in a terminal: a line per batch with its counters, the active hosts and failures under it. */
+/**
+ * Keeps a frame within `max` lines: the oldest lines (finished batches) give way first, so the counters of the running
+ * batch and its hosts stay on screen. A frame taller than the terminal could not be erased and would smear the screen.
+ */
+export function fitFrame(frame: string, max: number): string {
+  const lines = frame.split('\n');
+  if (lines.length <= max) return frame;
+  const dropped = lines.length - max + 1;
+  return [`… ${dropped} earlier line${dropped === 1 ? '' : 's'}`, ...lines.slice(dropped)].join('\n');
+}
+
+/**
+ * Listr2 in a terminal: finished lines (the play header, changes, failures, debug messages, grouped diffs, notices)
+ * are printed above the live region as they happen; the region holds a line per batch with its counters and, under
+ * the running batch, its hosts with their current task and its last failures, cut to the terminal's width and height.
+ */
 async function createListrProgress(o: ProgressOptions): Promise<Progress> {
-  const { Listr, ListrLogger, ProcessOutput } = await import('listr2');
+  const { DefaultRenderer, Listr, ListrLogger, ProcessOutput } = await import('listr2');
   let listr: Promise<void> = Promise.resolve();
   const batches: BatchState[] = [];
-  // What changed or failed, printed under the live display once it is done.
-  const after: string[] = [];
+  /** Lines waiting to be printed above the live region; `cut`: shortened to the width (diffs stay whole). */
+  const above: Array<{ text: string; cut: boolean }> = [];
+  const diffs = createDiffCollector(o);
+  const rows = () => Math.max(8, o.stream.rows ?? 24);
+  const columns = () => Math.max(20, o.stream.columns ?? 80);
   let current = -1;
+
+  class LiveRenderer extends DefaultRenderer {
+    override update(): void {
+      this.printAbove();
+      this['updater'](fitFrame(this.create(), rows() - 1));
+    }
+
+    override end(): void {
+      this.printAbove();
+      super.end();
+    }
+
+    /** Erases the frame, prints the waiting lines where it was, and lets the next frame draw below them. */
+    private printAbove(): void {
+      if (above.length === 0) return;
+      this['updater'].clear();
+      const cut = (this['truncate'] as ((s: string, n: number) => string) | undefined) ?? ((s: string) => s);
+      const lines = above.splice(0).map((l) => (l.cut ? cut(l.text, columns()) : l.text));
+      this['logger'].process.toStdout(lines.join('\n'));
+    }
+  }
 
   const title = (i: number): string => {
     const b = batches[i] as BatchState;
@@ -115,24 +183,37 @@ async function createListrProgress(o: ProgressOptions): Promise<Progress> {
     const b = batches[i];
     if (!b?.task) return;
     b.task.title = title(i);
-    const lines = [...b.active].slice(0, maxListedHosts).map(([h, t]) => `${h}: ${t}`);
-    if (b.active.size > maxListedHosts) lines.push(`… and ${b.active.size - maxListedHosts} more running`);
-    for (const f of b.failed.slice(0, maxListedHosts)) lines.push(f);
-    b.task.output = lines.join('\n');
+    const failures = b.failed.slice(-lastFailures);
+    if (b.settled) {
+      b.task.output = failures.join('\n');
+      return;
+    }
+    // What fits: the screen less the batch lines, a blank line and the cursor's.
+    const room = Math.max(2, rows() - batches.length - 3 - failures.length);
+    const running = [...b.active];
+    const shown = running.length > room ? running.slice(0, room - 1) : running;
+    const lines = shown.map(([h, t]) => `${h}: ${t}`);
+    if (shown.length < running.length) lines.push(`… and ${running.length - shown.length} more running`);
+    b.task.output = [...lines, ...failures].join('\n');
   };
+
+  const print = (lines: string[], cut = true) => above.push(...lines.map((text) => ({ text, cut })));
 
   return {
     onEvent(e) {
       switch (e.type) {
         case 'play-start': {
+          print(eventLines(e, o));
+          diffs.play(e.hosts);
           for (const hosts of e.batches) batches.push({ hosts, active: new Map(), finished: 0, failed: [], settled: false });
-          const runner = new Listr<unknown, 'default', 'simple'>(
+          const runner = new Listr<unknown, typeof LiveRenderer, 'simple'>(
             batches.map((b, i) => ({
               title: title(i),
               task: (_ctx, task) =>
                 new Promise<void>((resolve, reject) => {
                   b.task = task;
                   b.finish = () => {
+                    refresh(i);
                     if (b.notRun) {
                       task.skip('not run');
                       resolve();
@@ -147,9 +228,10 @@ async function createListrProgress(o: ProgressOptions): Promise<Progress> {
             {
               concurrent: false,
               exitOnError: false,
-              renderer: 'default',
+              renderer: LiveRenderer,
               rendererOptions: {
                 collapseErrors: false,
+                formatOutput: 'truncate',
                 logger: new ListrLogger({ processOutput: new ProcessOutput(o.stream, o.stream) }),
               },
               registerSignalListeners: false,
@@ -177,7 +259,8 @@ async function createListrProgress(o: ProgressOptions): Promise<Progress> {
           refresh(current);
           break;
         case 'task-end':
-          after.push(...eventLines(e, o));
+          print(eventLines(e, o));
+          diffs.add(e.host, e.result);
           break;
         case 'host-end': {
           const b = batches[current];
@@ -186,6 +269,8 @@ async function createListrProgress(o: ProgressOptions): Promise<Progress> {
           b.finished++;
           const r = e.report;
           if (r.status === 'failed' || r.status === 'unreachable') {
+            // Above: the host's failure (its failed task is already there); in the region: a one-line reminder.
+            print(eventLines(e, o).filter((l) => !l.includes('] done: ')));
             const failedTask = r.tasks.find((t) => t.status === 'failed' && !t.ignored);
             b.failed.push(`${e.host}: ${r.status}${failedTask ? ` at "${failedTask.name}"` : ''}: ${(failedTask?.error ?? r.error ?? '').split('\n')[0]}`);
           }
@@ -193,12 +278,16 @@ async function createListrProgress(o: ProgressOptions): Promise<Progress> {
           break;
         }
         case 'batch-end': {
+          print(diffs.flush(), false);
           const b = batches[e.index];
           if (!b) break;
           b.settled = true;
           b.finish?.();
           break;
         }
+        case 'halted':
+          print(eventLines(e, o));
+          break;
         case 'play-end':
           // Batches that never ran (a halt, an interruption) end as skipped.
           for (const b of batches) {
@@ -212,9 +301,13 @@ async function createListrProgress(o: ProgressOptions): Promise<Progress> {
           break;
       }
     },
+    notice(line) {
+      print([line]);
+    },
     async done() {
       await listr;
-      if (after.length > 0) o.stream.write(`${after.join('\n')}\n`);
+      // Whatever came after the display ended.
+      if (above.length > 0) o.stream.write(`${above.splice(0).map((l) => l.text).join('\n')}\n`);
     },
   };
 }

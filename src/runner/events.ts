@@ -1,5 +1,5 @@
 // The runner's event stream and its report types: renderers and the JSON report listen, nothing else prints.
-import type { TaskResult } from '../playbook/types.js';
+import type { FileDiff, TaskResult } from '../playbook/types.js';
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'not run';
 
@@ -18,6 +18,8 @@ export interface HostReport {
   error?: string;
   /** Why the host did not run (`not run`), or did not run all its tasks: `halted: …`, `interrupted: …`. */
   reason?: string;
+  /** When the host's run started (ISO 8601); absent for a host that did not run. */
+  started?: string;
   duration_ms: number;
   /** Waits for the host's answer (requests sent together count once), requests, and channels opened. */
   round_trips?: number;
@@ -26,6 +28,8 @@ export interface HostReport {
 }
 
 export interface RunReport {
+  /** The version of provision that wrote the report. */
+  version?: string;
   playbook: string;
   check: boolean;
   started: string;
@@ -39,6 +43,8 @@ export interface RunReport {
   /** Path of the file listing failed, unreachable and not-run hosts, for `--limit @file`. */
   retry_file?: string;
   hosts: Record<string, HostReport>;
+  /** With --diff: each distinct change once (same task, same diff), with every host it applies to. */
+  diff_groups?: Array<{ task: string; hosts: string[]; diff: FileDiff[] }>;
   summary: {
     hosts: number;
     ok: number;

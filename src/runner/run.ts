@@ -41,7 +41,23 @@ export interface RunOptions {
   tags?: string[];
   /** Aborted: no new task starts; the report is still produced. */
   signal?: AbortSignal;
+  /**
+   * Check mode: sees each plan a check made, and whether it read what an earlier planned (not made) change would
+   * write, so that a real run may find it different.
+   */
+  onPlan?: (seen: PlanSeen & { dependsOnEarlier: boolean }) => void;
+  /** A real run from a saved plan: why a task's fresh plan must not be applied, or undefined to apply it. */
+  vetPlan?: (seen: PlanSeen) => string | undefined;
   onEvent?: EventListener;
+}
+
+/** A task's plan on a host, with the task's stable id. */
+export interface PlanSeen {
+  host: string;
+  id: string;
+  name: string;
+  module: string;
+  plan: Plan;
 }
 
 const emptyStats = (): HostStats => ({ ok: 0, changed: 0, failed: 0, skipped: 0 });
@@ -60,6 +76,16 @@ function flattenTasks(list: TaskList): Task[] {
 export function resolveTasks(playbook: Playbook, view: HostView): Task[] {
   const list = typeof playbook.tasks === 'function' ? playbook.tasks(view) : playbook.tasks;
   return flattenTasks(list);
+}
+
+/** A task whose fresh plan is not the one a saved plan showed: it fails, carrying the fresh plan. */
+class PlanRefused extends ProvisionError {
+  constructor(
+    message: string,
+    readonly plan: Plan,
+  ) {
+    super(message);
+  }
 }
 
 function errorMessage(err: unknown): string {
@@ -149,6 +175,8 @@ interface HostRun {
   plannedChange: boolean;
   /** What each apply so far wrote, in order: a plan prefetched before some of them may be stale. */
   writes: Array<Footprint['writes'] | undefined>;
+  /** In check mode: what each planned (not made) change would write. */
+  plannedWrites: Array<Footprint['writes'] | undefined>;
   /**
    * Checks started ahead of their task's turn, each with the number of applies made before it read; a task takes
    * its entry out when its turn comes, so what is left belongs to the tasks still to run.
@@ -244,7 +272,7 @@ async function runHost(
   fatal: AbortSignal,
 ): Promise<HostReport> {
   const started = Date.now();
-  const report: HostReport = { status: 'ok', stats: emptyStats(), tasks: [], duration_ms: 0 };
+  const report: HostReport = { status: 'ok', stats: emptyStats(), tasks: [], started: new Date(started).toISOString(), duration_ms: 0 };
   const finish = (): HostReport => {
     report.duration_ms = Date.now() - started;
     if (report.status === 'ok' && report.stats.changed > 0) report.status = 'changed';
@@ -283,6 +311,7 @@ async function runHost(
       report,
       plannedChange: false,
       writes: [],
+      plannedWrites: [],
       prefetched: new Map(),
     };
     const view: HostView = { host, vars, facts };
@@ -312,7 +341,7 @@ async function runHost(
         if (!notified.has(name) || opts.signal?.aborted) continue;
         notified.delete(name);
         const built = typeof def === 'function' ? def(view) : def;
-        const outcome = await runTask(run, { ...built, name: built.options.name ?? name }, opts, emit, 'handler');
+        const outcome = await runTask(run, { ...built, name: built.options.name ?? name }, opts, emit, 'handler', `handler ${name}`);
         if (outcome === 'unreachable' || outcome === 'failed') return outcome;
       }
       return 'ok';
@@ -324,7 +353,7 @@ async function runHost(
         report.reason = `${opts.signal?.aborted ? 'interrupted' : 'halted'}: ${tasks.length - index} of ${tasks.length} tasks not run`;
         break;
       }
-      const outcome = task.module === flushHandlersModule ? await flushHandlers() : await runTask(run, task, opts, emit, 'task');
+      const outcome = task.module === flushHandlersModule ? await flushHandlers() : await runTask(run, task, opts, emit, 'task', `task ${index + 1}`);
       if (outcome === 'unreachable') return finish();
       if (outcome === 'failed') {
         failed = true;
@@ -342,7 +371,7 @@ async function runHost(
     if (playbook.gate && !failed && report.stats.failed === 0 && !opts.signal?.aborted) {
       const built = typeof playbook.gate === 'function' ? playbook.gate(view) : playbook.gate;
       const gate: Task = { ...built, name: `gate: ${built.name}` };
-      const outcome = await runTask(run, gate, opts, emit, 'gate');
+      const outcome = await runTask(run, gate, opts, emit, 'gate', 'gate');
       if (outcome === 'unreachable') return finish();
       if (outcome === 'failed') report.error = `health gate failed: ${report.tasks.at(-1)?.error ?? ''}`;
     }
@@ -399,12 +428,14 @@ async function runTask(
   emit: (e: RunEvent) => void,
   /** A gate is only checked (never applied), and skipped in check mode where the changes were not made. */
   kind: 'task' | 'handler' | 'gate',
+  /** The task's place in the play, the same on every host. */
+  id: string,
 ): Promise<Outcome> {
   const handler = kind === 'handler';
   const { host, report } = run;
   const started = Date.now();
   const o = task.options;
-  const base = { name: task.name, module: task.module };
+  const base = { id, name: task.name, module: task.module, started: new Date(started).toISOString() };
   const record = (result: TaskResult, outcome: Outcome): Outcome => {
     const shown = redactResult(result, o.secret === true);
     report.tasks.push(shown);
@@ -462,6 +493,16 @@ async function runTask(
     if (kind === 'gate' && plan.changed) {
       throw new ProvisionError(`a gate must only check, but this one would change something: ${plan.summary ?? ''}`);
     }
+    if (kind !== 'gate') {
+      const seen = { host, id, name: task.name, module: task.module, plan };
+      if (opts.check) {
+        opts.onPlan?.({ ...seen, dependsOnEarlier: run.plannedWrites.length > 0 && !planStillHolds(task.footprint, run.plannedWrites) });
+        if (plan.changed) run.plannedWrites.push(task.footprint?.writes);
+      } else {
+        const refusal = opts.vetPlan?.(seen);
+        if (refusal !== undefined) throw new PlanRefused(refusal, plan);
+      }
+    }
     if (!plan.changed) {
       result = { ...base, status: 'ok', changed: false, duration_ms: 0 };
       if (plan.summary) result.summary = plan.summary;
@@ -491,6 +532,8 @@ async function runTask(
       return record({ ...base, status: 'failed', changed: false, error: errorMessage(err), duration_ms: Date.now() - started }, 'unreachable');
     }
     result = { ...base, status: 'failed', changed: false, error: errorMessage(err), duration_ms: 0 };
+    // A refused task shows what it would do now, beside what the plan said.
+    if (err instanceof PlanRefused && err.plan.diff) result.diff = err.plan.diff;
     const e = err as { stdout?: unknown; stderr?: unknown; code?: unknown };
     if (err instanceof ProvisionError && typeof e.code === 'number') {
       result.rc = e.code;

@@ -94,7 +94,8 @@ describe('every module through sshd: check predicts, apply does, rerun is ok', f
     // The printed diff is a unified diff that turns the old file into the new one.
     const text = await runCli(['run', join(fixtures, 'every-module.ts'), '-i', inventory, '--known-hosts', fleet.knownHostsPath, '--check', '--diff', '-e', 'port=7070', '--retry-file', join(fleet.dir, 'r')]);
     const patch = text.stdout.slice(text.stdout.indexOf(`--- ${paths[0]}`));
-    assert.equal(applyPatch(readFileSync(paths[0]!, 'utf8'), patch.slice(0, patch.indexOf('\n[') + 1)), readFileSync(paths[0]!, 'utf8').replace('9090', '7070'));
+    // Each distinct diff is printed once, followed by the task and the hosts it applies to.
+    assert.equal(applyPatch(readFileSync(paths[0]!, 'utf8'), patch.slice(0, patch.indexOf('\n  ↳ ') + 1)), readFileSync(paths[0]!, 'utf8').replace('9090', '7070'));
   });
 
   it('never leaves half a file when the controller is killed during a large copy', async () => {
