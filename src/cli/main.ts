@@ -1,5 +1,5 @@
 // The `provision` command: parses options, wires inventory, playbook, connections, runner and reporters.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -24,6 +24,14 @@ function positiveInt(name: string) {
   return (value: string) => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number`);
+    return n;
+  };
+}
+
+function atLeastOne(name: string) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number of at least 1 (got ${JSON.stringify(value)})`);
     return n;
   };
 }
@@ -68,8 +76,48 @@ interface RunFlags {
 function writeAtomic(path: string, text: string): void {
   mkdirSync(dirname(resolve(path)), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Checks before the first connection that a file can be written at `path` (a report, a retry file): not a directory,
+ * its folders made one by one (a recursive mkdir loops forever under /proc), and a probe file created and removed
+ * beside it. Throws an InputError naming the flag and the path.
+ */
+function checkOutputPath(path: string, flag: string): void {
+  const full = resolve(path);
+  const fail = (why: string) => new InputError(`${flag} ${path}: ${why}`);
+  if (path.endsWith('/') || statSync(full, { throwIfNoEntry: false })?.isDirectory()) throw fail('is a directory; name a file');
+  const missing: string[] = [];
+  for (let dir = dirname(full); ; dir = dirname(dir)) {
+    const st = statSync(dir, { throwIfNoEntry: false });
+    if (st) {
+      if (!st.isDirectory()) throw fail(`${dir} is not a directory`);
+      break;
+    }
+    missing.unshift(dir);
+    if (dirname(dir) === dir) break;
+  }
+  for (const dir of missing) {
+    try {
+      mkdirSync(dir);
+    } catch (err) {
+      throw fail(`cannot create the folder ${dir}: ${(err as Error).message}`);
+    }
+  }
+  const probe = `${full}.${process.pid}.probe`;
+  try {
+    closeSync(openSync(probe, 'wx'));
+    unlinkSync(probe);
+  } catch (err) {
+    throw fail(`cannot write there: ${(err as Error).message}`);
+  }
 }
 
 /** Hosts of the play: the playbook's pattern, narrowed by --limit (both Ansible patterns). */
@@ -94,6 +142,9 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
   const sshStack = inventory.hostNames().some((h) => resolveConnectionVars(inventory.hostVars(h), h).connection !== 'local')
     ? import('../connection/connect.js')
     : undefined;
+  // Where results go is checked before any host is touched: a run must not end unable to say what it did.
+  if (flags.report) checkOutputPath(flags.report, '--report');
+  if (flags.retryFile) checkOutputPath(flags.retryFile, '--retry-file');
   const playbook = await loadPlaybook(playbookPath);
   const extraVars = parseExtraVars(flags.extraVars);
   const hosts = selectHosts(inventory, playbook.hosts, flags.limit);
@@ -187,16 +238,31 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
     .map(([name]) => name);
   if (retry.length > 0 && !flags.check) {
     const path = flags.retryFile ?? `${basename(playbookPath).replace(/\.[cm]?ts$/, '')}.retry`;
-    writeAtomic(path, `${retry.join('\n')}\n`);
-    report.retry_file = path;
+    try {
+      writeAtomic(path, `${retry.join('\n')}\n`);
+      report.retry_file = path;
+    } catch (err) {
+      // The recap and the report still come: a retry file that cannot be written is a warning, not a lost run.
+      process.stderr.write(`provision: warning: cannot write the retry file ${path}: ${(err as Error).message}\n`);
+    }
   }
   out.write(`\n${formatRecap(report)}\n`);
   const json = `${JSON.stringify(report, null, 2)}\n`;
-  if (flags.report) writeAtomic(flags.report, json);
+  let reportLost = false;
+  if (flags.report) {
+    try {
+      writeAtomic(flags.report, json);
+    } catch (err) {
+      // Checked writable before the run; it can still fill up or vanish since: said, not a crash.
+      process.stderr.write(`provision: error: cannot write the report ${flags.report}: ${(err as Error).message}\n`);
+      reportLost = true;
+    }
+  }
   if (flags.json) process.stdout.write(json);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
-  return exitCodeFor(report);
+  const code = exitCodeFor(report);
+  return reportLost && code === exitCodes.ok ? exitCodes.badInput : code;
 }
 
 async function inventoryCommand(flags: { inventory: string[]; list?: boolean; graph?: boolean; host?: string }) {
@@ -229,7 +295,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument('<playbook>', 'a .ts file that default-exports definePlaybook({...})')
     .option('-i, --inventory <path>', 'inventory file or directory (repeatable)', collect, [])
     .option('-l, --limit <pattern>', 'restrict to hosts matching a pattern (or @file of host names)')
-    .option('-f, --forks <n>', 'hosts run in parallel', positiveInt('--forks'), 10)
+    .option('-f, --forks <n>', 'hosts run in parallel', atLeastOne('--forks'), 10)
     .option('-C, --check', 'plan only: report what would change, change nothing', false)
     .option('-D, --diff', 'show unified diffs of file changes', false)
     .option('-u, --user <name>', 'SSH user when the inventory names none')
@@ -240,7 +306,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--accept-new-host-keys', 'accept and record host keys not yet in known_hosts (a changed key is still refused)', false)
     .option('--known-hosts <file>', 'known_hosts file to check host keys against, before ~/.ssh/known_hosts (repeatable)', collect, [])
     .option('--ssh-config <file>', 'ssh config file (default ~/.ssh/config)')
-    .option('--connect-timeout <seconds>', 'SSH connect timeout', positiveInt('--connect-timeout'), 10)
+    .option('--connect-timeout <seconds>', 'SSH connect timeout', atLeastOne('--connect-timeout'), 10)
     .option('--connect-retries <n>', 'retries of a refused or reset connect, with backoff', positiveInt('--connect-retries'), 2)
     .option('--no-persistent-shell', 'open an SSH channel a command instead of one long-lived shell per host')
     .option('--json', 'print the JSON report on stdout (progress goes to stderr)', false)

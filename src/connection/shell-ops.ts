@@ -60,20 +60,22 @@ export function atomicWriteScript(path: string, content: Buffer, opts: WriteFile
     `[ "$(wc -c < "$t")" -eq ${content.length} ] || { echo "short write: the connection dropped" >&2; exit 1; }`,
     // Hash stdin, not a checksum line naming "$t": a path with a newline would not parse as one.
     `[ "$(sha256sum < "$t")" = '${digest}  -' ] || { echo 'checksum mismatch' >&2; exit 1; }`,
-    'if [ -e "$p" ]; then chmod --reference="$p" -- "$t"; chown --reference="$p" -- "$t" 2>/dev/null || true;',
+    // Mode and owner are kept from a regular file only: never copied from what a symbolic link points at.
+    'if [ -f "$p" ] && [ ! -L "$p" ]; then chmod --reference="$p" -- "$t"; chown -h --reference="$p" -- "$t" 2>/dev/null || true;',
     'else m=$(umask); chmod "$(printf %o $(( 0666 & ~m )))" -- "$t"; fi',
   ];
   if (opts.mode) lines.push(sh`chmod ${opts.mode} -- "$t"`);
   if (opts.owner || opts.group) {
-    lines.push(sh`chown ${`${opts.owner ?? ''}${opts.group ? `:${opts.group}` : ''}`} -- "$t"`);
+    lines.push(sh`chown -h ${`${opts.owner ?? ''}${opts.group ? `:${opts.group}` : ''}`} -- "$t"`);
   }
   if (opts.validate) {
     if (!opts.validate.includes('%s')) throw new Error(`validate must contain %s: ${opts.validate}`);
     // The validate command is the user's own shell command; only the temporary path is substituted.
     lines.push(`${opts.validate.split('%s').join('"$t"')} >&2`);
   }
-  if (opts.backupTo) lines.push(sh`if [ -e "$p" ]; then cp -p -- "$p" ${opts.backupTo}; fi`);
-  lines.push('mv -f -- "$t" "$p"', 'trap - EXIT');
+  if (opts.backupTo) lines.push(sh`if [ -f "$p" ] && [ ! -L "$p" ]; then cp -p -- "$p" ${opts.backupTo}; fi`);
+  // -T: a link to a directory planted at dest is replaced, never entered.
+  lines.push('mv -f -T -- "$t" "$p"', 'trap - EXIT');
   return lines.join('\n');
 }
 
