@@ -17,6 +17,14 @@ function isDir(path: string): boolean {
   }
 }
 
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** Files of a vars folder, sorted, recursing into sub-folders; hidden files, backups~ and other extensions skipped. */
 function dirVarsFiles(path: string): string[] {
   const found: string[] = [];
@@ -26,7 +34,8 @@ function dirVarsFiles(path: string): string[] {
     const full = join(path, name);
     if (isDir(full)) {
       if (!ext) found.push(...dirVarsFiles(full));
-    } else if (!ext || VARS_EXTENSIONS.includes(ext)) {
+    } else if ((!ext || VARS_EXTENSIONS.includes(ext)) && isFile(full)) {
+      // a dangling link, a link loop or a FIFO is not read (a FIFO would block forever)
       found.push(full);
     }
   }
@@ -38,7 +47,7 @@ export function findVarsFiles(dir: string, name: string): string[] {
   const base = join(dir, name);
   for (const ext of ['', ...VARS_EXTENSIONS]) {
     const path = base + ext;
-    if (existsSync(path)) return isDir(path) ? dirVarsFiles(path) : [path];
+    if (existsSync(path)) return isDir(path) ? dirVarsFiles(path) : isFile(path) ? [path] : [];
   }
   return [];
 }
