@@ -93,10 +93,17 @@ function writeAtomic(path: string, text: string): void {
 function checkOutputPath(path: string, flag: string): void {
   const full = resolve(path);
   const fail = (why: string) => new InputError(`${flag} ${path}: ${why}`);
-  if (path.endsWith('/') || statSync(full, { throwIfNoEntry: false })?.isDirectory()) throw fail('is a directory; name a file');
+  const statOf = (p: string) => {
+    try {
+      return statSync(p);
+    } catch {
+      return undefined; // missing, or below something that is not a folder: the walk up says which
+    }
+  };
+  if (path.endsWith('/') || statOf(full)?.isDirectory()) throw fail('is a directory; name a file');
   const missing: string[] = [];
   for (let dir = dirname(full); ; dir = dirname(dir)) {
-    const st = statSync(dir, { throwIfNoEntry: false });
+    const st = statOf(dir);
     if (st) {
       if (!st.isDirectory()) throw fail(`${dir} is not a directory`);
       break;
