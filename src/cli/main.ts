@@ -11,6 +11,7 @@ import { loadPlaybook } from '../playbook/load.js';
 import type { Vars } from '../playbook/types.js';
 import { createProgress } from '../report/progress.js';
 import { formatRecap } from '../report/recap.js';
+import { terminalSafe } from '../report/terminal-safe.js';
 import type { RunReport } from '../runner/events.js';
 import { runPlaybook } from '../runner/run.js';
 import { secret } from '../secret.js';
@@ -253,7 +254,7 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
       process.stderr.write(`provision: warning: cannot write the retry file ${path}: ${(err as Error).message}\n`);
     }
   }
-  out.write(`\n${formatRecap(report)}\n`);
+  out.write(`\n${terminalSafe(formatRecap(report))}\n`);
   const json = `${JSON.stringify(report, null, 2)}\n`;
   let reportLost = false;
   if (flags.report) {

@@ -3,6 +3,7 @@
 import type { TaskResult } from '../playbook/types.js';
 import type { RunEvent } from '../runner/events.js';
 import { formatDiff } from './diff.js';
+import { terminalSafe as safe } from './terminal-safe.js';
 
 export interface ProgressOptions {
   /** Live Listr2 rendering (a terminal) or plain lines (CI, pipes). */
@@ -33,15 +34,17 @@ function taskLine(r: TaskResult, color: boolean): string {
           ? paint(color, 36, 'skipped')
           : paint(color, 32, 'ok');
   const detail = r.status === 'failed' ? r.error : r.summary;
-  return `${status}: ${r.name}${detail ? ` — ${detail.split('\n')[0]}` : ''}`;
+  return `${status}: ${safe(r.name)}${detail ? ` — ${safe(detail.split('\n')[0] ?? '')}` : ''}`;
 }
 
 function diffBlock(r: TaskResult, color: boolean): string {
-  return (r.diff ?? []).map((d) => formatDiff(d, color).replace(/\n$/, '')).join('\n');
+  const text = (t: string | null) => (t === null ? null : safe(t));
+  return (r.diff ?? []).map((d) => formatDiff({ ...d, path: safe(d.path), before: text(d.before), after: text(d.after) }, color).replace(/\n$/, '')).join('\n');
 }
 
 /** The lines an event prints in plain mode (and, for tasks, after the live display in a terminal). */
 function eventLines(e: RunEvent, o: ProgressOptions): string[] {
+  if ('host' in e && typeof e.host === 'string') e = { ...e, host: safe(e.host) };
   switch (e.type) {
     case 'play-start':
       return [`PLAY ${e.playbook} on ${e.hosts.length} host${e.hosts.length === 1 ? '' : 's'}${e.check ? ' (check mode)' : ''}`];
@@ -49,11 +52,11 @@ function eventLines(e: RunEvent, o: ProgressOptions): string[] {
       return e.count > 1 ? [`BATCH ${e.index + 1}/${e.count}: ${e.hosts.join(', ')}`] : [];
     case 'task-end': {
       const r = e.result;
-      if (r.module === 'debug' && r.status === 'ok') return [`[${e.host}] ${r.summary ?? ''}`];
+      if (r.module === 'debug' && r.status === 'ok') return [`[${e.host}] ${safe(r.summary ?? '')}`];
       if (!o.verbose && (r.status === 'ok' || r.status === 'skipped')) return [];
       const lines = [`[${e.host}] ${e.handler ? 'handler ' : ''}${taskLine(r, o.color)}`];
       if (r.status === 'failed' && r.error && r.error.includes('\n')) {
-        lines.push(...r.error.split('\n').slice(1).map((l) => `[${e.host}]   ${l}`));
+        lines.push(...r.error.split('\n').slice(1).map((l) => `[${e.host}]   ${safe(l)}`));
       }
       if (o.diff && r.diff && r.status === 'changed') lines.push(diffBlock(r, o.color));
       return lines;
@@ -61,13 +64,13 @@ function eventLines(e: RunEvent, o: ProgressOptions): string[] {
     case 'host-end': {
       const r = e.report;
       const lines: string[] = [];
-      if (r.status === 'unreachable') lines.push(`[${e.host}] ${paint(o.color, 31, 'UNREACHABLE')}: ${r.error ?? ''}`);
-      else if (r.status === 'failed' && r.error) lines.push(`[${e.host}] ${paint(o.color, 31, 'FAILED')}: ${r.error}`);
+      if (r.status === 'unreachable') lines.push(`[${e.host}] ${paint(o.color, 31, 'UNREACHABLE')}: ${safe(r.error ?? '')}`);
+      else if (r.status === 'failed' && r.error) lines.push(`[${e.host}] ${paint(o.color, 31, 'FAILED')}: ${safe(r.error)}`);
       lines.push(`[${e.host}] done: ${r.status} (ok=${r.stats.ok} changed=${r.stats.changed} failed=${r.stats.failed} skipped=${r.stats.skipped})`);
       return lines;
     }
     case 'halted':
-      return [`HALTED: ${e.reason}; not run: ${e.notRun.join(', ')}`];
+      return [`HALTED: ${safe(e.reason)}; not run: ${safe(e.notRun.join(', '))}`];
     default:
       return [];
   }
@@ -115,7 +118,7 @@ async function createListrProgress(o: ProgressOptions): Promise<Progress> {
     const b = batches[i];
     if (!b?.task) return;
     b.task.title = title(i);
-    const lines = [...b.active].slice(0, maxListedHosts).map(([h, t]) => `${h}: ${t}`);
+    const lines = [...b.active].slice(0, maxListedHosts).map(([h, t]) => `${safe(h)}: ${t}`);
     if (b.active.size > maxListedHosts) lines.push(`… and ${b.active.size - maxListedHosts} more running`);
     for (const f of b.failed.slice(0, maxListedHosts)) lines.push(f);
     b.task.output = lines.join('\n');
@@ -169,7 +172,7 @@ async function createListrProgress(o: ProgressOptions): Promise<Progress> {
           current = e.index;
           break;
         case 'task-start':
-          batches[current]?.active.set(e.host, `${e.handler ? 'handler ' : ''}${e.task}`);
+          batches[current]?.active.set(e.host, safe(`${e.handler ? 'handler ' : ''}${e.task}`));
           refresh(current);
           break;
         case 'host-phase':
@@ -187,7 +190,7 @@ async function createListrProgress(o: ProgressOptions): Promise<Progress> {
           const r = e.report;
           if (r.status === 'failed' || r.status === 'unreachable') {
             const failedTask = r.tasks.find((t) => t.status === 'failed' && !t.ignored);
-            b.failed.push(`${e.host}: ${r.status}${failedTask ? ` at "${failedTask.name}"` : ''}: ${(failedTask?.error ?? r.error ?? '').split('\n')[0]}`);
+            b.failed.push(safe(`${e.host}: ${r.status}${failedTask ? ` at "${failedTask.name}"` : ''}: ${(failedTask?.error ?? r.error ?? '').split('\n')[0]}`));
           }
           refresh(current);
           break;

@@ -65,3 +65,24 @@ describe('hostile values through -e, against sshd', function () {
     });
   }
 });
+
+describe('terminal escape sequences from a host, against sshd', function () {
+  this.timeout(120_000);
+  let fleet: Fleet;
+  before(async () => {
+    fleet = await startFleet(1);
+  });
+  after(async () => fleet?.stop());
+
+  it('are shown escaped on the terminal and kept raw in the JSON report', async () => {
+    const report = join(fleet.dir, 'escapes.json');
+    const r = await runCli(['run', join(repoRoot, 'test/fixtures/hostile/escapes.ts'), '-i', fleet.writeInventory(), '--known-hosts', fleet.knownHostsPath, '--report', report, '--retry-file', join(fleet.dir, 'retry')]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.doesNotMatch(r.stdout, /[\u001b\u0007\r]/, 'no raw control character reaches the terminal');
+    assert.match(r.stdout, /before\\x1b\[2Jafter/);
+    assert.match(r.stdout, /bad\\x1b\]0;owned\\x07\\x1b\[1A\\rX/);
+    const json = readFileSync(report, 'utf8');
+    const host = Object.values((JSON.parse(json) as { hosts: Record<string, { tasks: Array<{ name: string; error?: string; summary?: string }> }> }).hosts)[0]!;
+    assert.ok(host.tasks.find((t) => t.name === 'noisy failure')?.error?.includes('bad\u001b]0;owned\u0007\u001b[1A\rX'));
+  });
+});
