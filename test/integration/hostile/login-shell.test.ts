@@ -15,6 +15,7 @@ describe('login shells that talk, through sshd', function () {
   this.timeout(120_000);
   let fleet: Fleet;
   const nologinUser = 'provnologin';
+  const rbashUser = 'provrbash';
 
   before(async () => {
     fleet = await startFleet(1);
@@ -23,13 +24,18 @@ describe('login shells that talk, through sshd', function () {
     execFileSync('useradd', ['-M', '-s', '/usr/sbin/nologin', nologinUser]);
     execFileSync('usermod', ['-p', '*', nologinUser]); // a locked account takes no key either
     fleet.authorizeUser(nologinUser);
+    execFileSync('useradd', ['-M', '-s', '/bin/rbash', rbashUser]);
+    execFileSync('usermod', ['-p', '*', rbashUser]);
+    fleet.authorizeUser(rbashUser);
   });
   after(async () => {
     await fleet?.stop();
-    try {
-      execFileSync('userdel', [nologinUser]);
-    } catch {
-      // not created
+    for (const u of [nologinUser, rbashUser]) {
+      try {
+        execFileSync('userdel', [u]);
+      } catch {
+        // not created
+      }
     }
   });
 
@@ -60,4 +66,12 @@ describe('login shells that talk, through sshd', function () {
       assert.match(host.error ?? '', /login shell did not (start sh|run the command).*This account is currently not available/);
     });
   }
+
+  it('a restricted shell (rbash) that refuses the persistent shell is reported with its words', async () => {
+    const inventory = fleet.writeInventory(join(fleet.dir, 'rbash.ini'), `ansible_user=${rbashUser} root=/tmp`);
+    const r = await runCli(['run', playbook, '-i', inventory, '--known-hosts', fleet.knownHostsPath, '--json', '--retry-file', join(fleet.dir, 'retry')]);
+    assert.equal(r.code, 4, r.stderr);
+    const host = Object.values(parseReport(r.stdout).hosts)[0]!;
+    assert.match(host.error ?? '', /the login shell did not start sh; it said: ".*rbash.*restricted/);
+  });
 });
