@@ -124,7 +124,7 @@ export async function loadInventory(sources: string[]): Promise<Inventory> {
     const path = resolve(source);
     if (!existsSync(path)) throw new InventoryError(source, undefined, 'inventory source not found');
     parseSource(path, data, warnings);
-    varsDirs.push(new VarsDir(statSync(path).isDirectory() ? path : dirname(path)));
+    varsDirs.push(new VarsDir(statSync(path).isDirectory() ? path : dirname(path), warnings));
   }
   try {
     data.reconcile();

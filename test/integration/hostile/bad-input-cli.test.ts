@@ -97,6 +97,11 @@ describe('hostile input through the CLI: no crash, no hang', function () {
     symlinkSync('loop-a', join(invDir, 'loop-b'));
     symlinkSync('.', join(invDir, 'self'));
     execFileSync('mkfifo', [join(invDir, 'pipe')]);
+    const allVars = join(invDir, 'group_vars', 'all');
+    mkdirSync(allVars, { recursive: true });
+    writeFileSync(join(allVars, 'vars.yml'), 'from_group_vars: yes\n');
+    execFileSync('mkfifo', [join(allVars, 'pipe.yml')]);
+    symlinkSync('.', join(allVars, 'back'));
     const r = await runCli(['run', basic, '-i', invDir, '--retry-file', join(dir, 'r1')]);
     assertNoCrash(r);
     assert.equal(r.code, 0, r.stderr);
@@ -104,7 +109,11 @@ describe('hostile input through the CLI: no crash, no hang', function () {
     assert.match(r.stderr, new RegExp(`warning: Unable to parse ${invDir}/loop-a as an inventory source: a symbolic link loop`));
     assert.match(r.stderr, new RegExp(`warning: Unable to parse ${invDir}/pipe as an inventory source: not a regular file`));
     assert.match(r.stderr, new RegExp(`warning: Unable to parse ${invDir}/self as an inventory source: a folder already read`));
+    assert.match(r.stderr, new RegExp(`warning: Skipping ${allVars}/pipe\\.yml: not a regular file`));
+    assert.match(r.stderr, new RegExp(`warning: Skipping ${allVars}/back: a folder already read`));
     assert.ok(existsSync(join(dir, 'folder-host', 'app', 'marker')), 'the hosts file was still read and run');
+    const vars = await runCli(['inventory', '-i', invDir, '--host', 'localhost']);
+    assert.equal((JSON.parse(vars.stdout) as Record<string, unknown>).from_group_vars, true);
   });
 
   it('a YAML alias bomb is refused naming the file, quickly and without exhausting memory', async () => {
