@@ -139,7 +139,7 @@ function selectHosts(inventory: Inventory, pattern: string, limit?: string): str
 /** Loads the inventories named by -i (default ./inventory) and prints what Ansible would only warn about. */
 async function loadInventoryWithWarnings(sources: string[]): Promise<Inventory> {
   const inventory = await loadInventory(sources.length > 0 ? sources : ['inventory']);
-  for (const w of inventory.warnings) process.stderr.write(`provision: warning: ${w}\n`);
+  for (const w of inventory.warnings) process.stderr.write(`provision: warning: ${terminalSafe(w)}\n`);
   return inventory;
 }
 
@@ -363,11 +363,11 @@ export async function main(argv: string[]): Promise<number> {
         : exitCodes.badInput;
     }
     if (err instanceof InputError) {
-      process.stderr.write(`provision: error: ${err.message}\n`);
+      process.stderr.write(`provision: error: ${terminalSafe(err.message)}\n`);
       return exitCodes.badInput;
     }
     if (err instanceof ProvisionError) {
-      process.stderr.write(`provision: error: ${err.message}\n`);
+      process.stderr.write(`provision: error: ${terminalSafe(err.message)}\n`);
       return exitCodes.hostFailed;
     }
     process.stderr.write(`provision: internal error (please report it): ${(err as Error).stack ?? String(err)}\n`);

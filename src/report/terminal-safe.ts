@@ -2,7 +2,6 @@
 // or a hostile value cannot move the cursor, retitle the window or hide lines. The JSON report keeps the raw text.
 
 // C0 controls but tab and newline, DEL, and the C1 controls (U+0080–U+009F, which some terminals obey as ESC [).
-// eslint-disable-next-line no-control-regex
 const controls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
 /** `\x1b[2J` stays readable as the characters `\x1b[2J` instead of clearing the screen. */

@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { InputError } from '../../../src/errors.js';
 import { command, copy, file, sync } from '../../../src/modules/index.js';
+import { type PathStat, checkFollow } from '../../../src/modules/lib/stat.js';
 import { checkIdentity } from '../../../src/playbook/validate-values.js';
+import { terminalSafe } from '../../../src/report/terminal-safe.js';
 
 describe('task values checked when the task is built', () => {
   it('takes user and group names and numeric ids as chown does', () => {
@@ -38,5 +40,27 @@ describe('task values checked when the task is built', () => {
     assert.doesNotThrow(() => copy({ dest: '/srv/bin', content: 'a\0b' }));
     assert.doesNotThrow(() => copy({ dest: '/srv/bin', content: Buffer.from([0, 1, 0]) }));
     assert.doesNotThrow(() => command({ cmd: ['cat'], stdin: 'a\0b' }));
+  });
+});
+
+describe('checkFollow: whether a followed link may be trusted', () => {
+  const st = (over: Partial<PathStat>): PathStat => ({ type: 'file', mode: 0o600, uid: 0, owner: 'root', gid: 0, group: 'root', size: 1, sha256: null, ...over });
+  it('acts on the target of a link the become user owns, or the target owner owns', () => {
+    assert.equal(checkFollow(st({ realPath: '/srv/real', linkUid: 0, selfUid: 0, uid: 1000 }), '/srv/l'), '/srv/real');
+    assert.equal(checkFollow(st({ realPath: '/srv/real', linkUid: 1000, selfUid: 0, uid: 1000 }), '/srv/l'), '/srv/real');
+    assert.equal(checkFollow(st({}), '/srv/plain'), '/srv/plain');
+  });
+  it('refuses a link someone else planted to a file they do not own', () => {
+    assert.throws(
+      () => checkFollow(st({ realPath: '/root/victim', linkUid: 1000, selfUid: 0, uid: 0 }), '/srv/l'),
+      /\/srv\/l is a symbolic link owned by uid 1000 to \/root\/victim owned by root \(uid 0\); refusing to follow it/,
+    );
+    assert.throws(() => checkFollow(st({ realPath: '/x', selfUid: 0, uid: 0 }), '/srv/l'), /refusing to follow it/);
+  });
+});
+
+describe('terminalSafe', () => {
+  it('shows control characters as escapes and keeps newlines, tabs and text', () => {
+    assert.equal(terminalSafe('a\u001b[2Jb\u0007c\rd\te\nf é✓\u009b'), 'a\\x1b[2Jb\\x07c\\rd\te\nf é✓\\x9b');
   });
 });
