@@ -102,7 +102,8 @@ async function planFile(ctx: TaskContext, p: FileParams): Promise<Plan> {
       return existing(st, want, plan, 'file with the wanted attributes');
     }
     case 'touch':
-      if (st === null) return plan(['absent → file', ...describeNewAttrs(want)], [': >> "$p"', ...newAttrs(want)], '');
+      // noclobber: the new file is created with O_EXCL, so a link planted since the check is not followed.
+      if (st === null) return plan(['absent → file', ...describeNewAttrs(want)], ['(set -C; : > "$p")', ...newAttrs(want)], '');
       // Ansible's modification_time/access_time 'preserve': an existing path keeps its content and times.
       return existing(st, want, plan, `${st.type} exists; content and times kept`);
     case 'link':
