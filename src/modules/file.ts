@@ -121,7 +121,7 @@ function existing(st: PathStat, want: WantedAttrs, plan: PlanFn, why: string): P
 function newAttrs(want: WantedAttrs): string[] {
   const chmod = want.mode === undefined ? undefined : /^[0-7]+$/.test(want.mode) ? chmodArg(parseInt(want.mode, 8)) : want.mode;
   // A link planted between the check and these lines is neither chowned through (-h) nor chmodded through.
-  return [...attrsScript({ chown: chownArg(want.owner, want.group) }), ...(chmod ? [`[ ! -L "$p" ] || { echo "$p became a symbolic link; not changing its mode" >&2; exit 1; }`, ...attrsScript({ chmod })] : [])];
+  return attrsScript({ chown: chownArg(want.owner, want.group), chmod });
 }
 
 function planLink(st: PathStat | null, p: FileBase & { src: string }, want: WantedAttrs, plan: PlanFn): Plan {

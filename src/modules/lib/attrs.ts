@@ -52,7 +52,10 @@ export function describeNewAttrs(want: WantedAttrs): string[] {
 export function attrsScript(attrs: Pick<AttrChanges, 'chmod' | 'chown'>, opts: { noDereference?: boolean } = {}): string[] {
   const lines: string[] = [];
   if (attrs.chown) lines.push(`chown -h ${quote(attrs.chown)} -- "$p"`);
-  if (attrs.chmod && !opts.noDereference) lines.push(`chmod ${quote(attrs.chmod)} -- "$p"`);
+  if (attrs.chmod && !opts.noDereference) {
+    // chmod always follows a link: refuse one planted at `$p` since the check.
+    lines.push(`[ ! -L "$p" ] || { echo "$p is a symbolic link now; its mode is not changed" >&2; exit 1; }`, `chmod ${quote(attrs.chmod)} -- "$p"`);
+  }
   return lines;
 }
 
