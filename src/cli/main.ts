@@ -1,5 +1,5 @@
 // The `provision` command: parses options, wires inventory, playbook, connections, runner and reporters.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { LocalConnection } from '../connection/local.js';
@@ -12,6 +12,7 @@ import { createProgress } from '../report/progress.js';
 import { reportDiffGroups } from '../report/diff-groups.js';
 import { formatJunit } from '../report/junit.js';
 import { formatRecap } from '../report/recap.js';
+import { terminalSafe } from '../report/terminal-safe.js';
 import type { RunReport } from '../runner/events.js';
 import { runPlaybook } from '../runner/run.js';
 import { secret } from '../secret.js';
@@ -26,6 +27,14 @@ function positiveInt(name: string) {
   return (value: string) => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number`);
+    return n;
+  };
+}
+
+function atLeastOne(name: string) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number of at least 1 (got ${JSON.stringify(value)})`);
     return n;
   };
 }
@@ -74,8 +83,55 @@ interface RunFlags {
 function writeAtomic(path: string, text: string): void {
   mkdirSync(dirname(resolve(path)), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Checks before the first connection that a file can be written at `path` (a report, a retry file): not a directory,
+ * its folders made one by one (a recursive mkdir loops forever under /proc), and a probe file created and removed
+ * beside it. Throws an InputError naming the flag and the path.
+ */
+function checkOutputPath(path: string, flag: string): void {
+  const full = resolve(path);
+  const fail = (why: string) => new InputError(`${flag} ${path}: ${why}`);
+  const statOf = (p: string) => {
+    try {
+      return statSync(p);
+    } catch {
+      return undefined; // missing, or below something that is not a folder: the walk up says which
+    }
+  };
+  if (path.endsWith('/') || statOf(full)?.isDirectory()) throw fail('is a directory; name a file');
+  const missing: string[] = [];
+  for (let dir = dirname(full); ; dir = dirname(dir)) {
+    const st = statOf(dir);
+    if (st) {
+      if (!st.isDirectory()) throw fail(`${dir} is not a directory`);
+      break;
+    }
+    missing.unshift(dir);
+    if (dirname(dir) === dir) break;
+  }
+  for (const dir of missing) {
+    try {
+      mkdirSync(dir);
+    } catch (err) {
+      throw fail(`cannot create the folder ${dir}: ${(err as Error).message}`);
+    }
+  }
+  const probe = `${full}.${process.pid}.probe`;
+  try {
+    closeSync(openSync(probe, 'wx'));
+    unlinkSync(probe);
+  } catch (err) {
+    throw fail(`cannot write there: ${(err as Error).message}`);
+  }
 }
 
 /** Hosts of the play: the playbook's pattern, narrowed by --limit (both Ansible patterns). */
@@ -89,7 +145,7 @@ function selectHosts(inventory: Inventory, pattern: string, limit?: string): str
 /** Loads the inventories named by -i (default ./inventory) and prints what Ansible would only warn about. */
 async function loadInventoryWithWarnings(sources: string[]): Promise<Inventory> {
   const inventory = await loadInventory(sources.length > 0 ? sources : ['inventory']);
-  for (const w of inventory.warnings) process.stderr.write(`provision: warning: ${w}\n`);
+  for (const w of inventory.warnings) process.stderr.write(`provision: warning: ${terminalSafe(w)}\n`);
   return inventory;
 }
 
@@ -100,6 +156,11 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
   const sshStack = inventory.hostNames().some((h) => resolveConnectionVars(inventory.hostVars(h), h).connection !== 'local')
     ? import('../connection/connect.js')
     : undefined;
+  // Where results go is checked before any host is touched: a run must not end unable to say what it did.
+  if (flags.report) checkOutputPath(flags.report, '--report');
+  if (flags.junit) checkOutputPath(flags.junit, '--junit');
+  if (flags.planOut) checkOutputPath(flags.planOut, '--plan-out');
+  if (flags.retryFile) checkOutputPath(flags.retryFile, '--retry-file');
   const playbook = await loadPlaybook(playbookPath);
   const extraVars = parseExtraVars(flags.extraVars);
   const hosts = selectHosts(inventory, playbook.hosts, flags.limit);
@@ -201,29 +262,54 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
     .map(([name]) => name);
   if (retry.length > 0 && !flags.check) {
     const path = flags.retryFile ?? `${basename(playbookPath).replace(/\.[cm]?ts$/, '')}.retry`;
-    writeAtomic(path, `${retry.join('\n')}\n`);
-    report.retry_file = path;
+    try {
+      writeAtomic(path, `${retry.join('\n')}\n`);
+      report.retry_file = path;
+    } catch (err) {
+      // The recap and the report still come: a retry file that cannot be written is a warning, not a lost run.
+      process.stderr.write(`provision: warning: cannot write the retry file ${path}: ${(err as Error).message}\n`);
+    }
   }
   report.version = version();
   if (recorder && flags.planOut) {
     const failed = Object.entries(report.hosts).filter(([, h]) => h.status !== 'ok' && h.status !== 'changed');
     if (failed.length > 0 || report.interrupted) {
-      out.write(`provision: no plan written: ${failed.map(([name, h]) => `${name} ${h.status}`).join(', ') || 'interrupted'}\n`);
+      out.write(`provision: no plan written: ${failed.map(([name, h]) => `${name} ${h.status}`).join(', ') || 'interrupted'}
+`);
     } else {
       const options = { inventory: flags.inventory, limit: flags.limit, extraVars: flags.extraVars, become: flags.become, becomeUser: flags.becomeUser, user: flags.user, privateKey: flags.privateKey, tags: flags.tags, timeout: flags.timeout };
-      writeAtomic(flags.planOut, `${JSON.stringify(recorder.finish({ version: version(), playbookPath, options, hosts }), null, 2)}\n`);
-      out.write(`provision: plan written to ${flags.planOut}; apply exactly it with: provision apply ${flags.planOut}\n`);
+      writeAtomic(flags.planOut, `${JSON.stringify(recorder.finish({ version: version(), playbookPath, options, hosts }), null, 2)}
+`);
+      out.write(`provision: plan written to ${flags.planOut}; apply exactly it with: provision apply ${flags.planOut}
+`);
     }
   }
   if (flags.diff) report.diff_groups = reportDiffGroups(report);
-  out.write(`\n${formatRecap(report)}\n`);
-  const json = `${JSON.stringify(report, null, 2)}\n`;
-  if (flags.report) writeAtomic(flags.report, json);
-  if (flags.junit) writeAtomic(flags.junit, formatJunit(report, playbook.name));
+  out.write(`
+${terminalSafe(formatRecap(report))}
+`);
+  const json = `${JSON.stringify(report, null, 2)}
+`;
+  let reportLost = false;
+  for (const [flag, path, text] of [
+    ['--report', flags.report, () => json],
+    ['--junit', flags.junit, () => formatJunit(report, playbook.name)],
+  ] as const) {
+    if (!path) continue;
+    try {
+      writeAtomic(path, text());
+    } catch (err) {
+      // Checked writable before the run; it can still fill up or vanish since: said, not a crash.
+      process.stderr.write(`provision: error: cannot write the ${flag.slice(2)} report ${path}: ${(err as Error).message}
+`);
+      reportLost = true;
+    }
+  }
   if (flags.json) process.stdout.write(json);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   const code = exitCodeFor(report);
+  if (reportLost && code === exitCodes.ok) return exitCodes.badInput;
   // Drift detection: in --check, pending changes on an otherwise clean run get an exit code of their own.
   if (flags.detailedExitcode && code === exitCodes.ok && report.summary.changed > 0) return exitCodes.changesPending;
   return code;
@@ -300,6 +386,8 @@ async function reportCommand(path: string, flags: { html?: string; junit?: strin
   if (typeof report !== 'object' || report === null || typeof report.hosts !== 'object' || !Array.isArray(report.batches) || typeof report.started !== 'string') {
     throw new InputError(`${path}: not a report written by provision run --report (no hosts, batches or start time)`);
   }
+  if (flags.html) checkOutputPath(flags.html, '--html');
+  if (flags.junit) checkOutputPath(flags.junit, '--junit');
   if (flags.html) {
     const { renderHtmlReport } = await import('../report/html.js');
     writeAtomic(flags.html, renderHtmlReport(report));
@@ -332,7 +420,7 @@ Examples:
     .argument('<playbook>', 'a .ts file that default-exports definePlaybook({...})')
     .addOption(new Option('-i, --inventory <path>', 'inventory file or directory (repeatable)').argParser(collect).default([], './inventory'))
     .option('-l, --limit <pattern>', 'restrict to hosts matching a pattern (or @file of host names)')
-    .option('-f, --forks <n>', 'hosts run in parallel', positiveInt('--forks'), 10)
+    .option('-f, --forks <n>', 'hosts run in parallel', atLeastOne('--forks'), 10)
     .option('-C, --check', 'plan only: report what would change, change nothing', false)
     .option('-D, --diff', 'show unified diffs of file changes', false)
     .option('-u, --user <name>', 'SSH user when the inventory names none')
@@ -343,7 +431,7 @@ Examples:
     .option('--accept-new-host-keys', 'accept and record host keys not yet in known_hosts (a changed key is still refused)', false)
     .option('--known-hosts <file>', 'known_hosts file to check host keys against, before ~/.ssh/known_hosts (repeatable)', collect, [])
     .option('--ssh-config <file>', 'ssh config file (default ~/.ssh/config)')
-    .option('--connect-timeout <seconds>', 'SSH connect timeout', positiveInt('--connect-timeout'), 10)
+    .option('--connect-timeout <seconds>', 'SSH connect timeout', atLeastOne('--connect-timeout'), 10)
     .option('--connect-retries <n>', 'retries of a refused or reset connect, with backoff', positiveInt('--connect-retries'), 2)
     .option('--no-persistent-shell', 'open an SSH channel a command instead of one long-lived shell per host')
     .option('--json', 'print the JSON report on stdout (progress goes to stderr)', false)
@@ -427,11 +515,11 @@ export async function main(argv: string[]): Promise<number> {
         : exitCodes.badInput;
     }
     if (err instanceof InputError) {
-      process.stderr.write(`provision: error: ${err.message}\n`);
+      process.stderr.write(`provision: error: ${terminalSafe(err.message)}\n`);
       return exitCodes.badInput;
     }
     if (err instanceof ProvisionError) {
-      process.stderr.write(`provision: error: ${err.message}\n`);
+      process.stderr.write(`provision: error: ${terminalSafe(err.message)}\n`);
       return exitCodes.hostFailed;
     }
     process.stderr.write(`provision: internal error (please report it): ${(err as Error).stack ?? String(err)}\n`);

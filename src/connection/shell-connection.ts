@@ -1,8 +1,10 @@
 // What every transport shares once it can run `sh -c script`: timeouts, sudo, reading and atomic writing of files.
-import { CommandError } from '../errors.js';
+import { randomBytes } from 'node:crypto';
+import { CommandError, ConnectionError } from '../errors.js';
 import { collectOutput } from './output.js';
-import { toScript } from './quote.js';
+import { quote, toScript } from './quote.js';
 import { atomicWriteScript, missingFileCode, prepareCommand, readFileScript, sudoProbe, timeoutScript } from './shell-ops.js';
+import { MarkerScanner, noiseKeeper } from './shell-session.js';
 import { RequestStats } from './stats.js';
 import type { BecomeSettings, Command, Connection, ExecOptions, ExecResult, WriteFileOptions } from './types.js';
 
@@ -35,6 +37,53 @@ export abstract class ShellConnection implements Connection {
    */
   protected abstract run(script: string, stdin: Buffer | undefined, sink: Sink, timeoutMs?: number): Promise<{ code: number; timedOut: boolean }>;
 
+  /**
+   * run(), framed against a login shell that talks: the script first prints a random start marker on stdout and
+   * stderr, and everything before it (a start-up file's banner, even without a newline) is dropped, never taken for
+   * output. Standard input starts with a newline and the marker's own line, which the script skips up to: a start-up
+   * file that reads a line takes the newline, not the content. When the marker never comes, the login shell did not
+   * run the command (nologin, a restricted shell): a ConnectionError quotes what it said.
+   */
+  private async framedRun(script: string, stdin: Buffer | undefined, sink: Sink, timeoutMs?: number): Promise<{ code: number; timedOut: boolean }> {
+    const start = `__provision_start_${randomBytes(9).toString('hex')}__`;
+    // eval: a script that does not parse still comes after the marker, and fails as itself.
+    let framed = `printf %s ${start}; printf %s ${start} >&2; eval ${quote(script)}`;
+    let input = stdin;
+    if (stdin && stdin.length > 0) {
+      framed = `while IFS= read -r provision_line; do [ "$provision_line" = ${start} ] && break; done; ${framed}`;
+      input = Buffer.concat([Buffer.from(`\n${start}\n`), stdin]);
+    }
+    const gate = (emit: (d: Buffer) => void) => {
+      const noise = noiseKeeper();
+      const scanner = new MarkerScanner(Buffer.from(start), noise.keep);
+      let open = false;
+      return {
+        get found() {
+          return open;
+        },
+        said: () => noise.text(scanner),
+        push(d: Buffer) {
+          if (open) return emit(d);
+          scanner.push(d);
+          if (!scanner.found) return;
+          open = true;
+          const tail = scanner.tail as Buffer;
+          if (tail.length > 0) emit(tail);
+        },
+      };
+    };
+    const out = gate((d) => sink.stdout(d));
+    const err = gate((d) => sink.stderr(d));
+    const r = await this.run(framed, input, { stdout: (d) => out.push(d), stderr: (d) => err.push(d) }, timeoutMs);
+    if (!out.found && !r.timedOut) {
+      const said = [out.said(), err.said()].filter(Boolean).join(' / ');
+      throw new ConnectionError(
+        `${this.host}: the login shell did not run the command (exit ${r.code})${said ? `; it said: ${JSON.stringify(said.slice(0, 500))}` : ''} (a nologin or restricted account?)`,
+      );
+    }
+    return r;
+  }
+
   abstract close(): Promise<void>;
 
   async exec(cmd: Command, opts: ExecOptions = {}): Promise<ExecResult> {
@@ -43,7 +92,7 @@ export abstract class ShellConnection implements Connection {
     const prepared = prepareCommand(script, opts, this.become, await this.needsPassword(opts.become));
     const out = collectOutput(opts.maxOutput);
     const started = Date.now();
-    const { code, timedOut } = await this.run(prepared.script, prepared.stdin, out, opts.timeoutMs ? opts.timeoutMs + timeoutGraceMs : undefined);
+    const { code, timedOut } = await this.framedRun(prepared.script, prepared.stdin, out, opts.timeoutMs ? opts.timeoutMs + timeoutGraceMs : undefined);
     // `timeout` exits 137 when the command ignored TERM and needed KILL: still a timeout.
     const killedLate = code === 137 && opts.timeoutMs !== undefined && Date.now() - started >= opts.timeoutMs;
     return out.result(timedOut || killedLate ? 124 : code);
@@ -53,7 +102,7 @@ export abstract class ShellConnection implements Connection {
     const prepared = prepareCommand(readFileScript(path), { become: opts.become }, this.become, await this.needsPassword(opts.become));
     const chunks: Buffer[] = [];
     const err = collectOutput();
-    const { code } = await this.run(prepared.script, prepared.stdin, { stdout: (d) => chunks.push(d), stderr: (d) => err.stderr(d) });
+    const { code } = await this.framedRun(prepared.script, prepared.stdin, { stdout: (d) => chunks.push(d), stderr: (d) => err.stderr(d) });
     if (code === missingFileCode) return null;
     if (code !== 0) throw new CommandError(`read ${path}`, code, '', err.result(code).stderr);
     return Buffer.concat(chunks);
@@ -68,7 +117,7 @@ export abstract class ShellConnection implements Connection {
   /** Whether sudo asks this user for a password: probed once, only when becoming with a password at hand. */
   private async needsPassword(become: boolean | undefined): Promise<boolean> {
     if (!(become ?? this.become.become) || this.become.becomePassword === undefined) return false;
-    this.passwordNeeded ??= this.run(sudoProbe, undefined, { stdout() {}, stderr() {} }).then((r) => r.code !== 0);
+    this.passwordNeeded ??= this.framedRun(sudoProbe, undefined, { stdout() {}, stderr() {} }).then((r) => r.code !== 0);
     return this.passwordNeeded;
   }
 }

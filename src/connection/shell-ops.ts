@@ -56,24 +56,33 @@ export function atomicWriteScript(path: string, content: Buffer, opts: WriteFile
     't=$(mktemp "$d/.provision-XXXXXX.tmp")',
     `trap 'rm -f -- "$t"' EXIT`,
     `trap 'exit 130' INT TERM HUP PIPE`,
-    'cat > "$t"',
-    `[ "$(wc -c < "$t")" -eq ${content.length} ] || { echo "short write: the connection dropped" >&2; exit 1; }`,
-    // Hash stdin, not a checksum line naming "$t": a path with a newline would not parse as one.
-    `[ "$(sha256sum < "$t")" = '${digest}  -' ] || { echo 'checksum mismatch' >&2; exit 1; }`,
-    'if [ -e "$p" ]; then chmod --reference="$p" -- "$t"; chown --reference="$p" -- "$t" 2>/dev/null || true;',
-    'else m=$(umask); chmod "$(printf %o $(( 0666 & ~m )))" -- "$t"; fi',
+    // The temporary file is opened once, checked to be the file mktemp made, and from then on written, measured,
+    // chmodded and chowned through that open descriptor (/proc/self/fd/3): someone who can write the folder and
+    // swaps the name for a link cannot make any of it land on another file.
+    'exec 3<>"$t"',
+    'f=/proc/self/fd/3; [ -e "$f" ] || f=$t',
+    `[ ! -L "$t" ] && [ "$(stat -L -c %d:%i -- "$f")" = "$(stat -c %d:%i -- "$t")" ] || { echo "$t was replaced while being written: refused" >&2; exit 1; }`,
+    'cat >&3',
+    `[ "$(wc -c < "$f")" -eq ${content.length} ] || { echo "short write: the connection dropped" >&2; exit 1; }`,
+    // Hash stdin, not a checksum line naming the file: a path with a newline would not parse as one.
+    `[ "$(sha256sum < "$f")" = '${digest}  -' ] || { echo 'checksum mismatch' >&2; exit 1; }`,
+    // Mode and owner are kept from a regular file only: never copied from what a symbolic link points at.
+    'if [ -f "$p" ] && [ ! -L "$p" ]; then chmod --reference="$p" -- "$f"; chown --reference="$p" -- "$f" 2>/dev/null || true;',
+    'else m=$(umask); chmod "$(printf %o $(( 0666 & ~m )))" -- "$f"; fi',
   ];
-  if (opts.mode) lines.push(sh`chmod ${opts.mode} -- "$t"`);
+  if (opts.mode) lines.push(sh`chmod ${opts.mode} -- "$f"`);
   if (opts.owner || opts.group) {
-    lines.push(sh`chown ${`${opts.owner ?? ''}${opts.group ? `:${opts.group}` : ''}`} -- "$t"`);
+    lines.push(sh`chown ${`${opts.owner ?? ''}${opts.group ? `:${opts.group}` : ''}`} -- "$f"`);
   }
   if (opts.validate) {
     if (!opts.validate.includes('%s')) throw new Error(`validate must contain %s: ${opts.validate}`);
     // The validate command is the user's own shell command; only the temporary path is substituted.
     lines.push(`${opts.validate.split('%s').join('"$t"')} >&2`);
   }
-  if (opts.backupTo) lines.push(sh`if [ -e "$p" ]; then cp -p -- "$p" ${opts.backupTo}; fi`);
-  lines.push('mv -f -- "$t" "$p"', 'trap - EXIT');
+  // --remove-destination: a link planted under the backup's (predictable) name is replaced, not written through.
+  if (opts.backupTo) lines.push(sh`if [ -f "$p" ] && [ ! -L "$p" ]; then cp -p --remove-destination -- "$p" ${opts.backupTo}; fi`);
+  // -T: a link to a directory planted at dest is replaced, never entered.
+  lines.push('exec 3>&-', 'mv -f -T -- "$t" "$p"', 'trap - EXIT');
   return lines.join('\n');
 }
 

@@ -7,12 +7,32 @@ import type { Sink } from './shell-connection.js';
 /** Standard input past this size goes through its own exec channel (it travels base64 inside the session's script). */
 export const maxSessionStdin = 256 * 1024;
 
+/** Start-up noise kept to quote in an error (a nologin message, an rbash refusal). */
+const maxNoise = 4096;
+
+/** Keeps the first bytes a stream printed before a marker that may never come; text() adds what the scanner held. */
+export function noiseKeeper(): { keep: (d: Buffer) => void; text: (scanner?: MarkerScanner) => string } {
+  const parts: Buffer[] = [];
+  let size = 0;
+  const keep = (d: Buffer) => {
+    if (size < maxNoise) parts.push(d.subarray(0, maxNoise - size));
+    size += d.length;
+  };
+  return {
+    keep,
+    text: (scanner) => {
+      const all = scanner && !scanner.found ? [...parts, scanner.held] : parts;
+      return Buffer.concat(all).subarray(0, maxNoise).toString('utf8').trim();
+    },
+  };
+}
+
 /**
  * Finds an end marker in a stream, passing on everything before it. Holds back only as many bytes as could be the
  * start of a marker split across chunks, so output streams through with bounded memory.
  */
 export class MarkerScanner {
-  private held = Buffer.alloc(0);
+  private heldBytes = Buffer.alloc(0);
   /** Bytes after the marker once found (the rest of the marker line for stdout). */
   tail: Buffer | undefined;
 
@@ -25,22 +45,27 @@ export class MarkerScanner {
     return this.tail !== undefined;
   }
 
+  /** The bytes held back as a possible start of the marker (for when the stream ended without it). */
+  get held(): Buffer {
+    return this.heldBytes;
+  }
+
   push(d: Buffer): void {
     if (this.tail !== undefined) {
       this.tail = Buffer.concat([this.tail, d]);
       return;
     }
-    const buf = this.held.length > 0 ? Buffer.concat([this.held, d]) : d;
+    const buf = this.heldBytes.length > 0 ? Buffer.concat([this.heldBytes, d]) : d;
     const at = buf.indexOf(this.marker);
     if (at >= 0) {
       if (at > 0) this.emit(buf.subarray(0, at));
-      this.held = Buffer.alloc(0);
+      this.heldBytes = Buffer.alloc(0);
       this.tail = buf.subarray(at + this.marker.length);
       return;
     }
     const keep = Math.min(buf.length, this.marker.length - 1);
     if (buf.length > keep) this.emit(buf.subarray(0, buf.length - keep));
-    this.held = Buffer.from(buf.subarray(buf.length - keep));
+    this.heldBytes = Buffer.from(buf.subarray(buf.length - keep));
   }
 }
 
@@ -70,22 +95,76 @@ export class ShellSession {
   private readonly token = randomBytes(12).toString('hex');
   private counter = 0;
 
+  /** Until the session's `sh` has announced itself: what the login shell printed before (start-up noise), per stream. */
+  private starting: { out: MarkerScanner; err: MarkerScanner; said: () => string[] } | undefined;
+
   private constructor(
     private readonly channel: ClientChannel,
     private readonly onEnd: () => void,
+    ready: string,
+    onReady: (err?: Error) => void,
   ) {
-    channel.on('data', (d: Buffer) => this.onData('out', d));
-    channel.stderr.on('data', (d: Buffer) => this.onData('err', d));
+    const outNoise = noiseKeeper();
+    const errNoise = noiseKeeper();
+    this.starting = { out: new MarkerScanner(Buffer.from(ready), outNoise.keep), err: new MarkerScanner(Buffer.from(ready), errNoise.keep), said: () => [outNoise.text(this.starting?.out), errNoise.text(this.starting?.err)] };
+    channel.on('data', (d: Buffer) => this.onStartData('out', d, onReady));
+    channel.stderr.on('data', (d: Buffer) => this.onStartData('err', d, onReady));
     channel.on('error', () => {});
-    channel.on('close', () => this.end('the shell session ended'));
+    channel.on('close', () => {
+      if (this.starting) {
+        const said = this.starting.said().filter(Boolean).join(' / ');
+        this.starting = undefined;
+        onReady(new Error(`the login shell did not start sh${said ? `; it said: ${JSON.stringify(said.slice(0, 500))}` : ' and said nothing'} (a nologin or restricted account?)`));
+      }
+      this.end('the shell session ended');
+    });
   }
 
-  /** Opens the session's channel; `onEnd` is called once when the session ends, whatever the cause. */
+  /**
+   * Opens the session's channel; `onEnd` is called once when the session ends, whatever the cause. Resolves once the
+   * session's `sh` has printed a random ready marker on stdout and stderr: whatever the login shell's start-up files
+   * printed before it (a banner, even without a newline) is discarded, never taken for a command's output. A newline
+   * is written first, so a start-up file that reads a line of stdin takes that one and not the first command.
+   */
   static open(client: Client, onEnd: () => void = () => {}): Promise<ShellSession> {
+    const ready = `__provision_ready_${randomBytes(12).toString('hex')}__`;
+    // `exec sh` so the login shell does not stay in between; a restricted shell (rbash) refuses exec and says so.
+    const start = `printf '%s\\n' ${ready}; printf '%s\\n' ${ready} >&2; exec sh`;
     return new Promise((resolve, reject) => {
-      // `exec sh` so the login shell does not stay in between.
-      client.exec('exec sh', (err, channel) => (err ? reject(err) : resolve(new ShellSession(channel, onEnd))));
+      client.exec(`exec sh -c ${quote(start)}`, (err, channel) => {
+        if (err) {
+          reject(err);
+          return;
+        }
+        const session = new ShellSession(channel, onEnd, ready, (e) => (e ? reject(e) : resolve(session)));
+        channel.write('\n');
+      });
     });
+  }
+
+  /** Before the ready marker: start-up noise is set aside; the rest of the chunk after it is the session's own. */
+  private onStartData(stream: 'out' | 'err', data: Buffer, onReady: (err?: Error) => void): void {
+    const st = this.starting;
+    if (!st) {
+      this.onData(stream, data);
+      return;
+    }
+    const scanner = st[stream];
+    if (scanner.found) {
+      scanner.push(data);
+      return;
+    }
+    scanner.push(data);
+    if (!st.out.found || !st.err.found) return;
+    this.starting = undefined;
+    // The rest of each ready line (its newline), then anything already sent after it.
+    for (const [name, sc] of [['out', st.out], ['err', st.err]] as const) {
+      const tail = sc.tail as Buffer;
+      const nl = tail.indexOf(10);
+      const rest = nl < 0 ? Buffer.alloc(0) : tail.subarray(nl + 1);
+      if (rest.length > 0) this.onData(name, rest);
+    }
+    onReady();
   }
 
   get alive(): boolean {

@@ -1,6 +1,6 @@
 // Reads -i sources (files, directories, `h1,h2` lists) into an Inventory, picking INI or YAML per file as Ansible does.
 
-import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { InventoryError } from '../errors.js';
 import { parseAddress } from './host-range.js';
@@ -71,12 +71,33 @@ function parseFile(file: string, inventory: InventoryData, warnings: string[]): 
   }
 }
 
-function parseSource(path: string, inventory: InventoryData, warnings: string[]): void {
-  if (statSync(path).isDirectory()) {
+function parseSource(path: string, inventory: InventoryData, warnings: string[], seen = new Set<string>()): void {
+  // What is neither a regular file nor a folder (a dangling link, a link loop, a FIFO, a socket) is skipped with a
+  // warning, as Ansible's "Unable to parse ... as an inventory source" (a FIFO would block the read forever).
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'a symbolic link to nothing' : code === 'ELOOP' ? 'a symbolic link loop' : (err as Error).message;
+    warnings.push(`Unable to parse ${path} as an inventory source: ${why}; skipped`);
+    return;
+  }
+  if (st.isDirectory()) {
+    const real = realpathSync(path);
+    if (seen.has(real)) {
+      warnings.push(`Unable to parse ${path} as an inventory source: a folder already read (a link back to ${real}); skipped`);
+      return;
+    }
+    seen.add(real);
     for (const name of readdirSync(path).sort()) {
       if (IGNORED.test(name)) continue;
-      parseSource(join(path, name), inventory, warnings);
+      parseSource(join(path, name), inventory, warnings, seen);
     }
+    return;
+  }
+  if (!st.isFile()) {
+    warnings.push(`Unable to parse ${path} as an inventory source: not a regular file (a FIFO, socket or device); skipped`);
     return;
   }
   inventory.currentSource = path;
@@ -103,7 +124,7 @@ export async function loadInventory(sources: string[]): Promise<Inventory> {
     const path = resolve(source);
     if (!existsSync(path)) throw new InventoryError(source, undefined, 'inventory source not found');
     parseSource(path, data, warnings);
-    varsDirs.push(new VarsDir(statSync(path).isDirectory() ? path : dirname(path)));
+    varsDirs.push(new VarsDir(statSync(path).isDirectory() ? path : dirname(path), warnings));
   }
   try {
     data.reconcile();

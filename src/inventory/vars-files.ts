@@ -17,28 +17,51 @@ function isDir(path: string): boolean {
   }
 }
 
-/** Files of a vars folder, sorted, recursing into sub-folders; hidden files, backups~ and other extensions skipped. */
-function dirVarsFiles(path: string): string[] {
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Files of a vars folder, sorted, recursing into sub-folders; hidden files, backups~ and other extensions skipped.
+ * A dangling link, a link loop, a FIFO (which would block the read forever) or a folder link back to one already
+ * read is skipped with a warning.
+ */
+function dirVarsFiles(path: string, warnings?: string[], seen = new Set<string>()): string[] {
   const found: string[] = [];
+  const real = realpathSync(path);
+  if (seen.has(real)) {
+    warnings?.push(`Skipping ${path}: a folder already read (a link back to ${real})`);
+    return found;
+  }
+  seen.add(real);
   for (const name of readdirSync(path).sort()) {
     if (name.startsWith('.') || name.endsWith('~')) continue;
     const ext = extname(name);
     const full = join(path, name);
     if (isDir(full)) {
-      if (!ext) found.push(...dirVarsFiles(full));
+      if (!ext) found.push(...dirVarsFiles(full, warnings, seen));
     } else if (!ext || VARS_EXTENSIONS.includes(ext)) {
-      found.push(full);
+      if (isFile(full)) found.push(full);
+      else warnings?.push(`Skipping ${full}: not a regular file (a dangling link, a link loop, a FIFO or a socket)`);
     }
   }
   return found;
 }
 
 /** The vars files for one group or host name in `dir`: `name` (file or folder), else name.yml, .yaml, .json — the first that exists. */
-export function findVarsFiles(dir: string, name: string): string[] {
+export function findVarsFiles(dir: string, name: string, warnings?: string[]): string[] {
   const base = join(dir, name);
   for (const ext of ['', ...VARS_EXTENSIONS]) {
     const path = base + ext;
-    if (existsSync(path)) return isDir(path) ? dirVarsFiles(path) : [path];
+    if (!existsSync(path)) continue;
+    if (isDir(path)) return dirVarsFiles(path, warnings);
+    if (isFile(path)) return [path];
+    warnings?.push(`Skipping ${path}: not a regular file (a FIFO or a socket)`);
+    return [];
   }
   return [];
 }
@@ -59,7 +82,11 @@ export class VarsDir {
   private readonly groupDir: string | undefined;
   private readonly hostDir: string | undefined;
 
-  constructor(dir: string) {
+  constructor(
+    dir: string,
+    /** Where skipped entries are reported (the inventory's warnings). */
+    private readonly warnings?: string[],
+  ) {
     const resolve = (sub: string) => {
       const p = join(dir, sub);
       return isDir(p) ? realpathSync(p) : undefined;
@@ -76,7 +103,7 @@ export class VarsDir {
     let vars = this.cache.get(key);
     if (!vars) {
       vars = {};
-      for (const file of findVarsFiles(dir, name)) Object.assign(vars, loadVarsFile(file));
+      for (const file of findVarsFiles(dir, name, this.warnings)) Object.assign(vars, loadVarsFile(file));
       this.cache.set(key, vars);
     }
     return vars;

@@ -220,7 +220,49 @@ export function loadYaml(text: string, file: string): LoadedYaml {
     const line = err.linePos?.[0]?.line ?? (err.pos ? counter.linePos(err.pos[0]).line : undefined);
     throw new InventoryError(file, line, `YAML syntax error: ${err.message.split('\n')[0]}`);
   }
+  if (text.includes('*')) checkAliasExpansion(doc, counter, file);
   const converter = new Converter(doc, counter, file);
   const value = converter.convert(doc.contents);
   return { value, lines: converter.yamlLines() };
+}
+
+/**
+ * Refuses a document whose aliases expand to far more values than it holds (a "billion laughs" alias bomb), before
+ * anything copies the expansion: the bound of the `yaml` library's maxAliasCount, measured on the expanded size so
+ * that a large inventory that reuses an anchor on every host still loads. A recursive alias is refused as well.
+ */
+function checkAliasExpansion(doc: Document, counter: LineCounter, file: string): void {
+  const sizes = new Map<Node, number>();
+  const open = new Set<Node>();
+  let source = 0;
+  const sizeOf = (node: unknown): number => {
+    if (node === null || node === undefined || typeof node !== 'object') return 1;
+    if (isAlias(node)) {
+      const target = node.resolve(doc);
+      if (target === undefined) return 1;
+      if (open.has(target as Node)) {
+        throw new InventoryError(file, node.range ? counter.linePos(node.range[0]).line : undefined, `YAML alias *${node.source} refers to a node that contains it`);
+      }
+      return sizeOf(target);
+    }
+    const known = sizes.get(node as Node);
+    if (known !== undefined) return known;
+    source++;
+    open.add(node as Node);
+    let n = 1;
+    if (isSeq(node) || isMap(node)) {
+      for (const item of node.items as unknown[]) {
+        if (item !== null && typeof item === 'object' && 'key' in item && 'value' in item) n += sizeOf((item as { key: unknown }).key) + sizeOf((item as { value: unknown }).value);
+        else n += sizeOf(item);
+      }
+    }
+    open.delete(node as Node);
+    sizes.set(node as Node, n);
+    return n;
+  };
+  const total = sizeOf(doc.contents);
+  const limit = 10 * source + 100_000;
+  if (total > limit) {
+    throw new InventoryError(file, undefined, `YAML aliases expand ${source} values to ${total} (more than ${limit}): refused as an alias bomb`);
+  }
 }

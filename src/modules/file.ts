@@ -5,7 +5,7 @@ import { change, defineTask, noChange, type CommonOptions, type Plan, type Task,
 import { attrsScript, chownArg, describeNewAttrs, planAttrs, type WantedAttrs } from './lib/attrs.js';
 import { chmodArg, resolveMode, type FileMode } from './lib/mode.js';
 import { requireAbsolute, requireOneOf, validateAttrs } from './lib/params.js';
-import { sameIdentity, statPath, type PathStat } from './lib/stat.js';
+import { checkFollow, sameIdentity, statPath, type PathStat } from './lib/stat.js';
 
 export type FileState = 'directory' | 'file' | 'absent' | 'touch' | 'link';
 
@@ -19,6 +19,11 @@ interface FileBase extends CommonOptions {
   recurse?: boolean;
   /** state 'link': replace a file or empty directory that stands where the link goes. */
   force?: boolean;
+  /**
+   * A symbolic link at path (states file, touch, directory): true (default, as Ansible) acts on its target, refused
+   * when the link belongs neither to the user the task runs as nor to the target's owner; false acts on the link itself.
+   */
+  follow?: boolean;
 }
 
 export type FileParams =
@@ -59,11 +64,16 @@ export function file(params: FileParams): Task {
 }
 
 async function planFile(ctx: TaskContext, p: FileParams): Promise<Plan> {
-  const follow = p.state !== 'link' && p.state !== 'absent';
+  const follow = p.state !== 'link' && p.state !== 'absent' && p.follow !== false;
   const st = await statPath(ctx, p.path, { follow });
   const state: FileState = p.state ?? (st === null ? 'file' : st.type === 'directory' ? 'directory' : st.type === 'link' ? 'link' : 'file');
   const want: WantedAttrs = { mode: p.mode, owner: p.owner, group: p.group };
-  const head = [`p=${quote(p.path)}`, 'set -e'];
+  // A followed link: act on its target, only when the link may be trusted (see checkFollow).
+  const target = st === null ? p.path : checkFollow(st, p.path);
+  if (st?.type === 'link' && state !== 'link' && state !== 'absent' && want.mode !== undefined) {
+    throw new InputError(`${p.path} is a symbolic link${st.linkTarget ? ` (to ${st.linkTarget})` : ''}; a mode cannot be set on a link itself (chmod would follow it)`);
+  }
+  const head = [`p=${quote(target)}`, 'set -e'];
   const plan = (parts: string[], body: string[], why: string): Plan =>
     parts.length === 0 ? noChange(why) : change(parts.join(', '), { data: { script: [...head, ...body].join('\n') } satisfies FileData });
 
@@ -92,7 +102,8 @@ async function planFile(ctx: TaskContext, p: FileParams): Promise<Plan> {
       return existing(st, want, plan, 'file with the wanted attributes');
     }
     case 'touch':
-      if (st === null) return plan(['absent → file', ...describeNewAttrs(want)], [': >> "$p"', ...newAttrs(want)], '');
+      // noclobber: the new file is created with O_EXCL, so a link planted since the check is not followed.
+      if (st === null) return plan(['absent → file', ...describeNewAttrs(want)], ['(set -C; : > "$p")', ...newAttrs(want)], '');
       // Ansible's modification_time/access_time 'preserve': an existing path keeps its content and times.
       return existing(st, want, plan, `${st.type} exists; content and times kept`);
     case 'link':
@@ -109,6 +120,7 @@ function existing(st: PathStat, want: WantedAttrs, plan: PlanFn, why: string): P
 
 function newAttrs(want: WantedAttrs): string[] {
   const chmod = want.mode === undefined ? undefined : /^[0-7]+$/.test(want.mode) ? chmodArg(parseInt(want.mode, 8)) : want.mode;
+  // A link planted between the check and these lines is neither chowned through (-h) nor chmodded through.
   return attrsScript({ chown: chownArg(want.owner, want.group), chmod });
 }
 
@@ -150,7 +162,7 @@ async function planRecurse(ctx: TaskContext, path: string, want: WantedAttrs): P
 function recurseScript(want: WantedAttrs): string[] {
   const lines: string[] = [];
   const chown = chownArg(want.owner, want.group);
-  if (chown) lines.push(`chown -R ${quote(chown)} -- "$p"`);
+  if (chown) lines.push(`chown -R -h ${quote(chown)} -- "$p"`);
   if (want.mode !== undefined) {
     const arg = /^[0-7]+$/.test(want.mode) ? chmodArg(parseInt(want.mode, 8)) : want.mode;
     lines.push(`chmod -R ${quote(arg)} -- "$p"`);

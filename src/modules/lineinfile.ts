@@ -7,7 +7,7 @@ import { planLineEdit, pyRegex } from './lib/edit-lines.js';
 import { buildFileDiff } from './lib/file-diff.js';
 import { chmodArg, resolveMode, type FileMode } from './lib/mode.js';
 import { requireAbsolute, validateAttrs, validateValidate } from './lib/params.js';
-import { statPath } from './lib/stat.js';
+import { checkFollow, statPath } from './lib/stat.js';
 
 interface LineInFileBase extends CommonOptions {
   /** Absolute path on the host. */
@@ -27,6 +27,8 @@ interface LineInFileBase extends CommonOptions {
   mode?: FileMode;
   owner?: string;
   group?: string;
+  /** A symbolic link at path: false (default) never edits through it; true edits its target (see copy's follow). */
+  follow?: boolean;
 }
 
 type Placement =
@@ -79,8 +81,13 @@ function checkParams(p: LineInFileParams, what: string): void {
 
 async function planLineInFile(ctx: TaskContext, p: LineInFileParams): Promise<Plan> {
   // One command: type, attributes and the whole content (a checksum nothing matches makes it send the bytes).
-  const st = await statPath(ctx, p.path, { follow: true, contentUnless: 'none', maxContent: maxFile });
+  const found = await statPath(ctx, p.path, { follow: p.follow === true, contentUnless: 'none', maxContent: maxFile });
   const state = p.state ?? 'present';
+  // A link someone may have planted is never edited through: with create it is replaced by a new file, as copy does.
+  if (found?.type === 'link' && !p.create) {
+    throw new InputError(`${p.path} is a symbolic link (to ${found.linkTarget ?? '?'}); lineinfile does not edit through a link unless follow: true (or create: true replaces the link with a new file)`);
+  }
+  const st = found?.type === 'link' ? null : found;
   if (st === null) {
     if (state === 'absent') return noChange('file not present');
     if (!p.create) throw new InputError(`${p.path} does not exist (set create: true to create it)`);
@@ -114,8 +121,8 @@ async function planLineInFile(ctx: TaskContext, p: LineInFileParams): Promise<Pl
     return change(['absent → file', edit.msg, ...describeNewAttrs(p)].filter(Boolean).join(', '), { diff, data });
   }
   const attrs = planAttrs(st, p);
-  // Through a symbolic link, edit its target, as lineinfile.py does (realpath).
-  const target = st.realPath ?? p.path;
+  // follow: true through a symbolic link: edit its target, as lineinfile.py does (realpath), when the link may be trusted.
+  const target = checkFollow(st, p.path);
   if (contentChanged) {
     const mode = p.mode === undefined ? undefined : chmodArg(resolveMode(p.mode, st.mode, false));
     const data: ContentData = { ...base, dest: target, content: after, mode, backup: p.backup === true };

@@ -82,7 +82,7 @@ export function describeChange(d: { install: readonly string[]; remove: readonly
 
 /** The one command that tells, for every name, whether it is installed. */
 export function queryScript(manager: Manager, names: readonly string[]): string {
-  if (manager === 'apt') return `dpkg-query -W -f='\${Package} \${db:Status-Status}\\n' ${quoteArgv(names)} 2>/dev/null`;
+  if (manager === 'apt') return `dpkg-query -W -f='\${Package} \${db:Status-Status}\\n' -- ${quoteArgv(names)} 2>/dev/null`;
   // rpm -q on each name, then on what provides it (dnf installs by provide too, e.g. "mod_wsgi")
   return `for p in ${quoteArgv(names)}; do if rpm -q --quiet -- "$p" || rpm -q --quiet --whatprovides -- "$p"; then echo "installed $p"; else echo "missing $p"; fi; done`;
 }
@@ -122,16 +122,16 @@ export function changeScript(d: PackagesData, updateCache: boolean): string {
       // a fresh container has no package index at all: refresh it even when not asked to
       const empty = '! ls /var/lib/apt/lists/ 2>/dev/null | grep -q _Packages';
       lines.push(updateCache ? 'apt-get -q update' : `if ${empty}; then apt-get -q update; fi`);
-      lines.push(`${apt} install ${quoteArgv(d.install)}`);
+      lines.push(`${apt} install -- ${quoteArgv(d.install)}`);
     }
-    if (d.remove.length > 0) lines.push(`${apt} remove ${quoteArgv(d.remove)}`);
+    if (d.remove.length > 0) lines.push(`${apt} remove -- ${quoteArgv(d.remove)}`);
   } else {
     const m = d.manager;
     if (d.install.length > 0) {
       if (updateCache) lines.push(`${m} -q makecache`);
-      lines.push(`${m} -y -q install ${quoteArgv(d.install)}`);
+      lines.push(`${m} -y -q install -- ${quoteArgv(d.install)}`);
     }
-    if (d.remove.length > 0) lines.push(`${m} -y -q remove ${quoteArgv(d.remove)}`);
+    if (d.remove.length > 0) lines.push(`${m} -y -q remove -- ${quoteArgv(d.remove)}`);
   }
   return lines.join('\n');
 }

@@ -1,6 +1,7 @@
 // The task contract every module implements: check() reads and plans, apply() makes exactly that change.
 import type { Command, Connection, ExecOptions, ExecResult, WriteFileOptions } from '../connection/types.js';
 import type { Facts } from '../facts/types.js';
+import { validateTaskValues } from './validate-values.js';
 
 export type Vars = Record<string, unknown>;
 
@@ -152,6 +153,7 @@ export interface ModuleImpl<P> {
 
 /** Builds a task value from a module's name, default display name, params and implementation. */
 export function defineTask<P extends CommonOptions>(module: string, defaultName: string, params: P, impl: ModuleImpl<P>): Task {
+  validateTaskValues(module, params.name ?? defaultName, params);
   const options: CommonOptions = {
     name: params.name,
     when: params.when,

@@ -3,6 +3,7 @@
 import type { TaskResult } from '../playbook/types.js';
 import type { RunEvent } from '../runner/events.js';
 import { formatDiffGroup, groupDiffs } from './diff-groups.js';
+import { terminalSafe as safe } from './terminal-safe.js';
 
 export interface ProgressOptions {
   /** Live Listr2 rendering (a terminal) or plain lines (CI, pipes). */
@@ -35,7 +36,7 @@ function taskLine(r: TaskResult, color: boolean): string {
           ? paint(color, 36, 'skipped')
           : paint(color, 32, 'ok');
   const detail = r.status === 'failed' ? r.error : r.summary;
-  return `${status}: ${r.name}${detail ? ` — ${detail.split('\n')[0]}` : ''}`;
+  return `${status}: ${safe(r.name)}${detail ? ` — ${safe(detail.split('\n')[0] ?? '')}` : ''}`;
 }
 
 /**
@@ -56,7 +57,13 @@ function createDiffCollector(o: ProgressOptions) {
     /** The grouped diffs collected so far, as lines; forgets them. */
     flush(): string[] {
       const byPlay = (a: string, b: string) => (order.get(a) ?? 0) - (order.get(b) ?? 0);
-      const lines = groupDiffs(pending).map((g) => formatDiffGroup({ ...g, hosts: g.hosts.sort(byPlay) }, o.color));
+      const text = (t: string | null) => (t === null ? null : safe(t));
+      const lines = groupDiffs(pending).map((g) =>
+        formatDiffGroup(
+          { task: safe(g.task), hosts: g.hosts.sort(byPlay), diff: g.diff.map((d) => ({ ...d, path: safe(d.path), before: text(d.before), after: text(d.after) })) },
+          o.color,
+        ),
+      );
       pending = [];
       return lines;
     },
@@ -65,6 +72,7 @@ function createDiffCollector(o: ProgressOptions) {
 
 /** The lines an event prints in plain mode (and, for tasks, after the live display in a terminal). */
 function eventLines(e: RunEvent, o: ProgressOptions): string[] {
+  if ('host' in e && typeof e.host === 'string') e = { ...e, host: safe(e.host) };
   switch (e.type) {
     case 'play-start':
       return [`PLAY ${e.playbook} on ${e.hosts.length} host${e.hosts.length === 1 ? '' : 's'}${e.check ? ' (check mode)' : ''}`];
@@ -72,24 +80,24 @@ function eventLines(e: RunEvent, o: ProgressOptions): string[] {
       return e.count > 1 ? [`BATCH ${e.index + 1}/${e.count}: ${e.hosts.join(', ')}`] : [];
     case 'task-end': {
       const r = e.result;
-      if (r.module === 'debug' && r.status === 'ok') return [`[${e.host}] ${r.summary ?? ''}`];
+      if (r.module === 'debug' && r.status === 'ok') return [`[${e.host}] ${safe(r.summary ?? '')}`];
       if (!o.verbose && (r.status === 'ok' || r.status === 'skipped')) return [];
       const lines = [`[${e.host}] ${e.handler ? 'handler ' : ''}${taskLine(r, o.color)}`];
       if (r.status === 'failed' && r.error && r.error.includes('\n')) {
-        lines.push(...r.error.split('\n').slice(1).map((l) => `[${e.host}]   ${l}`));
+        lines.push(...r.error.split('\n').slice(1).map((l) => `[${e.host}]   ${safe(l)}`));
       }
       return lines;
     }
     case 'host-end': {
       const r = e.report;
       const lines: string[] = [];
-      if (r.status === 'unreachable') lines.push(`[${e.host}] ${paint(o.color, 31, 'UNREACHABLE')}: ${r.error ?? ''}`);
-      else if (r.status === 'failed' && r.error) lines.push(`[${e.host}] ${paint(o.color, 31, 'FAILED')}: ${r.error}`);
+      if (r.status === 'unreachable') lines.push(`[${e.host}] ${paint(o.color, 31, 'UNREACHABLE')}: ${safe(r.error ?? '')}`);
+      else if (r.status === 'failed' && r.error) lines.push(`[${e.host}] ${paint(o.color, 31, 'FAILED')}: ${safe(r.error)}`);
       lines.push(`[${e.host}] done: ${r.status} (ok=${r.stats.ok} changed=${r.stats.changed} failed=${r.stats.failed} skipped=${r.stats.skipped})`);
       return lines;
     }
     case 'halted':
-      return [`HALTED: ${e.reason}; not run: ${e.notRun.join(', ')}`];
+      return [`HALTED: ${safe(e.reason)}; not run: ${safe(e.notRun.join(', '))}`];
     default:
       return [];
   }
@@ -192,7 +200,7 @@ async function createListrProgress(o: ProgressOptions): Promise<Progress> {
     const room = Math.max(2, rows() - batches.length - 3 - failures.length);
     const running = [...b.active];
     const shown = running.length > room ? running.slice(0, room - 1) : running;
-    const lines = shown.map(([h, t]) => `${h}: ${t}`);
+    const lines = shown.map(([h, t]) => `${safe(h)}: ${t}`);
     if (shown.length < running.length) lines.push(`… and ${running.length - shown.length} more running`);
     b.task.output = [...lines, ...failures].join('\n');
   };
@@ -251,7 +259,7 @@ async function createListrProgress(o: ProgressOptions): Promise<Progress> {
           current = e.index;
           break;
         case 'task-start':
-          batches[current]?.active.set(e.host, `${e.handler ? 'handler ' : ''}${e.task}`);
+          batches[current]?.active.set(e.host, safe(`${e.handler ? 'handler ' : ''}${e.task}`));
           refresh(current);
           break;
         case 'host-phase':
@@ -272,7 +280,7 @@ async function createListrProgress(o: ProgressOptions): Promise<Progress> {
             // Above: the host's failure (its failed task is already there); in the region: a one-line reminder.
             print(eventLines(e, o).filter((l) => !l.includes('] done: ')));
             const failedTask = r.tasks.find((t) => t.status === 'failed' && !t.ignored);
-            b.failed.push(`${e.host}: ${r.status}${failedTask ? ` at "${failedTask.name}"` : ''}: ${(failedTask?.error ?? r.error ?? '').split('\n')[0]}`);
+            b.failed.push(safe(`${e.host}: ${r.status}${failedTask ? ` at "${failedTask.name}"` : ''}: ${(failedTask?.error ?? r.error ?? '').split('\n')[0]}`));
           }
           refresh(current);
           break;

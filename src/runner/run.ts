@@ -155,7 +155,8 @@ async function connectWithRetries(connect: () => Promise<Connection>, retries: n
     try {
       return await connect();
     } catch (err) {
-      if (attempt >= retries || signal?.aborted || err instanceof AuthenticationError || !transient.test(errorMessage(err))) {
+      // A timeout is not retried: the flag says how long to wait for a host, and a silent host stays silent.
+      if (attempt >= retries || signal?.aborted || err instanceof AuthenticationError || !transient.test(errorMessage(err)) || /timed out|within \d+ ?ms/i.test(errorMessage(err))) {
         throw err;
       }
       await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));

@@ -45,11 +45,17 @@ export function describeNewAttrs(want: WantedAttrs): string[] {
   return out;
 }
 
-/** Shell lines that apply `attrs` to the path held in shell variable `$p` (-h: a link itself, not its target). */
+/**
+ * Shell lines that apply `attrs` to the path held in shell variable `$p`. Ownership never follows a link (`chown -h`):
+ * a link planted at `$p` cannot hand its target to someone. noDereference: `$p` is a link, so no chmod (it would follow).
+ */
 export function attrsScript(attrs: Pick<AttrChanges, 'chmod' | 'chown'>, opts: { noDereference?: boolean } = {}): string[] {
   const lines: string[] = [];
-  if (attrs.chown) lines.push(`chown ${opts.noDereference ? '-h ' : ''}${quote(attrs.chown)} -- "$p"`);
-  if (attrs.chmod && !opts.noDereference) lines.push(`chmod ${quote(attrs.chmod)} -- "$p"`);
+  if (attrs.chown) lines.push(`chown -h ${quote(attrs.chown)} -- "$p"`);
+  if (attrs.chmod && !opts.noDereference) {
+    // chmod always follows a link: refuse one planted at `$p` since the check.
+    lines.push(`[ ! -L "$p" ] || { echo "$p is a symbolic link now; its mode is not changed" >&2; exit 1; }`, `chmod ${quote(attrs.chmod)} -- "$p"`);
+  }
   return lines;
 }
 

@@ -5,7 +5,7 @@ import { change, noChange, type ApplyResult, type CommonOptions, type FileDiff, 
 import { attrsScript, describeNewAttrs, planAttrs, type WantedAttrs } from './attrs.js';
 import { buildFileDiff, maxDiffBytes } from './file-diff.js';
 import { chmodArg, resolveMode, type FileMode } from './mode.js';
-import { statPath } from './stat.js';
+import { checkFollow, statPath } from './stat.js';
 
 /** The parameters copy and template share: where the content goes and how it is written. */
 export interface WrittenFileParams extends CommonOptions {
@@ -20,6 +20,11 @@ export interface WrittenFileParams extends CommonOptions {
   backup?: boolean;
   /** Command with %s run against the new temporary file; non-zero exit leaves dest untouched and fails the task. */
   validate?: string;
+  /**
+   * A symbolic link at dest: false (default) replaces the link with the file, as Ansible's copy; true writes its
+   * target, refused when the link belongs neither to the user the task runs as nor to the target's owner.
+   */
+  follow?: boolean;
 }
 
 export interface ContentOptions extends WantedAttrs {
@@ -31,6 +36,8 @@ export interface ContentOptions extends WantedAttrs {
   validate?: string;
   /** Hide the content from diffs. */
   secret?: boolean;
+  /** Write a symbolic link's target instead of replacing the link (see WrittenFileParams.follow). */
+  follow?: boolean;
 }
 
 /** What apply() needs: the bytes to write (or none when only attributes change) and the commands for the rest. */
@@ -56,8 +63,15 @@ export async function planContent(
   digest: string,
   o: ContentOptions,
 ): Promise<Plan> {
-  const st = await statPath(ctx, dest, { follow: true, contentUnless: digest, maxContent: maxDiffBytes });
+  const st = await statPath(ctx, dest, { follow: o.follow === true, contentUnless: digest, maxContent: maxDiffBytes });
   const base = { dest, owner: o.owner, group: o.group, validate: o.validate };
+  if (st?.type === 'link' && o.force !== false) {
+    // Never write through a link someone may have planted: the file replaces the link itself (rename over it).
+    const mode = o.mode === undefined ? undefined : /^[0-7]+$/.test(o.mode) ? chmodArg(parseInt(o.mode, 8)) : o.mode;
+    const data: ContentData = { ...base, content, mode, backup: false };
+    const summary = [`link to ${st.linkTarget ?? '?'} → file (${content.length} bytes)`, ...describeNewAttrs(o)].join(', ');
+    return change(summary, { diff: [diffOf(dest, null, content, undefined, o)], data });
+  }
   if (st === null) {
     const mode = o.mode === undefined ? undefined : /^[0-7]+$/.test(o.mode) ? chmodArg(parseInt(o.mode, 8)) : o.mode;
     const data: ContentData = { ...base, content, mode, backup: false };
@@ -67,8 +81,8 @@ export async function planContent(
   if (st.type === 'directory') throw new InputError(`${dest} is a directory`);
   if (st.type !== 'file') throw new InputError(`${dest} exists and is not a regular file (${st.type})`);
   if (o.force === false) return noChange('file exists; force: false keeps it');
-  // Through a symbolic link, write its target: the link stays a link (as lineinfile, and copy with follow).
-  const target = st.realPath ?? dest;
+  // follow: true through a symbolic link: write its target (the link stays a link), when the link may be trusted.
+  const target = checkFollow(st, dest);
   const attrs = planAttrs(st, o);
   if (st.sha256 !== digest) {
     const mode = o.mode === undefined ? undefined : chmodArg(resolveMode(o.mode, st.mode, false));

@@ -243,16 +243,28 @@ describe('file modules on a real host (LocalConnection)', function () {
       assert.equal(readFileSync(path, 'utf8'), 'Port 22\n');
     });
 
-    it('edits the target of a symbolic link and keeps the link', async () => {
+    it('with follow: true, edits the target of a symbolic link and keeps the link', async () => {
       const target = join(root, `${odd}.real`);
       writeFileSync(target, 'a\n');
       symlinkSync(target, join(root, 'via-link'));
-      await converge(lineinfile({ path: join(root, 'via-link'), line: 'b' }));
+      await converge(lineinfile({ path: join(root, 'via-link'), line: 'b', follow: true }));
       assert.equal(readlinkSync(join(root, 'via-link')), target);
       assert.equal(readFileSync(target, 'utf8'), 'a\nb\n');
-      await converge(copy({ dest: join(root, 'via-link'), content: 'c\n' }));
+      await converge(copy({ dest: join(root, 'via-link'), content: 'c\n', follow: true }));
       assert.equal(readFileSync(target, 'utf8'), 'c\n');
       assert.ok(lstatSync(join(root, 'via-link')).isSymbolicLink());
+    });
+
+    it('without follow, never writes through a symbolic link: copy replaces it, lineinfile refuses it', async () => {
+      const target = join(root, 'target');
+      writeFileSync(target, 'a\n');
+      symlinkSync(target, join(root, 'via-link'));
+      await assert.rejects(run(lineinfile({ path: join(root, 'via-link'), line: 'b' })), /is a symbolic link \(to .*target\); lineinfile does not edit through a link unless follow: true/);
+      const plan = await converge(copy({ dest: join(root, 'via-link'), content: 'c\n' }));
+      assert.match(plan.summary ?? '', /^link to .*target → file \(2 bytes\)$/);
+      assert.equal(readFileSync(target, 'utf8'), 'a\n');
+      assert.ok(lstatSync(join(root, 'via-link')).isFile());
+      assert.equal(readFileSync(join(root, 'via-link'), 'utf8'), 'c\n');
     });
 
     it('fails on a missing file without create, and is ok removing from a missing file', async () => {

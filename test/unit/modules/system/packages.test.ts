@@ -22,7 +22,7 @@ describe('packages: parsing installed state', () => {
 
   it('queries all names in one command, each quoted', () => {
     assert.equal(queryScript('apt', ['apache2', 'libapache2-mod-wsgi-py3']),
-      "dpkg-query -W -f='${Package} ${db:Status-Status}\\n' apache2 libapache2-mod-wsgi-py3 2>/dev/null");
+      "dpkg-query -W -f='${Package} ${db:Status-Status}\\n' -- apache2 libapache2-mod-wsgi-py3 2>/dev/null");
     assert.match(queryScript('dnf', ['httpd', 'python3-mod_wsgi']), /^for p in httpd python3-mod_wsgi; do .*rpm -q --quiet -- "\$p"/);
   });
 });
@@ -34,18 +34,18 @@ describe('packages: planned commands', () => {
 
   it('apt: one install command, noninteractive options, index refreshed only when asked or empty', () => {
     const s = changeScript({ manager: 'apt', install: ['apache2', 'libapache2-mod-wsgi-py3'], remove: [] }, false);
-    assert.match(s, /apt-get -y -q .*--force-confold install apache2 libapache2-mod-wsgi-py3$/m);
+    assert.match(s, /apt-get -y -q .*--force-confold install -- apache2 libapache2-mod-wsgi-py3$/m);
     assert.match(s, /if ! ls \/var\/lib\/apt\/lists\/ .*_Packages; then apt-get -q update; fi/);
     assert.match(changeScript({ manager: 'apt', install: ['x'], remove: [] }, true), /^apt-get -q update$/m);
     const remove = changeScript({ manager: 'apt', install: [], remove: ['foo'] }, true);
     assert.doesNotMatch(remove, /update/, 'nothing to install: no index refresh');
-    assert.match(remove, /remove foo$/m);
+    assert.match(remove, /remove -- foo$/m);
   });
 
   it('dnf and yum: install and remove with -y, makecache when asked', () => {
     assert.equal(changeScript({ manager: 'dnf', install: ['httpd', 'python3-mod_wsgi'], remove: ['foo'] }, true),
-      'set -e\ndnf -q makecache\ndnf -y -q install httpd python3-mod_wsgi\ndnf -y -q remove foo');
-    assert.equal(changeScript({ manager: 'yum', install: ['httpd'], remove: [] }, false), 'set -e\nyum -y -q install httpd');
+      'set -e\ndnf -q makecache\ndnf -y -q install -- httpd python3-mod_wsgi\ndnf -y -q remove -- foo');
+    assert.equal(changeScript({ manager: 'yum', install: ['httpd'], remove: [] }, false), 'set -e\nyum -y -q install -- httpd');
   });
 
   it('reads "0 newly installed" as no change, any other summary as a change', () => {
