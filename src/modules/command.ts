@@ -2,7 +2,7 @@
 import { posix } from 'node:path';
 import { quoteArgv, sh } from '../connection/quote.js';
 import type { Command } from '../connection/types.js';
-import { CommandError, InputError } from '../errors.js';
+import { CommandError, InputError, MissingOnHostError } from '../errors.js';
 import { change, defineTask, noChange, type CommonOptions, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 import { splitArgs } from './lib/sys/split-args.js';
 
@@ -68,9 +68,12 @@ function defineRun(module: string, params: RunOptions, data: RunData): Task {
   return defineTask(module, firstLine.length > 60 ? `${firstLine.slice(0, 57)}...` : firstLine, params, {
     // A command may change anything; its check reads only its guards (relative ones under chdir).
     footprint: {
-      reads: [params.creates, params.removes]
-        .filter((p): p is string => p !== undefined)
-        .map((p) => ({ path: p.startsWith('/') || params.chdir === undefined ? p : `${params.chdir}/${p}` })),
+      reads: [
+        ...[params.creates, params.removes]
+          .filter((p): p is string => p !== undefined)
+          .map((p) => ({ path: p.startsWith('/') || params.chdir === undefined ? p : `${params.chdir}/${p}` })),
+        ...(params.chdir === undefined ? [] : [{ path: params.chdir }]),
+      ],
       writes: 'anything',
     },
     check: (ctx) => planRun(ctx, params, data),
@@ -87,11 +90,16 @@ function defineRun(module: string, params: RunOptions, data: RunData): Task {
 async function planRun(ctx: TaskContext, p: RunOptions, data: RunData): Promise<Plan> {
   const resolve = (path: string) => (p.chdir && !posix.isAbsolute(path) ? posix.join(p.chdir, path) : path);
   const checks: string[] = [];
+  // A missing chdir fails the real run: --check says so too (or predicts it, when an earlier planned change makes it).
+  if (p.chdir !== undefined) checks.push(sh`[ -d ${p.chdir} ] || echo chdir-missing`);
   if (p.creates !== undefined) checks.push(sh`[ -e ${resolve(p.creates)} ] && echo creates-exists`);
   if (p.removes !== undefined) checks.push(sh`[ -e ${resolve(p.removes)} ] && echo removes-exists`);
   if (checks.length > 0) {
     const r = await ctx.exec([...checks, 'true'].join('\n'));
     const seen = new Set(r.stdout.split('\n'));
+    if (p.chdir !== undefined && seen.has('chdir-missing')) {
+      throw new MissingOnHostError(`chdir ${p.chdir} is not a directory on ${ctx.host}`, [{ path: p.chdir, tree: true }]);
+    }
     if (p.creates !== undefined && seen.has('creates-exists')) return noChange(`skipped, since ${p.creates} exists`);
     if (p.removes !== undefined && !seen.has('removes-exists')) return noChange(`skipped, since ${p.removes} does not exist`);
   }

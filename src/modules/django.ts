@@ -1,5 +1,6 @@
 // Runs a Django project's manage.py commands, reading changed/ok from their own output so a converged host is ok.
-import { CommandError, InputError } from '../errors.js';
+import { sh } from '../connection/quote.js';
+import { CommandError, InputError, MissingOnHostError } from '../errors.js';
 import { change, defineTask, noChange, type CommonOptions, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 import { requireAbsolute } from './lib/params.js';
 import { migrateChanged, migratePlanProbe, parseCollectstatic, parseMigratePlan } from './lib/sys/django-output.js';
@@ -107,7 +108,16 @@ async function planDjango(ctx: TaskContext, p: DjangoParams, words: string[], ki
       ? [python, 'manage.py', ...kind.dryRun]
       : [python, 'manage.py', 'shell', ...kind.globals, '-c', migratePlanProbe(kind.database)];
   const r = await ctx.exec(probe, execOptions(p));
-  if (r.code !== 0) throw new CommandError(`manage.py ${probe.slice(2, 3).join(' ')} (to plan ${p.command})`, r.code, r.stdout, r.stderr);
+  if (r.code !== 0) {
+    // A project or a Python package not there yet may be what an earlier task (sync, packages) would bring.
+    const manage = `${p.project}/manage.py`;
+    if ((await ctx.exec(sh`[ -f ${manage} ]`)).code !== 0) {
+      throw new MissingOnHostError(`django: ${manage} does not exist on ${ctx.host}`, [{ path: p.project, tree: true }]);
+    }
+    const failure = new CommandError(`manage.py ${probe.slice(2, 3).join(' ')} (to plan ${p.command})`, r.code, r.stdout, r.stderr);
+    if (/\bModuleNotFoundError\b|\bNo module named\b/.test(r.stderr)) throw new MissingOnHostError(failure.message, [{ path: 'packages:' }]);
+    throw failure;
+  }
   if (kind.kind === 'collectstatic') {
     const counts = parseCollectstatic(r.stdout);
     if (counts === null) return change(would, { data });

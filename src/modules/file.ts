@@ -1,6 +1,6 @@
 // Ensures a path is a directory, a file, a link or absent, with mode/owner/group, as Ansible's file module.
 import { quote } from '../connection/quote.js';
-import { InputError } from '../errors.js';
+import { InputError, MissingOnHostError } from '../errors.js';
 import { change, defineTask, noChange, type CommonOptions, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 import { attrsScript, chownArg, describeNewAttrs, planAttrs, type WantedAttrs } from './lib/attrs.js';
 import { chmodArg, resolveMode, type FileMode } from './lib/mode.js';
@@ -87,7 +87,7 @@ async function planFile(ctx: TaskContext, p: FileParams): Promise<Plan> {
       return plan(parts, body, 'directory with the wanted attributes');
     }
     case 'file': {
-      if (st === null) throw new InputError(`${p.path} does not exist (state 'file' does not create files; use state 'touch' or copy)`);
+      if (st === null) throw new MissingOnHostError(`${p.path} does not exist (state 'file' does not create files; use state 'touch' or copy)`, [{ path: p.path }]);
       if (st.type === 'directory') throw new InputError(`${p.path} is a directory, not a file`);
       return existing(st, want, plan, 'file with the wanted attributes');
     }

@@ -1,6 +1,6 @@
 // A health check: GET a URL until it answers the wanted status (and text), from the controller or the host; never changes anything.
 import { quoteArgv, sh } from '../connection/quote.js';
-import { InputError, ProvisionError } from '../errors.js';
+import { InputError, MissingOnHostError, ProvisionError } from '../errors.js';
 import { defineTask, noChange, type CommonOptions, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 
 export interface HttpParams extends CommonOptions {
@@ -71,7 +71,10 @@ async function checkUrl(ctx: TaskContext, p: HttpParams): Promise<Plan> {
     if (tried >= attempts || Date.now() + delayMs + 100 >= deadline) break;
     await new Promise((r) => setTimeout(r, delayMs));
   }
-  throw new ProvisionError(describeFailure(p.url, wanted, p.contains, last, tried));
+  const failure = describeFailure(p.url, wanted, p.contains, last, tried);
+  // In --check after planned changes, what answers may be what those changes make (a site not yet deployed).
+  if (ctx.checkMode && ctx.earlierChangesPlanned) throw new MissingOnHostError(failure, 'any-change');
+  throw new ProvisionError(failure);
 }
 
 /** Whether an answer has a wanted status and, when asked, the text. */

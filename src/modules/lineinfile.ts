@@ -1,5 +1,5 @@
 // Ensures a line is in a file (or not), with the exact semantics of Ansible's lineinfile.
-import { InputError } from '../errors.js';
+import { InputError, MissingOnHostError } from '../errors.js';
 import { change, defineTask, noChange, type CommonOptions, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 import { describeNewAttrs, planAttrs } from './lib/attrs.js';
 import { applyContent, type ContentData } from './lib/content-file.js';
@@ -83,7 +83,7 @@ async function planLineInFile(ctx: TaskContext, p: LineInFileParams): Promise<Pl
   const state = p.state ?? 'present';
   if (st === null) {
     if (state === 'absent') return noChange('file not present');
-    if (!p.create) throw new InputError(`${p.path} does not exist (set create: true to create it)`);
+    if (!p.create) throw new MissingOnHostError(`${p.path} does not exist (set create: true to create it)`, [{ path: p.path }]);
   } else if (st.type === 'directory') {
     throw new InputError(`${p.path} is a directory`);
   } else if (st.type !== 'file') {

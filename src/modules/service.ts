@@ -1,5 +1,5 @@
 // Keeps a service started or stopped and enabled or not, with systemd where it runs and SysV init scripts elsewhere.
-import { InputError, ProvisionError } from '../errors.js';
+import { InputError, MissingOnHostError } from '../errors.js';
 import { change, defineTask, noChange, type CommonOptions, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 import { requireOneOf } from './lib/params.js';
 import {
@@ -61,15 +61,10 @@ async function planService(ctx: TaskContext, p: ServiceParams): Promise<Plan> {
   const r = await ctx.exec(stateScript(init, p.name));
   const st = init === 'systemd' ? parseSystemdShow(r.stdout) : parseSysvState(r.stdout);
   if (!st.exists) {
-    // its package may be planned for install by an earlier task: a check run predicts instead of failing
-    if (ctx.checkMode) {
-      const verb = p.state === undefined ? (p.enabled ? 'enable' : 'disable') : actionFor(p.state, p.state === 'stopped') ?? 'start';
-      return change(`would ${verb} ${p.name} (depends on an earlier planned change: the service does not exist yet)`, {
-        predicted: true,
-      });
-    }
-    throw new ProvisionError(
+    // Its package may be planned for install by an earlier task: --check predicts then (only then), as the runner decides.
+    throw new MissingOnHostError(
       `service ${p.name} not found on ${ctx.host} (${init === 'systemd' ? 'no systemd unit' : `no /etc/init.d/${p.name}`})`,
+      [{ path: `service:${p.name}` }, { path: init === 'systemd' ? `/etc/systemd/system/${p.name}.service` : `/etc/init.d/${p.name}` }],
     );
   }
   return planServiceChange(init, st, p);

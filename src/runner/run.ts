@@ -1,7 +1,7 @@
 // Hosts × tasks: batches, bounded parallelism, check-then-apply, handlers, failures and unreachable hosts.
 import pLimit from 'p-limit';
 import type { Connection } from '../connection/types.js';
-import { AuthenticationError, ConnectionError, ProvisionError, TimeoutError } from '../errors.js';
+import { AuthenticationError, ConnectionError, MissingOnHostError, ProvisionError, TimeoutError } from '../errors.js';
 import { gatherFacts } from '../facts/gather.js';
 import { apacheLayoutFor } from '../facts/parse.js';
 import type { Facts } from '../facts/types.js';
@@ -11,6 +11,7 @@ import { redact } from '../secret.js';
 import { splitBatches, type Serial } from './batches.js';
 import { createContext } from './context.js';
 import { planStillHolds } from './footprint.js';
+import { plannedCreator, type PlannedChange } from './predict.js';
 import type { EventListener, HostReport, HostStats, RunEvent, RunReport } from './events.js';
 
 export interface RunOptions {
@@ -147,6 +148,8 @@ interface HostRun {
   report: HostReport;
   /** In check mode: an earlier task planned a change, so later reads may see a state that will not exist. */
   plannedChange: boolean;
+  /** In check mode: the changes planned so far (not made), with what each would write. */
+  planned: PlannedChange[];
   /** What each apply so far wrote, in order: a plan prefetched before some of them may be stale. */
   writes: Array<Footprint['writes'] | undefined>;
   /**
@@ -282,6 +285,7 @@ async function runHost(
       registered: {},
       report,
       plannedChange: false,
+      planned: [],
       writes: [],
       prefetched: new Map(),
     };
@@ -450,12 +454,14 @@ async function runTask(
       plan = await withDeadline(check, deadline, timeout);
     } catch (err) {
       // Check mode cannot see what earlier planned changes would have made (a package not yet installed, a
-      // directory not yet created): predict a change instead of failing, and say that it is a prediction.
-      if (!opts.check || !run.plannedChange || err instanceof ConnectionError) throw err;
+      // directory not yet created): only what the module knows is missing on the host, and an earlier planned
+      // change writes, is predicted; every other error fails as it would in the real run.
+      const creator = opts.check && err instanceof MissingOnHostError ? plannedCreator(err, run.planned) : undefined;
+      if (!creator) throw err;
       plan = {
         changed: true,
         predicted: true,
-        summary: `would change (depends on an earlier planned change): ${errorMessage(err).split('\n')[0]}`,
+        summary: `would change (depends on an earlier planned change: ${creator.task}): ${errorMessage(err).split('\n')[0]}`,
       };
     }
     if (plan.skipped !== undefined) return skipped(plan.skipped);
@@ -467,6 +473,7 @@ async function runTask(
       if (plan.summary) result.summary = plan.summary;
     } else if (opts.check) {
       run.plannedChange = true;
+      run.planned.push({ task: task.name, writes: task.footprint?.writes });
       result = { ...base, status: 'changed', changed: true, duration_ms: 0 };
       if (plan.summary) result.summary = plan.summary;
       if (plan.diff) result.diff = plan.diff;
