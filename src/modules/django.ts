@@ -1,23 +1,26 @@
 // Runs a Django project's manage.py commands, reading changed/ok from their own output so a converged host is ok.
+import { z } from 'zod';
+import { checkParams, moduleSchema } from './lib/schema.js';
 import { sh } from '../connection/quote.js';
 import { CommandError, InputError, MissingOnHostError } from '../errors.js';
-import { change, defineTask, noChange, type CommonOptions, type Plan, type Task, type TaskContext } from '../playbook/types.js';
+import { change, defineTask, noChange, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 import { requireAbsolute } from './lib/params.js';
 import { migrateChanged, migratePlanProbe, parseCollectstatic, parseMigratePlan } from './lib/sys/django-output.js';
 import { splitArgs } from './lib/sys/split-args.js';
 
-export interface DjangoParams extends CommonOptions {
+const djangoSchema = moduleSchema({
   /** The project directory: the one holding manage.py. */
-  project: string;
+  project: z.string(),
   /** The management command and its arguments: 'migrate', 'collectstatic --noinput', 'createcachetable'. */
-  command: string;
+  command: z.string(),
   /** DJANGO_SETTINGS_MODULE, e.g. 'mysite.settings_production' (default: what manage.py sets). */
-  settings?: string;
+  settings: z.string().optional(),
   /** The Python to run manage.py with (default: the distribution's python3 from facts, the one mod_wsgi embeds). */
-  python?: string;
+  python: z.string().optional(),
   /** Extra environment variables. */
-  env?: Record<string, string>;
-}
+  env: z.record(z.string(), z.string()).optional(),
+});
+export type DjangoParams = z.input<typeof djangoSchema>;
 
 /** How a command's change is predicted: by a dry run (collectstatic), a migration plan (migrate), or not at all. */
 export type DjangoCommandKind =
@@ -31,6 +34,7 @@ interface DjangoData {
 
 /** Runs `python manage.py <command>` in the project directory. */
 export function django(params: DjangoParams): Task {
+  checkParams('django', djangoSchema, params);
   requireAbsolute(params.project, 'project', 'django');
   if (typeof params.command !== 'string' || params.command.trim() === '') throw new InputError('django: command is required');
   const words = splitArgs(params.command);

@@ -1,6 +1,8 @@
 // Keeps a service started or stopped and enabled or not, with systemd where it runs and SysV init scripts elsewhere.
+import { z } from 'zod';
+import { checkParams, moduleSchema } from './lib/schema.js';
 import { InputError, MissingOnHostError } from '../errors.js';
-import { change, defineTask, noChange, type CommonOptions, type Plan, type Task, type TaskContext } from '../playbook/types.js';
+import { change, defineTask, noChange, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 import { requireOneOf } from './lib/params.js';
 import {
   actionScript,
@@ -16,14 +18,15 @@ import {
 
 export type ServiceWantedState = 'started' | 'stopped' | 'restarted' | 'reloaded';
 
-export interface ServiceParams extends CommonOptions {
+const serviceSchema = moduleSchema({
   /** Service (systemd unit or /etc/init.d script) name. */
-  name: string;
+  name: z.string(),
   /** `restarted` and `reloaded` always change; a stopped service is started instead. */
-  state?: ServiceWantedState;
+  state: z.enum(['started', 'stopped', 'restarted', 'reloaded']).optional(),
   /** Start at boot. Ignored (with a note) on a SysV host without update-rc.d, chkconfig or rc-update. */
-  enabled?: boolean;
-}
+  enabled: z.boolean().optional(),
+});
+export type ServiceParams = z.input<typeof serviceSchema>;
 
 interface ServiceData {
   init: InitSystem;
@@ -36,6 +39,7 @@ const serviceName = /^[A-Za-z0-9@][A-Za-z0-9@._:\\-]*$/;
 
 /** Ensures a service's running state and boot-time enabling. */
 export function service(params: ServiceParams): Task {
+  checkParams('service', serviceSchema, params);
   if (typeof params.name !== 'string' || !serviceName.test(params.name)) {
     throw new InputError(`service: ${JSON.stringify(params.name)} is not a service name`);
   }
