@@ -3,17 +3,20 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import pLimit from 'p-limit';
 import { LocalConnection } from '../connection/local.js';
 import type { BecomeSettings, Connection } from '../connection/types.js';
 import { InputError, ProvisionError } from '../errors.js';
+import { gatherFacts } from '../facts/gather.js';
 import { loadInventory, resolveConnectionVars, type Inventory } from '../inventory/index.js';
 import { loadPlaybook } from '../playbook/load.js';
-import type { Vars } from '../playbook/types.js';
+import type { Playbook, Task, Vars } from '../playbook/types.js';
+import { resolveTasks, unknownFacts } from '../runner/run.js';
 import { createProgress } from '../report/progress.js';
 import { formatRecap } from '../report/recap.js';
 import type { RunReport } from '../runner/events.js';
 import { runPlaybook } from '../runner/run.js';
-import { secret } from '../secret.js';
+import { redact, secret } from '../secret.js';
 import { exitCodeFor, exitCodes } from './exit-codes.js';
 import { parseExtraVars } from './extra-vars.js';
 import { askPassword } from './prompt.js';
@@ -62,6 +65,9 @@ interface RunFlags {
   tags?: string;
   retryFile?: string;
   verbose: boolean;
+  syntaxCheck: boolean;
+  listHosts: boolean;
+  listTasks: boolean;
 }
 
 /** Writes a file atomically on the controller (a report, a retry file): temp file beside it, then rename. */
@@ -96,11 +102,21 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
     : undefined;
   const playbook = await loadPlaybook(playbookPath);
   const extraVars = parseExtraVars(flags.extraVars);
+  if (flags.syntaxCheck) {
+    // Loaded, compiled and its export checked: as ansible-playbook --syntax-check, no host is contacted.
+    process.stdout.write(`playbook: ${playbookPath}\n`);
+    return exitCodes.ok;
+  }
   const hosts = selectHosts(inventory, playbook.hosts, flags.limit);
   if (hosts.length === 0) {
-    process.stderr.write(
-      `provision: no hosts matched "${playbook.hosts}"${flags.limit ? ` limited to "${flags.limit}"` : ''}; nothing to do\n`,
+    // As Ansible, a pattern that matches nothing stops the run: a typo in CI must not pass as "nothing to do".
+    throw new InputError(
+      `no hosts matched the play's hosts "${playbook.hosts}"${flags.limit ? ` with --limit "${flags.limit}"` : ''}; ` +
+        `the inventory's groups are: ${inventory.groupNames().join(', ')}`,
     );
+  }
+  if (flags.listHosts) {
+    process.stdout.write(`play: ${playbook.name} (hosts: ${playbook.hosts})\n  hosts (${hosts.length}):\n${hosts.map((h) => `    ${h}\n`).join('')}`);
     return exitCodes.ok;
   }
   let becomePassword: string | undefined;
@@ -137,6 +153,8 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
       become,
     });
   };
+
+  if (flags.listTasks) return listTasks(playbook, hosts, varsOf, connect, flags.forks);
 
   const abort = new AbortController();
   let interrupts = 0;
@@ -199,6 +217,42 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
   return exitCodeFor(report);
 }
 
+/** --list-tasks: each host's task list as its vars and facts build it (connect and facts only: nothing changes). */
+async function listTasks(
+  playbook: Playbook,
+  hosts: string[],
+  varsOf: (host: string) => Vars,
+  connect: (host: string, vars: Vars) => Promise<Connection>,
+  forks: number,
+): Promise<number> {
+  const limit = pLimit(Math.max(1, forks));
+  let failed = false;
+  const lists = await Promise.all(
+    hosts.map((host) =>
+      limit(async () => {
+        const vars = varsOf(host);
+        let conn: Connection;
+        try {
+          conn = await connect(host, vars);
+        } catch (err) {
+          failed = true;
+          return `  ${host}: unreachable: ${redact((err as Error).message)}\n`;
+        }
+        try {
+          const facts = playbook.gatherFacts === false ? unknownFacts(host) : await gatherFacts(conn);
+          const tasks = resolveTasks(playbook, { host, vars, facts });
+          const line = (t: Task) => `    ${redact(t.name)}${t.options.tags?.length ? `\tTAGS: [${t.options.tags.join(', ')}]` : ''}\n`;
+          return `  ${host}:\n${tasks.map(line).join('')}`;
+        } finally {
+          await conn.close().catch(() => {});
+        }
+      }),
+    ),
+  );
+  process.stdout.write(`play: ${playbook.name} (hosts: ${playbook.hosts})\n${lists.join('')}`);
+  return failed ? exitCodes.hostUnreachable : exitCodes.ok;
+}
+
 async function inventoryCommand(flags: { inventory: string[]; list?: boolean; graph?: boolean; host?: string }) {
   const inventory = await loadInventoryWithWarnings(flags.inventory);
   if (flags.host !== undefined) {
@@ -254,6 +308,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('-t, --tags <tags>', 'only run tasks with these tags (comma-separated)')
     .option('--retry-file <file>', 'where to list failed, unreachable and not-run hosts (default <playbook>.retry)')
     .option('-v, --verbose', 'print every task, not only changes and failures', false)
+    .option('--syntax-check', 'load and check the playbook (and the inventory), contact no host', false)
+    .option('--list-hosts', 'list the hosts the play would run on, contact none', false)
+    .option('--list-tasks', "list each host's tasks, built from its vars and facts (connects and gathers facts; changes nothing)", false)
     .action(async (playbook: string, flags: RunFlags) => setExit(await runCommand(playbook, flags)));
 
   program

@@ -1,12 +1,13 @@
 // Hosts × tasks: batches, bounded parallelism, check-then-apply, handlers, failures and unreachable hosts.
 import pLimit from 'p-limit';
 import type { Connection } from '../connection/types.js';
-import { AuthenticationError, ConnectionError, MissingOnHostError, ProvisionError, TimeoutError } from '../errors.js';
+import { AuthenticationError, ConnectionError, MissingOnHostError, PlaybookError, ProvisionError, TimeoutError } from '../errors.js';
 import { gatherFacts } from '../facts/gather.js';
 import { apacheLayoutFor } from '../facts/parse.js';
 import type { Facts } from '../facts/types.js';
+import { playbookLocation } from '../playbook/load.js';
 import { flushHandlersModule } from '../playbook/meta.js';
-import type { Footprint, HostView, Plan, Playbook, Task, TaskList, TaskResult, Vars } from '../playbook/types.js';
+import type { Footprint, HostView, Plan, Playbook, Task, TaskResult, Vars } from '../playbook/types.js';
 import { redact } from '../secret.js';
 import { splitBatches, type Serial } from './batches.js';
 import { createContext } from './context.js';
@@ -47,20 +48,48 @@ export interface RunOptions {
 
 const emptyStats = (): HostStats => ({ ok: 0, changed: 0, failed: 0, skipped: 0 });
 
-function flattenTasks(list: TaskList): Task[] {
+/** Whether a value is a task a module function built (not a forgotten call, a promise or a plain object). */
+export function isTask(value: unknown): value is Task {
+  const t = value as Partial<Task> | null;
+  return typeof t === 'object' && t !== null && typeof t.module === 'string' && typeof t.check === 'function' && typeof t.apply === 'function';
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'function') return `a function (${value.name || 'anonymous'}): call it`;
+  if (value instanceof Promise) return 'a promise: a task list is built synchronously';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
+  return Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object that is not a task' : String(value);
+}
+
+function flattenTasks(list: unknown, where: string): Task[] {
+  if (!Array.isArray(list)) throw new Error(`${where} must be a list of tasks (got ${describeValue(list)})`);
   const out: Task[] = [];
-  for (const item of list) {
-    if (!item) continue;
-    if (Array.isArray(item)) out.push(...flattenTasks(item));
-    else out.push(item);
+  for (const [i, item] of list.entries()) {
+    if (item === false || item === null || item === undefined) continue;
+    if (Array.isArray(item)) out.push(...flattenTasks(item, `${where}[${i}]`));
+    else if (isTask(item)) out.push(item);
+    else throw new Error(`${where}[${i}] is not a task (got ${describeValue(item)})`);
   }
   return out;
 }
 
 /** Resolves a playbook's task list for one host (a list, or a function of the host's vars and facts). */
 export function resolveTasks(playbook: Playbook, view: HostView): Task[] {
-  const list = typeof playbook.tasks === 'function' ? playbook.tasks(view) : playbook.tasks;
-  return flattenTasks(list);
+  const list: unknown = typeof playbook.tasks === 'function' ? playbook.tasks(view) : playbook.tasks;
+  return flattenTasks(list, typeof playbook.tasks === 'function' ? 'the list tasks() returned' : 'tasks');
+}
+
+/**
+ * Builds part of the play (the task list, a handler, the gate) for a host; a mistake there is the playbook's, not
+ * the host's: a PlaybookError naming the playbook's line (from the stack, through the bundle's source map).
+ */
+function buildOrFail<T>(build: () => T, what: string, host: string, playbookPath: string): T {
+  try {
+    return build();
+  } catch (err) {
+    const at = playbookLocation(err) ?? playbookPath;
+    throw new PlaybookError(`${at}: ${what} (for ${host}): ${redact(errorMessage(err))}`);
+  }
 }
 
 function errorMessage(err: unknown): string {
@@ -159,7 +188,7 @@ interface HostRun {
   prefetched: Map<Task, { plan: Promise<Plan>; writesBefore: number }>;
 }
 
-/** Runs a playbook over hosts and returns the report; never throws for a host's failure. */
+/** Runs a playbook over hosts and returns the report; never throws for a host's failure, only (PlaybookError) for a mistake in building the play. */
 export async function runPlaybook(opts: RunOptions): Promise<RunReport> {
   const emit = (e: RunEvent) => opts.onEvent?.(e);
   const startedAt = Date.now();
@@ -169,6 +198,8 @@ export async function runPlaybook(opts: RunOptions): Promise<RunReport> {
   const anyErrorsFatal = opts.anyErrorsFatal ?? playbook.anyErrorsFatal ?? false;
   const reports: Record<string, HostReport> = {};
   let halted: string | undefined;
+  /** A mistake of the playbook found while building a host's tasks: the run stops and it is reported once. */
+  let playbookError: PlaybookError | undefined;
 
   emit({ type: 'play-start', playbook: playbook.name, hosts: opts.hosts, check: opts.check, batches });
 
@@ -180,14 +211,23 @@ export async function runPlaybook(opts: RunOptions): Promise<RunReport> {
     await Promise.all(
       batch.map((host) =>
         limit(async () => {
-          if (opts.signal?.aborted || fatal.signal.aborted) return;
-          const report = await runHost(host, opts, emit, fatal.signal);
+          if (opts.signal?.aborted || fatal.signal.aborted || playbookError) return;
+          let report: HostReport;
+          try {
+            report = await runHost(host, opts, emit, fatal.signal);
+          } catch (err) {
+            if (!(err instanceof PlaybookError)) throw err;
+            playbookError ??= err;
+            fatal.abort();
+            return;
+          }
           reports[host] = report;
           if (anyErrorsFatal && (report.status === 'failed' || report.status === 'unreachable')) fatal.abort();
           emit({ type: 'host-end', host, report });
         }),
       ),
     );
+    if (playbookError) throw playbookError;
     const failed = batch.filter((h) => reports[h]?.status === 'failed' || reports[h]?.status === 'unreachable');
     emit({ type: 'batch-end', index, failed });
     if (opts.signal?.aborted) {
@@ -290,15 +330,7 @@ async function runHost(
       prefetched: new Map(),
     };
     const view: HostView = { host, vars, facts };
-    let tasks: Task[];
-    try {
-      tasks = resolveTasks(playbook, view);
-    } catch (err) {
-      report.status = 'failed';
-      report.error = redact(`building the task list: ${errorMessage(err)}`);
-      report.stats.failed++;
-      return finish();
-    }
+    const tasks = buildOrFail(() => resolveTasks(playbook, view), 'building the task list', host, opts.playbookPath);
     for (const task of tasks) prefetchCheck(run, task, opts);
     const notified = new Set<string>();
     const handlers = playbook.handlers ?? {};
@@ -315,7 +347,11 @@ async function runHost(
       for (const [name, def] of Object.entries(handlers)) {
         if (!notified.has(name) || opts.signal?.aborted) continue;
         notified.delete(name);
-        const built = typeof def === 'function' ? def(view) : def;
+        const built = buildOrFail(() => {
+          const b = typeof def === 'function' ? def(view) : def;
+          if (!isTask(b)) throw new Error(`it is not a task (got ${describeValue(b)})`);
+          return b;
+        }, `building the handler ${JSON.stringify(name)}`, host, opts.playbookPath);
         const outcome = await runTask(run, { ...built, name: built.options.name ?? name }, opts, emit, 'handler');
         if (outcome === 'unreachable' || outcome === 'failed') return outcome;
       }
@@ -344,7 +380,12 @@ async function runHost(
       if (outcome === 'failed') failed = true;
     }
     if (playbook.gate && !failed && report.stats.failed === 0 && !opts.signal?.aborted) {
-      const built = typeof playbook.gate === 'function' ? playbook.gate(view) : playbook.gate;
+      const gateDef = playbook.gate;
+      const built = buildOrFail(() => {
+        const b = typeof gateDef === 'function' ? gateDef(view) : gateDef;
+        if (!isTask(b)) throw new Error(`it is not a task (got ${describeValue(b)})`);
+        return b;
+      }, 'building the gate', host, opts.playbookPath);
       const gate: Task = { ...built, name: `gate: ${built.name}` };
       const outcome = await runTask(run, gate, opts, emit, 'gate');
       if (outcome === 'unreachable') return finish();
