@@ -11,7 +11,7 @@ import { gatherFacts } from '../facts/gather.js';
 import { loadInventory, resolveConnectionVars, type Inventory } from '../inventory/index.js';
 import { loadPlaybook } from '../playbook/load.js';
 import type { Playbook, Task, Vars } from '../playbook/types.js';
-import { resolveTasks, unknownFacts } from '../runner/run.js';
+import { resolveTasks, shownName, unknownFacts } from '../runner/run.js';
 import { createProgress } from '../report/progress.js';
 import { formatRecap } from '../report/recap.js';
 import type { RunReport } from '../runner/events.js';
@@ -118,6 +118,12 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
   if (flags.listHosts) {
     process.stdout.write(`play: ${playbook.name} (hosts: ${playbook.hosts})\n  hosts (${hosts.length}):\n${hosts.map((h) => `    ${h}\n`).join('')}`);
     return exitCodes.ok;
+  }
+  // Every password of the play's hosts is a secret from the start, not only once its host connects.
+  for (const host of hosts) {
+    const c = resolveConnectionVars(inventory.hostVars(host), host);
+    if (c.password) secret(c.password);
+    if (c.becomePassword) secret(c.becomePassword);
   }
   let becomePassword: string | undefined;
   if (flags.askBecomePass) becomePassword = secret(await askPassword('BECOME password: '));
@@ -241,7 +247,7 @@ async function listTasks(
         try {
           const facts = playbook.gatherFacts === false ? unknownFacts(host) : await gatherFacts(conn);
           const tasks = resolveTasks(playbook, { host, vars, facts });
-          const line = (t: Task) => `    ${redact(t.name)}${t.options.tags?.length ? `\tTAGS: [${t.options.tags.join(', ')}]` : ''}\n`;
+          const line = (t: Task) => `    ${shownName(t)}${t.options.tags?.length ? `\tTAGS: [${t.options.tags.join(', ')}]` : ''}\n`;
           return `  ${host}:\n${tasks.map(line).join('')}`;
         } finally {
           await conn.close().catch(() => {});

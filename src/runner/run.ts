@@ -127,6 +127,15 @@ async function withDeadline<T>(work: Promise<T>, deadline: number | undefined, s
   }
 }
 
+/**
+ * A task's name as it may be shown: secrets redacted; a task marked secret without a name of its own is called by
+ * its module only, since its default name is built from its parameters (a command line, a path).
+ */
+export function shownName(task: Pick<Task, 'name' | 'module' | 'options'>): string {
+  if (task.options.secret && task.options.name === undefined) return `${task.module} (secret)`;
+  return redact(task.name);
+}
+
 function redactResult(result: TaskResult, secret: boolean): TaskResult {
   if (secret) {
     const hidden: TaskResult = { ...result, summary: 'output hidden: the task is marked secret' };
@@ -144,6 +153,8 @@ function redactResult(result: TaskResult, secret: boolean): TaskResult {
   if (r.diff) {
     r.diff = r.diff.map((d) => ({
       ...d,
+      path: redact(d.path),
+      ...(d.note === undefined ? {} : { note: redact(d.note) }),
       before: d.before === null ? null : redact(d.before),
       after: d.after === null ? null : redact(d.after),
     }));
@@ -449,13 +460,16 @@ async function runTask(
   const { host, report } = run;
   const started = Date.now();
   const o = task.options;
-  const base = { name: task.name, module: task.module };
+  const name = shownName(task);
+  const base = { name, module: task.module };
   const record = (result: TaskResult, outcome: Outcome): Outcome => {
     const shown = redactResult(result, o.secret === true);
     report.tasks.push(shown);
     if (o.register) run.registered[o.register] = result;
     // Counted by outcome: an ignored failure is ok, and a lost connection counts the host unreachable instead.
     if (outcome !== 'unreachable') report.stats[outcome]++;
+    // The host's error is its first failure, whole (a multi-line error stays multi-line in the JSON report).
+    if (outcome === 'failed' && report.error === undefined) report.error = `${shown.name}: ${shown.error ?? 'failed'}`;
     emit({ type: 'task-end', host, result: shown, handler });
     return outcome;
   };
@@ -468,7 +482,7 @@ async function runTask(
     return skipped('not tagged for this run');
   }
   if (kind === 'gate' && opts.check) return skipped('check mode: the changes it would check were not made');
-  emit({ type: 'task-start', host, task: task.name, module: task.module, handler });
+  emit({ type: 'task-start', host, task: name, module: task.module, handler });
   try {
     const when =
       typeof o.when === 'function'
@@ -514,7 +528,7 @@ async function runTask(
       if (plan.summary) result.summary = plan.summary;
     } else if (opts.check) {
       run.plannedChange = true;
-      run.planned.push({ task: task.name, writes: task.footprint?.writes });
+      run.planned.push({ task: name, writes: task.footprint?.writes });
       result = { ...base, status: 'changed', changed: true, duration_ms: 0 };
       if (plan.summary) result.summary = plan.summary;
       if (plan.diff) result.diff = plan.diff;
@@ -535,7 +549,7 @@ async function runTask(
   } catch (err) {
     if (err instanceof ConnectionError) {
       report.status = 'unreachable';
-      report.error = redact(`${task.name}: ${errorMessage(err)}`);
+      report.error = redact(`${name}: ${errorMessage(err)}`);
       return record({ ...base, status: 'failed', changed: false, error: errorMessage(err), duration_ms: Date.now() - started }, 'unreachable');
     }
     result = { ...base, status: 'failed', changed: false, error: errorMessage(err), duration_ms: 0 };
