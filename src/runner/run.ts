@@ -219,13 +219,19 @@ export async function runPlaybook(opts: RunOptions): Promise<RunReport> {
     emit({ type: 'batch-start', index, count: batches.length, hosts: batch });
     const limit = pLimit(Math.max(1, opts.forks));
     const fatal = new AbortController();
+    // A halt stops the batch's other hosts after the task they are on, as soon as the failures cross the line.
+    let failedSoFar = 0;
+    const hostFailed = () => {
+      failedSoFar++;
+      if (anyErrorsFatal || (maxFail !== undefined && (failedSoFar / batch.length) * 100 > maxFail)) fatal.abort();
+    };
     await Promise.all(
       batch.map((host) =>
         limit(async () => {
           if (opts.signal?.aborted || fatal.signal.aborted || playbookError) return;
           let report: HostReport;
           try {
-            report = await runHost(host, opts, emit, fatal.signal);
+            report = await runHost(host, opts, emit, fatal.signal, hostFailed);
           } catch (err) {
             if (!(err instanceof PlaybookError)) throw err;
             playbookError ??= err;
@@ -233,7 +239,6 @@ export async function runPlaybook(opts: RunOptions): Promise<RunReport> {
             return;
           }
           reports[host] = report;
-          if (anyErrorsFatal && (report.status === 'failed' || report.status === 'unreachable')) fatal.abort();
           emit({ type: 'host-end', host, report });
         }),
       ),
@@ -285,6 +290,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunReport> {
       skipped: sum('skipped'),
       unreachable: values.filter((r) => r.status === 'unreachable').length,
       not_run: values.filter((r) => r.status === 'not run').length,
+      halted: values.filter((r) => r.status === 'halted').length,
     },
   };
   emit({ type: 'play-end', report });
@@ -296,12 +302,20 @@ async function runHost(
   opts: RunOptions,
   emit: (e: RunEvent) => void,
   fatal: AbortSignal,
+  /** Called once, as soon as the host has failed or become unreachable (a halt may then stop the others). */
+  hostFailed: () => void = () => {},
 ): Promise<HostReport> {
+  let told = false;
+  const tellFailed = () => {
+    if (!told) hostFailed();
+    told = true;
+  };
   const started = Date.now();
   const report: HostReport = { status: 'ok', stats: emptyStats(), tasks: [], duration_ms: 0 };
   const finish = (): HostReport => {
     report.duration_ms = Date.now() - started;
     if (report.status === 'ok' && report.stats.changed > 0) report.status = 'changed';
+    if (report.status === 'failed' || report.status === 'unreachable') tellFailed();
     return report;
   };
   emit({ type: 'host-start', host });
@@ -373,24 +387,28 @@ async function runHost(
       if (opts.signal?.aborted || fatal.aborted) {
         // Cut short: the host goes into the retry file, and says how much of its play did not run.
         report.reason = `${opts.signal?.aborted ? 'interrupted' : 'halted'}: ${tasks.length - index} of ${tasks.length} tasks not run`;
+        report.status = 'halted';
         break;
       }
       const outcome = task.module === flushHandlersModule ? await flushHandlers() : await runTask(run, task, opts, emit, 'task');
       if (outcome === 'unreachable') return finish();
       if (outcome === 'failed') {
         failed = true;
+        // the halt decision does not wait for this host's handlers and gate
+        if (!opts.forceHandlers) tellFailed();
         break;
       }
       if (outcome === 'changed') {
         for (const h of [task.options.notify ?? []].flat()) notified.add(h);
       }
     }
-    if (!failed || opts.forceHandlers) {
+    const cutShort = report.status === 'halted';
+    if ((!failed && !cutShort) || opts.forceHandlers) {
       const outcome = await flushHandlers();
       if (outcome === 'unreachable') return finish();
       if (outcome === 'failed') failed = true;
     }
-    if (playbook.gate && !failed && report.stats.failed === 0 && !opts.signal?.aborted) {
+    if (playbook.gate && !failed && !cutShort && report.stats.failed === 0 && !opts.signal?.aborted) {
       const gateDef = playbook.gate;
       const built = buildOrFail(() => {
         const b = typeof gateDef === 'function' ? gateDef(view) : gateDef;

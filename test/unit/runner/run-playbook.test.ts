@@ -104,6 +104,22 @@ describe('runPlaybook', () => {
     assert.equal(report.hosts.h1?.tasks[1]?.error, 'template: x is not defined');
   });
 
+  it('stops the other hosts of the batch after the task they are on when maxFailPercentage is crossed, and says so', async () => {
+    const pb = definePlaybook({
+      name: 't',
+      hosts: 'all',
+      tasks: ({ host }) => (host === 'h1' ? [failing('boom')] : [sleeping(150), sleeping(150), sleeping(150)]),
+    });
+    const { report } = await run(pb, { maxFailPercentage: 0 }, ['h1', 'h2']);
+    assert.equal(report.hosts.h1?.status, 'failed');
+    assert.equal(report.hosts.h1?.error, 'fail: boom');
+    assert.equal(report.hosts.h2?.status, 'halted');
+    assert.equal(report.hosts.h2?.tasks.length, 1);
+    assert.equal(report.hosts.h2?.reason, 'halted: 2 of 3 tasks not run');
+    assert.equal(report.summary.halted, 1);
+    assert.match(report.halted ?? '', /1 of 2 hosts of batch 1 failed/);
+  });
+
   it('runs notified handlers once, after the tasks, in the order they are defined, only on change', async () => {
     const state = new Map<string, string>();
     const order: string[] = [];
