@@ -63,6 +63,7 @@ interface RunFlags {
   forceHandlers: boolean;
   timeout?: number;
   tags?: string;
+  skipTags?: string;
   retryFile?: string;
   verbose: boolean;
   syntaxCheck: boolean;
@@ -199,6 +200,7 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
       anyErrorsFatal: flags.anyErrorsFatal || undefined,
       timeout: flags.timeout,
       tags: flags.tags ? flags.tags.split(',').map((t) => t.trim()) : undefined,
+      skipTags: flags.skipTags ? flags.skipTags.split(',').map((t) => t.trim()) : undefined,
       signal: abort.signal,
       onEvent: (e) => progress.onEvent(e),
     });
@@ -312,6 +314,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--force-handlers', 'run notified handlers even after a failure', false)
     .option('--timeout <seconds>', 'default timeout of each task', positiveInt('--timeout'))
     .option('-t, --tags <tags>', 'only run tasks with these tags (comma-separated)')
+    .option('--skip-tags <tags>', 'skip tasks with any of these tags (comma-separated)')
     .option('--retry-file <file>', 'where to list failed, unreachable and not-run hosts (default <playbook>.retry)')
     .option('-v, --verbose', 'print every task, not only changes and failures', false)
     .option('--syntax-check', 'load and check the playbook (and the inventory), contact no host', false)

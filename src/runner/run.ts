@@ -10,6 +10,7 @@ import { flushHandlersModule } from '../playbook/meta.js';
 import type { Footprint, HostView, Plan, Playbook, Task, TaskResult, Vars } from '../playbook/types.js';
 import { redact } from '../secret.js';
 import { splitBatches, type Serial } from './batches.js';
+import { selectedByTags } from './tags.js';
 import { createContext } from './context.js';
 import { planStillHolds } from './footprint.js';
 import { plannedCreator, type PlannedChange } from './predict.js';
@@ -39,8 +40,10 @@ export interface RunOptions {
   connectRetries?: number;
   /** Default task timeout in seconds (a task's own `timeout` wins). */
   timeout?: number;
-  /** Only tasks with one of these tags (untagged tasks are skipped when set). */
+  /** Only tasks with one of these tags (untagged tasks are skipped when set); `always` and `never` as Ansible's. */
   tags?: string[];
+  /** Tasks with any of these tags are skipped (`always` ones too, when named). */
+  skipTags?: string[];
   /** Aborted: no new task starts; the report is still produced. */
   signal?: AbortSignal;
   onEvent?: EventListener;
@@ -359,27 +362,40 @@ async function runHost(
     for (const task of tasks) prefetchCheck(run, task, opts);
     const notified = new Set<string>();
     const handlers = playbook.handlers ?? {};
+    let builtHandlers: Array<{ name: string; task: Task; answersTo: Set<string> }> | undefined;
     /** Runs the notified handlers, in the order the playbook defines them (as Ansible's), and forgets them. */
     const flushHandlers = async (): Promise<Outcome> => {
       if (notified.size === 0 || opts.signal?.aborted) return 'ok';
       emit({ type: 'host-phase', host, phase: 'handlers' });
-      const unknown = [...notified].find((name) => !(name in handlers));
+      builtHandlers ??= Object.entries(handlers).map(([name, def]) => {
+        const task = buildOrFail(() => {
+          const b = typeof def === 'function' ? def(view) : def;
+          if (!isTask(b)) throw new Error(`it is not a task (got ${describeValue(b)})`);
+          return b;
+        }, `building the handler ${JSON.stringify(name)}`, host, opts.playbookPath);
+        // a handler answers to its name and to the topics it listens to (as Ansible's `listen`)
+        return { name, task, answersTo: new Set([name, ...[task.options.listen ?? []].flat()]) };
+      });
+      const handlerList = builtHandlers;
+      const unknown = [...notified].find((n) => !handlerList.some((h) => h.answersTo.has(n)));
       if (unknown !== undefined) {
         report.error = `a task notified the handler ${JSON.stringify(unknown)}, which the playbook does not define`;
         report.stats.failed++;
         return 'failed';
       }
-      for (const [name, def] of Object.entries(handlers)) {
-        if (!notified.has(name) || opts.signal?.aborted) continue;
-        notified.delete(name);
-        const built = buildOrFail(() => {
-          const b = typeof def === 'function' ? def(view) : def;
-          if (!isTask(b)) throw new Error(`it is not a task (got ${describeValue(b)})`);
-          return b;
-        }, `building the handler ${JSON.stringify(name)}`, host, opts.playbookPath);
-        const outcome = await runTask(run, { ...built, name: built.options.name ?? name }, opts, emit, 'handler');
+      // In definition order; a handler that changed something notifies in turn (each handler runs once a flush).
+      const ran = new Set<string>();
+      for (;;) {
+        const next = handlerList.find((h) => !ran.has(h.name) && [...h.answersTo].some((n) => notified.has(n)));
+        if (!next || opts.signal?.aborted) break;
+        ran.add(next.name);
+        const outcome = await runTask(run, { ...next.task, name: next.task.options.name ?? next.name }, opts, emit, 'handler');
         if (outcome === 'unreachable' || outcome === 'failed') return outcome;
+        if (outcome === 'changed') for (const n of [next.task.options.notify ?? []].flat()) notified.add(n);
+        // what has run is no longer pending; a topic stays notified for the other handlers listening to it
+        for (const n of next.answersTo) if (!handlerList.some((h) => !ran.has(h.name) && h.answersTo.has(n))) notified.delete(n);
       }
+      for (const h of handlerList) if (ran.has(h.name)) notified.delete(h.name);
       return 'ok';
     };
     let failed = false;
@@ -496,9 +512,7 @@ async function runTask(
   const skipped = (why: string): Outcome =>
     record({ ...base, status: 'skipped', changed: false, summary: why, duration_ms: Date.now() - started }, 'skipped');
 
-  if (opts.tags && opts.tags.length > 0 && !handler && !(o.tags ?? []).some((t) => opts.tags?.includes(t))) {
-    return skipped('not tagged for this run');
-  }
+  if (!handler && !selectedByTags(o.tags, opts.tags, opts.skipTags)) return skipped('not tagged for this run');
   if (kind === 'gate' && opts.check) return skipped('check mode: the changes it would check were not made');
   emit({ type: 'task-start', host, task: name, module: task.module, handler });
   try {

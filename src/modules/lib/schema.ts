@@ -21,6 +21,7 @@ export const commonShape = {
   failedWhen: fn<(result: TaskResult) => boolean>('result => boolean').optional(),
   timeout: z.number().positive().optional(),
   secret: z.boolean().optional(),
+  listen: z.union([z.string(), z.array(z.string())]).optional(),
 } satisfies Record<keyof CommonOptions, z.ZodType>;
 
 /** A module's parameter schema: its own fields plus the common options; any other key is refused. */

@@ -132,10 +132,12 @@ describe('rollouts (20 sshd hosts on loopback, through the CLI)', function () {
     assert.equal(report.summary.not_run, 14);
     assert.match(r.stderr, /HALTED/);
 
-    // The failed host and the hosts that did not run, and nothing else.
+    // The failed host, the hosts the halt cut short and the hosts that did not run, and nothing else.
     assert.equal(report.retry_file, retry);
     const listed = readFileSync(retry, 'utf8').trim().split('\n');
-    assert.deepEqual(listed, [failing, ...range(7, 20)]);
+    const cut = range(2, 6).filter((n) => statusOf(report, n) === 'halted');
+    assert.equal(report.summary.halted, cut.length);
+    assert.deepEqual(listed, [...range(2, 6).filter((n) => n === failing || cut.includes(n)), ...range(7, 20)]);
 
     // The cause fixed (extra vars win over the inventory), the retry file targets exactly those hosts.
     const again = await runJson([...args, '--limit', `@${retry}`, '-e', 'fail=no', '-e', 'version=halt']);
@@ -283,7 +285,9 @@ describe('rollouts (20 sshd hosts on loopback, through the CLI)', function () {
   const cutShort: Array<{ run: string; hosts: string[]; retry: string[] }> = [];
   /** Hosts that ran some tasks but not the playbook's last one, and did not fail. */
   const unfinished = (report: RunReport) =>
-    names.filter((n) => ['ok', 'changed'].includes(statusOf(report, n) ?? '') && report.hosts[n]!.tasks.at(-1)?.name !== 'done');
+    names.filter(
+      (n) => statusOf(report, n) === 'halted' || (['ok', 'changed'].includes(statusOf(report, n) ?? '') && report.hosts[n]!.tasks.at(-1)?.name !== 'done'),
+    );
 
   it('halts the rollout at the first failure under --any-errors-fatal: no new task on any host (exit 8)', async () => {
     const failing = host(2);
