@@ -395,7 +395,6 @@ async function runHost(
         // what has run is no longer pending; a topic stays notified for the other handlers listening to it
         for (const n of next.answersTo) if (!handlerList.some((h) => !ran.has(h.name) && h.answersTo.has(n))) notified.delete(n);
       }
-      for (const h of handlerList) if (ran.has(h.name)) notified.delete(h.name);
       return 'ok';
     };
     let failed = false;

@@ -104,6 +104,34 @@ describe('runPlaybook', () => {
     assert.equal(report.hosts.h1?.tasks[1]?.error, 'template: x is not defined');
   });
 
+  it('runs a handler notified by a handler, and every handler listening to a notified topic, in definition order', async () => {
+    const state = new Map<string, string>();
+    const order: string[] = [];
+    const handler = (name: string, opts: CommonOptions = {}) =>
+      defineTask('record', name, opts, {
+        async check() {
+          return change(`run ${name}`);
+        },
+        async apply() {
+          order.push(name);
+        },
+      });
+    const pb = definePlaybook({
+      name: 't',
+      hosts: 'all',
+      tasks: [setKey(state, 'a', '1', { notify: 'restart web' }), setKey(state, 'b', '1', { notify: 'reload config' })],
+      handlers: {
+        'reload proxy': handler('reload proxy'),
+        'reload config': handler('reload config', { notify: 'reload proxy' }),
+        'restart app': handler('restart app', { listen: 'restart web' }),
+        'restart cache': handler('restart cache', { listen: ['restart web'] }),
+      },
+    });
+    const { report } = await run(pb);
+    assert.deepEqual(order, ['reload config', 'reload proxy', 'restart app', 'restart cache']);
+    assert.equal(report.hosts.h1?.status, 'changed');
+  });
+
   it('stops the other hosts of the batch after the task they are on when maxFailPercentage is crossed, and says so', async () => {
     const pb = definePlaybook({
       name: 't',
