@@ -191,6 +191,7 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
       varsOf,
       connect,
       becomeOf,
+      hasBecomePassword: (host, vars) => (resolveConnectionVars(vars, host).becomePassword ?? becomePassword) !== undefined,
       forks: flags.forks,
       connectRetries: flags.connectRetries,
       check: flags.check,

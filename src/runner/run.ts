@@ -30,6 +30,8 @@ export interface RunOptions {
   connect: (host: string, vars: Vars) => Promise<Connection>;
   /** Whether tasks run with privilege escalation by default on this host (inventory, --become, the play). */
   becomeOf?: (host: string, vars: Vars) => boolean;
+  /** Whether a sudo password was given for this host (-K, ansible_become_password); unknown when left out. */
+  hasBecomePassword?: (host: string, vars: Vars) => boolean;
   forks: number;
   check: boolean;
   forceHandlers?: boolean;
@@ -359,6 +361,14 @@ async function runHost(
     };
     const view: HostView = { host, vars, facts };
     const tasks = buildOrFail(() => resolveTasks(playbook, view), 'building the task list', host, opts.playbookPath);
+    // The facts say whether sudo works without a password: one clear line before the first task, not a sudo prompt.
+    const becomes = tasks.some((t) => t.options.become ?? run.become);
+    if (becomes && playbook.gatherFacts !== false && !facts.sudo && opts.hasBecomePassword?.(host, vars) === false) {
+      report.status = 'failed';
+      report.error = `sudo on ${host} needs a password: run with -K, or set ansible_become_password`;
+      report.stats.failed++;
+      return finish();
+    }
     for (const task of tasks) prefetchCheck(run, task, opts);
     const notified = new Set<string>();
     const handlers = playbook.handlers ?? {};
