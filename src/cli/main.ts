@@ -98,7 +98,15 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
   const out = flags.json ? process.stderr : process.stdout;
   const inventory = await loadInventoryWithWarnings(flags.inventory);
   // The SSH stack loads while esbuild compiles the playbook in its own process, when any host may need it.
-  const sshStack = inventory.hostNames().some((h) => resolveConnectionVars(inventory.hostVars(h), h).connection !== 'local')
+  // (a host whose connection type is not supported fails when its turn comes, if it is in the play: not here)
+  const connectionOf = (h: string) => {
+    try {
+      return resolveConnectionVars(inventory.hostVars(h), h);
+    } catch {
+      return undefined;
+    }
+  };
+  const sshStack = inventory.hostNames().some((h) => connectionOf(h)?.connection !== 'local')
     ? import('../connection/connect.js')
     : undefined;
   const playbook = await loadPlaybook(playbookPath);
@@ -122,9 +130,9 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
   }
   // Every password of the play's hosts is a secret from the start, not only once its host connects.
   for (const host of hosts) {
-    const c = resolveConnectionVars(inventory.hostVars(host), host);
-    if (c.password) secret(c.password);
-    if (c.becomePassword) secret(c.becomePassword);
+    const c = connectionOf(host);
+    if (c?.password) secret(c.password);
+    if (c?.becomePassword) secret(c.becomePassword);
   }
   let becomePassword: string | undefined;
   if (flags.askBecomePass) becomePassword = secret(await askPassword('BECOME password: '));

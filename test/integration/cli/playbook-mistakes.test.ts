@@ -1,11 +1,11 @@
 // Mistakes of the playbook are the playbook's: reported once with its file:line:column, exit 1, no retry file; and
 // the ansible-playbook style views (--syntax-check, --list-hosts, --list-tasks) that contact no host or change nothing.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFleet, type Fleet } from '../../fleet/fleet.js';
-import { runCli } from '../../helpers/cli.js';
+import { parseReport, runCli } from '../../helpers/cli.js';
 
 describe('playbook mistakes and listings through the CLI (sshd on loopback)', function () {
   this.timeout(120_000);
@@ -88,6 +88,22 @@ describe('playbook mistakes and listings through the CLI (sshd on loopback)', fu
     const n = await run(none);
     assert.equal(n.code, 1);
     assert.match(n.stderr, /no hosts matched the play's hosts "webservers"; the inventory's groups are: /);
+  });
+
+  it('a host whose connection type is not supported does not abort the run: outside --limit it is ignored, inside it alone fails', async () => {
+    const inv = join(dir, 'mixed.ini');
+    writeFileSync(inv, `${readFileSync(inventory, 'utf8')}[odd]\ncontainer1 ansible_connection=docker root=/nonexistent\n`);
+    const path = playbook('all.ts', "import { debug, definePlaybook } from 'provision';\nexport default definePlaybook({ name: 'all', hosts: 'all', tasks: [debug({ msg: 'hi' })] });\n");
+    const limited = await runCli(['run', path, '-i', inv, '--known-hosts', fleet.knownHostsPath, '--retry-file', retry(), '--json', '--limit', 'fleet']);
+    assert.equal(limited.code, 0, limited.stderr);
+    assert.deepEqual(Object.keys(parseReport(limited.stdout).hosts), fleet.hosts.map((h) => h.name));
+    const all = await runCli(['run', path, '-i', inv, '--known-hosts', fleet.knownHostsPath, '--retry-file', retry(), '--json']);
+    assert.equal(all.code, 4, all.stderr);
+    const report = parseReport(all.stdout);
+    assert.equal(report.hosts.container1?.status, 'unreachable');
+    assert.match(report.hosts.container1?.error ?? '', /unsupported connection 'docker'/);
+    for (const h of fleet.hosts) assert.equal(report.hosts[h.name]?.status, 'ok');
+    rmSync(retry(), { force: true });
   });
 
   it('--syntax-check and --list-hosts contact no host; --list-tasks builds each host\'s list and changes nothing', async () => {
