@@ -10,6 +10,7 @@ import { flushHandlersModule } from '../playbook/meta.js';
 import type { Footprint, HostView, Plan, Playbook, Task, TaskResult, Vars } from '../playbook/types.js';
 import { redact } from '../secret.js';
 import { splitBatches, type Serial } from './batches.js';
+import { settleResult, type Outcome } from './step.js';
 import { selectedByTags } from './tags.js';
 import { createContext } from './context.js';
 import { planStillHolds } from './footprint.js';
@@ -455,7 +456,6 @@ async function runHost(
   }
 }
 
-type Outcome = 'ok' | 'changed' | 'skipped' | 'failed' | 'unreachable';
 
 function taskContext(run: HostRun, task: Task, opts: RunOptions, deadline?: number) {
   return createContext({
@@ -601,29 +601,6 @@ async function runTask(
       if (typeof e.stderr === 'string') result.stderr = e.stderr;
     }
   }
-  try {
-    if (o.changedWhen && result.status !== 'failed') {
-      result.changed = o.changedWhen(result);
-      result.status = result.changed ? 'changed' : 'ok';
-    }
-    if (o.failedWhen) {
-      const failedNow = o.failedWhen(result);
-      if (failedNow && result.status !== 'failed') {
-        result.status = 'failed';
-        result.error = 'failedWhen condition is true';
-      } else if (!failedNow && result.status === 'failed') {
-        result.status = result.changed ? 'changed' : 'ok';
-        delete result.error;
-      }
-    }
-  } catch (err) {
-    result.status = 'failed';
-    result.error = `changedWhen/failedWhen: ${errorMessage(err)}`;
-  }
-  result.duration_ms = Date.now() - started;
-  if (result.status === 'failed' && o.ignoreErrors) {
-    result.ignored = true;
-    return record(result, 'ok');
-  }
-  return record(result, result.status === 'failed' ? 'failed' : result.status === 'changed' ? 'changed' : 'ok');
+  const settled = settleResult({ ...result, duration_ms: Date.now() - started }, o);
+  return record(settled.result, settled.outcome);
 }
