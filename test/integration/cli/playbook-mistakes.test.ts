@@ -44,6 +44,10 @@ describe('playbook mistakes and listings through the CLI (sshd on loopback)', fu
     assert.match(errors[0]!, new RegExp(`^provision: error: ${path.replace(/[.]/g, '\\.')}:8:5: building the task list \\(for host0[123]\\): copy: unknown parameter "mdoe" \\(did you mean "mode"\\?\\)$`));
     assert.equal(existsSync(retry()), false);
     for (const h of fleet.hosts) assert.equal(existsSync(join(h.root, 'motd')), false);
+    // --check stops on it the same way (the plan never hides a mistake the real run would meet)
+    const checked = await run(path, '--check');
+    assert.equal(checked.code, 1, checked.stderr);
+    assert.equal(checked.stderr.split('\n').filter((l) => l.startsWith('provision: error:')).length, 1, checked.stderr);
   });
 
   it('tasks() returning a non-task, a throwing handler: the playbook, once, exit 1', async () => {
