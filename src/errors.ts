@@ -69,3 +69,19 @@ export class CommandError extends ProvisionError {
 export class TimeoutError extends ProvisionError {
   override name = 'TimeoutError';
 }
+
+/**
+ * A state a task needs is missing on the host (a file, a service, a project): in a real run this fails. In --check the
+ * runner turns it into a predicted change only when an earlier task of the run planned a change that writes what is
+ * missing (its footprint covers `needs`, or writes anything); otherwise it fails exactly as the real run would.
+ */
+export class MissingOnHostError extends ProvisionError {
+  override name = 'MissingOnHostError';
+  constructor(
+    message: string,
+    /** What is missing, as footprint paths (`/etc/app.conf`, `service:apache2`); `any-change` when any planned change may make it. */
+    readonly needs: ReadonlyArray<{ path: string; tree?: boolean }> | 'any-change',
+  ) {
+    super(message);
+  }
+}

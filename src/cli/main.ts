@@ -2,12 +2,15 @@
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import pLimit from 'p-limit';
 import { LocalConnection } from '../connection/local.js';
 import type { BecomeSettings, Connection } from '../connection/types.js';
 import { InputError, ProvisionError } from '../errors.js';
+import { gatherFacts } from '../facts/gather.js';
 import { loadInventory, resolveConnectionVars, type Inventory } from '../inventory/index.js';
 import { loadPlaybook } from '../playbook/load.js';
-import type { Vars } from '../playbook/types.js';
+import type { Playbook, Task, Vars } from '../playbook/types.js';
+import { resolveTasks, shownName, unknownFacts } from '../runner/run.js';
 import { createProgress } from '../report/progress.js';
 import { reportDiffGroups } from '../report/diff-groups.js';
 import { formatJunit } from '../report/junit.js';
@@ -15,7 +18,7 @@ import { formatRecap } from '../report/recap.js';
 import { terminalSafe } from '../report/terminal-safe.js';
 import type { RunReport } from '../runner/events.js';
 import { runPlaybook } from '../runner/run.js';
-import { secret } from '../secret.js';
+import { redact, secret } from '../secret.js';
 import { exitCodeFor, exitCodes } from './exit-codes.js';
 import { parseExtraVars } from './extra-vars.js';
 import { createPlanRecorder, readPlanFile, vetAgainst, type PlanFile } from './plan-file.js';
@@ -71,12 +74,16 @@ interface RunFlags {
   forceHandlers: boolean;
   timeout?: number;
   tags?: string;
+  skipTags?: string;
   retryFile?: string;
   verbose: boolean;
   junit?: string;
   detailedExitcode: boolean;
   planOut?: string;
   fromPlan?: string;
+  syntaxCheck: boolean;
+  listHosts: boolean;
+  listTasks: boolean;
 }
 
 /** Writes a file atomically on the controller (a report, a retry file): temp file beside it, then rename. */
@@ -153,7 +160,15 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
   const out = flags.json ? process.stderr : process.stdout;
   const inventory = await loadInventoryWithWarnings(flags.inventory);
   // The SSH stack loads while esbuild compiles the playbook in its own process, when any host may need it.
-  const sshStack = inventory.hostNames().some((h) => resolveConnectionVars(inventory.hostVars(h), h).connection !== 'local')
+  // (a host whose connection type is not supported fails when its turn comes, if it is in the play: not here)
+  const connectionOf = (h: string) => {
+    try {
+      return resolveConnectionVars(inventory.hostVars(h), h);
+    } catch {
+      return undefined;
+    }
+  };
+  const sshStack = inventory.hostNames().some((h) => connectionOf(h)?.connection !== 'local')
     ? import('../connection/connect.js')
     : undefined;
   // Where results go is checked before any host is touched: a run must not end unable to say what it did.
@@ -163,15 +178,31 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
   if (flags.retryFile) checkOutputPath(flags.retryFile, '--retry-file');
   const playbook = await loadPlaybook(playbookPath);
   const extraVars = parseExtraVars(flags.extraVars);
+  if (flags.syntaxCheck) {
+    // Loaded, compiled and its export checked: as ansible-playbook --syntax-check, no host is contacted.
+    process.stdout.write(`playbook: ${playbookPath}\n`);
+    return exitCodes.ok;
+  }
   const hosts = selectHosts(inventory, playbook.hosts, flags.limit);
   const saved = flags.fromPlan ? readPlanFile(flags.fromPlan) : undefined;
   if (saved) checkPlanHosts(flags.fromPlan as string, saved, hosts);
   const recorder = flags.planOut ? createPlanRecorder() : undefined;
   if (hosts.length === 0) {
-    process.stderr.write(
-      `provision: no hosts matched "${playbook.hosts}"${flags.limit ? ` limited to "${flags.limit}"` : ''}; nothing to do\n`,
+    // As Ansible, a pattern that matches nothing stops the run: a typo in CI must not pass as "nothing to do".
+    throw new InputError(
+      `no hosts matched the play's hosts "${playbook.hosts}"${flags.limit ? ` with --limit "${flags.limit}"` : ''}; ` +
+        `the inventory's groups are: ${inventory.groupNames().join(', ')}`,
     );
+  }
+  if (flags.listHosts) {
+    process.stdout.write(`play: ${playbook.name} (hosts: ${playbook.hosts})\n  hosts (${hosts.length}):\n${hosts.map((h) => `    ${h}\n`).join('')}`);
     return exitCodes.ok;
+  }
+  // Every password of the play's hosts is a secret from the start, not only once its host connects.
+  for (const host of hosts) {
+    const c = connectionOf(host);
+    if (c?.password) secret(c.password);
+    if (c?.becomePassword) secret(c.becomePassword);
   }
   let becomePassword: string | undefined;
   if (flags.askBecomePass) becomePassword = secret(await askPassword('BECOME password: '));
@@ -208,6 +239,8 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
     });
   };
 
+  if (flags.listTasks) return listTasks(playbook, hosts, varsOf, connect, flags.forks);
+
   const tty = out.isTTY === true && process.env.CI === undefined;
   const progress = await createProgress({ tty, stream: out, diff: flags.diff, color: tty, verbose: flags.verbose });
   const abort = new AbortController();
@@ -237,6 +270,7 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
       varsOf,
       connect,
       becomeOf,
+      hasBecomePassword: (host, vars) => (resolveConnectionVars(vars, host).becomePassword ?? becomePassword) !== undefined,
       forks: flags.forks,
       connectRetries: flags.connectRetries,
       check: flags.check,
@@ -246,6 +280,7 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
       anyErrorsFatal: flags.anyErrorsFatal || undefined,
       timeout: flags.timeout,
       tags: flags.tags ? flags.tags.split(',').map((t) => t.trim()) : undefined,
+      skipTags: flags.skipTags ? flags.skipTags.split(',').map((t) => t.trim()) : undefined,
       signal: abort.signal,
       onEvent: (e) => progress.onEvent(e),
       onPlan: recorder?.record,
@@ -277,7 +312,7 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
       out.write(`provision: no plan written: ${failed.map(([name, h]) => `${name} ${h.status}`).join(', ') || 'interrupted'}
 `);
     } else {
-      const options = { inventory: flags.inventory, limit: flags.limit, extraVars: flags.extraVars, become: flags.become, becomeUser: flags.becomeUser, user: flags.user, privateKey: flags.privateKey, tags: flags.tags, timeout: flags.timeout };
+      const options = { inventory: flags.inventory, limit: flags.limit, extraVars: flags.extraVars, become: flags.become, becomeUser: flags.becomeUser, user: flags.user, privateKey: flags.privateKey, tags: flags.tags, skipTags: flags.skipTags, timeout: flags.timeout };
       writeAtomic(flags.planOut, `${JSON.stringify(recorder.finish({ version: version(), playbookPath, options, hosts }), null, 2)}
 `);
       out.write(`provision: plan written to ${flags.planOut}; apply exactly it with: provision apply ${flags.planOut}
@@ -315,6 +350,42 @@ ${terminalSafe(formatRecap(report))}
   return code;
 }
 
+/** --list-tasks: each host's task list as its vars and facts build it (connect and facts only: nothing changes). */
+async function listTasks(
+  playbook: Playbook,
+  hosts: string[],
+  varsOf: (host: string) => Vars,
+  connect: (host: string, vars: Vars) => Promise<Connection>,
+  forks: number,
+): Promise<number> {
+  const limit = pLimit(Math.max(1, forks));
+  let failed = false;
+  const lists = await Promise.all(
+    hosts.map((host) =>
+      limit(async () => {
+        const vars = varsOf(host);
+        let conn: Connection;
+        try {
+          conn = await connect(host, vars);
+        } catch (err) {
+          failed = true;
+          return `  ${host}: unreachable: ${redact((err as Error).message)}\n`;
+        }
+        try {
+          const facts = playbook.gatherFacts === false ? unknownFacts(host) : await gatherFacts(conn);
+          const tasks = resolveTasks(playbook, { host, vars, facts });
+          const line = (t: Task) => `    ${shownName(t)}${t.options.tags?.length ? `\tTAGS: [${t.options.tags.join(', ')}]` : ''}\n`;
+          return `  ${host}:\n${tasks.map(line).join('')}`;
+        } finally {
+          await conn.close().catch(() => {});
+        }
+      }),
+    ),
+  );
+  process.stdout.write(`play: ${playbook.name} (hosts: ${playbook.hosts})\n${lists.join('')}`);
+  return failed ? exitCodes.hostUnreachable : exitCodes.ok;
+}
+
 async function inventoryCommand(flags: { inventory: string[]; list?: boolean; graph?: boolean; host?: string }) {
   const inventory = await loadInventoryWithWarnings(flags.inventory);
   if (flags.host !== undefined) {
@@ -335,7 +406,7 @@ const version = (): string =>
   (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** Options a plan fixes: `apply` takes them from the plan, never from its command line. */
-const planned = ['-i', '--inventory', '-l', '--limit', '-e', '--extra-vars', '-b', '--become', '--become-user', '-u', '--user', '--private-key', '-t', '--tags', '--timeout', '-C', '--check', '--plan-out'];
+const planned = ['-i', '--inventory', '-l', '--limit', '-e', '--extra-vars', '-b', '--become', '--become-user', '-u', '--user', '--private-key', '-t', '--tags', '--skip-tags', '--timeout', '-C', '--check', '--plan-out'];
 
 /** `provision apply plan.json [options]`: `run` of the plan's playbook with the plan's options, vetted against it. */
 async function applyCommand(planPath: string, rest: string[]): Promise<number> {
@@ -353,6 +424,7 @@ async function applyCommand(planPath: string, rest: string[]): Promise<number> {
     ...(o.user !== undefined ? ['--user', o.user] : []),
     ...(o.privateKey !== undefined ? ['--private-key', o.privateKey] : []),
     ...(o.tags !== undefined ? ['--tags', o.tags] : []),
+    ...(o.skipTags !== undefined ? ['--skip-tags', o.skipTags] : []),
     ...(o.timeout !== undefined ? ['--timeout', String(o.timeout)] : []),
     '--from-plan',
     planPath,
@@ -443,8 +515,12 @@ Examples:
     .option('--force-handlers', 'run notified handlers even after a failure', false)
     .option('--timeout <seconds>', 'default timeout of each task', positiveInt('--timeout'))
     .option('-t, --tags <tags>', 'only run tasks with these tags (comma-separated)')
+    .option('--skip-tags <tags>', 'skip tasks with any of these tags (comma-separated)')
     .option('--retry-file <file>', 'where to list failed, unreachable and not-run hosts (default <playbook>.retry)')
     .option('-v, --verbose', 'print every task, not only changes and failures', false)
+    .option('--syntax-check', 'load and check the playbook (and the inventory), contact no host', false)
+    .option('--list-hosts', 'list the hosts the play would run on, contact none', false)
+    .option('--list-tasks', "list each host's tasks, built from its vars and facts (connects and gathers facts; changes nothing)", false)
     .option('--junit <file>', 'write a JUnit XML report (a test case per host and task) for CI')
     .option('--detailed-exitcode', `with --check: exit ${exitCodes.changesPending} when changes are pending, 0 when every host is converged`, false)
     .option('--plan-out <file>', 'with --check: save the plan, to apply exactly it later with provision apply FILE')

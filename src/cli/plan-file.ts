@@ -30,6 +30,7 @@ export interface PlanOptions {
   user?: string;
   privateKey?: string;
   tags?: string;
+  skipTags?: string;
   timeout?: number;
 }
 

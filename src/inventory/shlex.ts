@@ -2,8 +2,11 @@
 
 const WHITESPACE = ' \t\r\n';
 
-/** Splits a line as Python's `shlex.split(line, comments=True)` does; throws on an unclosed quote or a trailing backslash. */
-export function shlexSplit(line: string): string[] {
+/**
+ * Splits a line as Python's `shlex.split(line, comments=True)` does (with `comments: false`, as `shlex.split(line)`,
+ * which Ansible's command module uses); throws on an unclosed quote or a trailing backslash.
+ */
+export function shlexSplit(line: string, { comments = true }: { comments?: boolean } = {}): string[] {
   const tokens: string[] = [];
   let token = '';
   let quoted = false;
@@ -19,7 +22,7 @@ export function shlexSplit(line: string): string[] {
       if (WHITESPACE.includes(c)) {
         if (state === 'a') emit();
         state = ' ';
-      } else if (c === '#') {
+      } else if (c === '#' && comments) {
         // a comment runs to the end of the line, even in the middle of a word
         break;
       } else if (c === '\\') {

@@ -1,35 +1,42 @@
 // Runs a command (argv, no shell) or a shell script, idempotent only through its creates/removes guards.
+import { z } from 'zod';
+import { checkParams, moduleSchema } from './lib/schema.js';
 import { posix } from 'node:path';
 import { quoteArgv, sh } from '../connection/quote.js';
 import type { Command } from '../connection/types.js';
-import { CommandError, InputError } from '../errors.js';
-import { change, defineTask, noChange, type CommonOptions, type Plan, type Task, type TaskContext } from '../playbook/types.js';
+import { CommandError, InputError, MissingOnHostError } from '../errors.js';
+import { change, defineTask, noChange, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 import { splitArgs } from './lib/sys/split-args.js';
 
-interface RunOptions extends CommonOptions {
+const runShape = {
   /** A path: when it exists, the command is not run (ok). Relative paths resolve against chdir. */
-  creates?: string;
+  creates: z.string().optional(),
   /** A path: when it does not exist, the command is not run (ok). */
-  removes?: string;
+  removes: z.string().optional(),
   /** Directory to run in. */
-  chdir?: string;
+  chdir: z.string().optional(),
   /** Extra environment variables. */
-  env?: Record<string, string>;
+  env: z.record(z.string(), z.string()).optional(),
   /** Text written to the command's standard input. */
-  stdin?: string;
-}
+  stdin: z.string().optional(),
+};
 
-export interface CommandParams extends RunOptions {
-  /** argv, or a string split into words like a shell would (quotes honoured; no pipes, redirects or variables). */
-  cmd: string | readonly string[];
-}
+const commandSchema = moduleSchema({
+  ...runShape,
+  /** argv, or a string split into words as Ansible's command does (quotes honoured; no pipes, redirects or variables). */
+  cmd: z.union([z.string(), z.array(z.string()).readonly()]),
+});
+export type CommandParams = z.input<typeof commandSchema>;
 
-export interface ShellParams extends RunOptions {
+const shellSchema = moduleSchema({
+  ...runShape,
   /** A shell script: pipes, redirects, variables and `&&` work. */
-  cmd: string;
+  cmd: z.string(),
   /** The shell that runs the script (default: sh). */
-  executable?: string;
-}
+  executable: z.string().optional(),
+});
+export type ShellParams = z.input<typeof shellSchema>;
+type RunOptions = Omit<CommandParams, 'cmd'>;
 
 interface RunData {
   command: Command;
@@ -38,6 +45,7 @@ interface RunData {
 
 /** Runs a program with arguments, no shell involved; without a guard it always reports changed. */
 export function command(params: CommandParams): Task {
+  checkParams('command', commandSchema, params);
   const argv = typeof params.cmd === 'string' ? splitArgs(params.cmd) : [...params.cmd];
   if (argv.length === 0 || argv[0] === '') throw new InputError('command: cmd is empty');
   validateRunOptions(params, 'command');
@@ -47,6 +55,7 @@ export function command(params: CommandParams): Task {
 
 /** Runs a shell script through sh (or `executable`); without a guard it always reports changed. */
 export function shell(params: ShellParams): Task {
+  checkParams('shell', shellSchema, params);
   if (typeof params.cmd !== 'string' || params.cmd.trim() === '') throw new InputError('shell: cmd is empty');
   validateRunOptions(params, 'shell');
   const cmd: Command = params.executable ? [params.executable, '-c', params.cmd] : params.cmd;
@@ -68,9 +77,12 @@ function defineRun(module: string, params: RunOptions, data: RunData): Task {
   return defineTask(module, firstLine.length > 60 ? `${firstLine.slice(0, 57)}...` : firstLine, params, {
     // A command may change anything; its check reads only its guards (relative ones under chdir).
     footprint: {
-      reads: [params.creates, params.removes]
-        .filter((p): p is string => p !== undefined)
-        .map((p) => ({ path: p.startsWith('/') || params.chdir === undefined ? p : `${params.chdir}/${p}` })),
+      reads: [
+        ...[params.creates, params.removes]
+          .filter((p): p is string => p !== undefined)
+          .map((p) => ({ path: p.startsWith('/') || params.chdir === undefined ? p : `${params.chdir}/${p}` })),
+        ...(params.chdir === undefined ? [] : [{ path: params.chdir }]),
+      ],
       writes: 'anything',
     },
     check: (ctx) => planRun(ctx, params, data),
@@ -87,11 +99,16 @@ function defineRun(module: string, params: RunOptions, data: RunData): Task {
 async function planRun(ctx: TaskContext, p: RunOptions, data: RunData): Promise<Plan> {
   const resolve = (path: string) => (p.chdir && !posix.isAbsolute(path) ? posix.join(p.chdir, path) : path);
   const checks: string[] = [];
+  // A missing chdir fails the real run: --check says so too (or predicts it, when an earlier planned change makes it).
+  if (p.chdir !== undefined) checks.push(sh`[ -d ${p.chdir} ] || echo chdir-missing`);
   if (p.creates !== undefined) checks.push(sh`[ -e ${resolve(p.creates)} ] && echo creates-exists`);
   if (p.removes !== undefined) checks.push(sh`[ -e ${resolve(p.removes)} ] && echo removes-exists`);
   if (checks.length > 0) {
     const r = await ctx.exec([...checks, 'true'].join('\n'));
     const seen = new Set(r.stdout.split('\n'));
+    if (p.chdir !== undefined && seen.has('chdir-missing')) {
+      throw new MissingOnHostError(`chdir ${p.chdir} is not a directory on ${ctx.host}`, [{ path: p.chdir, tree: true }]);
+    }
     if (p.creates !== undefined && seen.has('creates-exists')) return noChange(`skipped, since ${p.creates} exists`);
     if (p.removes !== undefined && !seen.has('removes-exists')) return noChange(`skipped, since ${p.removes} does not exist`);
   }

@@ -1,19 +1,29 @@
 // Puts a local file or a literal content at a path on the host, compared by checksum, as Ansible's copy module.
+import { z } from 'zod';
+import { checkParams, moduleSchema, writtenFileShape } from './lib/schema.js';
 import { basename, posix } from 'node:path';
 import { InputError } from '../errors.js';
 import { defineTask, type Task } from '../playbook/types.js';
-import { applyContent, planContent, type WrittenFileParams } from './lib/content-file.js';
+import { applyContent, planContent } from './lib/content-file.js';
 import { readLocalFile, resolveLocal, sha256OfBuffer, sha256OfText } from './lib/local-files.js';
 import { requireAbsolute, validateAttrs, validateValidate } from './lib/params.js';
 
-/** dest ending in '/' puts the file in that directory under src's name. */
-type CopyBase = WrittenFileParams;
+const copySchema = moduleSchema({
+  /** dest ending in '/' puts the file in that directory under src's name. */
+  ...writtenFileShape,
+  /** A controller file, relative to the playbook's directory. */
+  src: z.string().optional(),
+  /** Literal content instead of src. */
+  content: z.union([z.string(), z.instanceof(Buffer)]).optional(),
+});
+type CopyBase = Omit<z.input<typeof copySchema>, 'src' | 'content'>;
 
 /** Either `src` (a controller file, relative to the playbook's directory) or `content`, never both. */
 export type CopyParams = (CopyBase & { src: string; content?: never }) | (CopyBase & { content: string | Buffer; src?: never });
 
 /** Ensures dest holds src's bytes (or `content`), with mode/owner/group; shows a unified diff of text. */
 export function copy(params: CopyParams): Task {
+  checkParams('copy', copySchema, params);
   const what = `copy ${String(params.dest)}`;
   requireAbsolute(params.dest, 'dest', 'copy');
   const hasSrc = params.src !== undefined;

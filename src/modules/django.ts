@@ -1,22 +1,26 @@
 // Runs a Django project's manage.py commands, reading changed/ok from their own output so a converged host is ok.
-import { CommandError, InputError } from '../errors.js';
-import { change, defineTask, noChange, type CommonOptions, type Plan, type Task, type TaskContext } from '../playbook/types.js';
+import { z } from 'zod';
+import { checkParams, moduleSchema } from './lib/schema.js';
+import { sh } from '../connection/quote.js';
+import { CommandError, InputError, MissingOnHostError } from '../errors.js';
+import { change, defineTask, noChange, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 import { requireAbsolute } from './lib/params.js';
 import { migrateChanged, migratePlanProbe, parseCollectstatic, parseMigratePlan } from './lib/sys/django-output.js';
 import { splitArgs } from './lib/sys/split-args.js';
 
-export interface DjangoParams extends CommonOptions {
+const djangoSchema = moduleSchema({
   /** The project directory: the one holding manage.py. */
-  project: string;
+  project: z.string(),
   /** The management command and its arguments: 'migrate', 'collectstatic --noinput', 'createcachetable'. */
-  command: string;
+  command: z.string(),
   /** DJANGO_SETTINGS_MODULE, e.g. 'mysite.settings_production' (default: what manage.py sets). */
-  settings?: string;
+  settings: z.string().optional(),
   /** The Python to run manage.py with (default: the distribution's python3 from facts, the one mod_wsgi embeds). */
-  python?: string;
+  python: z.string().optional(),
   /** Extra environment variables. */
-  env?: Record<string, string>;
-}
+  env: z.record(z.string(), z.string()).optional(),
+});
+export type DjangoParams = z.input<typeof djangoSchema>;
 
 /** How a command's change is predicted: by a dry run (collectstatic), a migration plan (migrate), or not at all. */
 export type DjangoCommandKind =
@@ -30,6 +34,7 @@ interface DjangoData {
 
 /** Runs `python manage.py <command>` in the project directory. */
 export function django(params: DjangoParams): Task {
+  checkParams('django', djangoSchema, params);
   requireAbsolute(params.project, 'project', 'django');
   if (typeof params.command !== 'string' || params.command.trim() === '') throw new InputError('django: command is required');
   const words = splitArgs(params.command);
@@ -107,7 +112,16 @@ async function planDjango(ctx: TaskContext, p: DjangoParams, words: string[], ki
       ? [python, 'manage.py', ...kind.dryRun]
       : [python, 'manage.py', 'shell', ...kind.globals, '-c', migratePlanProbe(kind.database)];
   const r = await ctx.exec(probe, execOptions(p));
-  if (r.code !== 0) throw new CommandError(`manage.py ${probe.slice(2, 3).join(' ')} (to plan ${p.command})`, r.code, r.stdout, r.stderr);
+  if (r.code !== 0) {
+    // A project or a Python package not there yet may be what an earlier task (sync, packages) would bring.
+    const manage = `${p.project}/manage.py`;
+    if ((await ctx.exec(sh`[ -f ${manage} ]`)).code !== 0) {
+      throw new MissingOnHostError(`django: ${manage} does not exist on ${ctx.host}`, [{ path: p.project, tree: true }]);
+    }
+    const failure = new CommandError(`manage.py ${probe.slice(2, 3).join(' ')} (to plan ${p.command})`, r.code, r.stdout, r.stderr);
+    if (/\bModuleNotFoundError\b|\bNo module named\b/.test(r.stderr)) throw new MissingOnHostError(failure.message, [{ path: 'packages:' }]);
+    throw failure;
+  }
   if (kind.kind === 'collectstatic') {
     const counts = parseCollectstatic(r.stdout);
     if (counts === null) return change(would, { data });

@@ -1,30 +1,35 @@
 // Ensures a path is a directory, a file, a link or absent, with mode/owner/group, as Ansible's file module.
+import { z } from 'zod';
+import { attrsShape, checkParams, moduleSchema } from './lib/schema.js';
 import { quote } from '../connection/quote.js';
-import { InputError } from '../errors.js';
-import { change, defineTask, noChange, type CommonOptions, type Plan, type Task, type TaskContext } from '../playbook/types.js';
+import { InputError, MissingOnHostError } from '../errors.js';
+import { change, defineTask, noChange, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 import { attrsScript, chownArg, describeNewAttrs, planAttrs, type WantedAttrs } from './lib/attrs.js';
-import { chmodArg, resolveMode, type FileMode } from './lib/mode.js';
+import { chmodArg, resolveMode } from './lib/mode.js';
 import { requireAbsolute, requireOneOf, validateAttrs } from './lib/params.js';
 import { checkFollow, sameIdentity, statPath, type PathStat } from './lib/stat.js';
 
 export type FileState = 'directory' | 'file' | 'absent' | 'touch' | 'link';
 
-interface FileBase extends CommonOptions {
+const fileSchema = moduleSchema({
   /** Absolute path on the host. */
-  path: string;
-  mode?: FileMode;
-  owner?: string;
-  group?: string;
+  path: z.string(),
+  ...attrsShape,
   /** state 'directory': apply mode/owner/group to everything below it too. */
-  recurse?: boolean;
+  recurse: z.boolean().optional(),
   /** state 'link': replace a file or empty directory that stands where the link goes. */
-  force?: boolean;
+  force: z.boolean().optional(),
   /**
    * A symbolic link at path (states file, touch, directory): true (default, as Ansible) acts on its target, refused
    * when the link belongs neither to the user the task runs as nor to the target's owner; false acts on the link itself.
    */
-  follow?: boolean;
-}
+  follow: z.boolean().optional(),
+  /** Default: the path's current type when it exists, else 'file' (which must exist). */
+  state: z.enum(['directory', 'file', 'absent', 'touch', 'link']).optional(),
+  /** state 'link': what the link points to. */
+  src: z.string().optional(),
+});
+type FileBase = Omit<z.input<typeof fileSchema>, 'state' | 'src'>;
 
 export type FileParams =
   | (FileBase & { state: 'link'; /** What the link points to. */ src: string })
@@ -42,6 +47,7 @@ interface FileData {
 
 /** Ensures a path's type and attributes; `touch` creates a missing file and otherwise keeps content and times. */
 export function file(params: FileParams): Task {
+  checkParams('file', fileSchema, params);
   const what = `file ${String(params.path)}`;
   requireAbsolute(params.path, 'path', 'file');
   if (params.state !== undefined) requireOneOf(params.state, states, 'state', what);
@@ -97,7 +103,7 @@ async function planFile(ctx: TaskContext, p: FileParams): Promise<Plan> {
       return plan(parts, body, 'directory with the wanted attributes');
     }
     case 'file': {
-      if (st === null) throw new InputError(`${p.path} does not exist (state 'file' does not create files; use state 'touch' or copy)`);
+      if (st === null) throw new MissingOnHostError(`${p.path} does not exist (state 'file' does not create files; use state 'touch' or copy)`, [{ path: p.path }]);
       if (st.type === 'directory') throw new InputError(`${p.path} is a directory, not a file`);
       return existing(st, want, plan, 'file with the wanted attributes');
     }

@@ -1,24 +1,27 @@
 // A health check: GET a URL until it answers the wanted status (and text), from the controller or the host; never changes anything.
+import { z } from 'zod';
+import { checkParams, moduleSchema } from './lib/schema.js';
 import { quoteArgv, sh } from '../connection/quote.js';
-import { InputError, ProvisionError } from '../errors.js';
-import { defineTask, noChange, type CommonOptions, type Plan, type Task, type TaskContext } from '../playbook/types.js';
+import { InputError, MissingOnHostError, ProvisionError } from '../errors.js';
+import { defineTask, noChange, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 
-export interface HttpParams extends CommonOptions {
-  url: string;
+const httpSchema = moduleSchema({
+  url: z.string(),
   /** The status (or statuses) that count as healthy; default 200. Redirects are followed. */
-  status?: number | readonly number[];
+  status: z.union([z.number(), z.array(z.number()).readonly()]).optional(),
   /** Text the body must contain. */
-  contains?: string;
+  contains: z.string().optional(),
   /** Seconds one request may take; default 10. (The common `timeout` bounds the whole check, retries included.) */
-  requestTimeout?: number;
+  requestTimeout: z.number().optional(),
   /** How many more times to try after a failed attempt; default 3. */
-  retries?: number;
+  retries: z.number().optional(),
   /** Seconds between attempts; default 1. */
-  delay?: number;
+  delay: z.number().optional(),
   /** Where the request comes from: the host itself (default, as Ansible's uri) or the controller. */
-  from?: 'controller' | 'host';
-  headers?: Record<string, string>;
-}
+  from: z.enum(['controller', 'host']).optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+});
+export type HttpParams = z.input<typeof httpSchema>;
 
 /** What one attempt received. */
 export interface HttpAnswer {
@@ -31,6 +34,7 @@ const maxBody = 1024 * 1024;
 
 /** Waits for a URL to answer as expected; ok when it does, failed (with what it received) when it never does. */
 export function http(params: HttpParams): Task {
+  checkParams('http', httpSchema, params);
   let parsed: URL;
   try {
     parsed = new URL(params.url);
@@ -71,7 +75,10 @@ async function checkUrl(ctx: TaskContext, p: HttpParams): Promise<Plan> {
     if (tried >= attempts || Date.now() + delayMs + 100 >= deadline) break;
     await new Promise((r) => setTimeout(r, delayMs));
   }
-  throw new ProvisionError(describeFailure(p.url, wanted, p.contains, last, tried));
+  const failure = describeFailure(p.url, wanted, p.contains, last, tried);
+  // In --check after planned changes, what answers may be what those changes make (a site not yet deployed).
+  if (ctx.checkMode && ctx.earlierChangesPlanned) throw new MissingOnHostError(failure, 'any-change');
+  throw new ProvisionError(failure);
 }
 
 /** Whether an answer has a wanted status and, when asked, the text. */

@@ -1,35 +1,42 @@
 // Ensures a line is in a file (or not), with the exact semantics of Ansible's lineinfile.
-import { InputError } from '../errors.js';
-import { change, defineTask, noChange, type CommonOptions, type Plan, type Task, type TaskContext } from '../playbook/types.js';
+import { z } from 'zod';
+import { attrsShape, checkParams as checkSchema, moduleSchema } from './lib/schema.js';
+import { InputError, MissingOnHostError } from '../errors.js';
+import { change, defineTask, noChange, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 import { describeNewAttrs, planAttrs } from './lib/attrs.js';
 import { applyContent, type ContentData } from './lib/content-file.js';
 import { planLineEdit, pyRegex } from './lib/edit-lines.js';
 import { buildFileDiff } from './lib/file-diff.js';
-import { chmodArg, resolveMode, type FileMode } from './lib/mode.js';
+import { chmodArg, resolveMode } from './lib/mode.js';
 import { requireAbsolute, validateAttrs, validateValidate } from './lib/params.js';
 import { checkFollow, statPath } from './lib/stat.js';
 
-interface LineInFileBase extends CommonOptions {
+const lineinfileSchema = moduleSchema({
   /** Absolute path on the host. */
-  path: string;
+  path: z.string(),
   /** Python-style regex; present: the last matching line is replaced; absent: every matching line is removed. */
-  regexp?: string;
+  regexp: z.string().optional(),
   /** A literal string instead of regexp. */
-  searchString?: string;
+  searchString: z.string().optional(),
   /** Create the file (and its directories) when missing; otherwise a missing file fails (present) or is ok (absent). */
-  create?: boolean;
+  create: z.boolean().optional(),
   /** With regexp: `\1`/`\g<name>` in line come from the match, and nothing is added when nothing matches. */
-  backrefs?: boolean;
+  backrefs: z.boolean().optional(),
   /** Use the first match instead of the last. */
-  firstMatch?: boolean;
-  backup?: boolean;
-  validate?: string;
-  mode?: FileMode;
-  owner?: string;
-  group?: string;
+  firstMatch: z.boolean().optional(),
+  backup: z.boolean().optional(),
+  validate: z.string().optional(),
+  ...attrsShape,
   /** A symbolic link at path: false (default) never edits through it; true edits its target (see copy's follow). */
-  follow?: boolean;
-}
+  follow: z.boolean().optional(),
+  /** 'EOF' (default), 'BOF' or a regex: insert after its last match. */
+  insertAfter: z.string().optional(),
+  /** 'BOF' or a regex: insert before its last match. */
+  insertBefore: z.string().optional(),
+  state: z.enum(['present', 'absent']).optional(),
+  line: z.string().optional(),
+});
+type LineInFileBase = Omit<z.input<typeof lineinfileSchema>, 'insertAfter' | 'insertBefore' | 'state' | 'line'>;
 
 type Placement =
   | { /** 'EOF' (default), 'BOF' or a regex: insert after its last match. */ insertAfter?: string; insertBefore?: never }
@@ -44,6 +51,7 @@ const maxFile = 32 * 1024 * 1024;
 
 /** Ensures `line` is present (or lines matching are absent) in a file on the host. */
 export function lineinfile(params: LineInFileParams): Task {
+  checkSchema('lineinfile', lineinfileSchema, params);
   const what = `lineinfile ${String(params.path)}`;
   checkParams(params, what);
   return defineTask('lineinfile', `line in ${params.path}`, params, {
@@ -90,7 +98,7 @@ async function planLineInFile(ctx: TaskContext, p: LineInFileParams): Promise<Pl
   const st = found?.type === 'link' ? null : found;
   if (st === null) {
     if (state === 'absent') return noChange('file not present');
-    if (!p.create) throw new InputError(`${p.path} does not exist (set create: true to create it)`);
+    if (!p.create) throw new MissingOnHostError(`${p.path} does not exist (set create: true to create it)`, [{ path: p.path }]);
   } else if (st.type === 'directory') {
     throw new InputError(`${p.path} is a directory`);
   } else if (st.type !== 'file') {

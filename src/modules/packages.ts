@@ -1,17 +1,20 @@
 // Installs and removes distribution packages with apt-get, dnf or yum, touching only what differs.
+import { z } from 'zod';
+import { checkParams, moduleSchema } from './lib/schema.js';
 import { quoteArgv } from '../connection/quote.js';
 import { CommandError, InputError } from '../errors.js';
 import type { Facts } from '../facts/types.js';
-import { change, defineTask, noChange, type CommonOptions, type Plan, type Task, type TaskContext } from '../playbook/types.js';
+import { change, defineTask, noChange, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 
-export interface PackagesParams extends CommonOptions {
+const packagesSchema = moduleSchema({
   /** Packages that must be installed (any version). */
-  present?: readonly string[];
+  present: z.array(z.string()).readonly().optional(),
   /** Packages that must not be installed. */
-  absent?: readonly string[];
+  absent: z.array(z.string()).readonly().optional(),
   /** Refresh the package index before installing (only when something is to be installed, so a converged run stays ok). */
-  updateCache?: boolean;
-}
+  updateCache: z.boolean().optional(),
+});
+export type PackagesParams = z.input<typeof packagesSchema>;
 
 type Manager = NonNullable<Facts['packageManager']>;
 
@@ -26,6 +29,7 @@ const packageName = /^[A-Za-z0-9][A-Za-z0-9.+_~-]*(:[A-Za-z0-9_-]+)?$/;
 
 /** Makes sure `present` packages are installed and `absent` ones are not, in one command per direction. */
 export function packages(params: PackagesParams): Task {
+  checkParams('packages', packagesSchema, params);
   const present = [...(params.present ?? [])];
   const absent = [...(params.absent ?? [])];
   if (present.length === 0 && absent.length === 0) throw new InputError('packages: give present and/or absent package names');

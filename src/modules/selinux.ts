@@ -1,15 +1,18 @@
 // Sets SELinux's mode now (setenforce) and after reboot (/etc/selinux/config); skipped where SELinux is absent.
+import { z } from 'zod';
+import { checkParams, moduleSchema } from './lib/schema.js';
 import { InputError } from '../errors.js';
 import { selinuxConfigMode } from '../facts/parse.js';
-import { change, defineTask, noChange, skip, type CommonOptions, type FileDiff, type Plan, type Task, type TaskContext } from '../playbook/types.js';
+import { change, defineTask, noChange, skip, type FileDiff, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 import { requireOneOf } from './lib/params.js';
 
 export type SelinuxState = 'enforcing' | 'permissive' | 'disabled';
 
-export interface SelinuxParams extends CommonOptions {
+const selinuxSchema = moduleSchema({
   /** `disabled` takes effect at the next boot; until then the running system is made permissive. */
-  state: SelinuxState;
-}
+  state: z.enum(['enforcing', 'permissive', 'disabled']),
+});
+export type SelinuxParams = z.input<typeof selinuxSchema>;
 
 /** The persistent configuration file. */
 export const selinuxConfigPath = '/etc/selinux/config';
@@ -28,6 +31,7 @@ const selinuxState = [{ path: 'selinux:runtime' }, { path: selinuxConfigPath }];
 
 /** Ensures SELinux's running and persistent mode. */
 export function selinux(params: SelinuxParams): Task {
+  checkParams('selinux', selinuxSchema, params);
   requireOneOf(params.state, states, 'state', 'selinux');
   return defineTask('selinux', `selinux ${params.state}`, params, {
     footprint: { reads: selinuxState, writes: selinuxState },

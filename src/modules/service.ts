@@ -1,6 +1,8 @@
 // Keeps a service started or stopped and enabled or not, with systemd where it runs and SysV init scripts elsewhere.
-import { InputError, ProvisionError } from '../errors.js';
-import { change, defineTask, noChange, type CommonOptions, type Plan, type Task, type TaskContext } from '../playbook/types.js';
+import { z } from 'zod';
+import { checkParams, moduleSchema } from './lib/schema.js';
+import { InputError, MissingOnHostError } from '../errors.js';
+import { change, defineTask, noChange, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 import { requireOneOf } from './lib/params.js';
 import {
   actionScript,
@@ -16,14 +18,15 @@ import {
 
 export type ServiceWantedState = 'started' | 'stopped' | 'restarted' | 'reloaded';
 
-export interface ServiceParams extends CommonOptions {
+const serviceSchema = moduleSchema({
   /** Service (systemd unit or /etc/init.d script) name. */
-  name: string;
+  name: z.string(),
   /** `restarted` and `reloaded` always change; a stopped service is started instead. */
-  state?: ServiceWantedState;
+  state: z.enum(['started', 'stopped', 'restarted', 'reloaded']).optional(),
   /** Start at boot. Ignored (with a note) on a SysV host without update-rc.d, chkconfig or rc-update. */
-  enabled?: boolean;
-}
+  enabled: z.boolean().optional(),
+});
+export type ServiceParams = z.input<typeof serviceSchema>;
 
 interface ServiceData {
   init: InitSystem;
@@ -36,6 +39,7 @@ const serviceName = /^[A-Za-z0-9@][A-Za-z0-9@._:\\-]*$/;
 
 /** Ensures a service's running state and boot-time enabling. */
 export function service(params: ServiceParams): Task {
+  checkParams('service', serviceSchema, params);
   if (typeof params.name !== 'string' || !serviceName.test(params.name)) {
     throw new InputError(`service: ${JSON.stringify(params.name)} is not a service name`);
   }
@@ -61,15 +65,10 @@ async function planService(ctx: TaskContext, p: ServiceParams): Promise<Plan> {
   const r = await ctx.exec(stateScript(init, p.name));
   const st = init === 'systemd' ? parseSystemdShow(r.stdout) : parseSysvState(r.stdout);
   if (!st.exists) {
-    // its package may be planned for install by an earlier task: a check run predicts instead of failing
-    if (ctx.checkMode) {
-      const verb = p.state === undefined ? (p.enabled ? 'enable' : 'disable') : actionFor(p.state, p.state === 'stopped') ?? 'start';
-      return change(`would ${verb} ${p.name} (depends on an earlier planned change: the service does not exist yet)`, {
-        predicted: true,
-      });
-    }
-    throw new ProvisionError(
+    // Its package may be planned for install by an earlier task: --check predicts then (only then), as the runner decides.
+    throw new MissingOnHostError(
       `service ${p.name} not found on ${ctx.host} (${init === 'systemd' ? 'no systemd unit' : `no /etc/init.d/${p.name}`})`,
+      [{ path: `service:${p.name}` }, { path: init === 'systemd' ? `/etc/systemd/system/${p.name}.service` : `/etc/init.d/${p.name}` }],
     );
   }
   return planServiceChange(init, st, p);

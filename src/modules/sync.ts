@@ -1,33 +1,36 @@
 // Makes a directory on the host match a local tree, by per-file checksum: only changed files travel, in one tar stream.
+import { z } from 'zod';
+import { checkParams, modeSchema, moduleSchema } from './lib/schema.js';
 import { readFileSync } from 'node:fs';
 import { quote } from '../connection/quote.js';
 import { InputError } from '../errors.js';
-import { change, defineTask, noChange, type CommonOptions, type FileDiff, type Plan, type Task, type TaskContext } from '../playbook/types.js';
+import { change, defineTask, noChange, type FileDiff, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 import { chownArg } from './lib/attrs.js';
 import { buildFileDiff, maxDiffBytes } from './lib/file-diff.js';
 import { compileExcludes, type Exclude } from './lib/glob.js';
 import { hashLocalFile, walkLocalTree, type LocalEntry } from './lib/local-tree.js';
 import { resolveLocal } from './lib/local-files.js';
-import { resolveMode, type FileMode } from './lib/mode.js';
+import { resolveMode } from './lib/mode.js';
 import { requireAbsolute, validateAttrs } from './lib/params.js';
 import { parseRemoteTree, remoteTreeScript, type RemoteEntry } from './lib/remote-tree.js';
 import { sameIdentity } from './lib/stat.js';
 import { createTar, type TarEntry } from './lib/tar.js';
 
-export interface SyncParams extends CommonOptions {
+const syncSchema = moduleSchema({
   /** A directory on the controller, relative to the playbook's directory. */
-  src: string;
+  src: z.string(),
   /** Absolute directory on the host; created when missing. */
-  dest: string;
+  dest: z.string(),
   /** Remove files under dest that are not in src (excluded paths are never removed). */
-  delete?: boolean;
+  delete: z.boolean().optional(),
   /** Patterns left alone on both sides: 'name' at any depth, 'dir/sub' from the root, '*', '**', 'dir/'. */
-  exclude?: string[];
-  owner?: string;
-  group?: string;
+  exclude: z.array(z.string()).optional(),
+  owner: z.string().optional(),
+  group: z.string().optional(),
   /** Mode for regular files instead of the source's own (directories keep the source's). */
-  mode?: FileMode;
-}
+  mode: modeSchema.optional(),
+});
+export type SyncParams = z.input<typeof syncSchema>;
 
 interface SyncData {
   dest: string;
@@ -47,6 +50,7 @@ const maxFetched = 20;
  * the host's tar, which writes each file in place (not atomically per file; a later run repairs an interrupted one).
  */
 export function sync(params: SyncParams): Task {
+  checkParams('sync', syncSchema, params);
   const what = `sync ${String(params.dest)}`;
   if (typeof params.src !== 'string' || params.src === '') throw new InputError(`${what}: src (a local directory) is required`);
   requireAbsolute(params.dest, 'dest', 'sync');

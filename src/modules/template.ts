@@ -1,23 +1,28 @@
 // Renders an ejs template on the controller and puts the result on the host, as Ansible's template module.
+import { z } from 'zod';
+import { checkParams, moduleSchema, writtenFileShape } from './lib/schema.js';
 import { InputError } from '../errors.js';
-import { defineTask, type Task, type Vars } from '../playbook/types.js';
-import { applyContent, planContent, type WrittenFileParams } from './lib/content-file.js';
+import { defineTask, type Task } from '../playbook/types.js';
+import { applyContent, planContent } from './lib/content-file.js';
 import { resolveLocal, sha256 } from './lib/local-files.js';
 import { requireAbsolute, validateAttrs, validateValidate } from './lib/params.js';
 import { renderTemplateFile } from './lib/render-template.js';
 
-export interface TemplateParams extends WrittenFileParams {
+const templateSchema = moduleSchema({
+  ...writtenFileShape,
   /** An ejs template on the controller, relative to the playbook's directory. */
-  src: string;
+  src: z.string(),
   /** Variables on top of the host's vars (and `facts`). */
-  vars?: Vars;
-}
+  vars: z.record(z.string(), z.unknown()).optional(),
+});
+export type TemplateParams = z.input<typeof templateSchema>;
 
 /**
  * Ensures dest holds the rendered template. Variables: the host's vars, `facts`, then `vars` on top.
  * `<%= x %>` prints raw (no HTML escaping); a missing variable fails with template:line and its name.
  */
 export function template(params: TemplateParams): Task {
+  checkParams('template', templateSchema, params);
   const what = `template ${String(params.dest)}`;
   if (typeof params.src !== 'string' || params.src === '') throw new InputError(`${what}: src (an .ejs file) is required`);
   requireAbsolute(params.dest, 'dest', 'template');

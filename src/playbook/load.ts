@@ -1,7 +1,8 @@
 // Loads a user's TypeScript playbook at run time (no build step) and checks that it exports a playbook.
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { createRequire, SourceMap } from 'node:module';
+import { dirname, extname, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Message, type Plugin } from 'esbuild';
 import { PlaybookError } from '../errors.js';
@@ -22,7 +23,9 @@ export async function loadPlaybook(file: string): Promise<Playbook> {
     mod = await importPlaybook(path);
   } catch (err) {
     if (err instanceof PlaybookError) throw err;
-    throw new PlaybookError(`${file}: the playbook does not load: ${describeLoadError(err)}`);
+    // a top-level throw: the playbook's own line, not this loader's
+    const at = playbookLocation(err);
+    throw new PlaybookError(`${at ?? file}: the playbook does not load: ${err instanceof Error ? err.message : String(err)}`);
   }
   // tsx may wrap a module's exports once more under `default`.
   let pb = mod.default;
@@ -32,8 +35,38 @@ export async function loadPlaybook(file: string): Promise<Playbook> {
 
 class UnresolvedImport extends Error {}
 
-/** The playbook as one ES module's text, or undefined when a package import needs Node's own ESM loader. */
-async function bundle(path: string): Promise<string | undefined> {
+const loaders: Record<string, 'ts' | 'tsx' | 'js' | 'jsx'> = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.jsx': 'jsx' };
+
+/**
+ * The bundle runs from a data: URL, so `import.meta.url`, `import.meta.dirname` and `import.meta.filename` in the
+ * playbook and the files it imports are replaced, file by file, with that file's own values (packages keep theirs).
+ */
+const ownImportMeta: Plugin = {
+  name: 'own-import-meta',
+  setup(b) {
+    b.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, async (args) => {
+      const loader = loaders[extname(args.path)];
+      if (args.path.includes('/node_modules/') || !loader) return undefined;
+      const text = await readFile(args.path, 'utf8');
+      if (!text.includes('import.meta')) return undefined;
+      const own: Record<string, string> = { url: pathToFileURL(args.path).href, dirname: dirname(args.path), filename: args.path };
+      const contents = text.replace(/\bimport\.meta\.(url|dirname|filename)\b/g, (_, key: string) => JSON.stringify(own[key]));
+      return { contents, loader };
+    });
+  },
+};
+
+/** A package import that require.resolve could not find, where the playbook (or a file it imports) has it. */
+interface Unresolved {
+  name: string;
+  at: string;
+}
+
+/**
+ * The playbook as one ES module's text, or the package imports that need Node's own ESM loader (found nowhere
+ * else: ESM-only packages, or packages that are not installed).
+ */
+async function bundle(path: string): Promise<string | Unresolved[]> {
   const require = createRequire(path);
   const self = new URL('../index.js', import.meta.url).href; // this library's entry, beside src/playbook/
   const packages: Plugin = {
@@ -45,7 +78,8 @@ async function bundle(path: string): Promise<string | undefined> {
         try {
           return { path: pathToFileURL(require.resolve(args.path)).href, external: true };
         } catch {
-          throw new UnresolvedImport(args.path);
+          // an error returned (not thrown) carries the importing line's location
+          return { errors: [{ text: `Could not resolve "${args.path}"`, detail: new UnresolvedImport(args.path) }] };
         }
       });
     },
@@ -60,12 +94,18 @@ async function bundle(path: string): Promise<string | undefined> {
       target: 'node20',
       sourcemap: 'inline',
       logLevel: 'silent',
-      plugins: [packages],
+      plugins: [packages, ownImportMeta],
     });
-    return result.outputFiles[0]?.text;
+    return result.outputFiles[0]?.text ?? '';
   } catch (err) {
     const errors = (err as { errors?: Message[] }).errors ?? [];
-    if (errors.some((e) => e.detail instanceof UnresolvedImport)) return undefined;
+    const unresolved = errors.filter((e) => e.detail instanceof UnresolvedImport);
+    if (unresolved.length > 0) {
+      return unresolved.map((e) => ({
+        name: (e.detail as UnresolvedImport).message,
+        at: e.location ? `${shown(resolve(e.location.file))}:${e.location.line}:${e.location.column + 1}` : path,
+      }));
+    }
     if (errors.length > 0) {
       throw new PlaybookError(
         errors.map((e) => (e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ${e.text}` : e.text)).join('\n'),
@@ -75,19 +115,74 @@ async function bundle(path: string): Promise<string | undefined> {
   }
 }
 
-async function importPlaybook(path: string): Promise<{ default?: unknown }> {
-  const code = await bundle(path);
-  if (code !== undefined) return import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
-  // Node's own ESM resolution, through tsx's loader hooks, for imports `require.resolve` cannot find.
-  const { tsImport } = await import('tsx/esm/api');
-  return tsImport(pathToFileURL(path).href, import.meta.url) as Promise<{ default?: unknown }>;
+/** The package of an import specifier: `@scope/name/sub` → `@scope/name`, `name/sub` → `name`. */
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? specifier);
 }
 
-function describeLoadError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const frame = err.stack?.split('\n').find((l) => l.includes('file://') && !l.includes('node_modules'));
-  return frame ? `${err.message}\n  ${frame.trim()}` : err.message;
+/** Source maps of the loaded bundles, by the data: URL they run from (Node 20 maps no stack of a data: module). */
+const sourceMaps = new Map<string, SourceMap>();
+
+async function importPlaybook(path: string): Promise<{ default?: unknown }> {
+  const code = await bundle(path);
+  if (typeof code === 'string') {
+    const url = `data:text/javascript;base64,${Buffer.from(code).toString('base64')}`;
+    const map = /\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/.exec(code);
+    if (map) sourceMaps.set(url, new SourceMap(JSON.parse(Buffer.from(map[1]!, 'base64').toString('utf8'))));
+    return import(url);
+  }
+  // Node's own ESM resolution, through tsx's loader hooks, for imports `require.resolve` cannot find.
+  const { tsImport } = await import('tsx/esm/api');
+  try {
+    return (await tsImport(pathToFileURL(path).href, import.meta.url)) as { default?: unknown };
+  } catch (err) {
+    // Not an ESM-only package but one that is not installed: name it, where it is imported.
+    const e = err as { code?: string; message?: string };
+    const missing = code.find((u) => e.message?.includes(`'${u.name}'`)) ?? code[0];
+    if ((e.code === 'ERR_MODULE_NOT_FOUND' || /Cannot find (module|package)/.test(e.message ?? '')) && missing) {
+      throw new PlaybookError(
+        `${missing.at}: cannot find the package "${missing.name}" imported here: install it in the playbook's project (npm install ${packageName(missing.name)})`,
+      );
+    }
+    throw err;
+  }
 }
+
+/**
+ * Where in the user's own files (the playbook and what it imports, not a package) an error was thrown or a module
+ * called: `playbooks/site.ts:12:5`, relative to the working directory; undefined when no frame is theirs.
+ */
+export function playbookLocation(err: unknown): string | undefined {
+  const stack = err instanceof Error ? (err.stack ?? '') : '';
+  for (const line of stack.split('\n').slice(1)) {
+    const frame = /\(?((?:data:text\/javascript;base64,[A-Za-z0-9+/=]+)|file:\/\/[^\s)]+?):(\d+):(\d+)\)?\s*$/.exec(line);
+    if (!frame) continue;
+    const [, where, l, c] = frame;
+    const map = sourceMaps.get(where!);
+    if (map) {
+      const entry = map.findEntry(Number(l) - 1, Number(c) - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number };
+      if (!entry.originalSource || entry.originalSource.includes('node_modules')) continue;
+      const file = entry.originalSource.startsWith('file://') ? new URL(entry.originalSource).pathname : resolve(entry.originalSource);
+      return `${shown(file)}:${(entry.originalLine ?? 0) + 1}:${(entry.originalColumn ?? 0) + 1}`;
+    }
+    // a playbook loaded through tsx (its stacks are mapped already): a file of the user's, outside this library
+    if (where!.startsWith('file://') && !where!.includes('/node_modules/') && !where!.startsWith(libraryRoot)) {
+      return `${shown(new URL(where!).pathname)}:${l}:${c}`;
+    }
+  }
+  return undefined;
+}
+
+/** A path as the user knows it: relative to the working directory when under it. */
+function shown(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel === '' || rel.startsWith('..') ? file : rel;
+}
+
+/** This library's own folder (dist/ or src/): frames there are provision's, not the playbook's. */
+const libraryRoot = new URL('../', import.meta.url).href;
+
 
 /** Checks the shape of a playbook object; a clear error names the file and the missing field. */
 export function validatePlaybook(file: string, value: unknown): Playbook {

@@ -111,6 +111,8 @@ export interface CommonOptions {
   timeout?: number;
   /** Never print, diff or report this task's values (Ansible's no_log). */
   secret?: boolean;
+  /** As a handler: topics it also answers to when notified (Ansible's `listen`), besides its name. */
+  listen?: string | string[];
 }
 
 /** A task value: built by a module function, run by the runner. */
@@ -166,6 +168,7 @@ export function defineTask<P extends CommonOptions>(module: string, defaultName:
     failedWhen: params.failedWhen,
     timeout: params.timeout,
     secret: params.secret,
+    listen: params.listen,
   };
   return {
     module,

@@ -25,7 +25,8 @@ export function formatRecap(report: RunReport): string {
   }
   const s = report.summary;
   lines.push(
-    `${s.hosts} hosts: ${s.changed} changed, ${s.failed} failed, ${s.unreachable} unreachable, ${s.not_run} not run ` +
+    `${s.hosts} hosts: ${s.changed} changed, ${s.failed} failed, ${s.unreachable} unreachable, ${s.not_run} not run, ` +
+      `${s.halted} halted ` +
       `in ${(report.duration_ms / 1000).toFixed(2)}s`,
   );
   if (report.halted) lines.push(`rollout halted: ${report.halted}`);

@@ -1,7 +1,8 @@
 // The runner's event stream and its report types: renderers and the JSON report listen, nothing else prints.
 import type { FileDiff, TaskResult } from '../playbook/types.js';
 
-export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'not run';
+/** `halted`: cut short by a halt of the rollout or an interruption, after the task it was on (see `reason`). */
+export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'not run' | 'halted';
 
 export interface HostStats {
   ok: number;
@@ -53,6 +54,8 @@ export interface RunReport {
     skipped: number;
     unreachable: number;
     not_run: number;
+    /** Hosts cut short by a halt or an interruption (status `halted`). */
+    halted: number;
   };
 }
 

@@ -1,16 +1,20 @@
 // Hosts × tasks: batches, bounded parallelism, check-then-apply, handlers, failures and unreachable hosts.
 import pLimit from 'p-limit';
 import type { Connection } from '../connection/types.js';
-import { AuthenticationError, ConnectionError, ProvisionError, TimeoutError } from '../errors.js';
+import { AuthenticationError, ConnectionError, MissingOnHostError, PlaybookError, ProvisionError, TimeoutError } from '../errors.js';
 import { gatherFacts } from '../facts/gather.js';
 import { apacheLayoutFor } from '../facts/parse.js';
 import type { Facts } from '../facts/types.js';
+import { playbookLocation } from '../playbook/load.js';
 import { flushHandlersModule } from '../playbook/meta.js';
-import type { Footprint, HostView, Plan, Playbook, Task, TaskList, TaskResult, Vars } from '../playbook/types.js';
+import type { Footprint, HostView, Plan, Playbook, Task, TaskResult, Vars } from '../playbook/types.js';
 import { redact } from '../secret.js';
 import { splitBatches, type Serial } from './batches.js';
+import { settleResult, type Outcome } from './step.js';
+import { selectedByTags } from './tags.js';
 import { createContext } from './context.js';
 import { planStillHolds } from './footprint.js';
+import { plannedCreator, type PlannedChange } from './predict.js';
 import type { EventListener, HostReport, HostStats, RunEvent, RunReport } from './events.js';
 
 export interface RunOptions {
@@ -27,6 +31,8 @@ export interface RunOptions {
   connect: (host: string, vars: Vars) => Promise<Connection>;
   /** Whether tasks run with privilege escalation by default on this host (inventory, --become, the play). */
   becomeOf?: (host: string, vars: Vars) => boolean;
+  /** Whether a sudo password was given for this host (-K, ansible_become_password); unknown when left out. */
+  hasBecomePassword?: (host: string, vars: Vars) => boolean;
   forks: number;
   check: boolean;
   forceHandlers?: boolean;
@@ -37,8 +43,10 @@ export interface RunOptions {
   connectRetries?: number;
   /** Default task timeout in seconds (a task's own `timeout` wins). */
   timeout?: number;
-  /** Only tasks with one of these tags (untagged tasks are skipped when set). */
+  /** Only tasks with one of these tags (untagged tasks are skipped when set); `always` and `never` as Ansible's. */
   tags?: string[];
+  /** Tasks with any of these tags are skipped (`always` ones too, when named). */
+  skipTags?: string[];
   /** Aborted: no new task starts; the report is still produced. */
   signal?: AbortSignal;
   /**
@@ -62,20 +70,48 @@ export interface PlanSeen {
 
 const emptyStats = (): HostStats => ({ ok: 0, changed: 0, failed: 0, skipped: 0 });
 
-function flattenTasks(list: TaskList): Task[] {
+/** Whether a value is a task a module function built (not a forgotten call, a promise or a plain object). */
+export function isTask(value: unknown): value is Task {
+  const t = value as Partial<Task> | null;
+  return typeof t === 'object' && t !== null && typeof t.module === 'string' && typeof t.check === 'function' && typeof t.apply === 'function';
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'function') return `a function (${value.name || 'anonymous'}): call it`;
+  if (value instanceof Promise) return 'a promise: a task list is built synchronously';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
+  return Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object that is not a task' : String(value);
+}
+
+function flattenTasks(list: unknown, where: string): Task[] {
+  if (!Array.isArray(list)) throw new Error(`${where} must be a list of tasks (got ${describeValue(list)})`);
   const out: Task[] = [];
-  for (const item of list) {
-    if (!item) continue;
-    if (Array.isArray(item)) out.push(...flattenTasks(item));
-    else out.push(item);
+  for (const [i, item] of list.entries()) {
+    if (item === false || item === null || item === undefined) continue;
+    if (Array.isArray(item)) out.push(...flattenTasks(item, `${where}[${i}]`));
+    else if (isTask(item)) out.push(item);
+    else throw new Error(`${where}[${i}] is not a task (got ${describeValue(item)})`);
   }
   return out;
 }
 
 /** Resolves a playbook's task list for one host (a list, or a function of the host's vars and facts). */
 export function resolveTasks(playbook: Playbook, view: HostView): Task[] {
-  const list = typeof playbook.tasks === 'function' ? playbook.tasks(view) : playbook.tasks;
-  return flattenTasks(list);
+  const list: unknown = typeof playbook.tasks === 'function' ? playbook.tasks(view) : playbook.tasks;
+  return flattenTasks(list, typeof playbook.tasks === 'function' ? 'the list tasks() returned' : 'tasks');
+}
+
+/**
+ * Builds part of the play (the task list, a handler, the gate) for a host; a mistake there is the playbook's, not
+ * the host's: a PlaybookError naming the playbook's line (from the stack, through the bundle's source map).
+ */
+function buildOrFail<T>(build: () => T, what: string, host: string, playbookPath: string): T {
+  try {
+    return build();
+  } catch (err) {
+    const at = playbookLocation(err) ?? playbookPath;
+    throw new PlaybookError(`${at}: ${what} (for ${host}): ${redact(errorMessage(err))}`);
+  }
 }
 
 /** A task whose fresh plan is not the one a saved plan showed: it fails, carrying the fresh plan. */
@@ -123,6 +159,15 @@ async function withDeadline<T>(work: Promise<T>, deadline: number | undefined, s
   }
 }
 
+/**
+ * A task's name as it may be shown: secrets redacted; a task marked secret without a name of its own is called by
+ * its module only, since its default name is built from its parameters (a command line, a path).
+ */
+export function shownName(task: Pick<Task, 'name' | 'module' | 'options'>): string {
+  if (task.options.secret && task.options.name === undefined) return `${task.module} (secret)`;
+  return redact(task.name);
+}
+
 function redactResult(result: TaskResult, secret: boolean): TaskResult {
   if (secret) {
     const hidden: TaskResult = { ...result, summary: 'output hidden: the task is marked secret' };
@@ -140,6 +185,8 @@ function redactResult(result: TaskResult, secret: boolean): TaskResult {
   if (r.diff) {
     r.diff = r.diff.map((d) => ({
       ...d,
+      path: redact(d.path),
+      ...(d.note === undefined ? {} : { note: redact(d.note) }),
       before: d.before === null ? null : redact(d.before),
       after: d.after === null ? null : redact(d.after),
     }));
@@ -174,10 +221,10 @@ interface HostRun {
   report: HostReport;
   /** In check mode: an earlier task planned a change, so later reads may see a state that will not exist. */
   plannedChange: boolean;
+  /** In check mode: the changes planned so far (not made), with what each would write. */
+  planned: PlannedChange[];
   /** What each apply so far wrote, in order: a plan prefetched before some of them may be stale. */
   writes: Array<Footprint['writes'] | undefined>;
-  /** In check mode: what each planned (not made) change would write. */
-  plannedWrites: Array<Footprint['writes'] | undefined>;
   /**
    * Checks started ahead of their task's turn, each with the number of applies made before it read; a task takes
    * its entry out when its turn comes, so what is left belongs to the tasks still to run.
@@ -185,7 +232,7 @@ interface HostRun {
   prefetched: Map<Task, { plan: Promise<Plan>; writesBefore: number }>;
 }
 
-/** Runs a playbook over hosts and returns the report; never throws for a host's failure. */
+/** Runs a playbook over hosts and returns the report; never throws for a host's failure, only (PlaybookError) for a mistake in building the play. */
 export async function runPlaybook(opts: RunOptions): Promise<RunReport> {
   const emit = (e: RunEvent) => opts.onEvent?.(e);
   const startedAt = Date.now();
@@ -195,6 +242,8 @@ export async function runPlaybook(opts: RunOptions): Promise<RunReport> {
   const anyErrorsFatal = opts.anyErrorsFatal ?? playbook.anyErrorsFatal ?? false;
   const reports: Record<string, HostReport> = {};
   let halted: string | undefined;
+  /** A mistake of the playbook found while building a host's tasks: the run stops and it is reported once. */
+  let playbookError: PlaybookError | undefined;
 
   emit({ type: 'play-start', playbook: playbook.name, hosts: opts.hosts, check: opts.check, batches });
 
@@ -203,17 +252,31 @@ export async function runPlaybook(opts: RunOptions): Promise<RunReport> {
     emit({ type: 'batch-start', index, count: batches.length, hosts: batch });
     const limit = pLimit(Math.max(1, opts.forks));
     const fatal = new AbortController();
+    // A halt stops the batch's other hosts after the task they are on, as soon as the failures cross the line.
+    let failedSoFar = 0;
+    const hostFailed = () => {
+      failedSoFar++;
+      if (anyErrorsFatal || (maxFail !== undefined && (failedSoFar / batch.length) * 100 > maxFail)) fatal.abort();
+    };
     await Promise.all(
       batch.map((host) =>
         limit(async () => {
-          if (opts.signal?.aborted || fatal.signal.aborted) return;
-          const report = await runHost(host, opts, emit, fatal.signal);
+          if (opts.signal?.aborted || fatal.signal.aborted || playbookError) return;
+          let report: HostReport;
+          try {
+            report = await runHost(host, opts, emit, fatal.signal, hostFailed);
+          } catch (err) {
+            if (!(err instanceof PlaybookError)) throw err;
+            playbookError ??= err;
+            fatal.abort();
+            return;
+          }
           reports[host] = report;
-          if (anyErrorsFatal && (report.status === 'failed' || report.status === 'unreachable')) fatal.abort();
           emit({ type: 'host-end', host, report });
         }),
       ),
     );
+    if (playbookError) throw playbookError;
     const failed = batch.filter((h) => reports[h]?.status === 'failed' || reports[h]?.status === 'unreachable');
     emit({ type: 'batch-end', index, failed });
     if (opts.signal?.aborted) {
@@ -260,6 +323,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunReport> {
       skipped: sum('skipped'),
       unreachable: values.filter((r) => r.status === 'unreachable').length,
       not_run: values.filter((r) => r.status === 'not run').length,
+      halted: values.filter((r) => r.status === 'halted').length,
     },
   };
   emit({ type: 'play-end', report });
@@ -271,12 +335,20 @@ async function runHost(
   opts: RunOptions,
   emit: (e: RunEvent) => void,
   fatal: AbortSignal,
+  /** Called once, as soon as the host has failed or become unreachable (a halt may then stop the others). */
+  hostFailed: () => void = () => {},
 ): Promise<HostReport> {
+  let told = false;
+  const tellFailed = () => {
+    if (!told) hostFailed();
+    told = true;
+  };
   const started = Date.now();
   const report: HostReport = { status: 'ok', stats: emptyStats(), tasks: [], started: new Date(started).toISOString(), duration_ms: 0 };
   const finish = (): HostReport => {
     report.duration_ms = Date.now() - started;
     if (report.status === 'ok' && report.stats.changed > 0) report.status = 'changed';
+    if (report.status === 'failed' || report.status === 'unreachable') tellFailed();
     return report;
   };
   emit({ type: 'host-start', host });
@@ -311,39 +383,55 @@ async function runHost(
       registered: {},
       report,
       plannedChange: false,
+      planned: [],
       writes: [],
-      plannedWrites: [],
       prefetched: new Map(),
     };
     const view: HostView = { host, vars, facts };
-    let tasks: Task[];
-    try {
-      tasks = resolveTasks(playbook, view);
-    } catch (err) {
+    const tasks = buildOrFail(() => resolveTasks(playbook, view), 'building the task list', host, opts.playbookPath);
+    // The facts say whether sudo works without a password: one clear line before the first task, not a sudo prompt.
+    const becomes = tasks.some((t) => t.options.become ?? run.become);
+    if (becomes && playbook.gatherFacts !== false && !facts.sudo && opts.hasBecomePassword?.(host, vars) === false) {
       report.status = 'failed';
-      report.error = redact(`building the task list: ${errorMessage(err)}`);
+      report.error = `sudo on ${host} needs a password: run with -K, or set ansible_become_password`;
       report.stats.failed++;
       return finish();
     }
     for (const task of tasks) prefetchCheck(run, task, opts);
     const notified = new Set<string>();
     const handlers = playbook.handlers ?? {};
+    let builtHandlers: Array<{ name: string; task: Task; answersTo: Set<string> }> | undefined;
     /** Runs the notified handlers, in the order the playbook defines them (as Ansible's), and forgets them. */
     const flushHandlers = async (): Promise<Outcome> => {
       if (notified.size === 0 || opts.signal?.aborted) return 'ok';
       emit({ type: 'host-phase', host, phase: 'handlers' });
-      const unknown = [...notified].find((name) => !(name in handlers));
+      builtHandlers ??= Object.entries(handlers).map(([name, def]) => {
+        const task = buildOrFail(() => {
+          const b = typeof def === 'function' ? def(view) : def;
+          if (!isTask(b)) throw new Error(`it is not a task (got ${describeValue(b)})`);
+          return b;
+        }, `building the handler ${JSON.stringify(name)}`, host, opts.playbookPath);
+        // a handler answers to its name and to the topics it listens to (as Ansible's `listen`)
+        return { name, task, answersTo: new Set([name, ...[task.options.listen ?? []].flat()]) };
+      });
+      const handlerList = builtHandlers;
+      const unknown = [...notified].find((n) => !handlerList.some((h) => h.answersTo.has(n)));
       if (unknown !== undefined) {
         report.error = `a task notified the handler ${JSON.stringify(unknown)}, which the playbook does not define`;
         report.stats.failed++;
         return 'failed';
       }
-      for (const [name, def] of Object.entries(handlers)) {
-        if (!notified.has(name) || opts.signal?.aborted) continue;
-        notified.delete(name);
-        const built = typeof def === 'function' ? def(view) : def;
-        const outcome = await runTask(run, { ...built, name: built.options.name ?? name }, opts, emit, 'handler', `handler ${name}`);
+      // In definition order; a handler that changed something notifies in turn (each handler runs once a flush).
+      const ran = new Set<string>();
+      for (;;) {
+        const next = handlerList.find((h) => !ran.has(h.name) && [...h.answersTo].some((n) => notified.has(n)));
+        if (!next || opts.signal?.aborted) break;
+        ran.add(next.name);
+        const outcome = await runTask(run, { ...next.task, name: next.task.options.name ?? next.name }, opts, emit, 'handler', `handler ${next.name}`);
         if (outcome === 'unreachable' || outcome === 'failed') return outcome;
+        if (outcome === 'changed') for (const n of [next.task.options.notify ?? []].flat()) notified.add(n);
+        // what has run is no longer pending; a topic stays notified for the other handlers listening to it
+        for (const n of next.answersTo) if (!handlerList.some((h) => !ran.has(h.name) && h.answersTo.has(n))) notified.delete(n);
       }
       return 'ok';
     };
@@ -352,25 +440,34 @@ async function runHost(
       if (opts.signal?.aborted || fatal.aborted) {
         // Cut short: the host goes into the retry file, and says how much of its play did not run.
         report.reason = `${opts.signal?.aborted ? 'interrupted' : 'halted'}: ${tasks.length - index} of ${tasks.length} tasks not run`;
+        report.status = 'halted';
         break;
       }
       const outcome = task.module === flushHandlersModule ? await flushHandlers() : await runTask(run, task, opts, emit, 'task', `task ${index + 1}`);
       if (outcome === 'unreachable') return finish();
       if (outcome === 'failed') {
         failed = true;
+        // the halt decision does not wait for this host's handlers and gate
+        if (!opts.forceHandlers) tellFailed();
         break;
       }
       if (outcome === 'changed') {
         for (const h of [task.options.notify ?? []].flat()) notified.add(h);
       }
     }
-    if (!failed || opts.forceHandlers) {
+    const cutShort = report.status === 'halted';
+    if ((!failed && !cutShort) || opts.forceHandlers) {
       const outcome = await flushHandlers();
       if (outcome === 'unreachable') return finish();
       if (outcome === 'failed') failed = true;
     }
-    if (playbook.gate && !failed && report.stats.failed === 0 && !opts.signal?.aborted) {
-      const built = typeof playbook.gate === 'function' ? playbook.gate(view) : playbook.gate;
+    if (playbook.gate && !failed && !cutShort && report.stats.failed === 0 && !opts.signal?.aborted) {
+      const gateDef = playbook.gate;
+      const built = buildOrFail(() => {
+        const b = typeof gateDef === 'function' ? gateDef(view) : gateDef;
+        if (!isTask(b)) throw new Error(`it is not a task (got ${describeValue(b)})`);
+        return b;
+      }, 'building the gate', host, opts.playbookPath);
       const gate: Task = { ...built, name: `gate: ${built.name}` };
       const outcome = await runTask(run, gate, opts, emit, 'gate', 'gate');
       if (outcome === 'unreachable') return finish();
@@ -386,7 +483,6 @@ async function runHost(
   }
 }
 
-type Outcome = 'ok' | 'changed' | 'skipped' | 'failed' | 'unreachable';
 
 function taskContext(run: HostRun, task: Task, opts: RunOptions, deadline?: number) {
   return createContext({
@@ -436,13 +532,16 @@ async function runTask(
   const { host, report } = run;
   const started = Date.now();
   const o = task.options;
-  const base = { id, name: task.name, module: task.module, started: new Date(started).toISOString() };
+  const name = shownName(task);
+  const base = { id, name, module: task.module, started: new Date(started).toISOString() };
   const record = (result: TaskResult, outcome: Outcome): Outcome => {
     const shown = redactResult(result, o.secret === true);
     report.tasks.push(shown);
     if (o.register) run.registered[o.register] = result;
     // Counted by outcome: an ignored failure is ok, and a lost connection counts the host unreachable instead.
     if (outcome !== 'unreachable') report.stats[outcome]++;
+    // The host's error is its first failure, whole (a multi-line error stays multi-line in the JSON report).
+    if (outcome === 'failed' && report.error === undefined) report.error = `${shown.name}: ${shown.error ?? 'failed'}`;
     emit({ type: 'task-end', host, result: shown, handler });
     return outcome;
   };
@@ -451,11 +550,9 @@ async function runTask(
   const skipped = (why: string): Outcome =>
     record({ ...base, status: 'skipped', changed: false, summary: why, duration_ms: Date.now() - started }, 'skipped');
 
-  if (opts.tags && opts.tags.length > 0 && !handler && !(o.tags ?? []).some((t) => opts.tags?.includes(t))) {
-    return skipped('not tagged for this run');
-  }
+  if (!handler && !selectedByTags(o.tags, opts.tags, opts.skipTags)) return skipped('not tagged for this run');
   if (kind === 'gate' && opts.check) return skipped('check mode: the changes it would check were not made');
-  emit({ type: 'task-start', host, task: task.name, module: task.module, handler });
+  emit({ type: 'task-start', host, task: name, module: task.module, handler });
   try {
     const when =
       typeof o.when === 'function'
@@ -482,12 +579,14 @@ async function runTask(
       plan = await withDeadline(check, deadline, timeout);
     } catch (err) {
       // Check mode cannot see what earlier planned changes would have made (a package not yet installed, a
-      // directory not yet created): predict a change instead of failing, and say that it is a prediction.
-      if (!opts.check || !run.plannedChange || err instanceof ConnectionError) throw err;
+      // directory not yet created): only what the module knows is missing on the host, and an earlier planned
+      // change writes, is predicted; every other error fails as it would in the real run.
+      const creator = opts.check && err instanceof MissingOnHostError ? plannedCreator(err, run.planned) : undefined;
+      if (!creator) throw err;
       plan = {
         changed: true,
         predicted: true,
-        summary: `would change (depends on an earlier planned change): ${errorMessage(err).split('\n')[0]}`,
+        summary: `would change (depends on an earlier planned change: ${creator.task}): ${errorMessage(err).split('\n')[0]}`,
       };
     }
     if (plan.skipped !== undefined) return skipped(plan.skipped);
@@ -495,10 +594,10 @@ async function runTask(
       throw new ProvisionError(`a gate must only check, but this one would change something: ${plan.summary ?? ''}`);
     }
     if (kind !== 'gate') {
-      const seen = { host, id, name: task.name, module: task.module, plan };
+      const seen = { host, id, name, module: task.module, plan };
       if (opts.check) {
-        opts.onPlan?.({ ...seen, dependsOnEarlier: run.plannedWrites.length > 0 && !planStillHolds(task.footprint, run.plannedWrites) });
-        if (plan.changed) run.plannedWrites.push(task.footprint?.writes);
+        const earlier = run.planned.map((p) => p.writes);
+        opts.onPlan?.({ ...seen, dependsOnEarlier: earlier.length > 0 && !planStillHolds(task.footprint, earlier) });
       } else {
         const refusal = opts.vetPlan?.(seen);
         if (refusal !== undefined) throw new PlanRefused(refusal, plan);
@@ -509,6 +608,7 @@ async function runTask(
       if (plan.summary) result.summary = plan.summary;
     } else if (opts.check) {
       run.plannedChange = true;
+      run.planned.push({ task: name, writes: task.footprint?.writes });
       result = { ...base, status: 'changed', changed: true, duration_ms: 0 };
       if (plan.summary) result.summary = plan.summary;
       if (plan.diff) result.diff = plan.diff;
@@ -529,7 +629,7 @@ async function runTask(
   } catch (err) {
     if (err instanceof ConnectionError) {
       report.status = 'unreachable';
-      report.error = redact(`${task.name}: ${errorMessage(err)}`);
+      report.error = redact(`${name}: ${errorMessage(err)}`);
       return record({ ...base, status: 'failed', changed: false, error: errorMessage(err), duration_ms: Date.now() - started }, 'unreachable');
     }
     result = { ...base, status: 'failed', changed: false, error: errorMessage(err), duration_ms: 0 };
@@ -542,29 +642,6 @@ async function runTask(
       if (typeof e.stderr === 'string') result.stderr = e.stderr;
     }
   }
-  try {
-    if (o.changedWhen && result.status !== 'failed') {
-      result.changed = o.changedWhen(result);
-      result.status = result.changed ? 'changed' : 'ok';
-    }
-    if (o.failedWhen) {
-      const failedNow = o.failedWhen(result);
-      if (failedNow && result.status !== 'failed') {
-        result.status = 'failed';
-        result.error = 'failedWhen condition is true';
-      } else if (!failedNow && result.status === 'failed') {
-        result.status = result.changed ? 'changed' : 'ok';
-        delete result.error;
-      }
-    }
-  } catch (err) {
-    result.status = 'failed';
-    result.error = `changedWhen/failedWhen: ${errorMessage(err)}`;
-  }
-  result.duration_ms = Date.now() - started;
-  if (result.status === 'failed' && o.ignoreErrors) {
-    result.ignored = true;
-    return record(result, 'ok');
-  }
-  return record(result, result.status === 'failed' ? 'failed' : result.status === 'changed' ? 'changed' : 'ok');
+  const settled = settleResult({ ...result, duration_ms: Date.now() - started }, o);
+  return record(settled.result, settled.outcome);
 }

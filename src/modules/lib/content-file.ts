@@ -1,31 +1,16 @@
 // The plan and apply shared by copy, template and lineinfile: compare by checksum, diff the text, write atomically.
+import { z } from 'zod';
+import { moduleSchema, type writtenFileShape } from './schema.js';
 import { quote } from '../../connection/quote.js';
 import { InputError } from '../../errors.js';
-import { change, noChange, type ApplyResult, type CommonOptions, type FileDiff, type Plan, type TaskContext } from '../../playbook/types.js';
+import { change, noChange, type ApplyResult, type FileDiff, type Plan, type TaskContext } from '../../playbook/types.js';
 import { attrsScript, describeNewAttrs, planAttrs, type WantedAttrs } from './attrs.js';
 import { buildFileDiff, maxDiffBytes } from './file-diff.js';
-import { chmodArg, resolveMode, type FileMode } from './mode.js';
+import { chmodArg, resolveMode } from './mode.js';
 import { checkFollow, statPath } from './stat.js';
 
-/** The parameters copy and template share: where the content goes and how it is written. */
-export interface WrittenFileParams extends CommonOptions {
-  /** Absolute path on the host. */
-  dest: string;
-  mode?: FileMode;
-  owner?: string;
-  group?: string;
-  /** false: write only when dest is missing (default true). */
-  force?: boolean;
-  /** Keep the replaced file as `dest.<time>~`. */
-  backup?: boolean;
-  /** Command with %s run against the new temporary file; non-zero exit leaves dest untouched and fails the task. */
-  validate?: string;
-  /**
-   * A symbolic link at dest: false (default) replaces the link with the file, as Ansible's copy; true writes its
-   * target, refused when the link belongs neither to the user the task runs as nor to the target's owner.
-   */
-  follow?: boolean;
-}
+/** What copy and template write (see writtenFileShape). */
+export type WrittenFileParams = z.input<ReturnType<typeof moduleSchema<typeof writtenFileShape>>>;
 
 export interface ContentOptions extends WantedAttrs {
   /** false: write only when the file is missing. */

@@ -45,6 +45,14 @@ describe('rollouts (20 sshd hosts on loopback, through the CLI)', function () {
   const assertDone = (report: RunReport, hosts: string[]) => {
     for (const n of hosts) assert.ok(['ok', 'changed'].includes(statusOf(report, n) ?? ''), `${n}: ${JSON.stringify(report.hosts[n])}`);
   };
+  /** The failing host's batch: each other host either finished before the halt or stopped after the task it was on. */
+  const assertDoneOrHalted = (report: RunReport, hosts: string[]) => {
+    for (const n of hosts) {
+      const status = statusOf(report, n) ?? '';
+      if (status === 'halted') assert.match(report.hosts[n]!.reason ?? '', /^halted: \d+ of \d+ tasks not run$/, n);
+      else assert.ok(['ok', 'changed'].includes(status), `${n}: ${JSON.stringify(report.hosts[n])}`);
+    }
+  };
   /** Clears the hold task's files on a host, so the next hold waits again. */
   const resetHold = (h: FleetHost) => {
     rmSync(join(h.root, 'holding'), { force: true });
@@ -114,7 +122,8 @@ describe('rollouts (20 sshd hosts on loopback, through the CLI)', function () {
     assert.match(report.halted ?? '', /batch 2/);
     assert.equal(statusOf(report, failing), 'failed');
     assert.equal(report.hosts[failing]!.tasks.find((t) => t.status === 'failed')?.name, 'fail where asked');
-    assertDone(report, range(1, 6).filter((n) => n !== failing));
+    assertDone(report, range(1, 1));
+    assertDoneOrHalted(report, range(2, 6).filter((n) => n !== failing));
     for (const n of range(7, 20)) {
       assert.equal(statusOf(report, n), 'not run', n);
       assert.match(report.hosts[n]!.reason ?? '', /^halted/, n);
@@ -123,10 +132,12 @@ describe('rollouts (20 sshd hosts on loopback, through the CLI)', function () {
     assert.equal(report.summary.not_run, 14);
     assert.match(r.stderr, /HALTED/);
 
-    // The failed host and the hosts that did not run, and nothing else.
+    // The failed host, the hosts the halt cut short and the hosts that did not run, and nothing else.
     assert.equal(report.retry_file, retry);
     const listed = readFileSync(retry, 'utf8').trim().split('\n');
-    assert.deepEqual(listed, [failing, ...range(7, 20)]);
+    const cut = range(2, 6).filter((n) => statusOf(report, n) === 'halted');
+    assert.equal(report.summary.halted, cut.length);
+    assert.deepEqual(listed, [...range(2, 6).filter((n) => n === failing || cut.includes(n)), ...range(7, 20)]);
 
     // The cause fixed (extra vars win over the inventory), the retry file targets exactly those hosts.
     const again = await runJson([...args, '--limit', `@${retry}`, '-e', 'fail=no', '-e', 'version=halt']);
@@ -152,8 +163,10 @@ describe('rollouts (20 sshd hosts on loopback, through the CLI)', function () {
     assert.match(report.hosts[unhealthy]!.error ?? '', /500/);
     // The gate ran after the host's tasks: the change was made, then judged.
     assert.equal(readFileSync(join(host(3).root, 'gated.txt'), 'utf8'), `gated on ${unhealthy}\n`);
-    assertDone(report, range(1, 6).filter((n) => n !== unhealthy));
-    for (const n of range(1, 6)) assert.ok(health.get(n)!.requests >= 1, `no gate request for ${n}`);
+    assertDone(report, range(1, 1));
+    assertDoneOrHalted(report, range(2, 6).filter((n) => n !== unhealthy));
+    // every host that finished its tasks was gated; one cut short by the halt was not
+    for (const n of range(1, 6)) if (statusOf(report, n) !== 'halted') assert.ok(health.get(n)!.requests >= 1, `no gate request for ${n}`);
     for (const n of range(7, 20)) {
       assert.equal(statusOf(report, n), 'not run', n);
       assert.match(report.hosts[n]!.reason ?? '', /^halted/);
@@ -272,7 +285,9 @@ describe('rollouts (20 sshd hosts on loopback, through the CLI)', function () {
   const cutShort: Array<{ run: string; hosts: string[]; retry: string[] }> = [];
   /** Hosts that ran some tasks but not the playbook's last one, and did not fail. */
   const unfinished = (report: RunReport) =>
-    names.filter((n) => ['ok', 'changed'].includes(statusOf(report, n) ?? '') && report.hosts[n]!.tasks.at(-1)?.name !== 'done');
+    names.filter(
+      (n) => statusOf(report, n) === 'halted' || (['ok', 'changed'].includes(statusOf(report, n) ?? '') && report.hosts[n]!.tasks.at(-1)?.name !== 'done'),
+    );
 
   it('halts the rollout at the first failure under --any-errors-fatal: no new task on any host (exit 8)', async () => {
     const failing = host(2);

@@ -51,6 +51,16 @@ describe('provision run --become (sudo as a non-root user)', function () {
     assert.ok(!r.stdout.includes(password) && !r.stderr.includes(password));
   });
 
+  it('says, before the first task, that sudo needs a password when none was given', async () => {
+    const { r } = await run('provpw', ['--become']);
+    assert.equal(r.code, 2);
+    const host = Object.values(parseReport(r.stdout).hosts)[0]!;
+    assert.equal(host.status, 'failed');
+    assert.equal(host.error, `sudo on ${fleet.hosts[0]!.name} needs a password: run with -K, or set ansible_become_password`);
+    assert.deepEqual(host.tasks, []);
+    assert.doesNotMatch(r.stderr + r.stdout, /a password is required/);
+  });
+
   it('fails the task, not the run, with a wrong sudo password', async () => {
     const { r } = await run('provpw', ['--become', '-K'], 'not-the-password\n');
     assert.equal(r.code, 2);

@@ -47,7 +47,7 @@ describe('provision run (5 sshd hosts on loopback)', function () {
     }
     // The report file holds the same report as stdout.
     assert.deepEqual(JSON.parse(readFileSync(join(work, 'first.json'), 'utf8')).summary, report.summary);
-    assert.deepEqual(report.summary, { hosts: 5, ok: 0, changed: 20, failed: 0, skipped: 5, unreachable: 0, not_run: 0 });
+    assert.deepEqual(report.summary, { hosts: 5, ok: 0, changed: 20, failed: 0, skipped: 5, unreachable: 0, not_run: 0, halted: 0 });
 
     const second = await runCli(base());
     assert.equal(second.code, 0, second.stderr);
@@ -72,7 +72,7 @@ describe('provision run (5 sshd hosts on loopback)', function () {
       assert.equal(typeof t.changed, 'boolean');
       assert.equal(typeof t.duration_ms, 'number');
     }
-    assert.deepEqual(Object.keys(report.summary).sort(), ['changed', 'failed', 'hosts', 'not_run', 'ok', 'skipped', 'unreachable']);
+    assert.deepEqual(Object.keys(report.summary).sort(), ['changed', 'failed', 'halted', 'hosts', 'not_run', 'ok', 'skipped', 'unreachable']);
   });
 
   it('restricts the run with --limit', async () => {

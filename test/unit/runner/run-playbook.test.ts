@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { LocalConnection } from '../../../src/connection/local.js';
 import type { Connection } from '../../../src/connection/types.js';
-import { ConnectionError } from '../../../src/errors.js';
+import { ConnectionError, MissingOnHostError } from '../../../src/errors.js';
 import { change, defineTask, definePlaybook, noChange, type CommonOptions, type Playbook, type Task } from '../../../src/playbook/types.js';
 import { flushHandlers } from '../../../src/playbook/meta.js';
 import { secret } from '../../../src/secret.js';
@@ -22,10 +22,10 @@ function setKey(state: Map<string, string>, key: string, value: string, opts: Co
   });
 }
 
-function failing(message: string, opts: CommonOptions = {}): Task {
+function failing(message: string, opts: CommonOptions = {}, needs?: MissingOnHostError['needs']): Task {
   return defineTask('fail', 'fail', opts, {
     async check() {
-      throw new Error(message);
+      throw needs === undefined ? new Error(message) : new MissingOnHostError(message, needs);
     },
     async apply() {},
   });
@@ -80,16 +80,72 @@ describe('runPlaybook', () => {
     const pb = definePlaybook({
       name: 't',
       hosts: 'all',
-      tasks: [setKey(state, 'pkg', 'installed'), failing('service apache2 does not exist')],
+      tasks: [setKey(state, 'pkg', 'installed'), failing('service apache2 does not exist', {}, [{ path: 'service:apache2' }])],
     });
     const { report } = await run(pb, { check: true });
     const predicted = report.hosts.h1?.tasks[1];
     assert.equal(predicted?.status, 'changed');
     assert.equal(predicted?.predicted, true);
-    assert.match(predicted?.summary ?? '', /depends on an earlier planned change/);
-    // Without an earlier planned change the same failure is a failure.
-    const alone = await run(definePlaybook({ name: 't', hosts: 'all', tasks: [failing('boom')] }), { check: true });
+    assert.match(predicted?.summary ?? '', /depends on an earlier planned change: set pkg/);
+    // Without an earlier planned change the same missing state is a failure, as in the real run.
+    const alone = await run(
+      definePlaybook({ name: 't', hosts: 'all', tasks: [failing('service apache2 does not exist', {}, [{ path: 'service:apache2' }])] }),
+      { check: true },
+    );
     assert.equal(alone.report.hosts.h1?.status, 'failed');
+  });
+
+  it('fails in check mode, after a planned change, every error that is not a state missing on the host', async () => {
+    const state = new Map<string, string>();
+    const pb = definePlaybook({ name: 't', hosts: 'all', tasks: [setKey(state, 'pkg', 'installed'), failing('template: x is not defined')] });
+    const { report } = await run(pb, { check: true });
+    assert.equal(report.hosts.h1?.status, 'failed');
+    assert.equal(report.hosts.h1?.tasks[1]?.status, 'failed');
+    assert.equal(report.hosts.h1?.tasks[1]?.error, 'template: x is not defined');
+  });
+
+  it('runs a handler notified by a handler, and every handler listening to a notified topic, in definition order', async () => {
+    const state = new Map<string, string>();
+    const order: string[] = [];
+    const handler = (name: string, opts: CommonOptions = {}) =>
+      defineTask('record', name, opts, {
+        async check() {
+          return change(`run ${name}`);
+        },
+        async apply() {
+          order.push(name);
+        },
+      });
+    const pb = definePlaybook({
+      name: 't',
+      hosts: 'all',
+      tasks: [setKey(state, 'a', '1', { notify: 'restart web' }), setKey(state, 'b', '1', { notify: 'reload config' })],
+      handlers: {
+        'reload proxy': handler('reload proxy'),
+        'reload config': handler('reload config', { notify: 'reload proxy' }),
+        'restart app': handler('restart app', { listen: 'restart web' }),
+        'restart cache': handler('restart cache', { listen: ['restart web'] }),
+      },
+    });
+    const { report } = await run(pb);
+    assert.deepEqual(order, ['reload config', 'reload proxy', 'restart app', 'restart cache']);
+    assert.equal(report.hosts.h1?.status, 'changed');
+  });
+
+  it('stops the other hosts of the batch after the task they are on when maxFailPercentage is crossed, and says so', async () => {
+    const pb = definePlaybook({
+      name: 't',
+      hosts: 'all',
+      tasks: ({ host }) => (host === 'h1' ? [failing('boom')] : [sleeping(150), sleeping(150), sleeping(150)]),
+    });
+    const { report } = await run(pb, { maxFailPercentage: 0 }, ['h1', 'h2']);
+    assert.equal(report.hosts.h1?.status, 'failed');
+    assert.equal(report.hosts.h1?.error, 'fail: boom');
+    assert.equal(report.hosts.h2?.status, 'halted');
+    assert.equal(report.hosts.h2?.tasks.length, 1);
+    assert.equal(report.hosts.h2?.reason, 'halted: 2 of 3 tasks not run');
+    assert.equal(report.summary.halted, 1);
+    assert.match(report.halted ?? '', /1 of 2 hosts of batch 1 failed/);
   });
 
   it('runs notified handlers once, after the tasks, in the order they are defined, only on change', async () => {

@@ -1,38 +1,14 @@
-// A command string becomes argv as Ansible's command module does (Python's shlex.split): quotes, no shell features.
+// A command string becomes argv as Ansible's command module does: Python's shlex.split, the one tokenizer the
+// inventory uses too (quotes, no shell features, no comments).
 import { InputError } from '../../../errors.js';
+import { shlexSplit } from '../../../inventory/shlex.js';
 
-/** Splits `cmd` into words with POSIX shell quoting rules, without expansion, pipes or comments. */
+/** Splits `cmd` into words as Python's `shlex.split(cmd)`: quotes honoured, no expansion, pipes or comments. */
 export function splitArgs(cmd: string): string[] {
-  const words: string[] = [];
-  let word = '';
-  let inWord = false;
-  let quote: "'" | '"' | null = null;
-  for (let i = 0; i < cmd.length; i++) {
-    const c = cmd[i]!;
-    if (quote === "'") {
-      if (c === "'") quote = null;
-      else word += c;
-    } else if (quote === '"') {
-      if (c === '"') quote = null;
-      else if (c === '\\' && i + 1 < cmd.length && '"\\$`\n'.includes(cmd[i + 1]!)) word += cmd[++i];
-      else word += c;
-    } else if (c === "'" || c === '"') {
-      quote = c;
-      inWord = true;
-    } else if (c === '\\') {
-      if (i + 1 >= cmd.length) throw new InputError(`cannot split command (trailing backslash): ${cmd}`);
-      word += cmd[++i];
-      inWord = true;
-    } else if (/\s/.test(c)) {
-      if (inWord) words.push(word);
-      word = '';
-      inWord = false;
-    } else {
-      word += c;
-      inWord = true;
-    }
+  try {
+    return shlexSplit(cmd, { comments: false });
+  } catch (err) {
+    const why = (err as Error).message === 'No closing quotation' ? 'no closing quotation' : 'trailing backslash';
+    throw new InputError(`cannot split command (${why}): ${cmd}`);
   }
-  if (quote) throw new InputError(`cannot split command (no closing quotation): ${cmd}`);
-  if (inWord) words.push(word);
-  return words;
 }

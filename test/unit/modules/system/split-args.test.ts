@@ -16,6 +16,11 @@ describe('splitArgs', () => {
     assert.deepEqual(splitArgs(`printf '' "x\\"y\\\\z\\n" é`), ['printf', '', 'x"y\\z\\n', 'é']);
   });
 
+  it('splits as Python shlex.split, as Ansible command does: in double quotes a backslash stays unless before " or \\', () => {
+    // python3 -c 'import shlex; print(shlex.split(r"""printf "%s\n" "a\$b" "c\`d" '"'"'e\f'"'"'"""))'
+    assert.deepEqual(splitArgs(String.raw`printf "%s\n" "a\$b" "c\`d" 'e\f'`), ['printf', '%s\\n', 'a\\$b', 'c\\`d', 'e\\f']);
+  });
+
   it('rejects an unclosed quote or a trailing backslash with a clear error', () => {
     assert.throws(() => splitArgs(`echo 'oops`), /no closing quotation/);
     assert.throws(() => splitArgs('echo \\'), /trailing backslash/);

@@ -1,0 +1,134 @@
+// One declaration per module's parameters: a zod schema gives the TypeScript type (inferred), the run-time check
+// (unknown keys with "did you mean", wrong types naming the parameter and the value) and the README's reference.
+import leven from 'leven';
+import { z } from 'zod';
+import { InputError } from '../../errors.js';
+import type { CommonOptions, TaskResult, When } from '../../playbook/types.js';
+import type { FileMode } from './mode.js';
+
+const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', { message: `a function (${what})` });
+
+/** The options every module takes (CommonOptions), checked like a module's own parameters. */
+export const commonShape = {
+  name: z.string().optional(),
+  when: z.union([z.boolean(), fn<Exclude<When, boolean>>('host => boolean')]).optional(),
+  notify: z.union([z.string(), z.array(z.string())]).optional(),
+  register: z.string().optional(),
+  tags: z.array(z.string()).optional(),
+  become: z.boolean().optional(),
+  ignoreErrors: z.boolean().optional(),
+  changedWhen: fn<(result: TaskResult) => boolean>('result => boolean').optional(),
+  failedWhen: fn<(result: TaskResult) => boolean>('result => boolean').optional(),
+  timeout: z.number().positive().optional(),
+  secret: z.boolean().optional(),
+  listen: z.union([z.string(), z.array(z.string())]).optional(),
+} satisfies Record<keyof CommonOptions, z.ZodType>;
+
+/** A module's parameter schema: its own fields plus the common options; any other key is refused. */
+export function moduleSchema<S extends z.ZodRawShape>(shape: S) {
+  // a module's own field wins over a common one of the same name (service's `name` is the service)
+  return z.strictObject({ ...commonShape, ...shape } as Omit<typeof commonShape, keyof S> & S);
+}
+
+/** What a user may write for a module: the schema's input type (common options included). */
+export type ParamsOf<S extends z.ZodType> = z.input<S>;
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (Buffer.isBuffer(value)) return 'a Buffer';
+  if (Array.isArray(value)) return `an array ${JSON.stringify(value).slice(0, 60)}`;
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+/** The closest known name to a typo, when one is close enough to be what was meant. */
+export function didYouMean(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const k of known) {
+    const d = leven(key.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  // two edits (a swapped pair of letters) for a word of four or more letters, one for shorter ones
+  return best !== undefined && bestDistance <= (key.length < 4 ? 1 : Math.max(2, Math.floor(key.length / 3))) ? best : undefined;
+}
+
+const article = (noun: string) => `${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun}`;
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+/** One line per problem, naming the parameter and what was given. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], params: unknown, known: readonly string[]): string[] {
+  return issues.map((issue) => {
+    const at = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys
+        .map((k) => {
+          const near = didYouMean(k, known);
+          return `unknown parameter ${JSON.stringify(k)}${near ? ` (did you mean "${near}"?)` : ''}`;
+        })
+        .join('; ');
+    }
+    const given = show(valueAt(params, issue.path));
+    if (issue.code === 'invalid_type') {
+      return valueAt(params, issue.path) === undefined ? `${at} is required` : `${at} must be ${issue.expected === 'custom' ? issue.message : article(issue.expected)} (got ${given})`;
+    }
+    if (issue.code === 'invalid_value') return `${at} must be one of ${issue.values.map((v) => (typeof v === 'string' ? `'${v}'` : String(v))).join(', ')} (got ${given})`;
+    if (issue.code === 'custom') return `${at} must be ${issue.message} (got ${given})`;
+    if (issue.code === 'invalid_union') return `${at} has the wrong type (got ${given})`;
+    return `${at}: ${issue.message} (got ${given})`;
+  });
+}
+
+/**
+ * Checks a module call's parameters against its schema, before any host is touched; throws an InputError naming the
+ * module, the parameter and the value. Returns the parameters as given (the schema only checks).
+ */
+export function checkParams<S extends z.ZodObject>(module: string, schema: S, params: unknown): z.input<S> {
+  if (params === null || typeof params !== 'object' || Array.isArray(params)) {
+    throw new InputError(`${module}: parameters must be an object (got ${show(params)})`);
+  }
+  const r = schema.safeParse(params);
+  if (!r.success) {
+    const lines = describeIssues(r.error.issues, params, Object.keys(schema.shape));
+    throw new InputError(`${module}: ${lines.join('; ')}`);
+  }
+  return params as z.input<S>;
+}
+
+/** A file mode as a string ('0644', 'u=rw,g=r'): its form is checked by validateMode, the TS type by FileMode. */
+export const modeSchema = z.custom<FileMode>((v) => typeof v === 'string', { message: "a string such as '0644'" });
+
+/** mode/owner/group, which most file modules take. */
+export const attrsShape = {
+  mode: modeSchema.optional(),
+  owner: z.string().optional(),
+  group: z.string().optional(),
+};
+
+/** What copy and template write: dest and how (Ansible's names). */
+export const writtenFileShape = {
+  /** Absolute path on the host. */
+  dest: z.string(),
+  ...attrsShape,
+  /** false: write only when dest is missing (default true). */
+  force: z.boolean().optional(),
+  /** Keep the replaced file as `dest.<time>~`. */
+  backup: z.boolean().optional(),
+  /** Command with %s run against the new temporary file; non-zero exit leaves dest untouched and fails the task. */
+  validate: z.string().optional(),
+  /**
+   * A symbolic link at dest: false (default) replaces the link with the file, as Ansible's copy; true writes its
+   * target, refused when the link belongs neither to the user the task runs as nor to the target's owner.
+   */
+  follow: z.boolean().optional(),
+};

@@ -1,0 +1,33 @@
+// Which missing state --check may predict: only one that an earlier planned change writes.
+import assert from 'node:assert/strict';
+import { MissingOnHostError } from '../../../src/errors.js';
+import { plannedCreator } from '../../../src/runner/predict.js';
+
+const missing = (needs: MissingOnHostError['needs']) => new MissingOnHostError('missing', needs);
+
+describe('plannedCreator', () => {
+  it('finds no creator when nothing was planned', () => {
+    assert.equal(plannedCreator(missing('any-change'), []), undefined);
+    assert.equal(plannedCreator(missing([{ path: '/etc/a' }]), []), undefined);
+  });
+
+  it('finds the planned change that writes the missing path, itself or a tree above it', () => {
+    const planned = [
+      { task: 'copy b', writes: [{ path: '/etc/b' }] },
+      { task: 'sync app', writes: [{ path: '/srv/app', tree: true }] },
+    ];
+    assert.equal(plannedCreator(missing([{ path: '/etc/b' }]), planned)?.task, 'copy b');
+    assert.equal(plannedCreator(missing([{ path: '/srv/app/manage.py' }]), planned)?.task, 'sync app');
+    assert.equal(plannedCreator(missing([{ path: '/etc/c' }]), planned), undefined);
+    assert.equal(plannedCreator(missing([{ path: 'service:apache2' }]), planned), undefined);
+  });
+
+  it('takes a change that writes anything, or has no footprint, as a possible creator of anything', () => {
+    assert.equal(plannedCreator(missing([{ path: 'service:apache2' }]), [{ task: 'packages +apache2', writes: 'anything' }])?.task, 'packages +apache2');
+    assert.equal(plannedCreator(missing([{ path: '/x' }]), [{ task: 'django', writes: undefined }])?.task, 'django');
+  });
+
+  it('lets a state any change may bring (a health check) be predicted after any planned change', () => {
+    assert.equal(plannedCreator(missing('any-change'), [{ task: 'copy b', writes: [{ path: '/etc/b' }] }])?.task, 'copy b');
+  });
+});
