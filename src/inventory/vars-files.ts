@@ -56,6 +56,8 @@ export function loadVarsFile(path: string): Vars | undefined {
 /** Vars from group_vars/ and host_vars/ of one inventory directory, merged per name (later files win). */
 export class VarsDir {
   private readonly cache = new Map<string, Vars>();
+  /** The file each variable of a cached entry came from. */
+  private readonly origins = new Map<string, Record<string, string>>();
   private readonly groupDir: string | undefined;
   private readonly hostDir: string | undefined;
 
@@ -76,9 +78,21 @@ export class VarsDir {
     let vars = this.cache.get(key);
     if (!vars) {
       vars = {};
-      for (const file of findVarsFiles(dir, name)) Object.assign(vars, loadVarsFile(file));
+      const origins: Record<string, string> = {};
+      for (const file of findVarsFiles(dir, name)) {
+        const loaded = loadVarsFile(file);
+        Object.assign(vars, loaded);
+        for (const k of Object.keys(loaded ?? {})) origins[k] = file;
+      }
       this.cache.set(key, vars);
+      this.origins.set(key, origins);
     }
     return vars;
+  }
+
+  /** The file each variable of varsFor(kind, name) came from. */
+  originsFor(kind: 'group' | 'host', name: string): Record<string, string> {
+    this.varsFor(kind, name);
+    return this.origins.get(`${kind}:${name}`) ?? {};
   }
 }
