@@ -102,7 +102,7 @@ export function pyJson(v: unknown): string {
 
 /** PyYAML's dump with Ansible's to_yaml options (default_flow_style=None): flow style for collections of scalars. */
 export function pyYaml(v: unknown): string {
-  const doc = new Document(v, { version: '1.1' });
+  const doc = new Document(v, { version: '1.1', sortMapEntries: true });
   visit(doc, {
     Map: (_k, node) => void (node.flow = node.items.every((p) => isScalar(p.value))),
     Seq: (_k, node) => void (node.flow = node.items.every((i) => isScalar(i))),
@@ -224,11 +224,31 @@ type Runtime = {
 };
 const runtime = (nunjucks as unknown as { runtime: Runtime }).runtime;
 
+/**
+ * Ansible doubles every backslash inside an expression before Jinja reads it, so a backslash in a string literal is
+ * just a backslash (`'\.'` is the two characters a regex wants); nunjucks would read escapes instead.
+ */
+function installLiteralBackslashes(): void {
+  const lexer = (nunjucks as unknown as { lexer: { lex: (src: string) => object } }).lexer;
+  const proto = Object.getPrototypeOf(lexer.lex('')) as Record<string, unknown>;
+  proto['_parseString'] = function parseString(this: { forward(): void; current(): string; isFinished(): boolean }, delimiter: string): string {
+    this.forward();
+    let str = '';
+    while (!this.isFinished() && this.current() !== delimiter) {
+      str += this.current();
+      this.forward();
+    }
+    this.forward();
+    return str;
+  };
+}
+
 let env: nunjucks.Environment | undefined;
 const compiled = new Map<string, nunjucks.Template>();
 
 function environment(): nunjucks.Environment {
   if (env) return env;
+  installLiteralBackslashes();
   env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
   const filters = (env as unknown as { filters: Record<string, unknown> }).filters;
   for (const name of Object.keys(filters)) delete filters[name];
