@@ -17,6 +17,8 @@ import { secret } from '../secret.js';
 import { exitCodeFor, exitCodes } from './exit-codes.js';
 import { parseExtraVars } from './extra-vars.js';
 import { askPassword } from './prompt.js';
+import { gatherVaultSecrets, type VaultFlags } from './vault-secrets.js';
+import { setVaultSecrets } from '../inventory/vault.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -62,6 +64,9 @@ interface RunFlags {
   tags?: string;
   retryFile?: string;
   verbose: boolean;
+  vaultId: string[];
+  vaultPasswordFile: string[];
+  askVaultPass: boolean;
 }
 
 /** Writes a file atomically on the controller (a report, a retry file): temp file beside it, then rename. */
@@ -81,7 +86,8 @@ function selectHosts(inventory: Inventory, pattern: string, limit?: string): str
 }
 
 /** Loads the inventories named by -i (default ./inventory) and prints what Ansible would only warn about. */
-async function loadInventoryWithWarnings(sources: string[]): Promise<Inventory> {
+async function loadInventoryWithWarnings(sources: string[], vault?: VaultFlags): Promise<Inventory> {
+  if (vault) setVaultSecrets(await gatherVaultSecrets(vault));
   const inventory = await loadInventory(sources.length > 0 ? sources : ['inventory']);
   for (const w of inventory.warnings) process.stderr.write(`provision: warning: ${w}\n`);
   return inventory;
@@ -89,7 +95,7 @@ async function loadInventoryWithWarnings(sources: string[]): Promise<Inventory> 
 
 async function runCommand(playbookPath: string, flags: RunFlags): Promise<number> {
   const out = flags.json ? process.stderr : process.stdout;
-  const inventory = await loadInventoryWithWarnings(flags.inventory);
+  const inventory = await loadInventoryWithWarnings(flags.inventory, flags);
   // The SSH stack loads while esbuild compiles the playbook in its own process, when any host may need it.
   const sshStack = inventory.hostNames().some((h) => resolveConnectionVars(inventory.hostVars(h), h).connection !== 'local')
     ? import('../connection/connect.js')
@@ -204,8 +210,8 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
   return exitCodeFor(report);
 }
 
-async function inventoryCommand(flags: { inventory: string[]; list?: boolean; graph?: boolean; host?: string }) {
-  const inventory = await loadInventoryWithWarnings(flags.inventory);
+async function inventoryCommand(flags: { inventory: string[]; list?: boolean; graph?: boolean; host?: string } & VaultFlags) {
+  const inventory = await loadInventoryWithWarnings(flags.inventory, flags);
   if (flags.host !== undefined) {
     if (!inventory.hostNames().includes(flags.host)) throw new InputError(`no host named "${flags.host}" in the inventory`);
     process.stdout.write(`${JSON.stringify(inventory.toHost(flags.host), null, 4)}\n`);
@@ -219,6 +225,14 @@ async function inventoryCommand(flags: { inventory: string[]; list?: boolean; gr
   return exitCodes.ok;
 }
 
+/** The vault options, the same on every command that loads an inventory. */
+function addVaultOptions(command: Command): Command {
+  return command
+    .option('--vault-id <label@source>', 'a vault password: source is a file, an executable script or "prompt" (repeatable)', collect, [])
+    .option('--vault-password-file <file>', 'a vault password file, or an executable that prints it (repeatable)', collect, [])
+    .option('-J, --ask-vault-pass', 'ask for the vault password (read from stdin when not a terminal)', false);
+}
+
 /** Builds the command-line program; `main` runs it. */
 export function buildProgram(setExit: (code: number) => void): Command {
   const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -228,8 +242,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  program
-    .command('run')
+  addVaultOptions(program
+    .command('run'))
     .description('apply a playbook to the hosts of an inventory')
     .argument('<playbook>', 'a .ts file that default-exports definePlaybook({...})')
     .option('-i, --inventory <path>', 'inventory file or directory (repeatable)', collect, [])
@@ -261,8 +275,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('-v, --verbose', 'print every task, not only changes and failures', false)
     .action(async (playbook: string, flags: RunFlags) => setExit(await runCommand(playbook, flags)));
 
-  program
-    .command('inventory')
+  addVaultOptions(program
+    .command('inventory'))
     .description('show an inventory as ansible-inventory does')
     .option('-i, --inventory <path>', 'inventory file or directory (repeatable)', collect, [])
     .addOption(new Option('--list', 'all groups and hosts as JSON, with merged variables').conflicts(['graph', 'host']))

@@ -5,7 +5,7 @@ import nunjucks from 'nunjucks';
 import { Document, isScalar, visit } from 'yaml';
 import { InputError } from '../errors.js';
 import { evalPythonLiteral } from './python-literal.js';
-import { UnsafeText } from './values.js';
+import { UnsafeText, VaultText } from './values.js';
 
 /** A variable whose template cannot be rendered: names the variable, the file it came from and the construct. */
 export class TemplateVarError extends InputError {
@@ -350,7 +350,7 @@ export class HostTemplar {
       const raw = this.scope.raw[name];
       this.rendering.add(name);
       try {
-        value = raw instanceof UnsafeText ? raw.text : this.templateValue(raw, name);
+        value = raw instanceof UnsafeText || raw instanceof VaultText ? raw.text : this.templateValue(raw, name);
       } finally {
         this.rendering.delete(name);
       }
@@ -385,7 +385,7 @@ export class HostTemplar {
 
   /** Ansible's Templar.template on a raw value: strings rendered, lists and mappings walked. */
   private templateValue(raw: unknown, name: string): unknown {
-    if (raw instanceof UnsafeText) return raw.text;
+    if (raw instanceof UnsafeText || raw instanceof VaultText) return raw.text;
     if (typeof raw === 'string') {
       if (!isPossiblyTemplate(raw)) return raw;
       const single = SINGLE_VAR.exec(raw);

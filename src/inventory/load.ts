@@ -8,6 +8,7 @@ import { Inventory } from './inventory.js';
 import { InventoryData } from './model.js';
 import { parseIniInventory } from './parse-ini.js';
 import { parseYamlInventory } from './parse-yaml.js';
+import { decryptVault, isVaultText } from './vault.js';
 import { VarsDir } from './vars-files.js';
 
 // Ansible's defaults: IGNORED_ALWAYS plus INVENTORY_IGNORE_EXTS (note: .ini files in a directory are skipped)
@@ -32,7 +33,8 @@ function parseHostList(source: string, inventory: InventoryData): void {
 function parseFile(file: string, inventory: InventoryData, warnings: string[]): void {
   const ext = extname(file);
   if (ext === '.toml') throw new InventoryError(file, undefined, 'TOML inventories are not supported; use INI or YAML');
-  const text = readFileSync(file, 'utf8');
+  let text = readFileSync(file, 'utf8');
+  if (isVaultText(text)) text = decryptVault(text, file);
   if (text.startsWith('#!')) {
     try {
       accessSync(file, constants.X_OK);

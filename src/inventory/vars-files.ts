@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'n
 import { extname, join } from 'node:path';
 import { InventoryError } from '../errors.js';
 import { type Vars } from './model.js';
-import { UnsafeText } from './values.js';
+import { UnsafeText, VaultText } from './values.js';
 import { loadYaml } from './yaml-load.js';
 
 const VARS_EXTENSIONS = ['.yml', '.yaml', '.json'];
@@ -47,7 +47,7 @@ export function findVarsFiles(dir: string, name: string): string[] {
 export function loadVarsFile(path: string): Vars | undefined {
   const { value } = loadYaml(readFileSync(path, 'utf8'), path);
   if (value === null || value === undefined) return undefined;
-  if (typeof value !== 'object' || Array.isArray(value) || value instanceof UnsafeText) {
+  if (typeof value !== 'object' || Array.isArray(value) || value instanceof UnsafeText || value instanceof VaultText) {
     throw new InventoryError(path, undefined, `a vars file must hold a mapping of variable names to values, not ${Array.isArray(value) ? 'a list' : typeof value}`);
   }
   return value;

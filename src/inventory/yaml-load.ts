@@ -2,7 +2,8 @@
 
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { InventoryError } from '../errors.js';
-import { type InventoryValue, UnsafeText } from './values.js';
+import { type InventoryValue, UnsafeText, VaultText } from './values.js';
+import { decryptVault, isVaultText } from './vault.js';
 
 type Obj = { [key: string]: InventoryValue };
 
@@ -144,7 +145,7 @@ class Converter {
       case 'tag:yaml.org,2002:null':
         return null;
       case '!vault':
-        return fail('vault-encrypted values (!vault) are not supported');
+        return new VaultText(text, decryptVault(text, this.file, this.line(node)));
       default:
         return fail(`unsupported YAML tag ${tag}`);
     }
@@ -167,7 +168,7 @@ class Converter {
         const v = this.convert(pair.value);
         const sources = Array.isArray(v) ? v : [v];
         for (const s of sources) {
-          if (s === null || typeof s !== 'object' || Array.isArray(s) || s instanceof UnsafeText) {
+          if (s === null || typeof s !== 'object' || Array.isArray(s) || s instanceof UnsafeText || s instanceof VaultText) {
             throw new InventoryError(this.file, this.line(keyNode), 'expected a mapping or list of mappings for merging');
           }
           merged.push(s);
@@ -205,6 +206,8 @@ const NO_LINES: YamlLines = { lineOf: () => undefined, keyLine: () => undefined,
  * An empty document is null. Throws InventoryError with the line of a syntax error.
  */
 export function loadYaml(text: string, file: string): LoadedYaml {
+  // a whole vault-encrypted file (vars file, inventory) is decrypted first
+  if (isVaultText(text)) text = decryptVault(text, file);
   const trimmed = text.trim();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     try {
