@@ -9,6 +9,7 @@ import { InventoryData } from './model.js';
 import { parseIniInventory } from './parse-ini.js';
 import { parseYamlInventory } from './parse-yaml.js';
 import { decryptVault, isVaultText } from './vault.js';
+import { parseScriptInventory } from './script.js';
 import { VarsDir } from './vars-files.js';
 
 // Ansible's defaults: IGNORED_ALWAYS plus INVENTORY_IGNORE_EXTS (note: .ini files in a directory are skipped)
@@ -38,9 +39,11 @@ function parseFile(file: string, inventory: InventoryData, warnings: string[]): 
   if (text.startsWith('#!')) {
     try {
       accessSync(file, constants.X_OK);
-      throw new InventoryError(file, 1, 'executable inventory scripts are not supported; use an INI or YAML inventory');
+      parseScriptInventory(file, inventory);
+      return;
     } catch (err) {
       if (err instanceof InventoryError) throw err;
+      // not executable: read as INI or YAML below, as Ansible's other plugins do
     }
   }
   if (YAML_EXTENSIONS.includes(ext)) {
