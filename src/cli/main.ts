@@ -19,6 +19,7 @@ import { parseExtraVars } from './extra-vars.js';
 import { askPassword } from './prompt.js';
 import { gatherVaultSecrets, type VaultFlags } from './vault-secrets.js';
 import { setVaultSecrets } from '../inventory/vault.js';
+import { loadAnsibleConfig, type AnsibleConfig } from '../config/ansible-cfg.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -93,9 +94,35 @@ async function loadInventoryWithWarnings(sources: string[], vault?: VaultFlags):
   return inventory;
 }
 
-async function runCommand(playbookPath: string, flags: RunFlags): Promise<number> {
+/**
+ * Fills what the command line left unset from ansible.cfg (found as Ansible finds it); options given win.
+ * Returns the config, for the inventory defaults it carries (ssh_args).
+ */
+function applyAnsibleConfig(flags: Partial<RunFlags> & { inventory: string[] } & VaultFlags, given: (name: string) => boolean): AnsibleConfig {
+  const cfg = loadAnsibleConfig();
+  if (cfg.unused.length > 0) {
+    process.stderr.write(`provision: warning: ${cfg.path}: not used by provision: ${cfg.unused.join(', ')}\n`);
+  }
+  if (flags.inventory.length === 0 && cfg.inventory) flags.inventory = cfg.inventory;
+  if (flags.vaultId.length === 0 && flags.vaultPasswordFile.length === 0 && !flags.askVaultPass && cfg.vaultPasswordFile) {
+    flags.vaultPasswordFile = [cfg.vaultPasswordFile];
+  }
+  if (!given('user') && cfg.remoteUser) flags.user = cfg.remoteUser;
+  if (!given('privateKey') && cfg.privateKeyFile) flags.privateKey = cfg.privateKeyFile;
+  if (!given('forks') && cfg.forks !== undefined) flags.forks = cfg.forks;
+  if (!given('connectTimeout') && cfg.timeout !== undefined) flags.connectTimeout = cfg.timeout;
+  if (!given('become') && cfg.become !== undefined) flags.become = cfg.become;
+  if (!given('becomeUser') && cfg.becomeUser) flags.becomeUser = cfg.becomeUser;
+  if (!given('askBecomePass') && cfg.becomeAskPass !== undefined) flags.askBecomePass = cfg.becomeAskPass;
+  return cfg;
+}
+
+async function runCommand(playbookPath: string, flags: RunFlags, given: (name: string) => boolean = () => false): Promise<number> {
   const out = flags.json ? process.stderr : process.stdout;
+  const cfg = applyAnsibleConfig(flags, given);
+  if (flags.verbose) process.stderr.write(`provision: ${cfg.path ? `using config file ${cfg.path}` : 'no ansible.cfg found (ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg)'}\n`);
   const inventory = await loadInventoryWithWarnings(flags.inventory, flags);
+  if (cfg.sshArgs !== undefined) inventory.setDefaultVars({ ansible_ssh_args: cfg.sshArgs }, `${cfg.path} ([ssh_connection] ssh_args)`);
   // The SSH stack loads while esbuild compiles the playbook in its own process, when any host may need it.
   const sshStack = inventory.hostNames().some((h) => resolveConnectionVars(inventory.hostVars(h), h).connection !== 'local')
     ? import('../connection/connect.js')
@@ -211,6 +238,7 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
 }
 
 async function inventoryCommand(flags: { inventory: string[]; list?: boolean; graph?: boolean; host?: string } & VaultFlags) {
+  applyAnsibleConfig(flags, () => false);
   const inventory = await loadInventoryWithWarnings(flags.inventory, flags);
   if (flags.host !== undefined) {
     if (!inventory.hostNames().includes(flags.host)) throw new InputError(`no host named "${flags.host}" in the inventory`);
@@ -273,7 +301,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('-t, --tags <tags>', 'only run tasks with these tags (comma-separated)')
     .option('--retry-file <file>', 'where to list failed, unreachable and not-run hosts (default <playbook>.retry)')
     .option('-v, --verbose', 'print every task, not only changes and failures', false)
-    .action(async (playbook: string, flags: RunFlags) => setExit(await runCommand(playbook, flags)));
+    .action(async (playbook: string, flags: RunFlags, command: Command) =>
+      setExit(await runCommand(playbook, flags, (name) => command.getOptionValueSource(name) === 'cli')),
+    );
 
   addVaultOptions(program
     .command('inventory'))

@@ -71,6 +71,16 @@ export class Inventory {
 
   /** group_vars/ and host_vars/ beside the playbook: they win over the inventory's, as in Ansible. */
   private readonly playbookDirs: VarsDir[] = [];
+  /** Below everything else (e.g. ansible.cfg's ssh_args as ansible_ssh_args), with where each came from. */
+  private readonly defaults: Layer = { vars: {}, origins: {} };
+
+  /** Sets variables of the lowest precedence, below the inventory's `all` group; `origin` names them in errors. */
+  setDefaultVars(vars: Vars, origin: string): void {
+    for (const [k, v] of Object.entries(vars)) {
+      this.defaults.vars[k] = v;
+      this.defaults.origins[k] = origin;
+    }
+  }
 
   private pluginLayers(dirs: VarsDir[], kind: 'group' | 'host', names: string[]): Layer[] {
     // source by source, then entity by entity, as get_vars_from_inventory_sources merges
@@ -104,6 +114,7 @@ export class Inventory {
     const groups = sortGroups([...h.groups()].filter((g) => g !== all));
     const source = this.data.hostSource.get(h.name);
     return [
+      this.defaults,
       { vars: all.vars, origins: all.varFiles },
       ...groups.map((g) => ({ vars: g.vars, origins: g.varFiles })),
       ...this.pluginLayers(this.varsDirs, 'group', ['all']),
