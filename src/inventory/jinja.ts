@@ -426,7 +426,8 @@ export class HostTemplar {
       if (obj instanceof Missing) failIn(frame, new Undefined(`'${obj.name}' is undefined`));
       if (obj === undefined || obj === null) failIn(frame, new Undefined(`cannot read ${pyRepr(key)} of ${pyRepr(obj)}`));
       const v = saved.memberLookup(obj, key);
-      if (typeof v === 'function' && !Array.isArray(obj)) return undefined;
+      // JavaScript's own methods ('x'.toUpperCase, a list's pop) are not Jinja's: calling one is refused by name
+      if (typeof v === 'function') return undefined;
       return v;
     };
     let out: string;

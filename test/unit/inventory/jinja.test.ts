@@ -27,6 +27,7 @@ describe('Jinja2 in inventory variables: the unsupported and the lazy', function
       undefined_filter_input: "{{ nowhere | upper }}"
       unsafe: !unsafe "{{ kept as text }}"
       missing_attr: "{{ hostvars['h1'].nope }}"
+      js_method: "{{ groups['all'].pop() }}"
 `,
     );
   });
@@ -54,6 +55,8 @@ describe('Jinja2 in inventory variables: the unsupported and the lazy', function
     expectError(vars, 'undefined_filter_input', /'nowhere' is undefined/);
     expectError(vars, 'loop_a', /recursive loop detected/);
     expectError(vars, 'missing_attr', /undefined/);
+    expectError(vars, 'js_method', /calling "groups\["all"\]\["pop"\]" is not supported|calling ".*pop.*" is not supported/);
+    deepStrictEqual(vars['groups'], { all: ['h1'], ungrouped: ['h1'] });
   });
 
   it('an extra var overrides an inventory variable and is rendered too, naming -e as its origin when broken', async function () {
