@@ -4,6 +4,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Docum
 import { InventoryError } from '../errors.js';
 import { type InventoryValue, UnsafeText, VaultText } from './values.js';
 import { decryptVault, isVaultText } from './vault.js';
+import { secret } from '../secret.js';
 
 type Obj = { [key: string]: InventoryValue };
 
@@ -199,6 +200,14 @@ class Converter {
   }
 }
 
+/** Marks every string of a decrypted file secret (numbers and booleans are left: redacting every "1" helps no one). */
+function markSecret(value: InventoryValue): void {
+  if (typeof value === 'string') secret(value);
+  else if (value instanceof UnsafeText) secret(value.text);
+  else if (Array.isArray(value)) value.forEach(markSecret);
+  else if (value !== null && typeof value === 'object' && !(value instanceof VaultText)) Object.values(value).forEach(markSecret);
+}
+
 const NO_LINES: YamlLines = { lineOf: () => undefined, keyLine: () => undefined, keyNotString: () => false };
 
 /**
@@ -206,8 +215,12 @@ const NO_LINES: YamlLines = { lineOf: () => undefined, keyLine: () => undefined,
  * An empty document is null. Throws InventoryError with the line of a syntax error.
  */
 export function loadYaml(text: string, file: string): LoadedYaml {
-  // a whole vault-encrypted file (vars file, inventory) is decrypted first
-  if (isVaultText(text)) text = decryptVault(text, file);
+  // a whole vault-encrypted file (vars file, inventory) is decrypted first; its strings are secrets
+  if (isVaultText(text)) {
+    const loaded = loadYaml(decryptVault(text, file), file);
+    markSecret(loaded.value);
+    return loaded;
+  }
   const trimmed = text.trim();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     try {

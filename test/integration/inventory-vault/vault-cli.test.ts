@@ -95,7 +95,7 @@ describe('Ansible Vault in inventories (files made by ansible-vault)', function 
         join(work, 'site.ts'),
         `import { copy, definePlaybook } from 'provision';
 export default definePlaybook({ name: 'vault', hosts: 'all', tasks: ({ vars }) => [
-  copy({ dest: String(vars.root) + '/db.conf', content: String(vars.db_url) + '\\n' }),
+  copy({ dest: String(vars.root) + '/db.conf', content: String(vars.db_url) + '\\n' + String(vars.api_key) + '\\n' }),
 ] });
 `,
       );
@@ -106,9 +106,11 @@ export default definePlaybook({ name: 'vault', hosts: 'all', tasks: ({ vars }) =
       const h = fleet.hosts[0]!;
       const r = await runCli(['run', join(work, 'site.ts'), '-i', inv, '--known-hosts', fleet.knownHostsPath, '--diff', '--vault-password-file', pw(), '--vault-id', `prod@${script()}`, '--report', join(work, 'report.json')]);
       assert.equal(r.code, 0, r.stderr + r.stdout);
-      assert.equal(readFileSync(join(h.root, 'db.conf'), 'utf8'), 'postgres://app:db-pass-123@db/app\n');
+      assert.equal(readFileSync(join(h.root, 'db.conf'), 'utf8'), 'postgres://app:db-pass-123@db/app\nk-456\n');
       assert.match(r.stdout, /postgres:\/\/app:\*{8}@db\/app/);
-      assert.doesNotMatch(r.stdout + r.stderr + readFileSync(join(work, 'report.json'), 'utf8'), /db-pass-123/);
+      // a string from a whole encrypted file is a secret too
+      assert.match(r.stdout, /^\+\*{8}$/m);
+      assert.doesNotMatch(r.stdout + r.stderr + readFileSync(join(work, 'report.json'), 'utf8'), /db-pass-123|k-456/);
     });
   });
 });
