@@ -142,8 +142,11 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   // group_vars/ and host_vars/ beside the playbook win over the inventory's; variables render (Jinja2) when read
   inventory.addPlaybookDir(dirname(resolve(playbookPath)));
   const varsOf = (host: string): Vars =>
-    inventory.templatedVars(host, { ...(playbook.vars ?? {}), ...extraVars }, (name) =>
-      Object.hasOwn(extraVars, name) ? 'extra vars (-e)' : `${playbookPath} (vars)`,
+    inventory.templatedVars(
+      host,
+      { ...(playbook.vars ?? {}), ...extraVars },
+      (name) => (Object.hasOwn(extraVars, name) ? 'extra vars (-e)' : `${playbookPath} (vars)`),
+      extraVars,
     );
   const knownHostsFiles = [...flags.knownHosts, join(homedir(), '.ssh', 'known_hosts')];
   // A host's ansible_become wins over the play's `become` and --become, as Ansible's variables win over keywords.

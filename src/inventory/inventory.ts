@@ -145,13 +145,24 @@ export class Inventory {
   /**
    * A host's variables as tasks read them: each rendered (Jinja2, as Ansible templates inventory variables) when
    * it is read, with `overrides` (play vars, extra vars) on top and `groups`/`hostvars` available to templates.
-   * `overrideOrigin` names where an override came from in error messages.
+   * `overrideOrigin` names where an override came from in error messages. Other hosts' `hostvars` get
+   * `hostvarsOverrides` only (extra vars: Ansible's hostvars hold no play vars); by default, `overrides`.
    */
-  templatedVars(host: string, overrides: Record<string, unknown> = {}, overrideOrigin: (name: string) => string = () => 'extra vars'): Record<string, unknown> {
-    return this.templar(host, overrides, overrideOrigin).vars;
+  templatedVars(
+    host: string,
+    overrides: Record<string, unknown> = {},
+    overrideOrigin: (name: string) => string = () => 'extra vars',
+    hostvarsOverrides: Record<string, unknown> = overrides,
+  ): Record<string, unknown> {
+    return this.templar(host, overrides, overrideOrigin, hostvarsOverrides).vars;
   }
 
-  private templar(host: string, overrides: Record<string, unknown>, overrideOrigin: (name: string) => string): HostTemplar {
+  private templar(
+    host: string,
+    overrides: Record<string, unknown>,
+    overrideOrigin: (name: string) => string,
+    hostvarsOverrides: Record<string, unknown>,
+  ): HostTemplar {
     const raw: Record<string, unknown> = {};
     const origins: Record<string, string> = {};
     for (const layer of this.layers(host)) {
@@ -169,10 +180,10 @@ export class Inventory {
     const hostvars: Record<string, unknown> = new Proxy({} as Record<string, unknown>, {
       get: (_t, name) => {
         if (typeof name !== 'string' || !this.data.hosts.has(name)) return undefined;
-        if (name === host) return templar.vars;
+        if (name === host && overrides === hostvarsOverrides) return templar.vars;
         let t = others.get(name);
         if (!t) {
-          t = this.templar(name, overrides, overrideOrigin);
+          t = this.templar(name, hostvarsOverrides, overrideOrigin, hostvarsOverrides);
           others.set(name, t);
         }
         return t.vars;

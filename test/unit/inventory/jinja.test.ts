@@ -63,6 +63,11 @@ describe('Jinja2 in inventory variables: the unsupported and the lazy', function
     const inventory = await loadInventory([file]);
     const vars = inventory.templatedVars('h1', { ok: '{{ "x" | upper }}', bad: '{{ nothing }}' });
     strictEqual(vars['ok'], 'X');
+    // play vars are not in hostvars (extra vars are), as in Ansible
+    const withPlay = inventory.templatedVars('h1', { ok: 'play', extra: 'e' }, () => 'play', { extra: 'e' });
+    strictEqual(withPlay['ok'], 'play');
+    strictEqual((withPlay['hostvars'] as Record<string, Record<string, unknown>>)['h1']!['ok'], 'a');
+    strictEqual((withPlay['hostvars'] as Record<string, Record<string, unknown>>)['h1']!['extra'], 'e');
     throws(() => vars['bad'], /^TemplateVarError: extra vars: variable "bad": .*'nothing' is undefined/);
   });
 
