@@ -273,8 +273,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  addVaultOptions(program
-    .command('run'))
+  program
+    .command('run')
     .description('apply a playbook to the hosts of an inventory')
     .argument('<playbook>', 'a .ts file that default-exports definePlaybook({...})')
     .option('-i, --inventory <path>', 'inventory file or directory (repeatable)', collect, [])
@@ -308,8 +308,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(await runCommand(playbook, flags, (name) => command.getOptionValueSource(name) === 'cli')),
     );
 
-  addVaultOptions(program
-    .command('inventory'))
+  program
+    .command('inventory')
     .description('show an inventory as ansible-inventory does')
     .option('-i, --inventory <path>', 'inventory file or directory (repeatable)', collect, [])
     .addOption(new Option('--list', 'all groups and hosts as JSON, with merged variables').conflicts(['graph', 'host']))
@@ -317,6 +317,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--host <name>', "one host's merged variables as JSON")
     .action(async (flags) => setExit(await inventoryCommand(flags)));
 
+  // both commands load inventories, so both take the vault options
+  for (const command of program.commands) addVaultOptions(command);
   return program;
 }
 

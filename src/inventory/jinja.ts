@@ -243,12 +243,67 @@ function installLiteralBackslashes(): void {
   };
 }
 
+function pyType(v: unknown): string {
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'string') return 'str';
+  if (Array.isArray(v)) return 'list';
+  if (v === null) return 'NoneType';
+  return 'dict';
+}
+
+/** Python's `+`, `-`, `*`, `%` and `~`: lists concatenate, text and numbers do not mix (nunjucks would use JavaScript's). */
+function pythonOperator(op: string, a: unknown, b: unknown): unknown {
+  if (a instanceof Missing) throw new Undefined(`'${a.name}' is undefined`);
+  if (b instanceof Missing) throw new Undefined(`'${b.name}' is undefined`);
+  a = unwrap(a);
+  b = unwrap(b);
+  if (op === '~') return pyText(a) + pyText(b);
+  const num = (v: unknown) => typeof v === 'number' || typeof v === 'boolean';
+  if (num(a) && num(b)) {
+    const x = Number(a);
+    const y = Number(b);
+    if (op === '+') return x + y;
+    if (op === '-') return x - y;
+    if (op === '*') return x * y;
+    if (y === 0) throw new Error('division by zero');
+    return ((x % y) + y) % y;
+  }
+  if (op === '+' && typeof a === 'string' && typeof b === 'string') return a + b;
+  if (op === '+' && Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
+  if (op === '*' && (typeof a === 'string' || Array.isArray(a)) && typeof b === 'number' && Number.isInteger(b)) {
+    return typeof a === 'string' ? a.repeat(Math.max(0, b)) : Array.from({ length: Math.max(0, b) }, () => a as unknown[]).flat();
+  }
+  throw new Error(`unsupported operand types for ${op}: '${pyType(a)}' and '${pyType(b)}'`);
+}
+
+/** Makes nunjucks compile `+ - * % ~` to pythonOperator instead of JavaScript's operators. */
+function installPythonOperators(): void {
+  const compiler = (nunjucks as unknown as { compiler: { Compiler: { prototype: Record<string, unknown> } } }).compiler;
+  (runtime as unknown as Record<string, unknown>)['pythonOperator'] = pythonOperator;
+  const ops: Record<string, string> = { compileAdd: '+', compileSub: '-', compileMul: '*', compileMod: '%', compileConcat: '~' };
+  for (const [method, op] of Object.entries(ops)) {
+    compiler.Compiler.prototype[method] = function emit(
+      this: { _emit(s: string): void; compile(n: unknown, f: unknown): void },
+      node: { left: unknown; right: unknown },
+      frame: unknown,
+    ): void {
+      this._emit(`runtime.pythonOperator(${JSON.stringify(op)}, `);
+      this.compile(node.left, frame);
+      this._emit(', ');
+      this.compile(node.right, frame);
+      this._emit(')');
+    };
+  }
+}
+
 let env: nunjucks.Environment | undefined;
 const compiled = new Map<string, nunjucks.Template>();
 
 function environment(): nunjucks.Environment {
   if (env) return env;
   installLiteralBackslashes();
+  installPythonOperators();
   env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
   const filters = (env as unknown as { filters: Record<string, unknown> }).filters;
   for (const name of Object.keys(filters)) delete filters[name];

@@ -28,6 +28,7 @@ describe('Jinja2 in inventory variables: the unsupported and the lazy', function
       unsafe: !unsafe "{{ kept as text }}"
       missing_attr: "{{ hostvars['h1'].nope }}"
       js_method: "{{ groups['all'].pop() }}"
+      text_plus_number: "{{ 'port ' + 8080 }}"
 `,
     );
   });
@@ -56,6 +57,7 @@ describe('Jinja2 in inventory variables: the unsupported and the lazy', function
     expectError(vars, 'loop_a', /recursive loop detected/);
     expectError(vars, 'missing_attr', /undefined/);
     expectError(vars, 'js_method', /calling "groups\["all"\]\["pop"\]" is not supported|calling ".*pop.*" is not supported/);
+    expectError(vars, 'text_plus_number', /unsupported operand types for \+: 'str' and 'int'/);
     deepStrictEqual(vars['groups'], { all: ['h1'], ungrouped: ['h1'] });
   });
 
