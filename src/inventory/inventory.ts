@@ -157,6 +157,19 @@ export class Inventory {
     return this.templar(host, overrides, overrideOrigin, hostvarsOverrides).vars;
   }
 
+  private groupsCache: Record<string, string[]> | undefined;
+
+  /** Ansible's `groups`: every group name → its hosts, descendants' included (computed once: the inventory is fixed). */
+  private groupsMagic(): Record<string, string[]> {
+    if (!this.groupsCache) {
+      const groups: Record<string, string[]> = {};
+      for (const name of this.groupNames()) groups[name] = Object.freeze(this.data.groups.get(name)!.allHosts().map((h) => h.name)) as string[];
+      // shared by every host's view, so nobody may change it
+      this.groupsCache = Object.freeze(groups);
+    }
+    return this.groupsCache;
+  }
+
   private templar(
     host: string,
     overrides: Record<string, unknown>,
@@ -174,8 +187,7 @@ export class Inventory {
       }
     }
     Object.assign(raw, overrides);
-    const groups: Record<string, string[]> = {};
-    for (const name of this.groupNames()) groups[name] = this.data.groups.get(name)!.allHosts().map((h) => h.name);
+    const groups = this.groupsMagic();
     const others = new Map<string, HostTemplar>();
     const hostvars: Record<string, unknown> = new Proxy({} as Record<string, unknown>, {
       get: (_t, name) => {
