@@ -23,6 +23,9 @@ import { exitCodeFor, exitCodes } from './exit-codes.js';
 import { parseExtraVars } from './extra-vars.js';
 import { createPlanRecorder, readPlanFile, vetAgainst, type PlanFile } from './plan-file.js';
 import { askPassword } from './prompt.js';
+import { gatherVaultSecrets, type VaultFlags } from './vault-secrets.js';
+import { setVaultSecrets } from '../inventory/vault.js';
+import { loadAnsibleConfig, type AnsibleConfig } from '../config/ansible-cfg.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -84,6 +87,9 @@ interface RunFlags {
   syntaxCheck: boolean;
   listHosts: boolean;
   listTasks: boolean;
+  vaultId: string[];
+  vaultPasswordFile: string[];
+  askVaultPass: boolean;
 }
 
 /** Writes a file atomically on the controller (a report, a retry file): temp file beside it, then rename. */
@@ -150,15 +156,42 @@ function selectHosts(inventory: Inventory, pattern: string, limit?: string): str
 }
 
 /** Loads the inventories named by -i (default ./inventory) and prints what Ansible would only warn about. */
-async function loadInventoryWithWarnings(sources: string[]): Promise<Inventory> {
+async function loadInventoryWithWarnings(sources: string[], vault?: VaultFlags): Promise<Inventory> {
+  if (vault) setVaultSecrets(await gatherVaultSecrets(vault));
   const inventory = await loadInventory(sources.length > 0 ? sources : ['inventory']);
   for (const w of inventory.warnings) process.stderr.write(`provision: warning: ${terminalSafe(w)}\n`);
   return inventory;
 }
 
-async function runCommand(playbookPath: string, flags: RunFlags): Promise<number> {
+/**
+ * Fills what the command line left unset from ansible.cfg (found as Ansible finds it); options given win.
+ * Returns the config, for the inventory defaults it carries (ssh_args).
+ */
+function applyAnsibleConfig(flags: Partial<RunFlags> & { inventory: string[] } & VaultFlags, given: (name: string) => boolean): AnsibleConfig {
+  const cfg = loadAnsibleConfig();
+  if (cfg.unused.length > 0) {
+    process.stderr.write(`provision: warning: ${cfg.path}: not used by provision: ${cfg.unused.join(', ')}\n`);
+  }
+  if (flags.inventory.length === 0 && cfg.inventory) flags.inventory = cfg.inventory;
+  if (flags.vaultId.length === 0 && flags.vaultPasswordFile.length === 0 && !flags.askVaultPass && cfg.vaultPasswordFile) {
+    flags.vaultPasswordFile = [cfg.vaultPasswordFile];
+  }
+  if (!given('user') && cfg.remoteUser) flags.user = cfg.remoteUser;
+  if (!given('privateKey') && cfg.privateKeyFile) flags.privateKey = cfg.privateKeyFile;
+  if (!given('forks') && cfg.forks !== undefined) flags.forks = cfg.forks;
+  if (!given('connectTimeout') && cfg.timeout !== undefined) flags.connectTimeout = cfg.timeout;
+  if (!given('become') && cfg.become !== undefined) flags.become = cfg.become;
+  if (!given('becomeUser') && cfg.becomeUser) flags.becomeUser = cfg.becomeUser;
+  if (!given('askBecomePass') && cfg.becomeAskPass !== undefined) flags.askBecomePass = cfg.becomeAskPass;
+  return cfg;
+}
+
+async function runCommand(playbookPath: string, flags: RunFlags, given: (name: string) => boolean = () => false): Promise<number> {
   const out = flags.json ? process.stderr : process.stdout;
-  const inventory = await loadInventoryWithWarnings(flags.inventory);
+  const cfg = applyAnsibleConfig(flags, given);
+  if (flags.verbose) process.stderr.write(`provision: ${cfg.path ? `using config file ${cfg.path}` : 'no ansible.cfg found (ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg)'}\n`);
+  const inventory = await loadInventoryWithWarnings(flags.inventory, flags);
+  if (cfg.sshArgs !== undefined) inventory.setDefaultVars({ ansible_ssh_args: cfg.sshArgs }, `${cfg.path} ([ssh_connection] ssh_args)`);
   // The SSH stack loads while esbuild compiles the playbook in its own process, when any host may need it.
   // (a host whose connection type is not supported fails when its turn comes, if it is in the play: not here)
   const connectionOf = (h: string) => {
@@ -207,7 +240,15 @@ async function runCommand(playbookPath: string, flags: RunFlags): Promise<number
   let becomePassword: string | undefined;
   if (flags.askBecomePass) becomePassword = secret(await askPassword('BECOME password: '));
 
-  const varsOf = (host: string): Vars => ({ ...inventory.hostVars(host), ...(playbook.vars ?? {}), ...extraVars });
+  // group_vars/ and host_vars/ beside the playbook win over the inventory's; variables render (Jinja2) when read
+  inventory.addPlaybookDir(dirname(resolve(playbookPath)));
+  const varsOf = (host: string): Vars =>
+    inventory.templatedVars(
+      host,
+      { ...(playbook.vars ?? {}), ...extraVars },
+      (name) => (Object.hasOwn(extraVars, name) ? 'extra vars (-e)' : `${playbookPath} (vars)`),
+      extraVars,
+    );
   // A host's ansible_become wins over the play's `become` and --become, as Ansible's variables win over keywords.
   const becomeOf = (host: string, vars: Vars): boolean =>
     resolveConnectionVars(vars, host).become ?? (flags.become || playbook.become === true);
@@ -386,8 +427,9 @@ async function listTasks(
   return failed ? exitCodes.hostUnreachable : exitCodes.ok;
 }
 
-async function inventoryCommand(flags: { inventory: string[]; list?: boolean; graph?: boolean; host?: string }) {
-  const inventory = await loadInventoryWithWarnings(flags.inventory);
+async function inventoryCommand(flags: { inventory: string[]; list?: boolean; graph?: boolean; host?: string } & VaultFlags) {
+  applyAnsibleConfig(flags, () => false);
+  const inventory = await loadInventoryWithWarnings(flags.inventory, flags);
   if (flags.host !== undefined) {
     if (!inventory.hostNames().includes(flags.host)) throw new InputError(`no host named "${flags.host}" in the inventory`);
     process.stdout.write(`${JSON.stringify(inventory.toHost(flags.host), null, 4)}\n`);
@@ -468,6 +510,14 @@ async function reportCommand(path: string, flags: { html?: string; junit?: strin
   return exitCodes.ok;
 }
 
+/** The vault options, the same on every command that loads an inventory. */
+function addVaultOptions(command: Command): Command {
+  return command
+    .option('--vault-id <label@source>', 'a vault password: source is a file, an executable script or "prompt" (repeatable)', collect, [])
+    .option('--vault-password-file <file>', 'a vault password file, or an executable that prints it (repeatable)', collect, [])
+    .option('-J, --ask-vault-pass', 'ask for the vault password (read from stdin when not a terminal)', false);
+}
+
 /** Builds the command-line program; `main` runs it. */
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('provision')
@@ -534,11 +584,11 @@ Examples:
   provision run site.ts -i hosts.ini --check --detailed-exitcode   drift check for CI or cron
   provision run site.ts -i hosts.ini --report run.json --junit junit.xml`,
     )
-    .action(async (playbook: string, flags: RunFlags) => {
+    .action(async (playbook: string, flags: RunFlags, command: Command) => {
       if (flags.detailedExitcode && !flags.check) throw new InputError('--detailed-exitcode reports pending changes: use it with --check');
       if (flags.planOut && !flags.check) throw new InputError('--plan-out saves what would change: use it with --check');
       if (flags.fromPlan && flags.check) throw new InputError('a saved plan is applied, not checked: drop --check');
-      setExit(await runCommand(playbook, flags));
+      setExit(await runCommand(playbook, flags, (name) => command.getOptionValueSource(name) === 'cli'));
     });
 
   program
@@ -549,6 +599,9 @@ Examples:
     .addOption(new Option('--graph', 'the group tree').conflicts(['host']))
     .option('--host <name>', "one host's merged variables as JSON")
     .action(async (flags) => setExit(await inventoryCommand(flags)));
+
+  // both commands load inventories, so both take the vault options
+  for (const command of program.commands) addVaultOptions(command);
 
   program
     .command('apply')

@@ -6,7 +6,14 @@ import { isIpAddress } from './host-range.js';
 import { type Group, type Host, type InventoryData, type Vars } from './model.js';
 import { selectHostNames } from './patterns.js';
 import { toAnsibleJson, toPlainValue } from './values.js';
-import { type VarsDir } from './vars-files.js';
+import { HostTemplar } from './jinja.js';
+import { VarsDir } from './vars-files.js';
+
+/** One source of variables in precedence order, with the file each variable came from. */
+interface Layer {
+  vars: Vars;
+  origins: Record<string, string>;
+}
 
 /** Variables ansible-inventory never prints: magic and per-run values. */
 const INTERNAL_VARS = new Set([
@@ -62,11 +69,34 @@ export class Inventory {
     return [...this.host(host).groups()].filter((g) => g.name !== 'all').map((g) => g.name).sort();
   }
 
-  private pluginVars(kind: 'group' | 'host', names: string[]): Vars {
-    const out: Vars = {};
+  /** group_vars/ and host_vars/ beside the playbook: they win over the inventory's, as in Ansible. */
+  private readonly playbookDirs: VarsDir[] = [];
+  /** Below everything else (e.g. ansible.cfg's ssh_args as ansible_ssh_args), with where each came from. */
+  private readonly defaults: Layer = { vars: {}, origins: {} };
+
+  /** Sets variables of the lowest precedence, below the inventory's `all` group; `origin` names them in errors. */
+  setDefaultVars(vars: Vars, origin: string): void {
+    for (const [k, v] of Object.entries(vars)) {
+      this.defaults.vars[k] = v;
+      this.defaults.origins[k] = origin;
+    }
+  }
+
+  private pluginLayers(dirs: VarsDir[], kind: 'group' | 'host', names: string[]): Layer[] {
     // source by source, then entity by entity, as get_vars_from_inventory_sources merges
-    for (const dir of this.varsDirs) for (const name of names) Object.assign(out, dir.varsFor(kind, name));
+    const out: Layer[] = [];
+    for (const dir of dirs) for (const name of names) out.push({ vars: dir.varsFor(kind, name), origins: dir.originsFor(kind, name) });
     return out;
+  }
+
+  /**
+   * Reads group_vars/ and host_vars/ beside a playbook too (Ansible's precedence: inventory group_vars/all <
+   * playbook group_vars/all < inventory group_vars/<group> < playbook group_vars/<group> < inventory host vars <
+   * inventory host_vars/ < playbook host_vars/). A malformed file fails here.
+   */
+  addPlaybookDir(dir: string): void {
+    this.playbookDirs.push(new VarsDir(dir));
+    for (const name of this.hostNames()) this.mergedVars(name);
   }
 
   /**
@@ -78,23 +108,109 @@ export class Inventory {
     return toPlainValue(this.mergedVars(host)) as Record<string, unknown>;
   }
 
-  private mergedVars(host: string): Vars {
+  private layers(host: string): Layer[] {
     const h = this.host(host);
     const all = this.data.groups.get('all')!;
     const groups = sortGroups([...h.groups()].filter((g) => g !== all));
-    const vars: Vars = { ...all.vars };
-    for (const g of groups) Object.assign(vars, g.vars);
-    Object.assign(vars, this.pluginVars('group', ['all']));
-    Object.assign(vars, this.pluginVars('group', groups.map((g) => g.name)));
     const source = this.data.hostSource.get(h.name);
-    Object.assign(vars, { inventory_file: source ?? null, inventory_dir: source ? dirname(source) : null }, h.vars);
-    Object.assign(vars, {
-      inventory_hostname: h.name,
-      inventory_hostname_short: isIpAddress(h.name) ? h.name : h.name.split('.')[0]!,
-      group_names: this.groupsOf(h.name),
-    });
-    Object.assign(vars, this.pluginVars('host', [h.name]));
+    return [
+      this.defaults,
+      { vars: all.vars, origins: all.varFiles },
+      ...groups.map((g) => ({ vars: g.vars, origins: g.varFiles })),
+      ...this.pluginLayers(this.varsDirs, 'group', ['all']),
+      ...this.pluginLayers(this.playbookDirs, 'group', ['all']),
+      ...this.pluginLayers(this.varsDirs, 'group', groups.map((g) => g.name)),
+      ...this.pluginLayers(this.playbookDirs, 'group', groups.map((g) => g.name)),
+      { vars: { inventory_file: source ?? null, inventory_dir: source ? dirname(source) : null }, origins: {} },
+      { vars: h.vars, origins: h.varFiles },
+      {
+        vars: {
+          inventory_hostname: h.name,
+          inventory_hostname_short: isIpAddress(h.name) ? h.name : h.name.split('.')[0]!,
+          group_names: this.groupsOf(h.name),
+        },
+        origins: {},
+      },
+      ...this.pluginLayers(this.varsDirs, 'host', [h.name]),
+      ...this.pluginLayers(this.playbookDirs, 'host', [h.name]),
+    ];
+  }
+
+  private mergedVars(host: string): Vars {
+    const vars: Vars = {};
+    for (const layer of this.layers(host)) Object.assign(vars, layer.vars);
     return vars;
+  }
+
+  /**
+   * A host's variables as tasks read them: each rendered (Jinja2, as Ansible templates inventory variables) when
+   * it is read, with `overrides` (play vars, extra vars) on top and `groups`/`hostvars` available to templates.
+   * `overrideOrigin` names where an override came from in error messages. Other hosts' `hostvars` get
+   * `hostvarsOverrides` only (extra vars: Ansible's hostvars hold no play vars); by default, `overrides`.
+   */
+  templatedVars(
+    host: string,
+    overrides: Record<string, unknown> = {},
+    overrideOrigin: (name: string) => string = () => 'extra vars',
+    hostvarsOverrides: Record<string, unknown> = overrides,
+  ): Record<string, unknown> {
+    return this.templar(host, overrides, overrideOrigin, hostvarsOverrides).vars;
+  }
+
+  private groupsCache: Record<string, string[]> | undefined;
+
+  /** Ansible's `groups`: every group name → its hosts, descendants' included (computed once: the inventory is fixed). */
+  private groupsMagic(): Record<string, string[]> {
+    if (!this.groupsCache) {
+      const groups: Record<string, string[]> = {};
+      for (const name of this.groupNames()) groups[name] = Object.freeze(this.data.groups.get(name)!.allHosts().map((h) => h.name)) as string[];
+      // shared by every host's view, so nobody may change it
+      this.groupsCache = Object.freeze(groups);
+    }
+    return this.groupsCache;
+  }
+
+  private templar(
+    host: string,
+    overrides: Record<string, unknown>,
+    overrideOrigin: (name: string) => string,
+    hostvarsOverrides: Record<string, unknown>,
+  ): HostTemplar {
+    const raw: Record<string, unknown> = {};
+    const origins: Record<string, string> = {};
+    for (const layer of this.layers(host)) {
+      Object.assign(raw, layer.vars);
+      for (const k of Object.keys(layer.vars)) {
+        const o = layer.origins[k];
+        if (o === undefined) delete origins[k];
+        else origins[k] = o;
+      }
+    }
+    Object.assign(raw, overrides);
+    const groups = this.groupsMagic();
+    const others = new Map<string, HostTemplar>();
+    const hostvars: Record<string, unknown> = new Proxy({} as Record<string, unknown>, {
+      get: (_t, name) => {
+        if (typeof name !== 'string' || !this.data.hosts.has(name)) return undefined;
+        if (name === host && overrides === hostvarsOverrides) return templar.vars;
+        let t = others.get(name);
+        if (!t) {
+          t = this.templar(name, hostvarsOverrides, overrideOrigin, hostvarsOverrides);
+          others.set(name, t);
+        }
+        return t.vars;
+      },
+      has: (_t, name) => typeof name === 'string' && this.data.hosts.has(name),
+      ownKeys: () => this.hostNames(),
+      getOwnPropertyDescriptor: (_t, name): PropertyDescriptor | undefined =>
+        typeof name === 'string' && this.data.hosts.has(name) ? { value: hostvars[name], enumerable: true, configurable: true } : undefined,
+    });
+    const templar: HostTemplar = new HostTemplar({
+      raw,
+      originOf: (name) => (Object.hasOwn(overrides, name) ? overrideOrigin(name) : origins[name]),
+      magic: { groups, hostvars },
+    });
+    return templar;
   }
 
   /** Host names a pattern selects, in inventory order; an unknown pattern gives []. */

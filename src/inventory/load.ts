@@ -8,6 +8,8 @@ import { Inventory } from './inventory.js';
 import { InventoryData } from './model.js';
 import { parseIniInventory } from './parse-ini.js';
 import { parseYamlInventory } from './parse-yaml.js';
+import { decryptVault, isVaultText } from './vault.js';
+import { parseScriptInventory } from './script.js';
 import { VarsDir } from './vars-files.js';
 
 // Ansible's defaults: IGNORED_ALWAYS plus INVENTORY_IGNORE_EXTS (note: .ini files in a directory are skipped)
@@ -32,13 +34,16 @@ function parseHostList(source: string, inventory: InventoryData): void {
 function parseFile(file: string, inventory: InventoryData, warnings: string[]): void {
   const ext = extname(file);
   if (ext === '.toml') throw new InventoryError(file, undefined, 'TOML inventories are not supported; use INI or YAML');
-  const text = readFileSync(file, 'utf8');
+  let text = readFileSync(file, 'utf8');
+  if (isVaultText(text)) text = decryptVault(text, file);
   if (text.startsWith('#!')) {
     try {
       accessSync(file, constants.X_OK);
-      throw new InventoryError(file, 1, 'executable inventory scripts are not supported; use an INI or YAML inventory');
+      parseScriptInventory(file, inventory);
+      return;
     } catch (err) {
       if (err instanceof InventoryError) throw err;
+      // not executable: read as INI or YAML below, as Ansible's other plugins do
     }
   }
   if (YAML_EXTENSIONS.includes(ext)) {

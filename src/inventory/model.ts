@@ -7,6 +7,8 @@ export type Vars = Record<string, InventoryValue>;
 /** A host: its own inventory variables, in the order Ansible keeps them. */
 export class Host {
   readonly vars: Vars = {};
+  /** The inventory file each variable was set in, for template error messages. */
+  readonly varFiles: Record<string, string> = {};
   /** Groups that list this host directly. */
   readonly directGroups = new Set<Group>();
   constructor(readonly name: string) {}
@@ -28,6 +30,8 @@ export class Group {
   readonly children: Group[] = [];
   readonly parents: Group[] = [];
   readonly vars: Vars = {};
+  /** The inventory file each variable was set in, for template error messages. */
+  readonly varFiles: Record<string, string> = {};
   depth = 0;
   priority = 1;
   constructor(readonly name: string) {}
@@ -130,12 +134,14 @@ export class InventoryData {
         g.priority = typeof value === 'boolean' ? Number(value) : Math.trunc(n);
       } else {
         g.vars[key] = value;
+        if (this.currentSource !== undefined) g.varFiles[key] = this.currentSource;
       }
       return;
     }
     const h = this.hosts.get(entity);
     if (!h) throw new Error(`could not identify group or host named ${entity}`);
     h.vars[key] = value;
+    if (this.currentSource !== undefined) h.varFiles[key] = this.currentSource;
   }
 
   /** Adds a group or host as a child of a group; refuses loops, as Ansible does. */

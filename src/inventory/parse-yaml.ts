@@ -3,12 +3,12 @@
 import { InventoryError } from '../errors.js';
 import { expandHostPattern } from './host-range.js';
 import { type InventoryData } from './model.js';
-import { type InventoryValue, UnsafeText } from './values.js';
+import { type InventoryValue, UnsafeText, VaultText } from './values.js';
 import { loadYaml, type YamlLines } from './yaml-load.js';
 
 type Obj = { [key: string]: InventoryValue };
 
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof UnsafeText);
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof UnsafeText) && !(v instanceof VaultText);
 
 /** Python's type name, for messages that mirror Ansible's. */
 function typeName(v: InventoryValue): string {

@@ -5,6 +5,14 @@ export class UnsafeText {
   constructor(readonly text: string) {}
 }
 
+/** An inline `!vault` value: the plaintext to playbooks, `{"__ansible_vault": envelope}` in ansible-inventory's JSON. */
+export class VaultText {
+  constructor(
+    readonly envelope: string,
+    readonly text: string,
+  ) {}
+}
+
 /** A value as Ansible's inventory can hold it once converted to JSON-like data. */
 export type InventoryValue =
   | string
@@ -12,12 +20,14 @@ export type InventoryValue =
   | boolean
   | null
   | UnsafeText
+  | VaultText
   | InventoryValue[]
   | { [key: string]: InventoryValue };
 
 /** Deep copy of a value, each `!unsafe` string replaced by what `unsafe` makes of its text. */
 function copyValue(value: InventoryValue, unsafe: (text: string) => unknown): unknown {
   if (value instanceof UnsafeText) return unsafe(value.text);
+  if (value instanceof VaultText) return unsafe === ansibleUnsafe ? { __ansible_vault: value.envelope } : value.text;
   if (Array.isArray(value)) return value.map((v) => copyValue(v, unsafe));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
@@ -34,5 +44,9 @@ export function toPlainValue(value: InventoryValue): unknown {
 
 /** Deep copy as ansible-inventory prints it: `!unsafe` strings become `{"__ansible_unsafe": text}`. */
 export function toAnsibleJson(value: InventoryValue): unknown {
-  return copyValue(value, (text) => ({ __ansible_unsafe: text }));
+  return copyValue(value, ansibleUnsafe);
+}
+
+function ansibleUnsafe(text: string): unknown {
+  return { __ansible_unsafe: text };
 }

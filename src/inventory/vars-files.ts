@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'n
 import { extname, join } from 'node:path';
 import { InventoryError } from '../errors.js';
 import { type Vars } from './model.js';
-import { UnsafeText } from './values.js';
+import { UnsafeText, VaultText } from './values.js';
 import { loadYaml } from './yaml-load.js';
 
 const VARS_EXTENSIONS = ['.yml', '.yaml', '.json'];
@@ -70,7 +70,7 @@ export function findVarsFiles(dir: string, name: string, warnings?: string[]): s
 export function loadVarsFile(path: string): Vars | undefined {
   const { value } = loadYaml(readFileSync(path, 'utf8'), path);
   if (value === null || value === undefined) return undefined;
-  if (typeof value !== 'object' || Array.isArray(value) || value instanceof UnsafeText) {
+  if (typeof value !== 'object' || Array.isArray(value) || value instanceof UnsafeText || value instanceof VaultText) {
     throw new InventoryError(path, undefined, `a vars file must hold a mapping of variable names to values, not ${Array.isArray(value) ? 'a list' : typeof value}`);
   }
   return value;
@@ -79,6 +79,8 @@ export function loadVarsFile(path: string): Vars | undefined {
 /** Vars from group_vars/ and host_vars/ of one inventory directory, merged per name (later files win). */
 export class VarsDir {
   private readonly cache = new Map<string, Vars>();
+  /** The file each variable of a cached entry came from. */
+  private readonly origins = new Map<string, Record<string, string>>();
   private readonly groupDir: string | undefined;
   private readonly hostDir: string | undefined;
 
@@ -103,9 +105,21 @@ export class VarsDir {
     let vars = this.cache.get(key);
     if (!vars) {
       vars = {};
-      for (const file of findVarsFiles(dir, name, this.warnings)) Object.assign(vars, loadVarsFile(file));
+      const origins: Record<string, string> = {};
+      for (const file of findVarsFiles(dir, name, this.warnings)) {
+        const loaded = loadVarsFile(file);
+        Object.assign(vars, loaded);
+        for (const k of Object.keys(loaded ?? {})) origins[k] = file;
+      }
       this.cache.set(key, vars);
+      this.origins.set(key, origins);
     }
     return vars;
+  }
+
+  /** The file each variable of varsFor(kind, name) came from. */
+  originsFor(kind: 'group' | 'host', name: string): Record<string, string> {
+    this.varsFor(kind, name);
+    return this.origins.get(`${kind}:${name}`) ?? {};
   }
 }

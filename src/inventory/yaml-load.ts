@@ -2,7 +2,9 @@
 
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { InventoryError } from '../errors.js';
-import { type InventoryValue, UnsafeText } from './values.js';
+import { type InventoryValue, UnsafeText, VaultText } from './values.js';
+import { decryptVault, isVaultText } from './vault.js';
+import { secret } from '../secret.js';
 
 type Obj = { [key: string]: InventoryValue };
 
@@ -144,7 +146,7 @@ class Converter {
       case 'tag:yaml.org,2002:null':
         return null;
       case '!vault':
-        return fail('vault-encrypted values (!vault) are not supported');
+        return new VaultText(text, decryptVault(text, this.file, this.line(node)));
       default:
         return fail(`unsupported YAML tag ${tag}`);
     }
@@ -167,7 +169,7 @@ class Converter {
         const v = this.convert(pair.value);
         const sources = Array.isArray(v) ? v : [v];
         for (const s of sources) {
-          if (s === null || typeof s !== 'object' || Array.isArray(s) || s instanceof UnsafeText) {
+          if (s === null || typeof s !== 'object' || Array.isArray(s) || s instanceof UnsafeText || s instanceof VaultText) {
             throw new InventoryError(this.file, this.line(keyNode), 'expected a mapping or list of mappings for merging');
           }
           merged.push(s);
@@ -198,6 +200,14 @@ class Converter {
   }
 }
 
+/** Marks every string of a decrypted file secret (numbers and booleans are left: redacting every "1" helps no one). */
+function markSecret(value: InventoryValue): void {
+  if (typeof value === 'string') secret(value);
+  else if (value instanceof UnsafeText) secret(value.text);
+  else if (Array.isArray(value)) value.forEach(markSecret);
+  else if (value !== null && typeof value === 'object' && !(value instanceof VaultText)) Object.values(value).forEach(markSecret);
+}
+
 const NO_LINES: YamlLines = { lineOf: () => undefined, keyLine: () => undefined, keyNotString: () => false };
 
 /**
@@ -205,6 +215,12 @@ const NO_LINES: YamlLines = { lineOf: () => undefined, keyLine: () => undefined,
  * An empty document is null. Throws InventoryError with the line of a syntax error.
  */
 export function loadYaml(text: string, file: string): LoadedYaml {
+  // a whole vault-encrypted file (vars file, inventory) is decrypted first; its strings are secrets
+  if (isVaultText(text)) {
+    const loaded = loadYaml(decryptVault(text, file), file);
+    markSecret(loaded.value);
+    return loaded;
+  }
   const trimmed = text.trim();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     try {

@@ -1,0 +1,81 @@
+// What lies outside the supported Jinja2 subset fails naming the variable, its file and the construct; laziness.
+import { deepStrictEqual, strictEqual, throws } from 'node:assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadInventory } from '../../../src/inventory/index.js';
+import { pyJson, pyRepr } from '../../../src/inventory/jinja.js';
+
+describe('Jinja2 in inventory variables: the unsupported and the lazy', function () {
+  let dir: string;
+  let file: string;
+  before(function () {
+    dir = mkdtempSync(join(tmpdir(), 'provision-jinja-unit-'));
+    file = join(dir, 'hosts.yml');
+    writeFileSync(
+      file,
+      `all:
+  hosts:
+    h1:
+      ok: "{{ 'A' | lower }}"
+      capitalized: "{{ 'abc' | capitalize }}"
+      looked_up: "{{ lookup('env', 'HOME') }}"
+      bad_syntax: "{{ 'abc' | }}"
+      undefined_ref: "{{ nowhere }}"
+      loop_a: "{{ loop_b }}"
+      loop_b: "{{ loop_a }}"
+      undefined_filter_input: "{{ nowhere | upper }}"
+      unsafe: !unsafe "{{ kept as text }}"
+      missing_attr: "{{ hostvars['h1'].nope }}"
+      js_method: "{{ groups['all'].pop() }}"
+      text_plus_number: "{{ 'port ' + 8080 }}"
+`,
+    );
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const expectError = (vars: Record<string, unknown>, name: string, construct: RegExp) =>
+    throws(
+      () => vars[name],
+      (err: Error) => err.message.startsWith(`${file}: variable "${name}"`) && construct.test(err.message),
+      `${name}`,
+    );
+
+  it('reading one variable renders only that one: the broken ones beside it do not fail it', async function () {
+    const vars = (await loadInventory([file])).templatedVars('h1');
+    strictEqual(vars['ok'], 'a');
+    strictEqual(vars['unsafe'], '{{ kept as text }}');
+  });
+
+  it('an unsupported filter, a lookup, a syntax error, an undefined name and a loop each name the construct', async function () {
+    const vars = (await loadInventory([file])).templatedVars('h1');
+    expectError(vars, 'capitalized', /the filter "capitalize" is not supported/);
+    expectError(vars, 'looked_up', /calling "lookup" is not supported/);
+    expectError(vars, 'bad_syntax', /template syntax error/);
+    expectError(vars, 'undefined_ref', /'nowhere' is undefined/);
+    expectError(vars, 'undefined_filter_input', /'nowhere' is undefined/);
+    expectError(vars, 'loop_a', /recursive loop detected/);
+    expectError(vars, 'missing_attr', /undefined/);
+    expectError(vars, 'js_method', /calling "groups\["all"\]\["pop"\]" is not supported|calling ".*pop.*" is not supported/);
+    expectError(vars, 'text_plus_number', /unsupported operand types for \+: 'str' and 'int'/);
+    deepStrictEqual(vars['groups'], { all: ['h1'], ungrouped: ['h1'] });
+  });
+
+  it('an extra var overrides an inventory variable and is rendered too, naming -e as its origin when broken', async function () {
+    const inventory = await loadInventory([file]);
+    const vars = inventory.templatedVars('h1', { ok: '{{ "x" | upper }}', bad: '{{ nothing }}' });
+    strictEqual(vars['ok'], 'X');
+    // play vars are not in hostvars (extra vars are), as in Ansible
+    const withPlay = inventory.templatedVars('h1', { ok: 'play', extra: 'e' }, () => 'play', { extra: 'e' });
+    strictEqual(withPlay['ok'], 'play');
+    strictEqual((withPlay['hostvars'] as Record<string, Record<string, unknown>>)['h1']!['ok'], 'a');
+    strictEqual((withPlay['hostvars'] as Record<string, Record<string, unknown>>)['h1']!['extra'], 'e');
+    throws(() => vars['bad'], /^TemplateVarError: extra vars: variable "bad": .*'nothing' is undefined/);
+  });
+
+  it("Python's repr and json.dumps forms", function () {
+    strictEqual(pyRepr(['a', "it's", 1, true, null, { k: 'v' }]), `['a', "it's", 1, True, None, {'k': 'v'}]`);
+    strictEqual(pyJson({ a: 'café', b: [1, false, null] }), '{"a": "caf\\u00e9", "b": [1, false, null]}');
+    deepStrictEqual(JSON.parse(pyJson({ x: '\n"' })), { x: '\n"' });
+  });
+});
