@@ -398,6 +398,11 @@ function healthChecks(site: SiteVars): Task[] {
   ];
 }
 
+/** The rollout's gate: the home page answers from the host (with `page_text` when set), after every host's tasks. */
+export function djangoApacheGate(view: HostView): Task {
+  return pageCheck(readSiteVars(view.vars), '/');
+}
+
 /** GET a path from the host until it answers 200 (Apache may still be starting). */
 function pageCheck(site: SiteVars, path: string): Task {
   return http({

@@ -192,7 +192,7 @@ ensure_proxy() {
   echo "$pid" >"$RUN/proxy.pid"
   for i in $(seq 1 100); do
     [[ -s $RUN/proxy.port ]] && return 0
-    pid_alive_as "$pid" aptproxy.py || break
+    [[ -d /proc/$pid ]] || break     # (its command line is this script's until setsid has exec'd python)
     sleep 0.1
   done
   die "apt proxy did not start: see $LAB_DIR/logs/aptproxy.log"
