@@ -91,6 +91,7 @@ export function apacheConfigVars(facts: Facts, site: SiteVars, mode: WsgiMode, p
     log_dir: facts.apache.logDir,
     validate_define: validateDefine(site.siteName),
     static_url: project?.staticUrl ?? '/static/',
+    python_home: site.virtualenv ?? '',
   };
 }
 
@@ -145,7 +146,7 @@ export function envFileContent(env: Record<string, string>): string {
  * uploads, collected static files, the secret key, the env file, the generated modules), so no deploy deletes it.
  */
 export function syncExcludes(site: SiteVars): string[] {
-  const hostOnly = [site.dbDir, site.logDir, site.mediaDir, `${site.projectDir}/www_static`, secretKeyPath(site), envFilePath(site),
+  const hostOnly = [...(site.virtualenv ? [site.virtualenv] : []), site.dbDir, site.logDir, site.mediaDir, `${site.projectDir}/www_static`, secretKeyPath(site), envFilePath(site),
     `${site.projectDir}/${productionSettings}.py`, wsgiEntryPath(site)]
     .map((p) => posix.relative(site.projectDir, p))
     .filter((rel) => rel !== '' && !rel.startsWith('..'))
@@ -205,6 +206,37 @@ function fromProject(
     async apply(ctx, plan) {
       inner ??= build(projectOf(ctx, site));
       return inner.apply(ctx, plan);
+    },
+  });
+}
+
+/**
+ * `pip install -r requirements` into the virtualenv when the requirements file (or pip_options) differs from
+ * what was last installed there: a marker in the virtualenv holds its checksum, so a converged host is ok.
+ */
+function requirementsInstalled(site: SiteVars, venv: string, notify: string): Task {
+  const req = `${site.projectDir}/${site.requirements}`;
+  const marker = `${venv}/.provision-requirements`;
+  const options = site.pipOptions.join(' ');
+  return defineTask('pip', `requirements from ${site.requirements}`, { notify }, {
+    async check(ctx) {
+      const r = await ctx.exec(sh`if [ -f ${req} ]; then sha256sum < ${req} | cut -c1-64; else echo missing; fi; cat ${marker} 2>/dev/null; true`);
+      const [sum = 'missing', installed = ''] = r.stdout.split('\n');
+      if (sum === 'missing') {
+        if (ctx.checkMode && ctx.earlierChangesPlanned) {
+          return { changed: true, predicted: true, summary: `would install ${site.requirements} (depends on an earlier planned change: the sync)` };
+        }
+        return noChange(`no ${site.requirements} in the project: nothing to install`);
+      }
+      const want = `${sum} ${options}`.trim();
+      if (installed.trim() === want) return noChange(`${site.requirements} installed (sha256 ${sum.slice(0, 12)})`);
+      return { changed: true, summary: `would install ${site.requirements} (sha256 ${sum.slice(0, 12)})`, data: want };
+    },
+    async apply(ctx, plan) {
+      const r = await ctx.run([`${venv}/bin/pip`, 'install', '--disable-pip-version-check', '--no-input', ...site.pipOptions, '-r', req]);
+      await ctx.writeFile(marker, `${String(plan.data)}\n`);
+      const done = r.stdout.trim().split('\n').pop()?.trim() ?? '';
+      return { changed: true, summary: /^Successfully installed/.test(done) ? done.replace(/^Successfully/, 'successfully') : `installed ${site.requirements}` };
     },
   });
 }
@@ -280,7 +312,9 @@ export function djangoApacheTasks(view: HostView, options: DjangoApacheOptions):
   const conf = siteConfigPath(facts, site);
   const extra = facts.os.family === 'redhat' ? site.extraPackages.redhat : site.extraPackages.debian;
   const env = Object.fromEntries(Object.entries(site.appEnv).map(([k, v]) => [k, secret(v)]));
-  const manage = { project, settings: productionSettings, python, ...(Object.keys(env).length > 0 ? { env } : {}) };
+  // manage.py runs with the Python mod_wsgi uses: the virtualenv's when there is one
+  const managePython = site.virtualenv ? `${site.virtualenv}/bin/python` : python;
+  const manage = { project, settings: productionSettings, python: managePython, ...(Object.keys(env).length > 0 ? { env } : {}) };
 
   return [
     mode === 'embedded' ? oneEmbeddedSite(facts, site) : null,
@@ -288,7 +322,13 @@ export function djangoApacheTasks(view: HostView, options: DjangoApacheOptions):
     // 1-2. Apache, mod_wsgi, the distribution's Django, and what else the project needs.
     packages({
       name: 'install Apache, mod_wsgi and Django',
-      present: [apache.package, apache.wsgiPackage, site.djangoPackage, ...extra],
+      present: [
+        apache.package,
+        apache.wsgiPackage,
+        site.djangoPackage,
+        ...(site.virtualenv && facts.os.family === 'debian' ? ['python3-venv'] : []),
+        ...extra,
+      ],
       // Refreshed only when something is missing: an old package index points at files the mirror has dropped.
       updateCache: true,
     }),
@@ -311,6 +351,18 @@ export function djangoApacheTasks(view: HostView, options: DjangoApacheOptions):
       exclude: syncExcludes(site),
       notify: codeChanged,
     }),
+
+    // The project's virtualenv, made with the Python mod_wsgi embeds, and its requirements.
+    ...(site.virtualenv
+      ? [
+          shell({
+            name: 'virtualenv',
+            cmd: sh`${python} -m venv ${site.venvSystemSitePackages ? ['--system-site-packages'] : []} ${site.virtualenv}`,
+            creates: `${site.virtualenv}/bin/python`,
+          }),
+          requirementsInstalled(site, site.virtualenv, codeChanged),
+        ]
+      : []),
 
     // 4. Production settings and entry module, generated beside manage.py; the secret key is made on the host and stays there.
     shell({

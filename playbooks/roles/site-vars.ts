@@ -40,6 +40,14 @@ export interface SiteVars {
   appEnv: Record<string, string>;
   /** Paths the health check GETs after a deploy (unset: `/` and one static file found in the project). */
   healthCheckPaths?: string[];
+  /** A virtualenv for the project (mod_wsgi's python-home), with its requirements file installed; unset: the distribution's packages. */
+  virtualenv?: string;
+  /** The requirements file, relative to the project's folder. */
+  requirements: string;
+  /** Options for `pip install` (e.g. `--no-index`, `--find-links`, a path). */
+  pipOptions: string[];
+  /** The virtualenv sees the distribution's packages too (its Django, when requirements do not name one). */
+  venvSystemSitePackages: boolean;
   /** Whether wsgi_user / wsgi_group were given (then they are used as they are, not created). */
   ownUser: boolean;
   ownGroup: boolean;
@@ -214,6 +222,14 @@ export function readSiteVars(vars: Vars): SiteVars {
   }
   const healthCheckPaths = strList(vars, 'health_check_paths', /^\/[^\s]*$/, 'a path starting with /');
   const pageText = vars['page_text'] ? str(vars, 'page_text') : undefined;
+  const virtualenv = vars['virtualenv'] ? plainDir(vars, 'virtualenv', '') : undefined;
+  const requirements = str(vars, 'requirements', 'requirements.txt');
+  if (!/^[A-Za-z0-9._-][A-Za-z0-9._\/-]*$/.test(requirements) || requirements.split('/').includes('..')) {
+    fail('requirements', `must be a path inside the project, of letters, digits, '.', '_', '-' and '/' (got ${JSON.stringify(requirements)})`);
+  }
+  const pipOptions = strList(vars, 'pip_options', /^[^\s]+$/, 'one pip option or value (no spaces)') ?? [];
+  const systemSite = vars['venv_system_site_packages'];
+  if (systemSite !== undefined && typeof systemSite !== 'boolean') fail('venv_system_site_packages', `must be true or false (got ${JSON.stringify(systemSite)})`);
   return {
     projectDir,
     projectSrc: str(vars, 'project_src', '../examples/mysite'),
@@ -226,6 +242,10 @@ export function readSiteVars(vars: Vars): SiteVars {
     syncExclude: strList(vars, 'sync_exclude', /^[^\s]+$/, 'a pattern') ?? [...defaultSyncExclude],
     appEnv: appEnv(vars),
     ...(healthCheckPaths === undefined ? {} : { healthCheckPaths }),
+    ...(virtualenv === undefined ? {} : { virtualenv }),
+    requirements,
+    pipOptions,
+    venvSystemSitePackages: systemSite !== false,
     ownUser: wsgiUser !== undefined,
     ownGroup: wsgiGroup !== undefined,
     siteName,

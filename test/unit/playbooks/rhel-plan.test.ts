@@ -194,6 +194,33 @@ describe('django-apache role: Debian plan', () => {
   });
 });
 
+describe('django-apache role: a virtualenv', () => {
+  const venvVars = { ...siteVars, virtualenv: '/srv/mysite/venv', pip_options: ['--no-index', '--find-links', '/srv/wheels'] };
+
+  it('is made with the distribution python (seeing its packages), fed the requirements, and used by manage.py', () => {
+    const tasks = plan(debianFacts, 'daemon', venvVars);
+    assert.ok((params(byModule(tasks, 'packages')[0]!)['present'] as string[]).includes('python3-venv'));
+    const venv = one(tasks, 'shell', /virtualenv/);
+    assert.equal(params(venv)['cmd'], "/usr/bin/python3 -m venv --system-site-packages /srv/mysite/venv");
+    assert.equal(params(venv)['creates'], '/srv/mysite/venv/bin/python');
+    assert.equal(byModule(tasks, 'pip').length, 1);
+    for (const t of byModule(tasks, 'django')) assert.equal(params(t)['python'], '/srv/mysite/venv/bin/python');
+    assert.ok((params(one(tasks, 'sync', /sync/))['exclude'] as string[]).includes('/venv'));
+    assert.equal(byModule(plan(debianFacts, 'daemon'), 'pip').length, 0, 'no virtualenv unless asked');
+  });
+
+  it("is mod_wsgi's python-home in daemon mode and WSGIPythonHome in embedded mode", () => {
+    assert.match(renderConf(debianFacts, 'daemon', venvVars), /WSGIDaemonProcess mysite python-path=\/srv\/mysite python-home=\/srv\/mysite\/venv home=/);
+    const embedded = renderConf(debianFacts, 'embedded', venvVars);
+    assert.match(embedded, /^WSGIPythonHome \/srv\/mysite\/venv$/m);
+    assert.doesNotMatch(renderConf(debianFacts, 'embedded'), /WSGIPythonHome/);
+  });
+
+  it('refuses a requirements path outside the project', () => {
+    assert.throws(() => plan(debianFacts, 'daemon', { ...venvVars, requirements: '../x.txt' }), /variable requirements: must be a path inside the project/);
+  });
+});
+
 describe('django-apache templates', () => {
   it('embedded mode puts WSGIPythonPath at server level, with no daemon process', () => {
     const text = renderConf(debianFacts, 'embedded');
