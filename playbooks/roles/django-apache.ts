@@ -265,6 +265,18 @@ function dataFilesWritable(site: SiteVars, dataGroup: string): Task {
   });
 }
 
+/** Reads the project's source (settings module, WSGI callable, a static file) and says what it found; fails naming the variable to set. */
+function projectFound(site: SiteVars): Task {
+  return defineTask('guard', `the Django project in ${site.projectSrc}`, {}, {
+    async check(ctx) {
+      const p = projectOf(ctx, site);
+      const statics = p.staticFile === null ? 'no static file' : `static ${p.staticUrl}${p.staticFile}`;
+      return noChange(`settings ${p.settingsModule}, WSGI ${p.wsgiModule}.${p.wsgiCallable}, ${statics}`);
+    },
+    async apply() {},
+  });
+}
+
 /**
  * Embedded mode runs every site in Apache's own processes, with one server-wide WSGIPythonPath: a second
  * embedded site would break the first. Checked first, so nothing changes when it refuses.
@@ -317,6 +329,8 @@ export function djangoApacheTasks(view: HostView, options: DjangoApacheOptions):
   const manage = { project, settings: productionSettings, python: managePython, ...(Object.keys(env).length > 0 ? { env } : {}) };
 
   return [
+    // What cannot be deployed fails here, before anything changes: the project's source is read first.
+    projectFound(site),
     mode === 'embedded' ? oneEmbeddedSite(facts, site) : null,
 
     // 1-2. Apache, mod_wsgi, the distribution's Django, and what else the project needs.

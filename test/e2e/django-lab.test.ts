@@ -301,6 +301,26 @@ describe('Django on Apache + mod_wsgi, end to end on 3 lab hosts', function () {
     await playOk('guestbook', 'daemon');
   });
 
+  it('a project that cannot be read fails before anything changes, naming the variable to set', async function () {
+    const vars = JSON.parse(readFileSync(join(inv.guestbook, 'group_vars/web.yml'), 'utf8')) as Record<string, unknown>;
+    const empty = join(work, 'src', 'not-a-project');
+    mkdirSync(empty, { recursive: true });
+    writeFileSync(join(empty, 'app.py'), 'print("no manage.py here")\n');
+    writeInventory('guestbook', { ...vars, project_src: empty, site_name: 'broken', project_dir: '/srv/broken', http_port: 8082 });
+    try {
+      const { code, report } = await play('guestbook', 'daemon');
+      assert.equal(code, 2);
+      for (const h of hosts) {
+        assert.equal(report.hosts[h]?.stats.changed, 0, `${h} changed nothing`);
+        const failed = report.hosts[h]?.tasks.find((t) => t.status === 'failed');
+        assert.match(failed?.error ?? '', /has no manage\.py: set django_settings/);
+      }
+      assert.equal((await lab.ssh(1, 'test -e /srv/broken || getent passwd broken')).code, 2, 'no folder, no user made');
+    } finally {
+      writeInventory('guestbook', vars);
+    }
+  });
+
   it('a host whose network is dropped is unreachable after the connect timeout; the others finish; a rerun of the retry file converges', async () => {
     rmSync(retryFile(), { force: true });
     await lab.fault(3, 'drop');

@@ -109,6 +109,7 @@ describe('django-apache role: Debian plan', () => {
   it('follows the seed in order', () => {
     const modules = plan(debianFacts, 'daemon').map((t) => t.module);
     assert.deepEqual(modules, [
+      'guard', // the project's source read first
       'packages',
       'group', 'user', // the application's own account
       'file', // project directory
@@ -128,7 +129,7 @@ describe('django-apache role: Debian plan', () => {
       'flush_handlers', 'http', 'http', 'debug',
     ]);
     const embedded = plan(debianFacts, 'embedded').map((t) => `${t.module}:${t.name}`);
-    assert.equal(embedded[0], 'guard:no other embedded Django site on this Apache');
+    assert.equal(embedded[1], 'guard:no other embedded Django site on this Apache');
     assert.ok(embedded.includes('user:user www-data present'), embedded.join(', '));
   });
 
