@@ -1,12 +1,12 @@
 // The seed's job for real on 3 separate lab hosts (systemd, their own package databases), through the CLI: two
 // projects, both modes, a serial rollout with the health gate, reboots, a code change, data kept, and a network fault.
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostReport, RunReport } from '../../src/runner/events.js';
-import { parseReport, repoRoot, runCli } from '../helpers/cli.js';
+import { cliPath, parseReport, repoRoot, runCli } from '../helpers/cli.js';
 import { startLab, type Lab } from '../lab/lab.js';
 
 type TaskReport = HostReport['tasks'][number];
@@ -321,18 +321,44 @@ describe('Django on Apache + mod_wsgi, end to end on 3 lab hosts', function () {
     }
   });
 
-  it('a host whose network is dropped is unreachable after the connect timeout; the others finish; a rerun of the retry file converges', async () => {
+  it('a host whose network is dropped during a rollout is unreachable after the connect timeout; the others finish; a rerun of the retry file converges', async function () {
     rmSync(retryFile(), { force: true });
-    await lab.fault(3, 'drop');
+    // h1 (batch 1 of --serial 1,100%) is slowed down, so h3's network can be dropped while batch 1 runs, before h3 is reached.
+    await lab.fault(1, 'delay 200');
+    let droppedAt = 0;
+    let firstH3Line = 0;
+    let dropping: Promise<void> | undefined;
     try {
-      const { code, report } = await play('mysite', 'daemon', '--connect-timeout', '3', '--connect-retries', '0');
-      assert.equal(code, 4);
+      const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          [cliPath, 'run', join(repoRoot, 'playbooks/daemon.ts'), '-i', inv.mysite, '--known-hosts', lab.knownHosts, '--retry-file', retryFile(),
+            '--json', '-v', '--serial', '1,100%', '--connect-timeout', '3', '--connect-retries', '0'],
+          { cwd: repoRoot, env: { ...process.env, CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          if (!dropping && /\[h1\]/.test(stderr)) dropping = lab.fault(3, 'drop').then(() => void (droppedAt = Date.now()));
+          if (!firstH3Line && /\[h3\]/.test(stderr)) firstH3Line = Date.now();
+        });
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+      });
+      await dropping;
+      const report = parseReport(r.stdout);
+      assert.deepEqual(report.batches, [['h1'], ['h2', 'h3']]);
+      assert.ok(droppedAt > 0 && firstH3Line >= droppedAt, 'the fault came while batch 1 ran, before h3 was reached');
+      assert.equal(r.code, 4, r.stderr.slice(-2000));
       assert.equal(report.hosts['h3']?.status, 'unreachable');
-      assert.match(report.hosts['h3']?.error ?? '', /time/i);
+      assert.match(report.hosts['h3']?.error ?? '', /timed out/);
       for (const h of ['h1', 'h2']) assert.equal(report.hosts[h]?.stats.failed, 0, h);
       assert.equal(report.retry_file, retryFile());
       assert.deepEqual(readFileSync(retryFile(), 'utf8').trim().split('\n'), ['h3']);
     } finally {
+      await lab.fault(1, 'clear');
       await lab.fault(3, 'clear');
     }
     const rerun = await playOk('mysite', 'daemon', '--limit', `@${retryFile()}`);
