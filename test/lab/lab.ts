@@ -75,10 +75,12 @@ export function labUnavailable(): string | null {
   return null;
 }
 
-/** Starts hosts h1..hn (building the base image first if missing) and returns a handle to them. */
+/** Starts fresh hosts h1..hn (building the base image first if missing) and returns a handle to them. */
 export async function startLab(n: number): Promise<Lab> {
   const why = labUnavailable();
   if (why) throw new Error(why);
+  // fresh hosts every time: what a crashed earlier run left (hosts, mounts, proxy) goes first
+  await labOk(['down']);
   try {
     await labOk(['up', String(n)]);
   } catch (err) {
