@@ -1,5 +1,7 @@
 // The user and group modules for real on a lab host: a system account created, converged, changed and removed.
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostReport } from '../../src/runner/events.js';
 import { parseReport, repoRoot, runCli } from '../helpers/cli.js';
@@ -59,5 +61,33 @@ describe('user and group modules (lab host)', function () {
     assert.deepEqual(summaries(r.host), ['user: changed: present → absent', 'group: ok: absent']);
     assert.equal((await lab.ssh(1, 'getent passwd labapp || getent group labapp')).code, 2);
     assert.equal((await run({ acct_state: 'absent' })).host.stats.changed, 0);
+  });
+
+  it("agrees with Ansible's user and group modules: what one makes, the other finds converged", async function () {
+    const play = join(lab.inventory, '..', 'accounts-ansible.yml');
+    writeFileSync(
+      play,
+      `- hosts: lab
+  gather_facts: false
+  tasks:
+    - ansible.builtin.group: { name: labapp, system: true }
+    - ansible.builtin.user: { name: labapp, system: true, group: labapp, home: /srv/labapp, create_home: false, shell: /usr/sbin/nologin, comment: lab application }
+`,
+    );
+    const ansible = (...extra: string[]) => {
+      const r = spawnSync('ansible-playbook', ['-i', lab.inventory, play, ...extra], { encoding: 'utf8', env: { ...process.env, ANSIBLE_HOST_KEY_CHECKING: 'True' } });
+      assert.equal(r.status, 0, `ansible-playbook: ${r.stdout}${r.stderr}`);
+      return /h1\s*:\s*ok=\d+\s+changed=(\d+)/.exec(r.stdout)?.[1];
+    };
+    try {
+      assert.equal(ansible(), '2', 'Ansible made the group and the user');
+      const afterAnsible = await run({});
+      assert.equal(afterAnsible.host.stats.changed, 0, summaries(afterAnsible.host).join('\n'));
+      await run({ acct_state: 'absent' });
+      assert.equal((await run({})).host.stats.changed, 2);
+      assert.equal(ansible('--check'), '0', 'Ansible finds what provision made converged');
+    } finally {
+      rmSync(play, { force: true });
+    }
   });
 });
