@@ -1,26 +1,37 @@
 // What the embedded and daemon playbooks share: Django on Apache + mod_wsgi, the seed's chapter as idempotent tasks.
+import { posix, resolve } from 'node:path';
 import {
   command,
+  copy,
   debug,
+  defineTask,
   django,
   flushHandlers,
   file,
+  group,
   http,
+  noChange,
   packages,
+  secret,
   selinux,
   service,
   sh,
   shell,
   sync,
   template,
+  user,
+  type CommonOptions,
   type Facts,
   type HostView,
   type Task,
+  type TaskContext,
   type Vars,
 } from 'provision';
+import { discoverProject, type DjangoProject } from './django-project.js';
 import { readSiteVars, type SiteVars } from './site-vars.js';
 
 export { readSiteVars, type SiteVars } from './site-vars.js';
+export { discoverProject, type DjangoProject } from './django-project.js';
 
 /** How mod_wsgi runs the application: inside Apache's children, or in its own daemon processes. */
 export type WsgiMode = 'embedded' | 'daemon';
@@ -55,8 +66,17 @@ export function validateCommand(facts: Facts, siteName: string): string {
   return `${facts.apache.apachectl} -t -D ${name} -c 'UnDefine ${name}' -c "Include %s"`;
 }
 
+/** The settings module the playbook generates beside manage.py (the project's own, with production overrides). */
+export const productionSettings = 'settings_production';
+
+/** Who runs the application in daemon mode, and the group that owns its data (both modes). */
+export function appAccount(site: SiteVars): { user: string; group: string } {
+  return { user: site.wsgiUser ?? site.siteName, group: site.wsgiGroup ?? site.siteName };
+}
+
 /** The variables templates/django-wsgi.conf.ejs needs, all given (the template is strict). */
-export function apacheConfigVars(facts: Facts, site: SiteVars, mode: WsgiMode): Vars {
+export function apacheConfigVars(facts: Facts, site: SiteVars, mode: WsgiMode, project?: Pick<DjangoProject, 'staticUrl'>): Vars {
+  const account = appAccount(site);
   return {
     mode,
     site_name: site.siteName,
@@ -64,27 +84,74 @@ export function apacheConfigVars(facts: Facts, site: SiteVars, mode: WsgiMode): 
     http_port: site.httpPort,
     server_name: site.serverName,
     apache_user: facts.apache.user,
-    wsgi_user: site.wsgiUser ?? facts.apache.user,
-    wsgi_group: site.wsgiGroup ?? facts.apache.group,
+    wsgi_user: account.user,
+    wsgi_group: account.group,
     wsgi_processes: site.wsgiProcesses,
     wsgi_threads: site.wsgiThreads,
     log_dir: facts.apache.logDir,
     validate_define: validateDefine(site.siteName),
+    static_url: project?.staticUrl ?? '/static/',
+    python_home: site.virtualenv ?? '',
   };
 }
 
 /** The variables templates/settings_production.py.ejs needs. */
-export function settingsVars(site: SiteVars): Vars {
+export function settingsVars(site: SiteVars, project: Pick<DjangoProject, 'settingsModule'>): Vars {
   return {
     site_name: site.siteName,
-    project_dir: site.projectDir,
+    settings_module: project.settingsModule,
     allowed_hosts: site.allowedHosts,
+    static_root: `${site.projectDir}/www_static`,
+    media_dir: site.mediaDir,
     secret_key_file: secretKeyPath(site),
+    db_dir: site.dbDir,
+    log_dir: site.logDir,
+  };
+}
+
+/** The variables templates/wsgi_production.py.ejs needs. */
+export function wsgiVars(site: SiteVars, project: Pick<DjangoProject, 'wsgiModule' | 'wsgiCallable'>): Vars {
+  return {
+    site_name: site.siteName,
+    env_file: envFilePath(site),
+    wsgi_module: project.wsgiModule,
+    wsgi_callable: project.wsgiCallable,
   };
 }
 
 function secretKeyPath(site: SiteVars): string {
   return `${site.projectDir}/secret_key`;
+}
+
+/** The application's environment, KEY=value lines, read by wsgi_production.py. */
+export function envFilePath(site: SiteVars): string {
+  return `${site.projectDir}/production.env`;
+}
+
+/** The generated WSGI entry, which Apache loads and a daemon reload touches. */
+export function wsgiEntryPath(site: SiteVars): string {
+  return `${site.projectDir}/wsgi_production.py`;
+}
+
+/** The env file's text: one KEY=value a line, sorted, so a rerun writes the same bytes. */
+export function envFileContent(env: Record<string, string>): string {
+  return Object.keys(env)
+    .sort()
+    .map((k) => `${k}=${env[k]}\n`)
+    .join('');
+}
+
+/**
+ * What `sync` leaves out: the inventory's sync_exclude, plus everything that lives only on the host (data, logs,
+ * uploads, collected static files, the secret key, the env file, the generated modules), so no deploy deletes it.
+ */
+export function syncExcludes(site: SiteVars): string[] {
+  const hostOnly = [...(site.virtualenv ? [site.virtualenv] : []), site.dbDir, site.logDir, site.mediaDir, `${site.projectDir}/www_static`, secretKeyPath(site), envFilePath(site),
+    `${site.projectDir}/${productionSettings}.py`, wsgiEntryPath(site)]
+    .map((p) => posix.relative(site.projectDir, p))
+    .filter((rel) => rel !== '' && !rel.startsWith('..'))
+    .map((rel) => `/${rel}`);
+  return [...new Set([...site.syncExclude, ...hostOnly])];
 }
 
 /** The directory beside siteDir where Debian keeps its enabled links (sites-enabled, mods-enabled). */
@@ -101,9 +168,142 @@ function pythonOf(facts: Facts): string {
   return facts.python ?? '/usr/bin/python3';
 }
 
+const discovered = new Map<string, DjangoProject>();
+
+/** The project in `project_src`, read once per run (relative paths resolve against the playbook's folder, as sync's). */
+function projectOf(ctx: TaskContext, site: SiteVars): DjangoProject {
+  const src = resolve(ctx.baseDir, site.projectSrc);
+  const key = `${src}\0${site.djangoSettings ?? ''}\0${site.djangoWsgi ?? ''}`;
+  let p = discovered.get(key);
+  if (!p) {
+    p = discoverProject(src, {
+      ...(site.djangoSettings ? { settings: site.djangoSettings } : {}),
+      ...(site.djangoWsgi ? { wsgi: site.djangoWsgi } : {}),
+    });
+    discovered.set(key, p);
+  }
+  return p;
+}
+
 /**
- * The tasks that deploy examples/mysite (or `project_src`) on Apache + mod_wsgi in the given mode, in the
- * order of the seed's chapter. Throws a clear error for bad or missing variables before anything runs.
+ * A task built when it is checked, from what the project's source says (the source is found relative to the
+ * playbook, which only a check knows): the inner task's check and apply are used as they are.
+ */
+function fromProject(
+  module: string,
+  name: string,
+  options: CommonOptions & Record<string, unknown>,
+  site: SiteVars,
+  build: (p: DjangoProject) => Task,
+): Task {
+  let inner: Task | undefined;
+  // `options` may also carry the parameters known before the project is read (dest, validate), to show them
+  return defineTask(module, name, { ...options, name }, {
+    async check(ctx) {
+      inner = build(projectOf(ctx, site));
+      return inner.check(ctx);
+    },
+    async apply(ctx, plan) {
+      inner ??= build(projectOf(ctx, site));
+      return inner.apply(ctx, plan);
+    },
+  });
+}
+
+/**
+ * `pip install -r requirements` into the virtualenv when the requirements file (or pip_options) differs from
+ * what was last installed there: a marker in the virtualenv holds its checksum, so a converged host is ok.
+ */
+function requirementsInstalled(site: SiteVars, venv: string, notify: string): Task {
+  const req = `${site.projectDir}/${site.requirements}`;
+  const marker = `${venv}/.provision-requirements`;
+  const options = site.pipOptions.join(' ');
+  return defineTask('pip', `requirements from ${site.requirements}`, { notify }, {
+    async check(ctx) {
+      const r = await ctx.exec(sh`if [ -f ${req} ]; then sha256sum < ${req} | cut -c1-64; else echo missing; fi; cat ${marker} 2>/dev/null; true`);
+      const [sum = 'missing', installed = ''] = r.stdout.split('\n');
+      if (sum === 'missing') {
+        if (ctx.checkMode && ctx.earlierChangesPlanned) {
+          return { changed: true, predicted: true, summary: `would install ${site.requirements} (depends on an earlier planned change: the sync)` };
+        }
+        return noChange(`no ${site.requirements} in the project: nothing to install`);
+      }
+      const want = `${sum} ${options}`.trim();
+      if (installed.trim() === want) return noChange(`${site.requirements} installed (sha256 ${sum.slice(0, 12)})`);
+      return { changed: true, summary: `would install ${site.requirements} (sha256 ${sum.slice(0, 12)})`, data: want };
+    },
+    async apply(ctx, plan) {
+      const r = await ctx.run([`${venv}/bin/pip`, 'install', '--disable-pip-version-check', '--no-input', ...site.pipOptions, '-r', req]);
+      await ctx.writeFile(marker, `${String(plan.data)}\n`);
+      const done = r.stdout.trim().split('\n').pop()?.trim() ?? '';
+      return { changed: true, summary: /^Successfully installed/.test(done) ? done.replace(/^Successfully/, 'successfully') : `installed ${site.requirements}` };
+    },
+  });
+}
+
+/**
+ * Files under the data, log and media folders that the application's group cannot write (made by manage.py
+ * run as root) get that group and `db_file_mode` / `log_file_mode`; a converged host has none, so it is ok.
+ */
+function dataFilesWritable(site: SiteVars, dataGroup: string): Task {
+  const dirs: Array<[string, string]> = [[site.dbDir, site.dbFileMode], [site.logDir, site.logFileMode], [site.mediaDir, site.dbFileMode]];
+  const find = dirs.map(([d]) => sh`find ${d} -mindepth 1 -type f '(' ! -group ${dataGroup} -o ! -perm -g=rw ')' -print 2>/dev/null`).join('; ');
+  return defineTask('file', 'data and log files writable by the application', {}, {
+    async check(ctx) {
+      const r = await ctx.exec(`${find}; true`);
+      const files = r.stdout.split('\n').filter((f) => f !== '');
+      if (files.length === 0) return noChange(`every file group ${dataGroup}, group-writable`);
+      return { changed: true, summary: `group ${dataGroup}, writable: ${files.join(', ')}`, data: files };
+    },
+    async apply(ctx, plan) {
+      const files = plan.data as string[];
+      for (const [dir, mode] of dirs) {
+        const mine = files.filter((f) => f.startsWith(`${dir}/`));
+        if (mine.length > 0) await ctx.run(['sh', '-c', 'chgrp "$0" -- "$@" && chmod "$MODE" -- "$@"', dataGroup, ...mine], { env: { MODE: mode } });
+      }
+    },
+  });
+}
+
+/** Reads the project's source (settings module, WSGI callable, a static file) and says what it found; fails naming the variable to set. */
+function projectFound(site: SiteVars): Task {
+  return defineTask('guard', `the Django project in ${site.projectSrc}`, {}, {
+    async check(ctx) {
+      const p = projectOf(ctx, site);
+      const statics = p.staticFile === null ? 'no static file' : `static ${p.staticUrl}${p.staticFile}`;
+      return noChange(`settings ${p.settingsModule}, WSGI ${p.wsgiModule}.${p.wsgiCallable}, ${statics}`);
+    },
+    async apply() {},
+  });
+}
+
+/**
+ * Embedded mode runs every site in Apache's own processes, with one server-wide WSGIPythonPath: a second
+ * embedded site would break the first. Checked first, so nothing changes when it refuses.
+ */
+function oneEmbeddedSite(facts: Facts, site: SiteVars): Task {
+  const own = `${site.siteName}.conf`;
+  return defineTask('guard', 'no other embedded Django site on this Apache', {}, {
+    async check(ctx) {
+      const r = await ctx.exec(sh`grep -l '^WSGIPythonPath' ${facts.apache.siteDir}/*.conf 2>/dev/null; true`);
+      const others = r.stdout.split('\n').filter((f) => f.trim() !== '' && posix.basename(f.trim()) !== own);
+      if (others.length > 0) {
+        throw new Error(
+          `${ctx.host}: embedded mode serves one Django site per Apache, and ${others.map((f) => f.trim()).join(', ')} already ` +
+            `serves one embedded (WSGIPythonPath is server-wide, so site ${site.siteName} would break it): deploy ${site.siteName} ` +
+            'with playbooks/daemon.ts (each daemon-mode site has its own processes), or switch that site to daemon mode first',
+        );
+      }
+      return noChange('no other embedded site');
+    },
+    async apply() {},
+  });
+}
+
+/**
+ * The tasks that deploy the project in `project_src` (default examples/mysite) on Apache + mod_wsgi in the
+ * given mode, in the order of the seed's chapter. Throws a clear error for bad or missing variables before
+ * anything runs.
  */
 export function djangoApacheTasks(view: HostView, options: DjangoApacheOptions): Task[] {
   const { facts } = view;
@@ -115,58 +315,103 @@ export function djangoApacheTasks(view: HostView, options: DjangoApacheOptions):
   const apache = facts.apache;
   const python = pythonOf(facts);
   const project = site.projectDir;
-  const settingsModule = 'mysite.settings_production';
   // A code change: daemon mode reloads only mod_wsgi's processes, embedded mode needs Apache restarted.
   const codeChanged = mode === 'daemon' ? reloadDaemon : restartApache;
-  const dataGroup = apache.group;
+  const account = appAccount(site);
+  // Who writes the data: the site's own user in daemon mode; Apache's user (a member of the group) in embedded mode.
+  const dataGroup = account.group;
   const debian = apache.usesA2ensite;
   const conf = siteConfigPath(facts, site);
+  const extra = facts.os.family === 'redhat' ? site.extraPackages.redhat : site.extraPackages.debian;
+  const env = Object.fromEntries(Object.entries(site.appEnv).map(([k, v]) => [k, secret(v)]));
+  // manage.py runs with the Python mod_wsgi uses: the virtualenv's when there is one
+  const managePython = site.virtualenv ? `${site.virtualenv}/bin/python` : python;
+  const manage = { project, settings: productionSettings, python: managePython, ...(Object.keys(env).length > 0 ? { env } : {}) };
 
   return [
-    // 1-2. Apache, mod_wsgi and the distribution's Django.
+    // What cannot be deployed fails here, before anything changes: the project's source is read first.
+    projectFound(site),
+    mode === 'embedded' ? oneEmbeddedSite(facts, site) : null,
+
+    // 1-2. Apache, mod_wsgi, the distribution's Django, and what else the project needs.
     packages({
       name: 'install Apache, mod_wsgi and Django',
-      present: [apache.package, apache.wsgiPackage, site.djangoPackage],
+      present: [
+        apache.package,
+        apache.wsgiPackage,
+        site.djangoPackage,
+        ...(site.virtualenv && facts.os.family === 'debian' ? ['python3-venv'] : []),
+        ...extra,
+      ],
       // Refreshed only when something is missing: an old package index points at files the mirror has dropped.
       updateCache: true,
     }),
 
-    // 3. The project's code; what lives only on the host (data, logs, collected files, secrets) is excluded.
+    // The application's own account (least privilege: not Apache's), unless the inventory names one.
+    site.ownGroup ? null : group({ name: account.group, system: true }),
+    site.ownUser
+      ? null
+      : user({ name: account.user, system: true, group: account.group, home: project, createHome: false, shell: '/usr/sbin/nologin', comment: `Django site ${site.siteName}` }),
+    // Embedded mode runs the application as Apache's user: it joins the data's group (a restart makes that count).
+    mode === 'embedded' ? user({ name: apache.user, groups: [account.group], append: true, notify: restartApache }) : null,
+
+    // 3. The project's code; what lives only on the host (data, logs, uploads, collected files, secrets) is excluded.
     file({ name: 'project directory', path: project, state: 'directory', mode: '0755' }),
     sync({
       name: 'sync the project',
       src: site.projectSrc,
       dest: project,
       delete: true,
-      exclude: ['/db', '/logs', '/www_static', '/secret_key', '/mysite/settings_production.py', '__pycache__', '*.pyc'],
+      exclude: syncExcludes(site),
       notify: codeChanged,
     }),
 
-    // 4. Production settings, selected by mysite/wsgi.py; the secret key is made on the host and stays there.
+    // The project's virtualenv, made with the Python mod_wsgi embeds, and its requirements.
+    ...(site.virtualenv
+      ? [
+          shell({
+            name: 'virtualenv',
+            cmd: sh`${python} -m venv ${site.venvSystemSitePackages ? ['--system-site-packages'] : []} ${site.virtualenv}`,
+            creates: `${site.virtualenv}/bin/python`,
+          }),
+          requirementsInstalled(site, site.virtualenv, codeChanged),
+        ]
+      : []),
+
+    // 4. Production settings and entry module, generated beside manage.py; the secret key is made on the host and stays there.
     shell({
       name: 'generate the Django secret key',
       cmd: sh`umask 077 && ${python} -c 'import secrets; print(secrets.token_urlsafe(50))' > ${secretKeyPath(site)}`,
       creates: secretKeyPath(site),
     }),
-    file({ name: 'secret key readable by Apache only', path: secretKeyPath(site), state: 'file', owner: 'root', group: dataGroup, mode: '0640' }),
-    template({
-      name: 'production settings',
-      src: '../templates/settings_production.py.ejs',
-      dest: `${project}/mysite/settings_production.py`,
-      vars: settingsVars(site),
-      mode: '0644',
+    file({ name: 'secret key readable by the application only', path: secretKeyPath(site), state: 'file', owner: 'root', group: dataGroup, mode: '0640' }),
+    copy({
+      name: 'application environment',
+      dest: envFilePath(site),
+      content: envFileContent(env),
+      owner: 'root',
+      group: dataGroup,
+      mode: '0640',
+      secret: true,
       notify: codeChanged,
     }),
+    fromProject('template', 'production settings', { notify: codeChanged, dest: `${project}/${productionSettings}.py` }, site, (p) =>
+      template({ src: '../templates/settings_production.py.ejs', dest: `${project}/${productionSettings}.py`, vars: settingsVars(site, p), mode: '0644' }),
+    ),
+    fromProject('template', 'production WSGI entry', { notify: codeChanged, dest: wsgiEntryPath(site) }, site, (p) =>
+      template({ src: '../templates/wsgi_production.py.ejs', dest: wsgiEntryPath(site), vars: wsgiVars(site, p), mode: '0644' }),
+    ),
 
-    // 5. The database and the log, writable by Apache's group only (unless the inventory asks for the seed's 0777/0666).
-    file({ name: 'db directory', path: `${project}/db`, state: 'directory', owner: 'root', group: dataGroup, mode: site.dbDirMode as FileMode }),
-    file({ name: 'SQLite database file', path: `${project}/db/db.sqlite3`, state: 'touch', owner: 'root', group: dataGroup, mode: site.dbFileMode as FileMode }),
-    file({ name: 'logs directory', path: `${project}/logs`, state: 'directory', owner: 'root', group: dataGroup, mode: site.logDirMode as FileMode }),
-    file({ name: 'Django log file', path: `${project}/logs/logfile`, state: 'touch', owner: 'root', group: dataGroup, mode: site.logFileMode as FileMode }),
+    // 5. The data, logs and uploads, writable by the application's group only (unless the inventory asks for the seed's 0777/0666).
+    file({ name: 'db directory', path: site.dbDir, state: 'directory', owner: 'root', group: dataGroup, mode: site.dbDirMode as FileMode }),
+    file({ name: 'logs directory', path: site.logDir, state: 'directory', owner: 'root', group: dataGroup, mode: site.logDirMode as FileMode }),
+    file({ name: 'media directory', path: site.mediaDir, state: 'directory', owner: 'root', group: dataGroup, mode: site.dbDirMode as FileMode }),
 
-    // 6. Schema and static files, with the Python mod_wsgi embeds.
-    django({ name: 'migrate the database', project, command: 'migrate --noinput', settings: settingsModule, python }),
-    django({ name: 'collect static files', project, command: 'collectstatic --noinput', settings: settingsModule, python }),
+    // 6. Schema and static files, with the Python mod_wsgi embeds; the database is made by migrate, as the application's group.
+    django({ name: 'migrate the database', command: 'migrate --noinput', ...manage }),
+    django({ name: 'collect static files', command: 'collectstatic --noinput', ...manage }),
+    // manage.py ran as root: what it created (the database, a log file) must be the application's to write.
+    dataFilesWritable(site, dataGroup),
 
     // 7. The seed's SELinux step, when asked for; the module skips it with the reason where SELinux is absent.
     site.selinuxMode ? selinux({ name: `SELinux ${site.selinuxMode}`, state: site.selinuxMode }) : null,
@@ -180,15 +425,15 @@ export function djangoApacheTasks(view: HostView, options: DjangoApacheOptions):
           notify: restartApache,
         })
       : null,
-    template({
-      name: `Apache site config (${mode} mode)`,
-      src: '../templates/django-wsgi.conf.ejs',
-      dest: conf,
-      vars: apacheConfigVars(facts, site, mode),
-      mode: '0644',
-      validate: validateCommand(facts, site.siteName),
-      notify: restartApache,
-    }),
+    fromProject('template', `Apache site config (${mode} mode)`, { notify: restartApache, dest: conf, validate: validateCommand(facts, site.siteName) }, site, (p) =>
+      template({
+        src: '../templates/django-wsgi.conf.ejs',
+        dest: conf,
+        vars: apacheConfigVars(facts, site, mode, p),
+        mode: '0644',
+        validate: validateCommand(facts, site.siteName),
+      }),
+    ),
     debian
       ? command({
           name: 'enable the site',
@@ -201,17 +446,40 @@ export function djangoApacheTasks(view: HostView, options: DjangoApacheOptions):
 
     // 10. Health checks from the host itself, once a restart or a daemon reload has happened.
     flushHandlers(),
-    homePageCheck(site),
-    http({
-      name: 'static file answers',
-      url: `${siteUrl(site)}static/css/site.css`,
-      status: 200,
-      from: 'host',
-      retries: 10,
-      delay: 1,
-    }),
+    ...healthChecks(site),
     debug({ name: 'where the site is served', msg: `Django site served at http://${site.serverName}:${site.httpPort}/ (${mode} mode)` }),
   ].filter((t): t is Task => t !== null);
+}
+
+/** The health checks: `health_check_paths`, or `/` and one static file collectstatic copied. */
+function healthChecks(site: SiteVars): Task[] {
+  if (site.healthCheckPaths) return site.healthCheckPaths.map((path) => pageCheck(site, path));
+  return [
+    homePageCheck(site),
+    fromProject('http', 'a static file answers', {}, site, (p) =>
+      p.staticFile === null
+        ? debug({ msg: 'no static file in the project to check' })
+        : pageCheck(site, `${p.staticUrl}${p.staticFile}`),
+    ),
+  ];
+}
+
+/** The rollout's gate: the home page answers from the host (with `page_text` when set), after every host's tasks. */
+export function djangoApacheGate(view: HostView): Task {
+  return pageCheck(readSiteVars(view.vars), '/');
+}
+
+/** GET a path from the host until it answers 200 (Apache may still be starting). */
+function pageCheck(site: SiteVars, path: string): Task {
+  return http({
+    name: `${path} answers`,
+    url: `http://${site.healthCheckHost}:${site.httpPort}${path}`,
+    status: 200,
+    ...(path === '/' && site.pageText ? { contains: site.pageText } : {}),
+    from: 'host',
+    retries: 10,
+    delay: 1,
+  });
 }
 
 /** The site's address as the host itself reaches it. */
@@ -225,7 +493,7 @@ function homePageCheck(site: SiteVars): Task {
     name: `home page answers at ${siteUrl(site)}`,
     url: siteUrl(site),
     status: 200,
-    contains: site.pageText,
+    ...(site.pageText ? { contains: site.pageText } : {}),
     from: 'host',
     retries: 10,
     delay: 1,
@@ -234,7 +502,7 @@ function homePageCheck(site: SiteVars): Task {
 
 /**
  * The handlers the tasks notify, in the order they run: a config change restarts Apache; a code change in
- * daemon mode touches wsgi.py, which makes mod_wsgi's daemon processes reload on their next request.
+ * daemon mode touches wsgi_production.py, which makes mod_wsgi's daemon processes reload on their next request.
  */
 export function djangoApacheHandlers(options: DjangoApacheOptions): Record<string, (view: HostView) => Task> {
   const handlers: Record<string, (view: HostView) => Task> = {
@@ -243,7 +511,7 @@ export function djangoApacheHandlers(options: DjangoApacheOptions): Record<strin
   if (options.mode === 'daemon') {
     handlers[reloadDaemon] = ({ vars }) => {
       const site = readSiteVars(vars);
-      return command({ name: reloadDaemon, cmd: ['touch', `${site.projectDir}/mysite/wsgi.py`] });
+      return command({ name: reloadDaemon, cmd: ['touch', wsgiEntryPath(site)] });
     };
   }
   return handlers;

@@ -22,14 +22,58 @@ export interface SiteVars {
   selinuxMode?: SelinuxMode;
   djangoPackage: string;
   healthCheckHost: string;
-  pageText: string;
+  /** Text the home page must hold; unset: only its status is checked. */
+  pageText?: string;
+  /** DJANGO_SETTINGS_MODULE of the project (unset: what manage.py names). */
+  djangoSettings?: string;
+  /** The WSGI callable, `package.wsgi.application` (unset: the settings' WSGI_APPLICATION). */
+  djangoWsgi?: string;
+  /** Where the application's data lives on the host: never synced over, never deleted by a deploy. */
+  dbDir: string;
+  logDir: string;
+  mediaDir: string;
+  /** Packages the project needs besides Apache, mod_wsgi and Django, for this host's family. */
+  extraPackages: { debian: string[]; redhat: string[] };
+  /** What `sync` leaves out of the copy (and never deletes on the host). */
+  syncExclude: string[];
+  /** Environment variables of the application (the env file and manage.py); values are secrets. */
+  appEnv: Record<string, string>;
+  /** Paths the health check GETs after a deploy (unset: `/` and one static file found in the project). */
+  healthCheckPaths?: string[];
+  /** A virtualenv for the project (mod_wsgi's python-home), with its requirements file installed; unset: the distribution's packages. */
+  virtualenv?: string;
+  /** The requirements file, relative to the project's folder. */
+  requirements: string;
+  /** Options for `pip install` (e.g. `--no-index`, `--find-links`, a path). */
+  pipOptions: string[];
+  /** The virtualenv sees the distribution's packages too (its Django, when requirements do not name one). */
+  venvSystemSitePackages: boolean;
+  /** Whether wsgi_user / wsgi_group were given (then they are used as they are, not created). */
+  ownUser: boolean;
+  ownGroup: boolean;
 }
+
+/** sync_exclude's default: what a project folder holds that is not the application (as .gitignore files usually say). */
+export const defaultSyncExclude: readonly string[] = [
+  '.git/',
+  '.venv/',
+  'venv/',
+  'env/',
+  '__pycache__/',
+  '*.pyc',
+  '*.sqlite3',
+  '*.sqlite3-journal',
+  'node_modules/',
+];
 
 // Apache config lines and mod_wsgi options are written unquoted: keep paths and names to plain characters.
 const plainPath = /^\/[A-Za-z0-9._\/-]*$/;
 const plainName = /^[A-Za-z0-9_-]+$/;
 const hostName = /^[A-Za-z0-9.*:\[\]-]+$/;
 const octalMode = /^[0-7]{3,4}$/;
+const dottedName = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+const packageName = /^[A-Za-z0-9][A-Za-z0-9.+_~-]*$/;
+const envName = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function fail(name: string, detail: string): never {
   throw new Error(`variable ${name}: ${detail}`);
@@ -67,6 +111,57 @@ function account(vars: Vars, name: string): string | undefined {
   const v = str(vars, name);
   if (!/^[A-Za-z0-9._-]+$/.test(v)) fail(name, `${JSON.stringify(v)} is not a user or group name`);
   return v;
+}
+
+/** An optional absolute plain path; `fallback` when unset. */
+function plainDir(vars: Vars, name: string, fallback: string): string {
+  const v = str(vars, name, fallback).replace(/\/+$/, '');
+  if (!plainPath.test(v) || v === '') fail(name, `must be an absolute path of letters, digits, '.', '_', '-' and '/' (got ${JSON.stringify(v)})`);
+  return v;
+}
+
+/** An optional list of strings (a YAML list, or comma-separated in INI), each checked by `ok`. */
+function strList(vars: Vars, name: string, ok: RegExp, what: string): string[] | undefined {
+  const v = vars[name];
+  if (v === undefined || v === null || v === '') return undefined;
+  const list = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',') : fail(name, `must be a list (got ${JSON.stringify(v)})`);
+  return list.map((x) => {
+    const s = typeof x === 'string' || typeof x === 'number' ? String(x).trim() : fail(name, `must be a list of strings (got ${JSON.stringify(x)})`);
+    if (!ok.test(s)) fail(name, `${JSON.stringify(s)} is not ${what}`);
+    return s;
+  });
+}
+
+/** extra_packages: a list for every family, or `{ debian: [...], redhat: [...] }`. */
+function extraPackages(vars: Vars): { debian: string[]; redhat: string[] } {
+  const v = vars['extra_packages'];
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    const unknown = Object.keys(v).filter((k) => k !== 'debian' && k !== 'redhat');
+    if (unknown.length > 0) fail('extra_packages', `knows the families debian and redhat, not ${unknown.join(', ')}`);
+    const m = v as Vars;
+    return {
+      debian: strList(m, 'debian', packageName, 'a package name') ?? [],
+      redhat: strList(m, 'redhat', packageName, 'a package name') ?? [],
+    };
+  }
+  const all = strList(vars, 'extra_packages', packageName, 'a package name') ?? [];
+  return { debian: all, redhat: all };
+}
+
+/** app_env: a mapping of environment variable names to values (strings, numbers or booleans). */
+function appEnv(vars: Vars): Record<string, string> {
+  const v = vars['app_env'];
+  if (v === undefined || v === null || v === '') return {};
+  if (typeof v !== 'object' || Array.isArray(v)) fail('app_env', `must be a mapping NAME: value (got ${JSON.stringify(v)})`);
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(v as Vars)) {
+    if (!envName.test(k)) fail('app_env', `${JSON.stringify(k)} is not an environment variable name`);
+    if (typeof x !== 'string' && typeof x !== 'number' && typeof x !== 'boolean') fail('app_env', `${k} must be a string (got ${JSON.stringify(x)})`);
+    const s = String(x);
+    if (/[\n\r\0]/.test(s)) fail('app_env', `${k} cannot hold a newline`);
+    out[k] = s;
+  }
+  return out;
 }
 
 /** allowed_hosts as a list: a YAML list, or a comma-separated string (INI inventories). */
@@ -117,9 +212,42 @@ export function readSiteVars(vars: Vars): SiteVars {
   }
   const wsgiUser = account(vars, 'wsgi_user');
   const wsgiGroup = account(vars, 'wsgi_group');
+  const djangoSettings = vars['django_settings'] ? str(vars, 'django_settings') : undefined;
+  if (djangoSettings !== undefined && !dottedName.test(djangoSettings)) {
+    fail('django_settings', `must be a dotted Python module name such as 'mysite.settings' (got ${JSON.stringify(djangoSettings)})`);
+  }
+  const djangoWsgi = vars['django_wsgi'] ? str(vars, 'django_wsgi') : undefined;
+  if (djangoWsgi !== undefined && (!dottedName.test(djangoWsgi) || !djangoWsgi.includes('.'))) {
+    fail('django_wsgi', `must be a dotted path to the WSGI callable such as 'mysite.wsgi.application' (got ${JSON.stringify(djangoWsgi)})`);
+  }
+  const healthCheckPaths = strList(vars, 'health_check_paths', /^\/[^\s]*$/, 'a path starting with /');
+  const pageText = vars['page_text'] ? str(vars, 'page_text') : undefined;
+  const virtualenv = vars['virtualenv'] ? plainDir(vars, 'virtualenv', '') : undefined;
+  const requirements = str(vars, 'requirements', 'requirements.txt');
+  if (!/^[A-Za-z0-9._-][A-Za-z0-9._\/-]*$/.test(requirements) || requirements.split('/').includes('..')) {
+    fail('requirements', `must be a path inside the project, of letters, digits, '.', '_', '-' and '/' (got ${JSON.stringify(requirements)})`);
+  }
+  const pipOptions = strList(vars, 'pip_options', /^[^\s]+$/, 'one pip option or value (no spaces)') ?? [];
+  const systemSite = vars['venv_system_site_packages'];
+  if (systemSite !== undefined && typeof systemSite !== 'boolean') fail('venv_system_site_packages', `must be true or false (got ${JSON.stringify(systemSite)})`);
   return {
     projectDir,
     projectSrc: str(vars, 'project_src', '../examples/mysite'),
+    ...(djangoSettings === undefined ? {} : { djangoSettings }),
+    ...(djangoWsgi === undefined ? {} : { djangoWsgi }),
+    dbDir: plainDir(vars, 'db_dir', `${projectDir}/db`),
+    logDir: plainDir(vars, 'log_dir', `${projectDir}/logs`),
+    mediaDir: plainDir(vars, 'media_dir', `${projectDir}/media`),
+    extraPackages: extraPackages(vars),
+    syncExclude: strList(vars, 'sync_exclude', /^[^\s]+$/, 'a pattern') ?? [...defaultSyncExclude],
+    appEnv: appEnv(vars),
+    ...(healthCheckPaths === undefined ? {} : { healthCheckPaths }),
+    ...(virtualenv === undefined ? {} : { virtualenv }),
+    requirements,
+    pipOptions,
+    venvSystemSitePackages: systemSite !== false,
+    ownUser: wsgiUser !== undefined,
+    ownGroup: wsgiGroup !== undefined,
     siteName,
     httpPort: int(vars, 'http_port', 80, 1, 65535),
     serverName,
@@ -135,6 +263,6 @@ export function readSiteVars(vars: Vars): SiteVars {
     ...(selinux ? { selinuxMode: String(selinux) as SelinuxMode } : {}),
     djangoPackage: str(vars, 'django_package', 'python3-django'),
     healthCheckHost,
-    pageText: str(vars, 'page_text', 'Hello from mysite'),
+    ...(pageText === undefined ? {} : { pageText }),
   };
 }

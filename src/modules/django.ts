@@ -30,6 +30,8 @@ export type DjangoCommandKind =
 
 interface DjangoData {
   argv: string[];
+  /** migrate: the SQLite database does not exist yet (the real run creates it). */
+  createsDatabase?: boolean;
 }
 
 /** Runs `python manage.py <command>` in the project directory. */
@@ -46,7 +48,8 @@ export function django(params: DjangoParams): Task {
       const r = await ctx.exec(d.argv, execOptions(params));
       if (r.code !== 0) throw new CommandError(`manage.py ${params.command}`, r.code, r.stdout, r.stderr);
       const changed = changedFromOutput(kind, r.stdout);
-      return { changed, stdout: r.stdout, stderr: r.stderr, rc: r.code, summary: changed ? undefined : lastLine(r.stdout) };
+      const summary = changed ? doneSummary(kind, r.stdout, params.command, d.createsDatabase === true) : lastLine(r.stdout);
+      return { changed, stdout: r.stdout, stderr: r.stderr, rc: r.code, summary };
     },
   });
 }
@@ -91,6 +94,27 @@ export function changedFromOutput(kind: DjangoCommandKind, stdout: string): bool
   return true;
 }
 
+/**
+ * What a real run did, in the past tense, from the command's own output (`--check` says what it would do):
+ * "applied 3 migrations: …", "created the database and applied 12 migrations: …", "copied 121 static files".
+ */
+export function doneSummary(kind: DjangoCommandKind, stdout: string, command: string, createdDatabase = false): string {
+  if (kind.kind === 'collectstatic') {
+    const c = parseCollectstatic(stdout);
+    if (c === null) return `ran: manage.py ${command}`;
+    const parts = [`copied ${c.copied} static file${c.copied === 1 ? '' : 's'}`];
+    if (c.deleted > 0) parts.push(`deleted ${c.deleted}`);
+    return `${parts.join(', ')} (${c.unmodified} unmodified)`;
+  }
+  if (kind.kind === 'migrate') {
+    const names = [...stdout.matchAll(/^\s*Applying (\S+?)\.\.\./gm)].map((m) => m[1]!);
+    const shown = names.slice(0, 10).join(', ') + (names.length > 10 ? ', …' : '');
+    const applied = `applied ${names.length} migration${names.length === 1 ? '' : 's'}${names.length > 0 ? `: ${shown}` : ''}`;
+    return createdDatabase ? `created the database and ${applied}` : applied;
+  }
+  return `ran: manage.py ${command}`;
+}
+
 function execOptions(p: DjangoParams) {
   const env = { ...p.env, ...(p.settings ? { DJANGO_SETTINGS_MODULE: p.settings } : {}) };
   return { cwd: p.project, env: Object.keys(env).length > 0 ? env : undefined };
@@ -130,7 +154,9 @@ async function planDjango(ctx: TaskContext, p: DjangoParams, words: string[], ki
   }
   const plan = parseMigratePlan(r.stdout);
   if (plan === null) return change(would, { data });
-  if (plan.pending === 'missing-database') return change('would create the database and apply all migrations', { data });
+  if (plan.pending === 'missing-database') {
+    return change('would create the database and apply all migrations', { data: { ...data, createsDatabase: true } });
+  }
   if (plan.pending === 0) return noChange('no migrations to apply');
   const more = plan.pending > plan.names.length ? ', …' : '';
   return change(`would apply ${plan.pending} migration${plan.pending === 1 ? '' : 's'}: ${plan.names.join(', ')}${more}`, { data });

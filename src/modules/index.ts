@@ -11,3 +11,5 @@ export { selinux } from './selinux.js';
 export { django } from './django.js';
 export { http } from './http.js';
 export { debug } from './debug.js';
+export { user } from './user.js';
+export { group } from './group.js';

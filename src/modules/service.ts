@@ -1,7 +1,7 @@
 // Keeps a service started or stopped and enabled or not, with systemd where it runs and SysV init scripts elsewhere.
 import { z } from 'zod';
 import { checkParams, moduleSchema } from './lib/schema.js';
-import { InputError, MissingOnHostError } from '../errors.js';
+import { InputError, MissingOnHostError, ProvisionError } from '../errors.js';
 import { change, defineTask, noChange, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 import { requireOneOf } from './lib/params.js';
 import {
@@ -25,6 +25,8 @@ const serviceSchema = moduleSchema({
   state: z.enum(['started', 'stopped', 'restarted', 'reloaded']).optional(),
   /** Start at boot. Ignored (with a note) on a SysV host without update-rc.d, chkconfig or rc-update. */
   enabled: z.boolean().optional(),
+  /** systemd: run `systemctl daemon-reload` first when the unit's file changed on disk (Ansible's `daemon_reload`). */
+  daemonReload: z.boolean().optional(),
 });
 export type ServiceParams = z.input<typeof serviceSchema>;
 
@@ -32,6 +34,7 @@ interface ServiceData {
   init: InitSystem;
   action?: ServiceAction;
   enable?: { tool: EnableTool; value: boolean };
+  daemonReload?: boolean;
 }
 
 const states: readonly ServiceWantedState[] = ['started', 'stopped', 'restarted', 'reloaded'];
@@ -45,14 +48,21 @@ export function service(params: ServiceParams): Task {
   }
   const what = `service ${params.name}`;
   if (params.state !== undefined) requireOneOf(params.state, states, 'state', what);
-  if (params.state === undefined && params.enabled === undefined) throw new InputError(`${what}: give state and/or enabled`);
-  const label = [params.state, params.enabled === undefined ? undefined : params.enabled ? 'enabled' : 'disabled'].filter(Boolean);
+  if (params.state === undefined && params.enabled === undefined && !params.daemonReload) {
+    throw new InputError(`${what}: give state and/or enabled (or daemonReload alone)`);
+  }
+  const label = [
+    params.daemonReload ? 'daemon-reload' : undefined,
+    params.state,
+    params.enabled === undefined ? undefined : params.enabled ? 'enabled' : 'disabled',
+  ].filter(Boolean);
   // `name` is the service's, as in Ansible, so it is not the task's display name: build with it cleared, keep it in params
   const task = defineTask('service', `${what} ${label.join(', ')}`, { ...params, name: undefined }, {
     footprint: { reads: [{ path: `service:${params.name}` }], writes: [{ path: `service:${params.name}` }] },
     check: (ctx) => planService(ctx, params),
     async apply(ctx, plan) {
       const d = plan.data as ServiceData;
+      if (d.daemonReload) await ctx.run('systemctl daemon-reload');
       if (d.action) await ctx.run(actionScript(d.init, params.name, d.action));
       if (d.enable) await ctx.run(enableScript(d.enable.tool, params.name, d.enable.value));
     },
@@ -71,7 +81,17 @@ async function planService(ctx: TaskContext, p: ServiceParams): Promise<Plan> {
       [{ path: `service:${p.name}` }, { path: init === 'systemd' ? `/etc/systemd/system/${p.name}.service` : `/etc/init.d/${p.name}` }],
     );
   }
+  if (st.masked && wantsActive(p)) {
+    throw new ProvisionError(
+      `service ${p.name} is masked on ${ctx.host}: it cannot be ${p.enabled ? 'enabled' : 'started'}; unmask it first (systemctl unmask ${p.name})`,
+    );
+  }
   return planServiceChange(init, st, p);
+}
+
+/** Whether the wanted state needs the unit to start or be enabled (what a masked unit refuses). */
+function wantsActive(p: Pick<ServiceParams, 'state' | 'enabled'>): boolean {
+  return p.enabled === true || (p.state !== undefined && p.state !== 'stopped');
 }
 
 function actionFor(state: ServiceWantedState, running: boolean): ServiceAction | undefined {
@@ -88,10 +108,19 @@ function actionFor(state: ServiceWantedState, running: boolean): ServiceAction |
 }
 
 /** Compares observed and wanted state: the action and enabling to do, and the summary (`stopped → started`). */
-export function planServiceChange(init: InitSystem, st: ServiceState, p: Pick<ServiceParams, 'state' | 'enabled'>): Plan {
+export function planServiceChange(
+  init: InitSystem,
+  st: ServiceState,
+  p: Pick<ServiceParams, 'state' | 'enabled' | 'daemonReload'>,
+): Plan {
   const data: ServiceData = { init };
   const parts: string[] = [];
   const notes: string[] = [];
+  if (p.daemonReload && init === 'systemd' && st.needsDaemonReload) {
+    data.daemonReload = true;
+    parts.push('daemon-reload');
+  }
+  if (p.daemonReload && init !== 'systemd') notes.push('daemonReload not done: no systemd on this host');
   if (p.state !== undefined) {
     data.action = actionFor(p.state, st.running);
     if (data.action === 'start') parts.push('stopped → started');

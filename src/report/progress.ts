@@ -92,7 +92,10 @@ function eventLines(e: RunEvent, o: ProgressOptions): string[] {
       const r = e.report;
       const lines: string[] = [];
       if (r.status === 'unreachable') lines.push(`[${e.host}] ${paint(o.color, 31, 'UNREACHABLE')}: ${safe(r.error ?? '')}`);
-      else if (r.status === 'failed' && r.error) lines.push(`[${e.host}] ${paint(o.color, 31, 'FAILED')}: ${safe(r.error)}`);
+      // A task's failure was printed with the task; a failure of the host's own (facts, a gate) is printed here.
+      else if (r.status === 'failed' && r.error && !r.tasks.some((t) => t.status === 'failed' && !t.ignored)) {
+        lines.push(`[${e.host}] ${paint(o.color, 31, 'FAILED')}: ${safe(r.error)}`);
+      }
       lines.push(`[${e.host}] done: ${r.status} (ok=${r.stats.ok} changed=${r.stats.changed} failed=${r.stats.failed} skipped=${r.stats.skipped})`);
       return lines;
     }

@@ -1,4 +1,4 @@
-"""Development settings for mysite; production overrides them in settings_production.py (written at deploy time).
+"""Development settings for mysite; in production the playbook's generated settings_production.py (beside manage.py) imports them and overrides what differs.
 
 Works on Django 3.2 (Debian 12's python3-django) and newer.
 """
@@ -6,7 +6,7 @@ import os
 
 BASE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# For development only: production reads its key from a file on the host (see settings_production.py).
+# For development only: production reads its key from a file on the host (see the generated settings_production.py).
 SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
 
 DEBUG = True

@@ -1,13 +1,12 @@
-"""The WSGI entry point Apache's mod_wsgi loads (WSGIScriptAlias); the callable must be named `application`.
+"""The WSGI entry point of mysite (Django's startproject layout; WSGI_APPLICATION names it).
 
-Under Apache the site runs with the production settings, which the playbook writes beside this file
-(mysite/settings_production.py, kept out of the source tree). runserver and manage.py use mysite.settings.
-Touching this file makes mod_wsgi's daemon processes reload the application (daemon mode only).
+Under Apache the playbook's generated wsgi_production.py selects the production settings and serves this
+callable; runserver and manage.py use mysite.settings.
 """
 import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings_production")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
 
 application = get_wsgi_application()

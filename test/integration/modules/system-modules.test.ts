@@ -285,6 +285,7 @@ describe('django (a throwaway project)', function () {
     const { applied } = await runTask(task);
     assert.equal(applied?.changed, true);
     assert.match(applied?.stdout ?? '', /Applying auth\.0001_initial/);
+    assert.match(applied?.summary ?? '', /^created the database and applied \d+ migrations: contenttypes\.0001_initial, /);
     const again = await checkOnly(task);
     assert.equal(again.changed, false);
     assert.equal(again.summary, 'no migrations to apply');
@@ -307,6 +308,7 @@ describe('django (a throwaway project)', function () {
     const { applied } = await runTask(task);
     assert.equal(applied?.changed, true);
     assert.ok(existsSync(join(project, 'www_static', 'admin')));
+    assert.match(applied?.summary ?? '', /^copied [1-9]\d* static files \(0 unmodified\)$/);
     const again = await runTask(task);
     assert.equal(again.plan.changed, false);
     assert.match(again.plan.summary ?? '', /^0 static files to copy, \d+ unmodified$/);

@@ -10,6 +10,7 @@ import {
   djangoApacheTasks,
   readSiteVars,
   settingsVars,
+  wsgiVars,
   type WsgiMode,
 } from '../../../playbooks/roles/django-apache.js';
 import { hostAllowed } from '../../../playbooks/roles/site-vars.js';
@@ -65,15 +66,27 @@ describe('django-apache role: RHEL-family plan (facts given)', () => {
     assert.deepEqual(conf.options.notify, 'restart apache');
   });
 
-  it('runs the daemon processes and owns db/ and logs/ with the apache user', () => {
+  it("runs the daemon processes as the site's own system user, who owns db/, logs/ and media/ by group", () => {
     const text = renderConf(rhelFacts, 'daemon');
-    assert.match(text, /WSGIDaemonProcess mysite python-path=\/srv\/mysite .*user=apache group=apache processes=2 threads=15 display-name=%\{GROUP\}/);
+    assert.match(text, /WSGIDaemonProcess mysite python-path=\/srv\/mysite .*user=mysite group=mysite umask=0007 processes=2 threads=15 display-name=%\{GROUP\}/);
     assert.match(text, /ErrorLog \/var\/log\/httpd\/mysite_error\.log/);
-    for (const path of ['/srv/mysite/db', '/srv/mysite/db/db.sqlite3', '/srv/mysite/logs', '/srv/mysite/logs/logfile']) {
+    for (const path of ['/srv/mysite/db', '/srv/mysite/logs', '/srv/mysite/media']) {
       const t = byModule(tasks, 'file').find((f) => params(f)['path'] === path);
       assert.ok(t, `a file task for ${path}`);
-      assert.equal(params(t)['group'], 'apache');
+      assert.equal(params(t)['group'], 'mysite');
     }
+    const account = one(tasks, 'user', /user mysite/);
+    assert.deepEqual(
+      [params(account)['system'], params(account)['group'], params(account)['shell'], params(account)['createHome']],
+      [true, 'mysite', '/usr/sbin/nologin', false],
+    );
+    assert.equal(params(one(tasks, 'group', /group mysite/))['system'], true);
+  });
+
+  it('uses wsgi_user / wsgi_group as given, without creating them', () => {
+    const mine = plan(rhelFacts, 'daemon', { ...siteVars, wsgi_user: 'apache', wsgi_group: 'apache' });
+    assert.equal(byModule(mine, 'user').length + byModule(mine, 'group').length, 0);
+    assert.match(renderConf(rhelFacts, 'daemon', { ...siteVars, wsgi_user: 'apache', wsgi_group: 'apache' }), /user=apache group=apache /);
   });
 
   it('has the SELinux step, and no Debian-only a2enmod/a2ensite', () => {
@@ -96,14 +109,18 @@ describe('django-apache role: Debian plan', () => {
   it('follows the seed in order', () => {
     const modules = plan(debianFacts, 'daemon').map((t) => t.module);
     assert.deepEqual(modules, [
+      'guard', // the project's source read first
       'packages',
+      'group', 'user', // the application's own account
       'file', // project directory
       'sync',
       'shell', // secret key
       'file',
-      'template', // production settings
-      'file', 'file', 'file', 'file', // db/ and logs/
+      'copy', // env file
+      'template', 'template', // production settings and WSGI entry
+      'file', 'file', 'file', // db/, logs/, media/
       'django', 'django', // migrate, collectstatic
+      'file', // what manage.py made, writable by the application
       'selinux',
       'command', // a2enmod wsgi
       'template', // site config
@@ -111,6 +128,9 @@ describe('django-apache role: Debian plan', () => {
       'service',
       'flush_handlers', 'http', 'http', 'debug',
     ]);
+    const embedded = plan(debianFacts, 'embedded').map((t) => `${t.module}:${t.name}`);
+    assert.equal(embedded[1], 'guard:no other embedded Django site on this Apache');
+    assert.ok(embedded.includes('user:user www-data present'), embedded.join(', '));
   });
 
   it('enables mod_wsgi and the site with guards, so a second run does nothing', () => {
@@ -124,12 +144,16 @@ describe('django-apache role: Debian plan', () => {
     assert.equal(params(one(tasks, 'template', /Apache site config/))['dest'], '/etc/apache2/sites-available/mysite.conf');
   });
 
-  it('runs manage.py with the distribution python and the production settings', () => {
-    for (const t of byModule(plan(debianFacts, 'daemon'), 'django')) {
+  it('runs manage.py with the distribution python, the generated production settings and the app environment', () => {
+    const vars = { ...siteVars, app_env: { API_TOKEN: 'tok-123', DEBUG_SQL: false } };
+    for (const t of byModule(plan(debianFacts, 'daemon', vars), 'django')) {
       assert.equal(params(t)['python'], '/usr/bin/python3');
-      assert.equal(params(t)['settings'], 'mysite.settings_production');
+      assert.equal(params(t)['settings'], 'settings_production');
       assert.equal(params(t)['project'], '/srv/mysite');
+      assert.deepEqual(params(t)['env'], { API_TOKEN: 'tok-123', DEBUG_SQL: 'false' });
     }
+    const env = one(plan(debianFacts, 'daemon', vars), 'copy', /application environment/);
+    assert.deepEqual([params(env)['content'], params(env)['mode'], params(env)['group'], params(env)['secret']], ['API_TOKEN=tok-123\nDEBUG_SQL=false\n', '0640', 'mysite', true]);
   });
 
   it('reloads only the daemon processes on a code change in daemon mode, restarts Apache in embedded mode', () => {
@@ -138,12 +162,18 @@ describe('django-apache role: Debian plan', () => {
     assert.deepEqual(Object.keys(djangoApacheHandlers({ mode: 'daemon' })), ['restart apache', 'reload daemon']);
     assert.deepEqual(Object.keys(djangoApacheHandlers({ mode: 'embedded' })), ['restart apache']);
     const touch = djangoApacheHandlers({ mode: 'daemon' })['reload daemon']!({ host: 'web1', vars: siteVars, facts: debianFacts });
-    assert.deepEqual(params(touch)['cmd'], ['touch', '/srv/mysite/mysite/wsgi.py']);
+    assert.deepEqual(params(touch)['cmd'], ['touch', '/srv/mysite/wsgi_production.py']);
   });
 
-  it('keeps data, logs, collected files and secrets out of the sync', () => {
+  it('keeps data, logs, uploads, collected files, secrets and generated modules out of the sync', () => {
     const exclude = params(one(plan(debianFacts, 'daemon'), 'sync', /sync/))['exclude'] as string[];
-    for (const p of ['/db', '/logs', '/www_static', '__pycache__', '/mysite/settings_production.py', '/secret_key']) assert.ok(exclude.includes(p), p);
+    for (const p of ['/db', '/logs', '/media', '/www_static', '/secret_key', '/production.env', '/settings_production.py', '/wsgi_production.py',
+      '.git/', '.venv/', '__pycache__/', '*.sqlite3', 'node_modules/']) {
+      assert.ok(exclude.includes(p), p);
+    }
+    // sync_exclude replaces the defaults; what only lives on the host stays excluded; data outside project_dir needs no exclude
+    const mine = params(one(plan(debianFacts, 'daemon', { ...siteVars, sync_exclude: ['*.log'], db_dir: '/var/lib/mysite' }), 'sync', /sync/))['exclude'];
+    assert.deepEqual(mine, ['*.log', '/logs', '/media', '/www_static', '/secret_key', '/production.env', '/settings_production.py', '/wsgi_production.py']);
   });
 
   it('leaves SELinux alone when selinux_mode is unset', () => {
@@ -152,10 +182,43 @@ describe('django-apache role: Debian plan', () => {
   });
 
   it('uses least privilege by default and the seed modes only when asked', () => {
-    const modes = (tasks: Task[]) => byModule(tasks, 'file').filter((t) => /\/(db|logs)/.test(String(params(t)['path']))).map((t) => params(t)['mode']);
-    assert.deepEqual(modes(plan(debianFacts, 'daemon')), ['0770', '0660', '0770', '0660']);
+    const modes = (tasks: Task[]) => byModule(tasks, 'file').filter((t) => /\/(db|logs)$/.test(String(params(t)['path']))).map((t) => params(t)['mode']);
+    assert.deepEqual(modes(plan(debianFacts, 'daemon')), ['0770', '0770']);
     const seed = { ...siteVars, db_dir_mode: '0777', db_file_mode: '0666', log_dir_mode: '0777', log_file_mode: '0666' };
-    assert.deepEqual(modes(plan(debianFacts, 'daemon', seed)), ['0777', '0666', '0777', '0666']);
+    assert.deepEqual(modes(plan(debianFacts, 'daemon', seed)), ['0777', '0777']);
+  });
+
+  it("installs the extra packages of the host's family", () => {
+    const present = (facts: Facts, extra: unknown) => params(byModule(plan(facts, 'daemon', { ...siteVars, extra_packages: extra }), 'packages')[0]!)['present'];
+    assert.deepEqual(present(debianFacts, ['python3-whitenoise']), ['apache2', 'libapache2-mod-wsgi-py3', 'python3-django', 'python3-whitenoise']);
+    assert.deepEqual(present(rhelFacts, { debian: ['libpq5'], redhat: ['libpq'] }), ['httpd', 'python3-mod_wsgi', 'python3-django', 'libpq']);
+  });
+});
+
+describe('django-apache role: a virtualenv', () => {
+  const venvVars = { ...siteVars, virtualenv: '/srv/mysite/venv', pip_options: ['--no-index', '--find-links', '/srv/wheels'] };
+
+  it('is made with the distribution python (seeing its packages), fed the requirements, and used by manage.py', () => {
+    const tasks = plan(debianFacts, 'daemon', venvVars);
+    assert.ok((params(byModule(tasks, 'packages')[0]!)['present'] as string[]).includes('python3-venv'));
+    const venv = one(tasks, 'shell', /virtualenv/);
+    assert.equal(params(venv)['cmd'], "/usr/bin/python3 -m venv --system-site-packages /srv/mysite/venv");
+    assert.equal(params(venv)['creates'], '/srv/mysite/venv/bin/python');
+    assert.equal(byModule(tasks, 'pip').length, 1);
+    for (const t of byModule(tasks, 'django')) assert.equal(params(t)['python'], '/srv/mysite/venv/bin/python');
+    assert.ok((params(one(tasks, 'sync', /sync/))['exclude'] as string[]).includes('/venv'));
+    assert.equal(byModule(plan(debianFacts, 'daemon'), 'pip').length, 0, 'no virtualenv unless asked');
+  });
+
+  it("is mod_wsgi's python-home in daemon mode and WSGIPythonHome in embedded mode", () => {
+    assert.match(renderConf(debianFacts, 'daemon', venvVars), /WSGIDaemonProcess mysite python-path=\/srv\/mysite python-home=\/srv\/mysite\/venv home=/);
+    const embedded = renderConf(debianFacts, 'embedded', venvVars);
+    assert.match(embedded, /^WSGIPythonHome \/srv\/mysite\/venv$/m);
+    assert.doesNotMatch(renderConf(debianFacts, 'embedded'), /WSGIPythonHome/);
+  });
+
+  it('refuses a requirements path outside the project', () => {
+    assert.throws(() => plan(debianFacts, 'daemon', { ...venvVars, requirements: '../x.txt' }), /variable requirements: must be a path inside the project/);
   });
 });
 
@@ -178,7 +241,7 @@ describe('django-apache templates', () => {
     const text = renderConf(debianFacts, 'daemon');
     assert.match(text, /^\s+WSGIProcessGroup mysite$/m);
     assert.match(text, /^\s+WSGIApplicationGroup %\{GLOBAL\}$/m);
-    assert.match(text, /^\s+WSGIScriptAlias \/ \/srv\/mysite\/mysite\/wsgi\.py$/m);
+    assert.match(text, /^\s+WSGIScriptAlias \/ \/srv\/mysite\/wsgi_production\.py$/m);
     assert.match(text, /^\s+Alias \/static\/ \/srv\/mysite\/www_static\/$/m);
     assert.doesNotMatch(text, /WSGIPythonPath/);
   });
@@ -187,13 +250,24 @@ describe('django-apache templates', () => {
     assert.doesNotMatch(renderConf(debianFacts, 'daemon', { ...siteVars, http_port: 80 }), /^Listen/m);
   });
 
-  it('production settings turn DEBUG off and list the allowed hosts', () => {
+  it("production settings import the project's own, turn DEBUG off, list the allowed hosts, move data to db_dir", () => {
     const source = readFileSync(join(root, 'templates/settings_production.py.ejs'), 'utf8');
-    const text = renderTemplate(source, settingsVars(readSiteVars(siteVars)), 'settings_production.py.ejs');
+    const text = renderTemplate(source, settingsVars(readSiteVars(siteVars), { settingsModule: 'config.settings' }), 'settings_production.py.ejs');
+    assert.match(text, /^from config\.settings import \*/m);
     assert.match(text, /^DEBUG = False$/m);
     assert.match(text, /^ALLOWED_HOSTS = \["www\.example\.com","127\.0\.0\.1"\]$/m);
     assert.match(text, /^STATIC_ROOT = "\/srv\/mysite\/www_static"$/m);
+    assert.match(text, /^MEDIA_ROOT = "\/srv\/mysite\/media"$/m);
     assert.match(text, /open\("\/srv\/mysite\/secret_key"\)/);
+    assert.match(text, /_os\.path\.join\("\/srv\/mysite\/db", _os\.path\.basename/);
+  });
+
+  it("the WSGI entry reads the env file, selects settings_production and serves the project's callable", () => {
+    const source = readFileSync(join(root, 'templates/wsgi_production.py.ejs'), 'utf8');
+    const text = renderTemplate(source, wsgiVars(readSiteVars(siteVars), { wsgiModule: 'config.wsgi', wsgiCallable: 'application' }), 'wsgi_production.py.ejs');
+    assert.match(text, /^with open\("\/srv\/mysite\/production\.env"\) as _env:$/m);
+    assert.match(text, /^os\.environ\["DJANGO_SETTINGS_MODULE"\] = "settings_production"$/m);
+    assert.match(text, /^from config\.wsgi import application as application/m);
   });
 });
 

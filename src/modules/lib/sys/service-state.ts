@@ -11,11 +11,15 @@ export interface ServiceState {
   /** null when it cannot be told (no tool to manage it). */
   enabled: boolean | null;
   enableTool: EnableTool;
+  /** systemd: the unit is masked (linked to /dev/null): it cannot be started or enabled. */
+  masked?: boolean;
+  /** systemd: its unit file changed on disk since systemd loaded it (`systemctl daemon-reload` wanted). */
+  needsDaemonReload?: boolean;
 }
 
 /** One command printing the service's state as key=value lines. */
 export function stateScript(init: InitSystem, name: string): string {
-  if (init === 'systemd') return sh`systemctl show --property=LoadState --property=ActiveState --property=UnitFileState -- ${name}`;
+  if (init === 'systemd') return sh`systemctl show --property=LoadState --property=ActiveState --property=UnitFileState --property=NeedDaemonReload -- ${name}`;
   return [
     `n=${quote(name)}`,
     'if [ -f "/etc/init.d/$n" ]; then',
@@ -52,6 +56,8 @@ export function parseSystemdShow(stdout: string): ServiceState {
     running: active === 'active' || active === 'reloading' || active === 'activating',
     enabled: systemdEnabled.has(file),
     enableTool: 'systemctl',
+    ...(load === 'masked' || file === 'masked' || file === 'masked-runtime' ? { masked: true } : {}),
+    ...(kv.get('NeedDaemonReload') === 'yes' ? { needsDaemonReload: true } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 // Django commands: which can be predicted, and how their output says whether they changed anything.
 import { strict as assert } from 'node:assert';
-import { changedFromOutput, classifyDjangoCommand, django } from '../../../../src/modules/django.js';
+import { changedFromOutput, classifyDjangoCommand, doneSummary, django } from '../../../../src/modules/django.js';
 import { migrateChanged, parseCollectstatic, parseMigratePlan } from '../../../../src/modules/lib/sys/django-output.js';
 import { splitArgs } from '../../../../src/modules/lib/sys/split-args.js';
 
@@ -49,5 +49,26 @@ describe('django: classifying commands', () => {
   it('rejects a relative project or an empty command', () => {
     assert.throws(() => django({ project: 'mysite', command: 'migrate' }), /absolute path/);
     assert.throws(() => django({ project: '/srv/mysite', command: ' ' }), /command is required/);
+  });
+});
+
+describe('django: what a real run says it did', () => {
+  const migrate = classifyDjangoCommand(['migrate', '--noinput']);
+  const collect = classifyDjangoCommand(['collectstatic', '--noinput']);
+
+  it('migrate: the migrations applied, in the past tense; a new database said so', () => {
+    const out = 'Operations to perform:\n  Apply all migrations: contenttypes, hello\nRunning migrations:\n  Applying contenttypes.0001_initial... OK\n  Applying hello.0001_initial... OK\n';
+    assert.equal(doneSummary(migrate, out, 'migrate --noinput'), 'applied 2 migrations: contenttypes.0001_initial, hello.0001_initial');
+    assert.equal(doneSummary(migrate, out, 'migrate --noinput', true), 'created the database and applied 2 migrations: contenttypes.0001_initial, hello.0001_initial');
+    assert.equal(doneSummary(migrate, '  Applying a.0001_x... OK\n', 'migrate'), 'applied 1 migration: a.0001_x');
+  });
+
+  it('collectstatic: the files copied (and deleted)', () => {
+    assert.equal(doneSummary(collect, "\n121 static files copied to '/srv/s/www_static', 3 unmodified.\n", 'collectstatic --noinput'), 'copied 121 static files (3 unmodified)');
+    assert.equal(doneSummary(collect, "1 static file copied to '/x', 0 unmodified.\n", 'collectstatic'), 'copied 1 static file (0 unmodified)');
+  });
+
+  it('other commands: what ran', () => {
+    assert.equal(doneSummary(classifyDjangoCommand(['createcachetable']), '', 'createcachetable'), 'ran: manage.py createcachetable');
   });
 });

@@ -17,6 +17,16 @@ describe('service: reading state', () => {
     assert.equal(parseSystemdShow('LoadState=not-found\nActiveState=inactive\nUnitFileState=\n').exists, false);
   });
 
+  it('systemctl show: a masked unit and a unit whose file changed since systemd loaded it', () => {
+    const masked = parseSystemdShow('LoadState=masked\nActiveState=inactive\nUnitFileState=masked\nNeedDaemonReload=no\n');
+    assert.equal(masked.masked, true);
+    assert.equal(masked.enabled, false);
+    assert.equal(masked.needsDaemonReload, undefined);
+    const stale = parseSystemdShow('LoadState=loaded\nActiveState=active\nUnitFileState=enabled\nNeedDaemonReload=yes\n');
+    assert.equal(stale.needsDaemonReload, true);
+    assert.equal(stale.masked, undefined);
+  });
+
   it('SysV: LSB status 0 is running, 1-4 are not; a missing script is not found; enable tool noted', () => {
     assert.deepEqual(parseSysvState('status=0\nenabled=yes tool=update-rc.d\n'), { exists: true, running: true, enabled: true, enableTool: 'update-rc.d' });
     assert.deepEqual(parseSysvState('status=3\nenabled=no tool=chkconfig\n'), { exists: true, running: false, enabled: false, enableTool: 'chkconfig' });
@@ -37,6 +47,15 @@ describe('service: planning', () => {
     assert.deepEqual(planServiceChange('systemd', sysv(true, true), { state: 'restarted' }).data, { init: 'systemd', action: 'restart' });
     assert.deepEqual(planServiceChange('systemd', sysv(false, true), { state: 'reloaded' }).data, { init: 'systemd', action: 'start' });
     assert.equal(planServiceChange('sysv', sysv(true, true), { state: 'reloaded' }).summary, 'reload');
+  });
+
+  it('daemonReload: planned only when systemd says the unit file changed; said when there is no systemd', () => {
+    const stale: ServiceState = { ...sysv(true, true), enableTool: 'systemctl', needsDaemonReload: true };
+    const p = planServiceChange('systemd', stale, { state: 'started', daemonReload: true });
+    assert.equal(p.summary, 'daemon-reload');
+    assert.deepEqual(p.data, { init: 'systemd', daemonReload: true, action: undefined });
+    assert.equal(planServiceChange('systemd', { ...stale, needsDaemonReload: false }, { state: 'started', daemonReload: true }).changed, false);
+    assert.match(planServiceChange('sysv', sysv(true, true), { state: 'started', daemonReload: true }).summary ?? '', /daemonReload not done: no systemd/);
   });
 
   it('enabled: changes through the tool found, or notes that it cannot', () => {

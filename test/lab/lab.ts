@@ -1,0 +1,129 @@
+// Drives test/lab/lab.sh from mocha: N real Debian hosts (systemd-nspawn, systemd as PID 1) on a bridge, reached over SSH.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const labScript = join(dirname(fileURLToPath(import.meta.url)), 'lab.sh');
+/** Where the lab keeps its base image, keys, caches and logs (lab.sh's default, overridable with LAB_DIR). */
+export const labDir = process.env['LAB_DIR'] ?? '/var/tmp/provision-lab';
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs lab.sh with arguments; never throws on a non-zero exit (the caller asserts). */
+export function labSh(args: string[], timeoutMs = 900_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [labScript, ...args], {
+      env: { ...process.env, LAB_DIR: labDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Runs lab.sh and throws with its output when it fails. */
+async function labOk(args: string[], timeoutMs?: number): Promise<Run> {
+  const r = await labSh(args, timeoutMs);
+  if (r.code !== 0) throw new Error(`lab.sh ${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
+  return r;
+}
+
+export interface LabHost {
+  /** Inventory name: h1, h2, … */
+  name: string;
+  address: string;
+}
+
+export type Fault = 'drop' | 'reject' | 'clear' | `loss ${number}` | `delay ${number}` | `rate ${number}`;
+
+export interface Lab {
+  hosts: LabHost[];
+  /** The INI inventory lab.sh wrote: group `lab` (and `web`, its child), root by key. */
+  inventory: string;
+  knownHosts: string;
+  key: string;
+  /** Runs a command on host i (1-based) over SSH as root. */
+  ssh(i: number, command: string): Promise<Run>;
+  /** Like ssh(), but throws unless the command exits 0; returns its stdout. */
+  sshOk(i: number, command: string): Promise<string>;
+  fault(i: number, fault: Fault): Promise<void>;
+  /** Powers host i off and boots it again (its disk is kept). */
+  restart(i: number): Promise<void>;
+  /** Stops every host by PID, unmounts, removes netns, bridge and proxy. */
+  down(): Promise<void>;
+}
+
+/** Whether this machine can run the lab; the reason when it cannot (a suite fails with it, never skips silently). */
+export function labUnavailable(): string | null {
+  if (process.getuid?.() !== 0) return 'the lab needs root (network namespaces, mounts, systemd-nspawn): run as root, as .ci/run does';
+  if (!existsSync('/usr/bin/systemd-nspawn') || !existsSync('/usr/sbin/debootstrap')) {
+    return 'the lab needs systemd-nspawn and debootstrap: run .ci/run, or see test/lab/lab.sh for the apt-get line';
+  }
+  return null;
+}
+
+/** Starts fresh hosts h1..hn (building the base image first if missing) and returns a handle to them. */
+export async function startLab(n: number): Promise<Lab> {
+  const why = labUnavailable();
+  if (why) throw new Error(why);
+  // fresh hosts every time: what a crashed earlier run left (hosts, mounts, proxy) goes first
+  await labOk(['down']);
+  try {
+    await labOk(['up', String(n)]);
+  } catch (err) {
+    await labSh(['down']);
+    throw err;
+  }
+  const hosts = Array.from({ length: n }, (_, k) => ({ name: `h${k + 1}`, address: `10.77.0.${k + 2}` }));
+  const key = join(labDir, 'keys/id_ed25519');
+  const knownHosts = join(labDir, 'known_hosts');
+  const ssh = (i: number, command: string): Promise<Run> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(
+        'ssh',
+        ['-i', key, '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null',
+          '-o', 'StrictHostKeyChecking=yes', '-o', 'ConnectTimeout=5', '-o', 'LogLevel=ERROR', `root@10.77.0.${i + 1}`, command],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  return {
+    hosts,
+    inventory: join(labDir, 'inventory.ini'),
+    knownHosts,
+    key,
+    ssh,
+    async sshOk(i, command) {
+      const r = await ssh(i, command);
+      if (r.code !== 0) throw new Error(`h${i}: ${command} exited ${r.code}: ${r.stderr}${r.stdout}`);
+      return r.stdout;
+    },
+    async fault(i, fault) {
+      await labOk(['fault', String(i), ...fault.split(' ')]);
+    },
+    async restart(i) {
+      await labOk(['restart', String(i)]);
+    },
+    async down() {
+      await labOk(['down']);
+    },
+  };
+}

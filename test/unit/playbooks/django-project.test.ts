@@ -1,0 +1,77 @@
+// Finding a Django project's settings module, WSGI callable and a static file from its source, as Django itself would.
+import { strict as assert } from 'node:assert';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { discoverProject, pythonString } from '../../../playbooks/roles/django-project.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+describe('django project discovery', () => {
+  let dir: string;
+  const write = (rel: string, text: string) => {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    writeFileSync(join(dir, rel), text);
+  };
+  const manage = (module: string) => `import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "${module}")\n`;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'provision-discover-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads both example projects', () => {
+    assert.deepEqual(discoverProject(join(root, 'examples/mysite')), {
+      settingsModule: 'mysite.settings', wsgiModule: 'mysite.wsgi', wsgiCallable: 'application', staticUrl: '/static/', staticFile: 'css/site.css',
+    });
+    assert.deepEqual(discoverProject(join(root, 'examples/guestbook')), {
+      settingsModule: 'config.settings', wsgiModule: 'config.wsgi', wsgiCallable: 'application', staticUrl: '/static/',
+      staticFile: 'guestbook/css/guestbook.css',
+    });
+  });
+
+  it('reads Python string assignments and setdefault calls, not comments or other names', () => {
+    assert.equal(pythonString("WSGI_APPLICATION = 'a.b.app'\n", 'WSGI_APPLICATION'), 'a.b.app');
+    assert.equal(pythonString("# WSGI_APPLICATION = 'x.y'\n", 'WSGI_APPLICATION'), null);
+    assert.equal(pythonString("MY_WSGI_APPLICATION = 'x.y'\n", 'WSGI_APPLICATION'), null);
+    assert.equal(pythonString(manage('web_project.settings'), 'DJANGO_SETTINGS_MODULE'), 'web_project.settings');
+  });
+
+  it('finds WSGI_APPLICATION in any module of a settings package, and falls back to <package>/wsgi.py', () => {
+    write('manage.py', manage('web_project.settings.production'));
+    write('web_project/settings/__init__.py', '');
+    write('web_project/settings/production.py', 'from .base import *\n');
+    write('web_project/settings/base.py', "WSGI_APPLICATION = 'web_project.wsgi.app'\nSTATIC_URL = 'assets'\n");
+    write('web_project/wsgi.py', 'app = None\n');
+    const p = discoverProject(dir, { settings: 'web_project.settings' });
+    assert.deepEqual([p.wsgiModule, p.wsgiCallable, p.staticUrl, p.staticFile], ['web_project.wsgi', 'app', '/assets/', null]);
+    write('web_project/settings/base.py', '');
+    assert.equal(discoverProject(dir, { settings: 'web_project.settings' }).wsgiCallable, 'application');
+  });
+
+  it('names the variable to set when something cannot be found', () => {
+    assert.throws(() => discoverProject(join(dir, 'nope')), /is not a folder on the controller/);
+    assert.throws(() => discoverProject(dir), /has no manage\.py: set django_settings/);
+    write('manage.py', 'print("no settings named")\n');
+    assert.throws(() => discoverProject(dir), /manage\.py does not name DJANGO_SETTINGS_MODULE: set django_settings/);
+    write('manage.py', manage('site.settings'));
+    assert.throws(() => discoverProject(dir), /the settings module site\.settings is neither site\/settings\.py nor a package: set django_settings/);
+    write('site/settings.py', 'DEBUG = True\n');
+    assert.throws(() => discoverProject(dir), /no WSGI_APPLICATION in site\.settings and no site\/wsgi\.py: set django_wsgi/);
+    assert.throws(() => discoverProject(dir, { wsgi: 'other.wsgi.application' }), /the WSGI module other\.wsgi \(from django_wsgi\) is not in the project/);
+    write('wsgi_production.py', '');
+    assert.throws(() => discoverProject(dir), /has its own wsgi_production\.py beside manage\.py/);
+  });
+
+  it('takes the first static file under a static/ folder, skipping collected and vendored trees', () => {
+    write('manage.py', manage('s.settings'));
+    write('s/settings.py', "WSGI_APPLICATION = 's.wsgi.application'\nSTATIC_URL = 'https://cdn.example.com/'\n");
+    write('s/wsgi.py', '');
+    write('node_modules/x/static/a.js', '');
+    write('www_static/admin/x.css', '');
+    write('shop/static/shop/b.css', '');
+    const p = discoverProject(dir);
+    assert.deepEqual([p.staticUrl, p.staticFile], ['/static/', 'shop/b.css']);
+  });
+});
