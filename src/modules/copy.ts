@@ -19,7 +19,17 @@ const copySchema = moduleSchema({
 type CopyBase = Omit<z.input<typeof copySchema>, 'src' | 'content'>;
 
 /** Either `src` (a controller file, relative to the playbook's directory) or `content`, never both. */
-export type CopyParams = (CopyBase & { src: string; content?: never }) | (CopyBase & { content: string | Buffer; src?: never });
+export type CopyParams =
+  | (CopyBase & {
+      /** A controller file, relative to the playbook's directory (not with content). */
+      src: string;
+      content?: never;
+    })
+  | (CopyBase & {
+      /** Literal content to write (not with src). */
+      content: string | Buffer;
+      src?: never;
+    });
 
 /** Ensures dest holds src's bytes (or `content`), with mode/owner/group; shows a unified diff of text. */
 export function copy(params: CopyParams): Task {

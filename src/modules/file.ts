@@ -32,7 +32,11 @@ const fileSchema = moduleSchema({
 type FileBase = Omit<z.input<typeof fileSchema>, 'state' | 'src'>;
 
 export type FileParams =
-  | (FileBase & { state: 'link'; /** What the link points to. */ src: string })
+  | (FileBase & {
+      state: 'link';
+      /** state 'link': what the link points to. */
+      src: string;
+    })
   | (FileBase & {
       /** Default: the path's current type when it exists, else 'file' (which must exist). */
       state?: Exclude<FileState, 'link'>;

@@ -6,6 +6,7 @@ import { InputError, MissingOnHostError, ProvisionError } from '../errors.js';
 import { defineTask, noChange, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 
 const httpSchema = moduleSchema({
+  /** The http(s) URL to fetch. */
   url: z.string(),
   /** The status (or statuses) that count as healthy; default 200. Redirects are followed. */
   status: z.union([z.number(), z.array(z.number()).readonly()]).optional(),
@@ -19,6 +20,7 @@ const httpSchema = moduleSchema({
   delay: z.number().optional(),
   /** Where the request comes from: the host itself (default, as Ansible's uri) or the controller. */
   from: z.enum(['controller', 'host']).optional(),
+  /** Request headers (e.g. `Host` for a name-based virtual host). */
   headers: z.record(z.string(), z.string()).optional(),
 });
 export type HttpParams = z.input<typeof httpSchema>;

@@ -24,7 +24,9 @@ const lineinfileSchema = moduleSchema({
   backrefs: z.boolean().optional(),
   /** Use the first match instead of the last. */
   firstMatch: z.boolean().optional(),
+  /** Keep the old file as `path.<time>~` before replacing it. */
   backup: z.boolean().optional(),
+  /** Command with %s, run against the edited temporary file; non-zero exit leaves path untouched and fails the task. */
   validate: z.string().optional(),
   ...attrsShape,
   /** A symbolic link at path: false (default) never edits through it; true edits its target (see copy's follow). */
@@ -39,12 +41,28 @@ const lineinfileSchema = moduleSchema({
 type LineInFileBase = Omit<z.input<typeof lineinfileSchema>, 'insertAfter' | 'insertBefore' | 'state' | 'line'>;
 
 type Placement =
-  | { /** 'EOF' (default), 'BOF' or a regex: insert after its last match. */ insertAfter?: string; insertBefore?: never }
-  | { /** 'BOF' or a regex: insert before its last match. */ insertBefore?: string; insertAfter?: never };
+  | {
+      /** 'EOF' (default), 'BOF' or a regex: insert after its last match. */
+      insertAfter?: string;
+      insertBefore?: never;
+    }
+  | {
+      /** 'BOF' or a regex: insert before its last match. */
+      insertBefore?: string;
+      insertAfter?: never;
+    };
 
 export type LineInFileParams = LineInFileBase &
   Placement &
-  ({ state?: 'present'; line: string } | { state: 'absent'; line?: string });
+  (
+    | {
+        /** 'present' (default): the line is in the file; 'absent': no line matches. */
+        state?: 'present';
+        /** The line wanted (with backrefs: a template of the regexp's groups). */
+        line: string;
+      }
+    | { state: 'absent'; line?: string }
+  );
 
 /** Largest file lineinfile edits (it is read whole, as Ansible reads it). */
 const maxFile = 32 * 1024 * 1024;

@@ -25,7 +25,9 @@ const syncSchema = moduleSchema({
   delete: z.boolean().optional(),
   /** Patterns left alone on both sides: 'name' at any depth, 'dir/sub' from the root, '*', '**', 'dir/'. */
   exclude: z.array(z.string()).optional(),
+  /** Owning user of what it writes: a name or a numeric id. */
   owner: z.string().optional(),
+  /** Owning group of what it writes: a name or a numeric id. */
   group: z.string().optional(),
   /** Mode for regular files instead of the source's own (directories keep the source's). */
   mode: modeSchema.optional(),

@@ -13,6 +13,7 @@ export interface UserParams extends CommonOptions {
   state?: 'present' | 'absent';
   /** Create it as a system account (`useradd -r`: a uid from the system range, no ageing). Only used when creating it. */
   system?: boolean;
+  /** The numeric user id (changed with `usermod -u` when it differs). */
   uid?: number;
   /** Primary group (must exist). Unset on creation: the system's default (a group of the user's name on Debian and RHEL). */
   group?: string;

@@ -97,15 +97,21 @@ export type When = boolean | ((host: { vars: Vars; facts: Facts; registered: Rea
 export interface CommonOptions {
   /** Display name; defaults to a description of what the module does. */
   name?: string;
+  /** Run the task only when true: a boolean, or a function of `{ vars, facts, registered }`. */
   when?: When;
-  /** Handler names to run once, after the tasks, when this task changed something. */
+  /** Handler names (or `listen` topics) to run once, after the tasks, when this task changed something. */
   notify?: string | string[];
   /** Name under which later tasks can read this task's result. */
   register?: string;
+  /** Tags for `--tags` / `--skip-tags`; `always` and `never` as Ansible's. */
   tags?: string[];
+  /** Run this task through sudo (overrides the play's and the host's `become`). */
   become?: boolean;
+  /** A failure of this task is reported but does not stop the host. */
   ignoreErrors?: boolean;
+  /** Decide from the result whether the task counts as changed (Ansible's `changed_when`). */
   changedWhen?: (result: TaskResult) => boolean;
+  /** Decide from the result whether the task failed (Ansible's `failed_when`). */
   failedWhen?: (result: TaskResult) => boolean;
   /** Seconds after which the task fails with "timed out after N s". */
   timeout?: number;

@@ -10,17 +10,29 @@ const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', { me
 
 /** The options every module takes (CommonOptions), checked like a module's own parameters. */
 export const commonShape = {
+  /** Display name; defaults to a description of what the module does. */
   name: z.string().optional(),
+  /** Run the task only when true: a boolean, or a function of `{ vars, facts, registered }`. */
   when: z.union([z.boolean(), fn<Exclude<When, boolean>>('host => boolean')]).optional(),
+  /** Handler names (or `listen` topics) to run once, after the tasks, when this task changed something. */
   notify: z.union([z.string(), z.array(z.string())]).optional(),
+  /** Name under which later tasks can read this task's result (`registered[name]`). */
   register: z.string().optional(),
+  /** Tags for `--tags` / `--skip-tags`; `always` and `never` as Ansible's. */
   tags: z.array(z.string()).optional(),
+  /** Run this task through sudo (overrides the play's and the host's `become`). */
   become: z.boolean().optional(),
+  /** A failure of this task is reported but does not stop the host. */
   ignoreErrors: z.boolean().optional(),
+  /** Decide from the result whether the task counts as changed (Ansible's `changed_when`). */
   changedWhen: fn<(result: TaskResult) => boolean>('result => boolean').optional(),
+  /** Decide from the result whether the task failed (Ansible's `failed_when`). */
   failedWhen: fn<(result: TaskResult) => boolean>('result => boolean').optional(),
+  /** Seconds after which the task fails with "timed out after N s". */
   timeout: z.number().positive().optional(),
+  /** Never print, diff or report this task's values (Ansible's `no_log`). */
   secret: z.boolean().optional(),
+  /** As a handler: topics it also answers to when notified (Ansible's `listen`), besides its name. */
   listen: z.union([z.string(), z.array(z.string())]).optional(),
 } satisfies Record<keyof CommonOptions, z.ZodType>;
 
@@ -110,8 +122,11 @@ export const modeSchema = z.custom<FileMode>((v) => typeof v === 'string', { mes
 
 /** mode/owner/group, which most file modules take. */
 export const attrsShape = {
+  /** Octal (`'0750'`) or symbolic (`'u=rwx,g=rx'`) permissions. */
   mode: modeSchema.optional(),
+  /** Owning user: a name or a numeric id. */
   owner: z.string().optional(),
+  /** Owning group: a name or a numeric id. */
   group: z.string().optional(),
 };
 
