@@ -1,19 +1,22 @@
 // Ensures a local group exists (with a gid, as a system group) or not, as Ansible's group module.
 import { sh } from '../connection/quote.js';
 import { CommandError, InputError } from '../errors.js';
-import { change, defineTask, noChange, type CommonOptions, type Plan, type Task } from '../playbook/types.js';
+import { z } from 'zod';
+import { change, defineTask, noChange, type Plan, type Task } from '../playbook/types.js';
 import { requireOneOf } from './lib/params.js';
+import { checkParams, moduleSchema } from './lib/schema.js';
 
-export interface GroupParams extends CommonOptions {
+const groupSchema = moduleSchema({
   /** The group's name (as in Ansible: such a task cannot take a display name). */
-  name: string;
+  name: z.string(),
   /** `present` (default) or `absent`. */
-  state?: 'present' | 'absent';
+  state: z.enum(['present', 'absent']).optional(),
   /** Create it as a system group (`groupadd -r`: a gid from the system range). Only used when creating it. */
-  system?: boolean;
+  system: z.boolean().optional(),
   /** The group id it must have. */
-  gid?: number;
-}
+  gid: z.number().optional(),
+});
+export type GroupParams = z.input<typeof groupSchema>;
 
 /** A group as `getent group` prints it; null when there is none. */
 export interface GroupEntry {
@@ -39,6 +42,7 @@ export function requireId(id: unknown, field: string, what: string): void {
 
 /** Ensures a local group's presence and gid. */
 export function group(params: GroupParams): Task {
+  checkParams('group', groupSchema, params);
   if (typeof params.name !== 'string' || !accountName.test(params.name)) {
     throw new InputError(`group: ${JSON.stringify(params.name)} is not a group name`);
   }

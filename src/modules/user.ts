@@ -2,36 +2,39 @@
 import { posix } from 'node:path';
 import { sh } from '../connection/quote.js';
 import { CommandError, InputError } from '../errors.js';
+import { z } from 'zod';
 import { change, defineTask, noChange, type CommonOptions, type Plan, type Task } from '../playbook/types.js';
 import { accountName, requireId } from './group.js';
 import { requireOneOf } from './lib/params.js';
+import { checkParams, moduleSchema } from './lib/schema.js';
 
-export interface UserParams extends CommonOptions {
+const userSchema = moduleSchema({
   /** The user's login name (as in Ansible: such a task cannot take a display name). */
-  name: string;
+  name: z.string(),
   /** `present` (default) or `absent`. */
-  state?: 'present' | 'absent';
+  state: z.enum(['present', 'absent']).optional(),
   /** Create it as a system account (`useradd -r`: a uid from the system range, no ageing). Only used when creating it. */
-  system?: boolean;
+  system: z.boolean().optional(),
   /** The numeric user id (changed with `usermod -u` when it differs). */
-  uid?: number;
+  uid: z.number().optional(),
   /** Primary group (must exist). Unset on creation: the system's default (a group of the user's name on Debian and RHEL). */
-  group?: string;
+  group: z.string().optional(),
   /** Supplementary groups: exactly these, unless `append`. */
-  groups?: readonly string[];
+  groups: z.array(z.string()).readonly().optional(),
   /** Add `groups` to those the user has, never remove any. */
-  append?: boolean;
+  append: z.boolean().optional(),
   /** Home directory (absolute). Changing it does not move the old one's files. */
-  home?: string;
+  home: z.string().optional(),
   /** Create the home directory when creating the user (default true, as Ansible's `create_home`). */
-  createHome?: boolean;
+  createHome: z.boolean().optional(),
   /** Login shell, e.g. `/usr/sbin/nologin` for a service account. */
-  shell?: string;
+  shell: z.string().optional(),
   /** The GECOS field. */
-  comment?: string;
+  comment: z.string().optional(),
   /** With `state: 'absent'`: remove the home directory and mail spool too (`userdel -r`). */
-  remove?: boolean;
-}
+  remove: z.boolean().optional(),
+});
+export type UserParams = z.input<typeof userSchema>;
 
 /** A user as found on the host: its passwd entry, primary group name and supplementary groups. */
 export interface UserEntry {
@@ -52,6 +55,7 @@ type Wanted = Omit<UserParams, keyof CommonOptions> & { name: string; state: 'pr
 
 /** Ensures a local user account. */
 export function user(params: UserParams): Task {
+  checkParams('user', userSchema, params);
   if (typeof params.name !== 'string' || !accountName.test(params.name)) {
     throw new InputError(`user: ${JSON.stringify(params.name)} is not a user name`);
   }
