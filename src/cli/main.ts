@@ -350,22 +350,16 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   if (recorder && flags.planOut) {
     const failed = Object.entries(report.hosts).filter(([, h]) => h.status !== 'ok' && h.status !== 'changed');
     if (failed.length > 0 || report.interrupted) {
-      out.write(`provision: no plan written: ${failed.map(([name, h]) => `${name} ${h.status}`).join(', ') || 'interrupted'}
-`);
+      out.write(`provision: no plan written: ${failed.map(([name, h]) => `${name} ${h.status}`).join(', ') || 'interrupted'}\n`);
     } else {
       const options = { inventory: flags.inventory, limit: flags.limit, extraVars: flags.extraVars, become: flags.become, becomeUser: flags.becomeUser, user: flags.user, privateKey: flags.privateKey, tags: flags.tags, skipTags: flags.skipTags, timeout: flags.timeout };
-      writeAtomic(flags.planOut, `${JSON.stringify(recorder.finish({ version: version(), playbookPath, options, hosts }), null, 2)}
-`);
-      out.write(`provision: plan written to ${flags.planOut}; apply exactly it with: provision apply ${flags.planOut}
-`);
+      writeAtomic(flags.planOut, `${JSON.stringify(recorder.finish({ version: version(), playbookPath, options, hosts }), null, 2)}\n`);
+      out.write(`provision: plan written to ${flags.planOut}; apply exactly it with: provision apply ${flags.planOut}\n`);
     }
   }
   if (flags.diff) report.diff_groups = reportDiffGroups(report);
-  out.write(`
-${terminalSafe(formatRecap(report))}
-`);
-  const json = `${JSON.stringify(report, null, 2)}
-`;
+  out.write(`\n${terminalSafe(formatRecap(report))}\n`);
+  const json = `${JSON.stringify(report, null, 2)}\n`;
   let reportLost = false;
   for (const [flag, path, text] of [
     ['--report', flags.report, () => json],
@@ -376,8 +370,7 @@ ${terminalSafe(formatRecap(report))}
       writeAtomic(path, text());
     } catch (err) {
       // Checked writable before the run; it can still fill up or vanish since: said, not a crash.
-      process.stderr.write(`provision: error: cannot write the ${flag.slice(2)} report ${path}: ${(err as Error).message}
-`);
+      process.stderr.write(`provision: error: cannot write the ${flag.slice(2)} report ${path}: ${(err as Error).message}\n`);
       reportLost = true;
     }
   }
