@@ -8,15 +8,16 @@ import type { BecomeSettings, Connection } from '../connection/types.js';
 import { InputError, ProvisionError } from '../errors.js';
 import { gatherFacts } from '../facts/gather.js';
 import { loadInventory, resolveConnectionVars, type Inventory } from '../inventory/index.js';
-import { loadPlaybook } from '../playbook/load.js';
+import { loadPlays } from '../playbook/load.js';
 import type { Playbook, Task, Vars } from '../playbook/types.js';
 import { resolveTasks, shownName, unknownFacts } from '../runner/run.js';
-import { createProgress } from '../report/progress.js';
+import { createProgress, type Progress } from '../report/progress.js';
 import { reportDiffGroups } from '../report/diff-groups.js';
 import { formatJunit } from '../report/junit.js';
 import { formatRecap } from '../report/recap.js';
 import { terminalSafe } from '../report/terminal-safe.js';
 import type { RunReport } from '../runner/events.js';
+import { mergeReports } from '../runner/merge-reports.js';
 import { runPlaybook } from '../runner/run.js';
 import { redact, secret } from '../secret.js';
 import { exitCodeFor, exitCodes } from './exit-codes.js';
@@ -209,30 +210,38 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   if (flags.junit) checkOutputPath(flags.junit, '--junit');
   if (flags.planOut) checkOutputPath(flags.planOut, '--plan-out');
   if (flags.retryFile) checkOutputPath(flags.retryFile, '--retry-file');
-  const playbook = await loadPlaybook(playbookPath);
+  const plays = await loadPlays(playbookPath);
   const extraVars = parseExtraVars(flags.extraVars);
   if (flags.syntaxCheck) {
     // Loaded, compiled and its export checked: as ansible-playbook --syntax-check, no host is contacted.
     process.stdout.write(`playbook: ${playbookPath}\n`);
     return exitCodes.ok;
   }
-  const hosts = selectHosts(inventory, playbook.hosts, flags.limit);
-  const saved = flags.fromPlan ? readPlanFile(flags.fromPlan) : undefined;
-  if (saved) checkPlanHosts(flags.fromPlan as string, saved, hosts);
-  const recorder = flags.planOut ? createPlanRecorder() : undefined;
-  if (hosts.length === 0) {
+  const playName = (i: number) => (plays.length > 1 ? `play ${i + 1} (${(plays[i] as Playbook).name}): ` : '');
+  const hostsOf = plays.map((play, i) => {
+    const hosts = selectHosts(inventory, play.hosts, flags.limit);
     // As Ansible, a pattern that matches nothing stops the run: a typo in CI must not pass as "nothing to do".
-    throw new InputError(
-      `no hosts matched the play's hosts "${playbook.hosts}"${flags.limit ? ` with --limit "${flags.limit}"` : ''}; ` +
-        `the inventory's groups are: ${inventory.groupNames().join(', ')}`,
-    );
-  }
+    if (hosts.length === 0) {
+      throw new InputError(
+        `${playName(i)}no hosts matched the play's hosts "${play.hosts}"${flags.limit ? ` with --limit "${flags.limit}"` : ''}; ` +
+          `the inventory's groups are: ${inventory.groupNames().join(', ')}`,
+      );
+    }
+    return hosts;
+  });
+  const allHosts = [...new Set(hostsOf.flat())];
+  const saved = flags.fromPlan ? readPlanFile(flags.fromPlan) : undefined;
+  if (saved) checkPlanHosts(flags.fromPlan as string, saved, allHosts);
+  const recorder = flags.planOut ? createPlanRecorder() : undefined;
   if (flags.listHosts) {
-    process.stdout.write(`play: ${playbook.name} (hosts: ${playbook.hosts})\n  hosts (${hosts.length}):\n${hosts.map((h) => `    ${h}\n`).join('')}`);
+    for (const [i, play] of plays.entries()) {
+      const hosts = hostsOf[i] as string[];
+      process.stdout.write(`play: ${play.name} (hosts: ${play.hosts})\n  hosts (${hosts.length}):\n${hosts.map((h) => `    ${h}\n`).join('')}`);
+    }
     return exitCodes.ok;
   }
   // Every password of the play's hosts is a secret from the start, not only once its host connects.
-  for (const host of hosts) {
+  for (const host of allHosts) {
     const c = connectionOf(host);
     if (c?.password) secret(c.password);
     if (c?.becomePassword) secret(c.becomePassword);
@@ -242,55 +251,68 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
 
   // group_vars/ and host_vars/ beside the playbook win over the inventory's; variables render (Jinja2) when read
   inventory.addPlaybookDir(dirname(resolve(playbookPath)));
-  const varsOf = (host: string): Vars =>
-    inventory.templatedVars(
-      host,
-      { ...(playbook.vars ?? {}), ...extraVars },
-      (name) => (Object.hasOwn(extraVars, name) ? 'extra vars (-e)' : `${playbookPath} (vars)`),
-      extraVars,
-    );
-  // A host's ansible_become wins over the play's `become` and --become, as Ansible's variables win over keywords.
-  const becomeOf = (host: string, vars: Vars): boolean =>
-    resolveConnectionVars(vars, host).become ?? (flags.become || playbook.become === true);
-  const connect = async (host: string, vars: Vars): Promise<Connection> => {
-    const c = resolveConnectionVars(vars, host);
-    if (c.password) secret(c.password);
-    if (c.becomePassword) secret(c.becomePassword);
-    const become: BecomeSettings = {
-      become: becomeOf(host, vars),
-      becomeUser: c.becomeUser ?? flags.becomeUser ?? playbook.becomeUser,
-      becomePassword: c.becomePassword ?? becomePassword,
+  /** What the runner needs of one play: its hosts' variables, become and connections. */
+  const wiring = (playbook: Playbook) => {
+    const varsOf = (host: string): Vars =>
+      inventory.templatedVars(
+        host,
+        { ...(playbook.vars ?? {}), ...extraVars },
+        (name) => (Object.hasOwn(extraVars, name) ? 'extra vars (-e)' : `${playbookPath} (vars)`),
+        extraVars,
+      );
+    // A host's ansible_become wins over the play's `become` and --become, as Ansible's variables win over keywords.
+    const becomeOf = (host: string, vars: Vars): boolean =>
+      resolveConnectionVars(vars, host).become ?? (flags.become || playbook.become === true);
+    const connect = async (host: string, vars: Vars): Promise<Connection> => {
+      const c = resolveConnectionVars(vars, host);
+      if (c.password) secret(c.password);
+      if (c.becomePassword) secret(c.becomePassword);
+      const become: BecomeSettings = {
+        become: becomeOf(host, vars),
+        becomeUser: c.becomeUser ?? flags.becomeUser ?? playbook.becomeUser,
+        becomePassword: c.becomePassword ?? becomePassword,
+      };
+      if (c.connection === 'local') return new LocalConnection(host, become);
+      const { connectHost } = await (sshStack ?? import('../connection/connect.js'));
+      return connectHost({
+        host,
+        address: c.address,
+        port: c.port,
+        user: c.user ?? flags.user,
+        privateKeyFile: c.privateKeyFile ?? flags.privateKey,
+        password: c.password,
+        extraKnownHostsFiles: flags.knownHosts,
+        sshArgs: c.sshArgs,
+        acceptNewHostKeys: flags.acceptNewHostKeys,
+        connectTimeoutMs: flags.connectTimeout * 1000,
+        sshConfigPath: flags.sshConfig,
+        persistentShell: flags.persistentShell,
+        become,
+      });
     };
-    if (c.connection === 'local') return new LocalConnection(host, become);
-    const { connectHost } = await (sshStack ?? import('../connection/connect.js'));
-    return connectHost({
-      host,
-      address: c.address,
-      port: c.port,
-      user: c.user ?? flags.user,
-      privateKeyFile: c.privateKeyFile ?? flags.privateKey,
-      password: c.password,
-      extraKnownHostsFiles: flags.knownHosts,
-      sshArgs: c.sshArgs,
-      acceptNewHostKeys: flags.acceptNewHostKeys,
-      connectTimeoutMs: flags.connectTimeout * 1000,
-      sshConfigPath: flags.sshConfig,
-      persistentShell: flags.persistentShell,
-      become,
-    });
+    return { varsOf, becomeOf, connect };
   };
 
-  if (flags.listTasks) return listTasks(playbook, hosts, varsOf, connect, flags.forks);
+  if (flags.listTasks) {
+    let code: number = exitCodes.ok;
+    for (const [i, play] of plays.entries()) {
+      const { varsOf, connect } = wiring(play);
+      code = Math.max(code, await listTasks(play, hostsOf[i] as string[], varsOf, connect, flags.forks));
+    }
+    return code;
+  }
 
   const tty = out.isTTY === true && process.env.CI === undefined;
-  const progress = await createProgress({ tty, stream: out, diff: flags.diff, color: tty, verbose: flags.verbose });
+  let progress: Progress | undefined;
   const abort = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     interrupts++;
     if (interrupts === 1) {
       // Through the progress display, so that its next frame does not draw over the message.
-      progress.notice(`provision: ${signal}: no new task starts; waiting for running tasks (again to abort now)`);
+      const notice = `provision: ${signal}: no new task starts; waiting for running tasks (again to abort now)`;
+      if (progress) progress.notice(notice);
+      else process.stderr.write(`${notice}\n`);
       abort.abort();
     } else {
       // Remote writes are atomic (temp file, checksum, rename): dropping the connections leaves no half file.
@@ -301,37 +323,55 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  let report: RunReport;
+  // The plays in order, as Ansible runs them: a host that failed or was unreachable takes no part in later plays,
+  // and a halted or interrupted play ends the run.
+  const reports: RunReport[] = [];
+  const dropped = new Set<string>();
   try {
-    report = await runPlaybook({
-      playbook,
-      playbookPath,
-      baseDir: dirname(resolve(playbookPath)),
-      hosts,
-      varsOf,
-      connect,
-      becomeOf,
-      hasBecomePassword: (host, vars) => (resolveConnectionVars(vars, host).becomePassword ?? becomePassword) !== undefined,
-      forks: flags.forks,
-      connectRetries: flags.connectRetries,
-      check: flags.check,
-      forceHandlers: flags.forceHandlers,
-      serial: flags.serial,
-      maxFailPercentage: flags.maxFailPercentage,
-      anyErrorsFatal: flags.anyErrorsFatal || undefined,
-      timeout: flags.timeout,
-      tags: flags.tags ? flags.tags.split(',').map((t) => t.trim()) : undefined,
-      skipTags: flags.skipTags ? flags.skipTags.split(',').map((t) => t.trim()) : undefined,
-      signal: abort.signal,
-      onEvent: (e) => progress.onEvent(e),
-      onPlan: recorder?.record,
-      vetPlan: saved ? (seen) => vetAgainst(saved, seen) : undefined,
-    });
+    for (const [i, playbook] of plays.entries()) {
+      const hosts = (hostsOf[i] as string[]).filter((h) => !dropped.has(h));
+      if (hosts.length === 0) continue;
+      const { varsOf, becomeOf, connect } = wiring(playbook);
+      progress = await createProgress({ tty, stream: out, diff: flags.diff, color: tty, verbose: flags.verbose });
+      let played: RunReport;
+      try {
+        played = await runPlaybook({
+          playbook,
+          playbookPath,
+          baseDir: dirname(resolve(playbookPath)),
+          hosts,
+          varsOf,
+          connect,
+          becomeOf,
+          hasBecomePassword: (host, vars) => (resolveConnectionVars(vars, host).becomePassword ?? becomePassword) !== undefined,
+          forks: flags.forks,
+          connectRetries: flags.connectRetries,
+          check: flags.check,
+          forceHandlers: flags.forceHandlers,
+          serial: flags.serial,
+          maxFailPercentage: flags.maxFailPercentage,
+          anyErrorsFatal: flags.anyErrorsFatal || undefined,
+          timeout: flags.timeout,
+          tags: flags.tags ? flags.tags.split(',').map((t) => t.trim()) : undefined,
+          skipTags: flags.skipTags ? flags.skipTags.split(',').map((t) => t.trim()) : undefined,
+          signal: abort.signal,
+          idPrefix: i === 0 ? '' : `play ${i + 1} `,
+          onEvent: (e) => progress?.onEvent(e),
+          onPlan: recorder?.record,
+          vetPlan: saved ? (seen) => vetAgainst(saved, seen) : undefined,
+        });
+      } finally {
+        await progress.done();
+      }
+      reports.push(played);
+      for (const [host, h] of Object.entries(played.hosts)) if (h.status === 'failed' || h.status === 'unreachable') dropped.add(host);
+      if (played.halted !== undefined || played.interrupted) break;
+    }
   } finally {
-    await progress.done();
     // Jump host connections are shared by the hosts behind them and outlive each host's: close them now.
     if (sshStack) await (await sshStack).closeJumpHosts();
   }
+  const report = plays.length === 1 ? (reports[0] as RunReport) : mergeReports(reports, plays.map((p) => p.name));
 
   const retry = Object.entries(report.hosts)
     .filter(([, h]) => h.status === 'failed' || h.status === 'unreachable' || h.status === 'not run' || h.reason !== undefined)
@@ -353,7 +393,7 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
       out.write(`provision: no plan written: ${failed.map(([name, h]) => `${name} ${h.status}`).join(', ') || 'interrupted'}\n`);
     } else {
       const options = { inventory: flags.inventory, limit: flags.limit, extraVars: flags.extraVars, become: flags.become, becomeUser: flags.becomeUser, user: flags.user, privateKey: flags.privateKey, tags: flags.tags, skipTags: flags.skipTags, timeout: flags.timeout };
-      writeAtomic(flags.planOut, `${JSON.stringify(recorder.finish({ version: version(), playbookPath, options, hosts }), null, 2)}\n`);
+      writeAtomic(flags.planOut, `${JSON.stringify(recorder.finish({ version: version(), playbookPath, options, hosts: allHosts }), null, 2)}\n`);
       out.write(`provision: plan written to ${flags.planOut}; apply exactly it with: provision apply ${flags.planOut}\n`);
     }
   }
@@ -363,7 +403,7 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   let reportLost = false;
   for (const [flag, path, text] of [
     ['--report', flags.report, () => json],
-    ['--junit', flags.junit, () => formatJunit(report, playbook.name)],
+    ['--junit', flags.junit, () => formatJunit(report, plays.map((p) => p.name).join(', '))],
   ] as const) {
     if (!path) continue;
     try {

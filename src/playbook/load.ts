@@ -16,6 +16,16 @@ import type { Playbook } from './types.js';
  * to tsx's loader.
  */
 export async function loadPlaybook(file: string): Promise<Playbook> {
+  const plays = await loadPlays(file);
+  if (plays.length > 1) throw new PlaybookError(`${file}: exports ${plays.length} plays where one was expected`);
+  return plays[0] as Playbook;
+}
+
+/**
+ * The plays of a playbook file: its default export is one play (`definePlaybook({...})`) or several in an array,
+ * run in order as Ansible runs a multi-play playbook.
+ */
+export async function loadPlays(file: string): Promise<Playbook[]> {
   const path = resolve(file);
   if (!existsSync(path)) throw new PlaybookError(`${file}: no such playbook file`);
   let mod: { default?: unknown };
@@ -30,7 +40,9 @@ export async function loadPlaybook(file: string): Promise<Playbook> {
   // tsx may wrap a module's exports once more under `default`.
   let pb = mod.default;
   if (pb && typeof pb === 'object' && 'default' in pb && !('tasks' in pb)) pb = (pb as { default: unknown }).default;
-  return validatePlaybook(file, pb);
+  if (!Array.isArray(pb)) return [validatePlaybook(file, pb)];
+  if (pb.length === 0) throw new PlaybookError(`${file}: exports an empty list of plays`);
+  return pb.map((play, i) => validatePlaybook(`${file}: play ${i + 1}`, play));
 }
 
 class UnresolvedImport extends Error {}

@@ -44,6 +44,8 @@ export interface RunReport {
   /** Path of the file listing failed, unreachable and not-run hosts, for `--limit @file`. */
   retry_file?: string;
   hosts: Record<string, HostReport>;
+  /** A playbook of several plays: each play's name and the hosts it ran on, in order. */
+  plays?: Array<{ name: string; hosts: string[] }>;
   /** With --diff: each distinct change once (same task, same diff), with every host it applies to. */
   diff_groups?: Array<{ task: string; hosts: string[]; diff: FileDiff[] }>;
   summary: {

@@ -9,6 +9,7 @@ import { playbookLocation } from '../playbook/load.js';
 import { flushHandlersModule } from '../playbook/meta.js';
 import type { Footprint, HostView, Plan, Playbook, Task, TaskResult, Vars } from '../playbook/types.js';
 import { redact } from '../secret.js';
+import { summarize } from './merge-reports.js';
 import { splitBatches, type Serial } from './batches.js';
 import { settleResult, type Outcome } from './step.js';
 import { selectedByTags } from './tags.js';
@@ -49,6 +50,8 @@ export interface RunOptions {
   skipTags?: string[];
   /** Aborted: no new task starts; the report is still produced. */
   signal?: AbortSignal;
+  /** Put before every task id: a playbook's later plays (`play 2 `) keep their tasks apart from the first's. */
+  idPrefix?: string;
   /**
    * Check mode: sees each plan a check made, and whether it read what an earlier planned (not made) change would
    * write, so that a real run may find it different.
@@ -302,8 +305,6 @@ export async function runPlaybook(opts: RunOptions): Promise<RunReport> {
 
   const ordered: Record<string, HostReport> = {};
   for (const h of opts.hosts) ordered[h] = reports[h] as HostReport;
-  const values = Object.values(ordered);
-  const sum = (k: keyof HostStats) => values.reduce((n, r) => n + r.stats[k], 0);
   const finishedAt = Date.now();
   const report: RunReport = {
     playbook: opts.playbookPath,
@@ -315,16 +316,7 @@ export async function runPlaybook(opts: RunOptions): Promise<RunReport> {
     ...(halted ? { halted } : {}),
     ...(opts.signal?.aborted ? { interrupted: true } : {}),
     hosts: ordered,
-    summary: {
-      hosts: values.length,
-      ok: sum('ok'),
-      changed: sum('changed'),
-      failed: sum('failed'),
-      skipped: sum('skipped'),
-      unreachable: values.filter((r) => r.status === 'unreachable').length,
-      not_run: values.filter((r) => r.status === 'not run').length,
-      halted: values.filter((r) => r.status === 'halted').length,
-    },
+    summary: summarize(Object.values(ordered)),
   };
   emit({ type: 'play-end', report });
   return report;
@@ -427,7 +419,7 @@ async function runHost(
         const next = handlerList.find((h) => !ran.has(h.name) && [...h.answersTo].some((n) => notified.has(n)));
         if (!next || opts.signal?.aborted) break;
         ran.add(next.name);
-        const outcome = await runTask(run, { ...next.task, name: next.task.options.name ?? next.name }, opts, emit, 'handler', `handler ${next.name}`);
+        const outcome = await runTask(run, { ...next.task, name: next.task.options.name ?? next.name }, opts, emit, 'handler', `${opts.idPrefix ?? ''}handler ${next.name}`);
         if (outcome === 'unreachable' || outcome === 'failed') return outcome;
         if (outcome === 'changed') for (const n of [next.task.options.notify ?? []].flat()) notified.add(n);
         // what has run is no longer pending; a topic stays notified for the other handlers listening to it
@@ -443,7 +435,7 @@ async function runHost(
         report.status = 'halted';
         break;
       }
-      const outcome = task.module === flushHandlersModule ? await flushHandlers() : await runTask(run, task, opts, emit, 'task', `task ${index + 1}`);
+      const outcome = task.module === flushHandlersModule ? await flushHandlers() : await runTask(run, task, opts, emit, 'task', `${opts.idPrefix ?? ''}task ${index + 1}`);
       if (outcome === 'unreachable') return finish();
       if (outcome === 'failed') {
         failed = true;
@@ -469,7 +461,7 @@ async function runHost(
         return b;
       }, 'building the gate', host, opts.playbookPath);
       const gate: Task = { ...built, name: `gate: ${built.name}` };
-      const outcome = await runTask(run, gate, opts, emit, 'gate', 'gate');
+      const outcome = await runTask(run, gate, opts, emit, 'gate', `${opts.idPrefix ?? ''}gate`);
       if (outcome === 'unreachable') return finish();
       if (outcome === 'failed') report.error = `health gate failed: ${report.tasks.at(-1)?.error ?? ''}`;
     }
