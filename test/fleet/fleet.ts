@@ -115,10 +115,10 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Resolves when something on the port answers with an SSH banner. */
-function probeBanner(port: number): Promise<boolean> {
+/** Whether something at address:port answers with an SSH banner (within 2 s). */
+export function probeBanner(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const sock = connect({ host: '127.0.0.1', port });
+    const sock = connect({ host, port });
     let data = '';
     const done = (ok: boolean) => {
       sock.destroy();

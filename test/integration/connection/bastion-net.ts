@@ -4,10 +4,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../fleet/fleet.js';
+import { freePort, probeBanner } from '../../fleet/fleet.js';
 
 export interface NetSshd {
   name: string;
@@ -45,23 +44,6 @@ async function waitFor(what: string, check: () => Promise<boolean> | boolean): P
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-function answersSsh(address: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = connect({ host: address, port });
-    let data = '';
-    const done = (ok: boolean) => {
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(2000, () => done(false));
-    sock.on('data', (d: Buffer) => {
-      data += d.toString('latin1');
-      if (data.includes('SSH-')) done(true);
-    });
-    sock.on('error', () => done(false));
-  });
 }
 
 export async function startBastionNet(): Promise<BastionNet> {
@@ -167,7 +149,7 @@ export async function startBastionNet(): Promise<BastionNet> {
     };
 
     const bastion = await startSshd('bastion', innerAddress);
-    await waitFor('the bastion to answer from outside the namespace', () => answersSsh(innerAddress, bastion.port));
+    await waitFor('the bastion to answer from outside the namespace', () => probeBanner(bastion.port, innerAddress));
     return {
       dir,
       ns,
