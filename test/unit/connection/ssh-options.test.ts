@@ -66,6 +66,9 @@ describe('parseSshArgs', () => {
       ['GSSAPIAuthentication', 'no'],
       ['ForwardAgent', 'no'],
     ]);
+    // Ansible inventories often turn the global known_hosts file off; provision never reads one.
+    assert.equal(unsupportedOption('GlobalKnownHostsFile', '/dev/null', true), undefined);
+    assert.match(unsupportedOption('GlobalKnownHostsFile', '/etc/ssh/other_hosts', true) ?? '', /GlobalKnownHostsFile \/etc\/ssh\/other_hosts is not supported/);
   });
 
   it('ignores options it does not know in a config file, refuses them in the args', () => {
