@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import type { Plan, Task } from '../../../src/playbook/types.js';
+import { PlanCache } from '../../../src/runner/plan-cache.js';
+
+describe('PlanCache', () => {
+  /** A task that reads one path; only what the cache looks at (footprint, when) is real. */
+  const reading = (path: string): Task => ({ footprint: { reads: [{ path }], writes: [] }, options: {} }) as unknown as Task;
+  /** A cache whose check function counts its calls per task and answers with the call's number. */
+  const counting = () => {
+    const calls = new Map<Task, number>();
+    const cache = new PlanCache(async (task) => {
+      const n = (calls.get(task) ?? 0) + 1;
+      calls.set(task, n);
+      return { changed: false, summary: `check ${n}` };
+    });
+    return { cache, calls };
+  };
+  const fresh = async (): Promise<Plan> => ({ changed: false, summary: 'fresh' });
+
+  it('reuses an early plan while no write overlapped what it read', async () => {
+    const { cache, calls } = counting();
+    const task = reading('/etc/app.conf');
+    cache.prefetch(task);
+    cache.applied([{ path: '/etc/other.conf' }]);
+    assert.equal((await cache.planFor(task, fresh)).summary, 'check 1');
+    assert.equal(calls.get(task), 1);
+  });
+
+  it('checks again, once, after an overlapping write, and keeps the new plan', async () => {
+    const { cache, calls } = counting();
+    const task = reading('/etc/app.conf');
+    cache.prefetch(task);
+    cache.applied([{ path: '/etc/app.conf' }]);
+    assert.equal(calls.get(task), 2);
+    cache.applied([{ path: '/etc/other.conf' }]);
+    assert.equal(calls.get(task), 2);
+    assert.equal((await cache.planFor(task, fresh)).summary, 'check 2');
+  });
+
+  it('never checks again a task that was forgotten, nor one whose turn came', async () => {
+    const { cache, calls } = counting();
+    const skippedTask = reading('/etc/app.conf');
+    const ranTask = reading('/etc/app.conf');
+    cache.prefetch(skippedTask);
+    cache.prefetch(ranTask);
+    cache.forget(skippedTask);
+    await cache.planFor(ranTask, fresh);
+    cache.applied('anything');
+    assert.equal(calls.get(skippedTask), 1);
+    assert.equal(calls.get(ranTask), 1);
+    assert.equal((await cache.planFor(skippedTask, fresh)).summary, 'fresh');
+  });
+
+  it('checks in its turn a task after a failed apply that may have written what it read', async () => {
+    const { cache, calls } = counting();
+    const task = reading('/etc/app.conf');
+    cache.prefetch(task);
+    cache.applyFailed([{ path: '/etc/app.conf' }]);
+    assert.equal(calls.get(task), 1);
+    assert.equal((await cache.planFor(task, fresh)).summary, 'fresh');
+  });
+
+  it('does not start early a check of a task without a footprint or whose condition is false', async () => {
+    const { cache, calls } = counting();
+    const noFootprint = { options: {} } as unknown as Task;
+    const never = { ...reading('/x'), options: { when: false } } as unknown as Task;
+    cache.prefetch(noFootprint);
+    cache.prefetch(never);
+    assert.equal(calls.size, 0);
+    assert.equal((await cache.planFor(never, fresh)).summary, 'fresh');
+  });
+});
