@@ -1,6 +1,6 @@
 // One task on one host: its condition, its check (or the plan prefetched for it), its apply under its deadline,
 // and the redacted result its host records.
-import { ConnectionError, MissingOnHostError, ProvisionError, TimeoutError } from '../errors.js';
+import { CommandError, ConnectionError, MissingOnHostError, ProvisionError, TimeoutError } from '../errors.js';
 import type { ApplyResult, Plan, Task, TaskResult } from '../playbook/types.js';
 import { redact } from '../secret.js';
 import { settleResult, type Outcome } from './step.js';
@@ -37,6 +37,11 @@ async function withDeadline<T>(work: Promise<T>, deadline: number | undefined, s
   });
   try {
     return await Promise.race([work, timeout]);
+  } catch (err) {
+    // A task's commands get the time left until its deadline: a command cut short there (exit 124, on either side of
+    // the race with the timer) is the task's timeout, and says so the same way.
+    if (err instanceof CommandError && err.code === 124 && Date.now() >= deadline - 100) throw new TimeoutError(`timed out after ${seconds} s`);
+    throw err;
   } finally {
     if (timer) clearTimeout(timer);
   }
