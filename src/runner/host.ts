@@ -60,9 +60,8 @@ export interface HostRun {
   become: boolean;
   registered: Record<string, TaskResult>;
   report: HostReport;
-  /** In check mode: an earlier task planned a change, so later reads may see a state that will not exist. */
-  plannedChange: boolean;
-  /** In check mode: the changes planned so far (not made), with what each would write. */
+  /** In check mode: the changes planned so far (not made), with what each would write; later reads may see a state
+   * that will not exist. */
   planned: PlannedChange[];
   /** Checks started ahead of their task's turn, kept while they hold. */
   plans: PlanCache;
@@ -121,7 +120,6 @@ export async function runHost(
       become: opts.becomeOf?.(host, vars) ?? playbook.become ?? false,
       registered: {},
       report,
-      plannedChange: false,
       planned: [],
       plans: new PlanCache((task) => task.check(taskContext(run, task, opts))),
     };

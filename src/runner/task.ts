@@ -93,7 +93,7 @@ export function taskContext(run: HostRun, task: Task, opts: RunOptions, deadline
     become: task.options.become ?? run.become,
     baseDir: opts.baseDir,
     registered: run.registered,
-    earlierChangesPlanned: opts.check && run.plannedChange,
+    earlierChangesPlanned: opts.check && run.planned.length > 0,
     deadline,
   });
 }
@@ -176,8 +176,7 @@ export async function runTask(
     if (kind !== 'gate') {
       const seen = { host, id, name, module: task.module, plan };
       if (opts.check) {
-        const earlier = run.planned.map((p) => p.writes);
-        opts.onPlan?.({ ...seen, dependsOnEarlier: earlier.length > 0 && !planStillHolds(task.footprint, earlier) });
+        opts.onPlan?.({ ...seen, dependsOnEarlier: !planStillHolds(task.footprint, run.planned.map((p) => p.writes)) });
       } else {
         const refusal = opts.vetPlan?.(seen);
         if (refusal !== undefined) throw new PlanRefused(refusal, plan);
@@ -187,7 +186,6 @@ export async function runTask(
       result = { ...base, status: 'ok', changed: false, duration_ms: 0 };
       if (plan.summary) result.summary = plan.summary;
     } else if (opts.check) {
-      run.plannedChange = true;
       run.planned.push({ task: name, writes: task.footprint?.writes });
       result = { ...base, status: 'changed', changed: true, duration_ms: 0 };
       if (plan.summary) result.summary = plan.summary;
