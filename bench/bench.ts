@@ -9,7 +9,7 @@ import { summarizeCpuProfile } from './cpu-profile.js';
 import { startLatencyProxy, type LatencyProxy } from './latency-proxy.js';
 import { computePhases, median, runSteps, type BenchReport } from './phases.js';
 import { killStarted } from './procs.js';
-import { checkTargets, ratio, type BenchResults, type ProvisionFigures, type SizeResult, type Spread, type ToolFigures } from './results.js';
+import { checkTargets, failedTools, ratio, type BenchResults, type ProvisionFigures, type SizeResult, type Spread, type ToolFigures } from './results.js';
 import { formatResults } from './table.js';
 import { ansibleAvailable, benchDir, runAnsible, runFloor, runProvision, type BenchSetup, type Target, type ToolRun } from './tools.js';
 import { diffSnapshots, emptyRoot, snapshotTree, type TreeSnapshot } from './tree.js';
@@ -236,6 +236,11 @@ async function main(): Promise<number> {
   if (opts.json) {
     writeFileSync(opts.json, `${JSON.stringify(results, null, 2)}\n`);
     log(`figures written to ${opts.json}`);
+  }
+  const failed = failedTools(sizes);
+  if (failed.length > 0) {
+    log(`\nbench: FAILED: ${failed.join('; ')}`);
+    return 1;
   }
   return 0;
 }

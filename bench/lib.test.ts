@@ -11,7 +11,7 @@ import { packageOf } from './cpu-profile.js';
 import { startLatencyProxy } from './latency-proxy.js';
 import { hostSteps, median, overlapGroups, splitBusyTime } from './phases.js';
 import { checkTargets, type SizeResult } from './results.js';
-import { benchDir } from './tools.js';
+import { benchDir, parseAnsibleRecap } from './tools.js';
 import type { TraceEvent } from './trace.js';
 import { diffSnapshots, emptyRoot, snapshotTree } from './tree.js';
 
@@ -173,5 +173,23 @@ describe('bench: latency proxy', () => {
     } finally {
       await proxy.close();
     }
+  });
+});
+
+describe('bench: Ansible recap and failures', () => {
+  it('reads the default callback recap, not a json callback core does not ship', () => {
+    const out = [
+      'TASK [x] ***',
+      'changed: [host01]',
+      '',
+      'PLAY RECAP *********************************************************************',
+      'host01                     : ok=20   changed=18   unreachable=0    failed=0    skipped=1    rescued=0    ignored=0   ',
+      'host02                     : ok=3    changed=0    unreachable=1    failed=2    skipped=0    rescued=0    ignored=0',
+      '',
+    ].join('\n');
+    const recap = parseAnsibleRecap(out);
+    assert.deepEqual(recap.get('host01'), { ok: 20, changed: 18, unreachable: 0, failed: 0 });
+    assert.deepEqual(recap.get('host02'), { ok: 3, changed: 0, unreachable: 1, failed: 2 });
+    assert.equal(parseAnsibleRecap('ERROR! Invalid callback for stdout specified: json\n').size, 0);
   });
 });

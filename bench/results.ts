@@ -68,6 +68,17 @@ export function ratio(a: number | null, b: number | null): number | null {
   return a === null || b === null || b === 0 ? null : a / b;
 }
 
+/** `tool at N hosts: error` for every tool that failed (skipped ones are not failures): the benchmark then exits 1. */
+export function failedTools(sizes: SizeResult[]): string[] {
+  const out: string[] = [];
+  for (const s of sizes) {
+    for (const [tool, f] of [['provision', s.provision], ['floor', s.floor], ['ansible', s.ansible]] as const) {
+      if (f.error !== undefined) out.push(`${tool} at ${s.hosts} host${s.hosts === 1 ? '' : 's'}: ${f.error.split('\n')[0] ?? ''}`);
+    }
+  }
+  return out;
+}
+
 const fmt = (x: number | null, digits = 2) => (x === null ? 'n/a' : x.toFixed(digits));
 
 /** The issue's targets, for the sizes measured (a target whose size was not measured is not listed). */

@@ -172,18 +172,40 @@ export function ansibleAvailable(): boolean {
   return (process.env.PATH ?? '').split(':').some((d) => d !== '' && existsSync(join(d, 'ansible-playbook')));
 }
 
-interface AnsibleJson {
-  stats?: Record<string, { changed: number; failures: number; unreachable: number; ok: number }>;
+/** One host's line of Ansible's PLAY RECAP. */
+export interface AnsibleRecap {
+  ok: number;
+  changed: number;
+  unreachable: number;
+  failed: number;
 }
 
-/** ansible-playbook with bench/ansible/ansible.cfg (pipelining, ControlPersist), forks = hosts, the json callback. */
+/**
+ * Reads the PLAY RECAP the default stdout callback prints (`host01 : ok=20 changed=18 unreachable=0 failed=0 …`):
+ * ansible-core alone has no `json` callback (Debian's 2.14 says `Invalid callback for stdout specified: json`).
+ */
+export function parseAnsibleRecap(stdout: string): Map<string, AnsibleRecap> {
+  const out = new Map<string, AnsibleRecap>();
+  const at = stdout.lastIndexOf('PLAY RECAP');
+  if (at < 0) return out;
+  for (const line of stdout.slice(at).split('\n').slice(1)) {
+    const m = /^(\S+)\s*:\s*(.*)$/.exec(line.trim());
+    if (!m) continue;
+    const field = (k: string) => Number(new RegExp(`\\b${k}=(\\d+)`).exec(m[2] ?? '')?.[1] ?? NaN);
+    const r = { ok: field('ok'), changed: field('changed'), unreachable: field('unreachable'), failed: field('failed') };
+    if (Object.values(r).every(Number.isFinite)) out.set(m[1] as string, r);
+  }
+  return out;
+}
+
+/** ansible-playbook with bench/ansible/ansible.cfg (pipelining, ControlPersist), forks = hosts, read from its recap. */
 export async function runAnsible(setup: BenchSetup): Promise<ToolRun> {
   const controlDir = join(setup.scratch, 'ansible-cp');
   mkdirSync(controlDir, { recursive: true });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ANSIBLE_CONFIG: join(benchDir, 'ansible', 'ansible.cfg'),
-    ANSIBLE_STDOUT_CALLBACK: 'json',
+    ANSIBLE_STDOUT_CALLBACK: 'default',
     ANSIBLE_NOCOLOR: '1',
     ANSIBLE_SSH_CONTROL_PATH_DIR: controlDir,
     ANSIBLE_LOCAL_TEMP: join(setup.scratch, 'ansible-tmp'),
@@ -201,16 +223,13 @@ export async function runAnsible(setup: BenchSetup): Promise<ToolRun> {
   const r = await runProcess('ansible-playbook', args, { cwd: repoRoot, env, timeoutMs: setup.timeoutMs });
   stopAnsibleMasters(controlDir);
   const run: ToolRun = { wallMs: r.wallMs, startedAt: r.startedAt, ok: false, changed: 0 };
-  let out: AnsibleJson;
-  try {
-    out = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as AnsibleJson;
-  } catch {
-    run.error = failure(r, 'ansible-playbook');
+  const stats = [...parseAnsibleRecap(r.stdout)];
+  if (stats.length === 0) {
+    run.error = failure(r, 'ansible-playbook (no PLAY RECAP)');
     return run;
   }
-  const stats = Object.entries(out.stats ?? {});
   run.changed = stats.reduce((n, [, s]) => n + s.changed, 0);
-  const bad = stats.find(([, s]) => s.failures > 0 || s.unreachable > 0);
+  const bad = stats.find(([, s]) => s.failed > 0 || s.unreachable > 0);
   run.ok = r.code === 0 && !bad && stats.length === setup.targets.length;
   if (!run.ok) run.error = bad ? `ansible: ${bad[0]} failed or unreachable` : failure(r, 'ansible-playbook');
   return run;
