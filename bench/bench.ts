@@ -113,14 +113,16 @@ async function measure(name: string, setup: BenchSetup, runs: number, run: () =>
 async function benchSize(n: number, opts: BenchOptions, notes: string[]): Promise<SizeResult> {
   log(`\n${n} host${n === 1 ? '' : 's'}${opts.latencyMs > 0 ? `, ${opts.latencyMs} ms round trip` : ''}: starting the fleet`);
   const mark = cleanups.length;
-  const fleet = await startFleet(n);
+  const fleet = await startFleet(n, opts.basePort === undefined ? {} : { basePort: opts.basePort });
   cleanups.push(() => fleet.stop());
   const proxies: LatencyProxy[] = [];
   const scratch = mkdtempSync(join(tmpdir(), 'provision-bench-'));
   cleanups.push(() => rmSync(scratch, { recursive: true, force: true }));
   try {
     if (opts.latencyMs > 0) {
-      for (const h of fleet.hosts) proxies.push(await startLatencyProxy(h.port, opts.latencyMs / 2));
+      for (const [i, h] of fleet.hosts.entries()) {
+        proxies.push(await startLatencyProxy(h.port, opts.latencyMs / 2, opts.basePort === undefined ? 0 : opts.basePort + n + i));
+      }
       cleanups.push(() => Promise.all(proxies.map((p) => p.close())).then(() => {}));
     }
     const targets = fleet.hosts.map((h, i) => ({ name: h.name, port: proxies[i]?.port ?? h.port, root: h.root }));

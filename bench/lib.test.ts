@@ -95,6 +95,11 @@ describe('bench: arguments and profiles', () => {
     assert.equal(parseBenchArgs(['--hosts', '200', '--latency', '20', '--no-ansible']).ansible, false);
     assert.throws(() => parseBenchArgs(['--hosts', '0']), /--hosts must be a whole number above 0/);
     assert.throws(() => parseBenchArgs(['--runs', 'x']), /--runs/);
+    assert.equal(o.basePort, undefined, 'random ports unless asked');
+    assert.equal(parseBenchArgs(['--base-port', '20000', '--hosts', '1,50']).basePort, 20000);
+    assert.throws(() => parseBenchArgs(['--base-port', '65500', '--hosts', '50']), /--base-port must leave ports 65500\.\.65599/);
+    assert.throws(() => parseBenchArgs(['--base-port', '80']), /--base-port/);
+    assert.equal(parseBenchArgs(['--explain']).explain, true);
   });
 
   it('names the package a profiled frame belongs to', () => {
