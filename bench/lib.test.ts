@@ -7,6 +7,7 @@ import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ansibleRunsFor, parseBenchArgs } from './args.js';
+import { attribute, explainLines, parseExecve, parseStrace } from './hostcount.js';
 import { packageOf } from './cpu-profile.js';
 import { startLatencyProxy } from './latency-proxy.js';
 import { hostSteps, median, overlapGroups, splitBusyTime } from './phases.js';
@@ -196,5 +197,59 @@ describe('bench: Ansible recap and failures', () => {
     assert.deepEqual(recap.get('host01'), { ok: 20, changed: 18, unreachable: 0, failed: 0 });
     assert.deepEqual(recap.get('host02'), { ok: 3, changed: 0, unreachable: 1, failed: 2 });
     assert.equal(parseAnsibleRecap('ERROR! Invalid callback for stdout specified: json\n').size, 0);
+  });
+});
+
+describe('bench: host counts from strace', () => {
+  const trace = [
+    '100 1700000000.000000 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f) = 101',
+    '101 1700000000.001000 execve("/usr/sbin/sshd", ["/usr/sbin/sshd", "-D", "-R"], 0x55 /* 68 vars */) = 0',
+    '101 1700000000.010000 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f) = 102',
+    '102 1700000000.020000 execve("/bin/sh", ["sh", "-c", "echo \\"a b\\"\\n\\t\\\\x"], 0x55 /* 9 vars */) = 0',
+    '102 1700000000.030000 vfork( <unfinished ...>',
+    '103 1700000000.031000 execve("/usr/local/bin/stat", ["stat", "/srv"], 0x55 /* 9 vars */) = -1 ENOENT (No such file or directory)',
+    '103 1700000000.032000 execve("/usr/bin/stat", ["stat", "/srv"], 0x55 /* 9 vars */ <unfinished ...>',
+    '102 1700000000.033000 <... vfork resumed>) = 103',
+    '103 1700000000.034000 <... execve resumed>) = 0',
+    '103 1700000000.035000 +++ exited with 0 +++',
+    '102 1700000000.036000 --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=103} ---',
+    '102 1700000000.040000 clone3({flags=CLONE_VM|CLONE_FS|CLONE_THREAD|CLONE_SETTLS, exit_signal=0} => {parent_tid=[104]}, 88) = 104',
+    '102 1700000000.050000 clone3({flags=CLONE_VM|CLONE_VFORK, exit_signal=SIGCHLD, stack=0x7f} => {parent_tid=[0]}, 88) = 105',
+    '105 1700000000.051000 execve("/usr/bin/sha256sum", ["sha256sum", "/srv/a"...], 0x55 /* 9 vars */) = 0',
+    '102 1700000000.060000 clone(child_stack=NULL, flags=SIGCHLD) = -1 EAGAIN (Resource temporarily unavailable)',
+    '102 1700000000.070000 exit_group(0) = ?',
+  ].join('\n');
+
+  it('counts new processes (not threads, not failures) and successful execs, joining unfinished calls', () => {
+    const c = parseStrace(trace);
+    assert.equal(c.processes, 4, 'sshd session, its shell, the vfork, the clone3 vfork; the thread and EAGAIN are not');
+    assert.equal(c.execs, 4, "the PATH search's ENOENT is not an exec");
+    assert.deepEqual(c.programs, [['sh', 1], ['sha256sum', 1], ['sshd', 1], ['stat', 1]]);
+    assert.deepEqual(c.execList[1]?.argv, ['sh', '-c', 'echo "a b"\n\t\\x']);
+    assert.equal(c.execList[2]?.time, 1700000000032, 'an unfinished call keeps the time it started');
+    assert.deepEqual(c.execList[3]?.argv, ['sha256sum', '/srv/a…']);
+  });
+
+  it('reads execve arguments with octal and hex escapes', () => {
+    assert.deepEqual(parseExecve('execve("/bin/x", ["x", "\\303\\251", "\\x41"], 0x1) = 0'), { path: '/bin/x', argv: ['x', '\xc3\xa9', 'A'] });
+  });
+
+  it('names the task running when a program ran, or the checks running together', () => {
+    const t0 = 1_700_000_000_000;
+    const host = {
+      host: 'host01',
+      tasksBuiltAt: t0 + 100,
+      events: [ev(0, 'check', t0 + 110, t0 + 150, [0, 0]), ev(1, 'check', t0 + 110, t0 + 160, [0, 0]), ev(0, 'apply', t0 + 200, t0 + 250, [0, 0])],
+    };
+    assert.equal(attribute(t0 + 50, host), '(connect + facts)');
+    assert.equal(attribute(t0 + 155, host), 'check task 2');
+    assert.match(attribute(t0 + 120, host), /^one of 2 running together: check task 1 \| check task 2$/);
+    assert.equal(attribute(t0 + 180, host), '(between tasks, after check task 2)');
+    assert.equal(attribute(t0 + 210, host), 'apply task 1');
+    assert.equal(attribute(t0 + 300, host), '(after the last task: closing)');
+    assert.equal(attribute(t0, undefined), '?');
+    const lines = explainLines(parseStrace(trace), undefined);
+    assert.equal(lines.length, 4);
+    assert.match(lines[1] ?? '', /^ {3}2 +\+0\.019s {2}sh -c echo "a b" \\x$/);
   });
 });
