@@ -11,8 +11,9 @@ import { attribute, explainLines, parseExecve, parseStrace } from './hostcount.j
 import { packageOf } from './cpu-profile.js';
 import { startLatencyProxy } from './latency-proxy.js';
 import { hostSteps, median, overlapGroups, splitBusyTime } from './phases.js';
-import { checkTargets, type SizeResult } from './results.js';
-import { benchDir, parseAnsibleRecap } from './tools.js';
+import { checkCountTargets, checkTargets, failedTools, type SizeResult } from './results.js';
+import { formatCounts } from './table.js';
+import { benchDir, parseAnsibleRecap, parseGnuTime } from './tools.js';
 import type { TraceEvent } from './trace.js';
 import { diffSnapshots, emptyRoot, snapshotTree } from './tree.js';
 
@@ -63,6 +64,7 @@ describe('bench: targets', () => {
       peak_rss_mb: 120,
       round_trips: { cold: { median: 10, min: 10, max: 10 }, warm: { median: rtWarm, min: rtWarm, max: rtWarm } },
       channels: { cold: null, warm: null },
+      requests: { cold: { median: 30, min: 30, max: 30 }, warm: { median: 25, min: 25, max: 25 } },
       cold_changed_per_host: 22,
       steps: { cold: [], warm: [] },
       phases_ms: { cold: null, warm: null },
@@ -82,6 +84,34 @@ describe('bench: targets', () => {
     assert.equal(byName('warm round trips per host ≤ 3 (1 hosts)')?.met, false);
     assert.equal(byName('cold round trips per host ≤ 1 + changed tasks = 23 (50 hosts)')?.met, true);
     assert.equal(t.some((x) => x.target.includes('RSS')), false, 'no RSS target below 200 hosts');
+  });
+
+  it("checks issue 12's count targets and prints counts beside the wall ratios", () => {
+    const s = size(1, 2.2, 2.6, 2);
+    const host = (processes: number) => ({ processes, execs: processes - 1, programs: [['sh', 3]] as Array<[string, number]> });
+    s.provision.counts = { controller_cpu_ms: { cold: 1200, warm: 460 }, host: { cold: host(190), warm: host(10) } };
+    s.floor.counts = { controller_cpu_ms: { cold: 20, warm: 20 }, host: { cold: host(55), warm: host(40) } };
+    const t = checkCountTargets([s], { version_cpu_ms: 250, npx_version_cpu_ms: 1900 });
+    const met = (prefix: string) => t.find((x) => x.target.startsWith(prefix))?.met;
+    assert.equal(met('warm: processes on the host ≤ 10'), true, '10 is within the target');
+    assert.equal(met("cold: processes on the host ≤ the floor's"), false);
+    assert.equal(met('controller CPU of a warm run ≤ 0.45 s'), false, '0.46 s is not');
+    assert.equal(met('warm round trips per host ≤ 2'), true);
+    assert.equal(met('`provision --version` ≤ 0.25 s CPU'), true);
+    assert.equal(t.find((x) => x.target.startsWith('cold:'))?.figure, '190 (floor 55)');
+    const lines = formatCounts([s]).split('\n');
+    assert.match(lines[0] ?? '', /^N +tool +host procs c\/w +host exec'd c\/w +ctrl CPU s c\/w +requests c\/w +RT c\/w +wall s c\/w +÷ floor c\/w$/);
+    assert.match(lines[2] ?? '', /^1 +provision +190 \/ 10 +189 \/ 9 +1\.20 \/ 0\.46 +30 \/ 25 +10 \/ 2 +1\.00 \/ 1\.00 +1\.00 \/ 1\.00$/);
+    assert.match(lines[3] ?? '', /^1 +floor +55 \/ 40 /);
+    assert.equal(lines.length, 4, 'a skipped Ansible has no row');
+    assert.deepEqual(failedTools([s]), []);
+    s.ansible = { ...s.ansible, skipped: undefined, error: 'cold run 1: no PLAY RECAP\nmore' } as typeof s.ansible;
+    assert.deepEqual(failedTools([s]), ['ansible at 1 host: cold run 1: no PLAY RECAP']);
+  });
+
+  it('reads GNU time figures, also after a non-zero exit line', () => {
+    assert.deepEqual(parseGnuTime('Command exited with non-zero status 1\n92160 0.41 0.07\n'), { rssMb: 90, cpuMs: 480 });
+    assert.equal(parseGnuTime(''), null);
   });
 });
 
