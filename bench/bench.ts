@@ -191,10 +191,14 @@ async function benchSize(n: number, opts: BenchOptions, notes: string[], hostCou
         }
         if (name === 'provision' && opts.explain && runs.cold && runs.warm) {
           const traceOf = (r: ToolRun) => r.traces?.find((h) => h.host === first.name);
+          const names: Array<[string, string]> = [
+            [first.root, 'ROOT'],
+            [fleet.dir, 'FLEET'],
+          ];
           explain = {
             host: first.name,
-            cold: explainLines(runs.cold.counts, traceOf(runs.cold.run)),
-            warm: explainLines(runs.warm.counts, traceOf(runs.warm.run)),
+            cold: explainLines(runs.cold.counts, traceOf(runs.cold.run), names),
+            warm: explainLines(runs.warm.counts, traceOf(runs.warm.run), names),
           };
         }
       }

@@ -130,7 +130,8 @@ const what = (e: TraceEvent) => `${e.handler ? 'handler' : e.kind} ${e.name}`;
 
 /**
  * The task that caused a program run at `time` (epoch ms) on a host, from provision's task traces: the check or apply
- * running then; several when checks ran together (one pipelined request can serve several, so it cannot be told which).
+ * running then. When several checks ran together (pipelined on one shell, which runs requests in the order sent), the
+ * host works on the oldest unanswered one, so the one of them that ended first is named, marked `≈`.
  */
 export function attribute(time: number, trace: HostTrace | undefined): string {
   if (!trace) return '?';
@@ -138,27 +139,35 @@ export function attribute(time: number, trace: HostTrace | undefined): string {
   const during = trace.events.filter((e) => e.start <= time && time <= e.end);
   if (during.length === 1) return what(during[0] as TraceEvent);
   if (during.length > 1) {
-    const names = during.map(what);
-    return `one of ${during.length} running together: ${names.slice(0, 3).join(' | ')}${names.length > 3 ? ' | …' : ''}`;
+    const oldest = [...during].sort((a, b) => a.end - b.end || a.index - b.index)[0] as TraceEvent;
+    return `≈ ${what(oldest)} (${during.length} running together)`;
   }
   const before = trace.events.filter((e) => e.end < time).sort((a, b) => b.end - a.end)[0];
   if (!before) return '(before the first task)';
   return trace.events.some((e) => e.start > time) ? `(between tasks, after ${what(before)})` : '(after the last task: closing)';
 }
 
-/** A program line for --explain: `name argv…`, shell scripts cut to one line of at most `width` characters. */
-export function describeExec(e: ExecRecord, width = 110): string {
-  const text = e.argv.length > 0 ? e.argv.join(' ') : e.path;
+const cut = (text: string, width: number) => {
   const flat = text.replace(/\s+/g, ' ');
   return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
+};
+
+/** Replaces each `[from, to]` in text (the host's deploy root by ROOT: no machine paths in the listing). */
+function shorten(text: string, names: Array<[string, string]>): string {
+  return names.reduce((t, [from, to]) => (from === '' ? t : t.split(from).join(to)), text);
 }
 
-/** --explain's listing: every exec in order, with its task (when traces are given). */
-export function explainLines(counts: HostCounts, trace: HostTrace | undefined): string[] {
+/** A program line for --explain: `name argv…` on one line of at most `width` characters. */
+export function describeExec(e: ExecRecord, width = 100, names: Array<[string, string]> = []): string {
+  return cut(shorten(e.argv.length > 0 ? e.argv.join(' ') : e.path, names), width);
+}
+
+/** --explain's listing: every exec in order, with its task (when traces are given); `names` shortens paths. */
+export function explainLines(counts: HostCounts, trace: HostTrace | undefined, names: Array<[string, string]> = []): string[] {
   const t0 = counts.execList[0]?.time ?? 0;
   return counts.execList.map((e, i) => {
     const at = `+${((e.time - t0) / 1000).toFixed(3)}s`;
-    const task = trace ? `  [${attribute(e.time, trace)}]` : '';
-    return `${String(i + 1).padStart(4)} ${at.padStart(9)}  ${describeExec(e)}${task}`;
+    const task = trace ? `  [${cut(shorten(attribute(e.time, trace), names), 90)}]` : '';
+    return `${String(i + 1).padStart(4)} ${at.padStart(9)}  ${describeExec(e, 100, names)}${task}`;
   });
 }

@@ -273,13 +273,14 @@ describe('bench: host counts from strace', () => {
     };
     assert.equal(attribute(t0 + 50, host), '(connect + facts)');
     assert.equal(attribute(t0 + 155, host), 'check task 2');
-    assert.match(attribute(t0 + 120, host), /^one of 2 running together: check task 1 \| check task 2$/);
+    assert.equal(attribute(t0 + 120, host), '≈ check task 1 (2 running together)', 'the oldest unanswered of pipelined checks');
     assert.equal(attribute(t0 + 180, host), '(between tasks, after check task 2)');
     assert.equal(attribute(t0 + 210, host), 'apply task 1');
     assert.equal(attribute(t0 + 300, host), '(after the last task: closing)');
     assert.equal(attribute(t0, undefined), '?');
-    const lines = explainLines(parseStrace(trace), undefined);
+    const lines = explainLines(parseStrace(trace), undefined, [['/srv', 'ROOT']]);
     assert.equal(lines.length, 4);
     assert.match(lines[1] ?? '', /^ {3}2 +\+0\.019s {2}sh -c echo "a b" \\x$/);
+    assert.match(lines[2] ?? '', /stat ROOT$/);
   });
 });
