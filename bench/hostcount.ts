@@ -131,15 +131,18 @@ const what = (e: TraceEvent) => `${e.handler ? 'handler' : e.kind} ${e.name}`;
 /**
  * The task that caused a program run at `time` (epoch ms) on a host, from provision's task traces: the check or apply
  * running then. When several checks ran together (pipelined on one shell, which runs requests in the order sent), the
- * host works on the oldest unanswered one, so the one of them that ended first is named, marked `≈`.
+ * host works on the oldest unanswered one, so the one of them that ended first is named, marked `≈`; a task whose name
+ * holds a path the program was given (`stat -- /srv/a`) is preferred, as answers reach the controller a little late.
  */
-export function attribute(time: number, trace: HostTrace | undefined): string {
+export function attribute(time: number, trace: HostTrace | undefined, argv: string[] = []): string {
   if (!trace) return '?';
   if (time < trace.tasksBuiltAt) return '(connect + facts)';
   const during = trace.events.filter((e) => e.start <= time && time <= e.end);
   if (during.length === 1) return what(during[0] as TraceEvent);
   if (during.length > 1) {
-    const oldest = [...during].sort((a, b) => a.end - b.end || a.index - b.index)[0] as TraceEvent;
+    const paths = argv.filter((a) => a.length > 1 && a.startsWith('/'));
+    const named = during.filter((e) => paths.some((p) => e.name.endsWith(p) || e.name.includes(`${p} `)));
+    const oldest = [...(named.length > 0 ? named : during)].sort((a, b) => a.end - b.end || a.index - b.index)[0] as TraceEvent;
     return `≈ ${what(oldest)} (${during.length} running together)`;
   }
   const before = trace.events.filter((e) => e.end < time).sort((a, b) => b.end - a.end)[0];
@@ -167,7 +170,7 @@ export function explainLines(counts: HostCounts, trace: HostTrace | undefined, n
   const t0 = counts.execList[0]?.time ?? 0;
   return counts.execList.map((e, i) => {
     const at = `+${((e.time - t0) / 1000).toFixed(3)}s`;
-    const task = trace ? `  [${cut(shorten(attribute(e.time, trace), names), 90)}]` : '';
+    const task = trace ? `  [${cut(shorten(attribute(e.time, trace, e.argv), names), 90)}]` : '';
     return `${String(i + 1).padStart(4)} ${at.padStart(9)}  ${describeExec(e, 100, names)}${task}`;
   });
 }

@@ -274,6 +274,9 @@ describe('bench: host counts from strace', () => {
     assert.equal(attribute(t0 + 50, host), '(connect + facts)');
     assert.equal(attribute(t0 + 155, host), 'check task 2');
     assert.equal(attribute(t0 + 120, host), '≈ check task 1 (2 running together)', 'the oldest unanswered of pipelined checks');
+    assert.equal(attribute(t0 + 120, host, ['stat', '--', '/x']), '≈ check task 1 (2 running together)');
+    const named = { ...host, events: host.events.map((e, i) => ({ ...e, name: `directory /srv/d${i}` })) };
+    assert.equal(attribute(t0 + 120, named, ['stat', '--', '/srv/d1']), '≈ check directory /srv/d1 (2 running together)', 'the task naming the path');
     assert.equal(attribute(t0 + 180, host), '(between tasks, after check task 2)');
     assert.equal(attribute(t0 + 210, host), 'apply task 1');
     assert.equal(attribute(t0 + 300, host), '(after the last task: closing)');
