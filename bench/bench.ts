@@ -156,8 +156,8 @@ async function benchSize(n: number, opts: BenchOptions, notes: string[], hostCou
     // Counting: one cold and one warm run of each tool with the first host's sshd under strace (not timed).
     const first = fleet.hosts[0];
     let explain: SizeResult['explain'];
+    const traced = join(benchDir, 'workload-traced.ts');
     if (first && hostCountsOff === null) {
-      const traced = join(benchDir, 'workload-traced.ts');
       const tools: Array<[string, Measured, () => Promise<ToolRun>]> = [
         ['provision', prov, () => runProvision(setup, { playbook: traced, trace: true })],
         ['floor', floor, () => runFloor(setup)],
@@ -206,7 +206,6 @@ async function benchSize(n: number, opts: BenchOptions, notes: string[], hostCou
 
     // Accounting: the traced workload once cold, once warm (with CPU profiles under --profile); not timed above.
     for (const t of targets) emptyRoot(t.root);
-    const traced = join(benchDir, 'workload-traced.ts');
     const cpuDir = opts.profile ? join(scratch, 'cpu') : undefined;
     if (cpuDir) mkdirSync(cpuDir);
     const tracedCold = await runProvision(setup, { playbook: traced, trace: true, ...(cpuDir ? { cpuProfileDir: cpuDir } : {}) });
