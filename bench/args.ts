@@ -13,10 +13,14 @@ export interface BenchOptions {
   ansible: boolean;
   /** Seconds after which one tool run is killed. */
   timeoutS: number;
+  /** Host i's sshd listens on basePort + i (and its latency proxy on basePort + hosts + i); unset: random free ports. */
+  basePort?: number;
+  /** List every program a traced cold and warm run exec'd on the first host, with the task that caused it. */
+  explain: boolean;
 }
 
 export const usage = `usage: npm run bench -- [--hosts 1,10,50] [--runs 3] [--ansible-runs N] [--latency MS]
-                       [--json out.json] [--profile] [--no-ansible] [--timeout S]`;
+                       [--json out.json] [--profile] [--explain] [--no-ansible] [--timeout S] [--base-port N]`;
 
 function positive(name: string, value: string, allowZero = false): number {
   const n = Number(value);
@@ -37,6 +41,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       profile: { type: 'boolean', default: false },
       'no-ansible': { type: 'boolean', default: false },
       timeout: { type: 'string', default: '900' },
+      'base-port': { type: 'string' },
+      explain: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -44,6 +50,12 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   });
   if (values.help) throw new Error(usage);
   const hosts = values.hosts.split(',').map((h) => positive('hosts', h.trim()));
+  let basePort: number | undefined;
+  if (values['base-port'] !== undefined) {
+    basePort = positive('base-port', values['base-port']);
+    const top = basePort + 2 * Math.max(...hosts) - 1; // sshds, then as many latency proxies
+    if (basePort < 1024 || top > 65535) throw new Error(`--base-port must leave ports ${basePort}..${top} within 1024..65535`);
+  }
   return {
     hosts,
     runs: positive('runs', values.runs),
@@ -53,6 +65,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     profile: values.profile,
     ansible: !values['no-ansible'],
     timeoutS: positive('timeout', values.timeout),
+    ...(basePort !== undefined ? { basePort } : {}),
+    explain: values.explain,
   };
 }
 

@@ -8,10 +8,12 @@ import { ansibleRunsFor, parseBenchArgs, usage, type BenchOptions } from './args
 import { summarizeCpuProfile } from './cpu-profile.js';
 import { startLatencyProxy, type LatencyProxy } from './latency-proxy.js';
 import { computePhases, median, runSteps, type BenchReport } from './phases.js';
+import { explainLines, type HostCounts } from './hostcount.js';
 import { killStarted } from './procs.js';
-import { checkTargets, ratio, type BenchResults, type ProvisionFigures, type SizeResult, type Spread, type ToolFigures } from './results.js';
+import { straceMissing, traceHost, type HostTracer } from './strace.js';
+import { checkCountTargets, checkTargets, failedTools, ratio, type BenchResults, type ProvisionFigures, type SizeResult, type Spread, type ToolFigures } from './results.js';
 import { formatResults } from './table.js';
-import { ansibleAvailable, benchDir, runAnsible, runFloor, runProvision, type BenchSetup, type Target, type ToolRun } from './tools.js';
+import { ansibleAvailable, benchDir, runAnsible, runFloor, runProvision, versionCpu, type BenchSetup, type Target, type ToolRun } from './tools.js';
 import { diffSnapshots, emptyRoot, snapshotTree, type TreeSnapshot } from './tree.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -37,7 +39,7 @@ function spreadOf(values: number[]): Spread | null {
   return { median: median(v), min: Math.min(...v), max: Math.max(...v) };
 }
 
-function perHost(report: BenchReport | undefined, field: 'round_trips' | 'channels'): Spread | null {
+function perHost(report: BenchReport | undefined, field: 'round_trips' | 'channels' | 'requests'): Spread | null {
   if (!report) return null;
   return spreadOf(Object.values(report.hosts).map((h) => h[field] ?? NaN));
 }
@@ -67,6 +69,9 @@ function emptyFigures(): ToolFigures {
 
 interface Measured {
   figures: ToolFigures;
+  /** Controller CPU ms of each timed run. */
+  cpuCold: number[];
+  cpuWarm: number[];
   lastCold?: ToolRun;
   lastWarm?: ToolRun;
   /** Highest peak RSS of the timed runs, in MB. */
@@ -76,7 +81,7 @@ interface Measured {
 
 /** Cold (empty roots) then warm (converged) runs of one tool, `runs` times; stops at the first failure. */
 async function measure(name: string, setup: BenchSetup, runs: number, run: () => Promise<ToolRun>): Promise<Measured> {
-  const m: Measured = { figures: emptyFigures() };
+  const m: Measured = { figures: emptyFigures(), cpuCold: [], cpuWarm: [] };
   const n = setup.targets.length;
   for (let i = 1; i <= runs; i++) {
     for (const t of setup.targets) emptyRoot(t.root);
@@ -97,10 +102,16 @@ async function measure(name: string, setup: BenchSetup, runs: number, run: () =>
     m.figures.warm_changed = warm.changed;
     m.lastCold = cold;
     m.lastWarm = warm;
+    if (cold.cpuMs !== undefined) m.cpuCold.push(cold.cpuMs);
+    if (warm.cpuMs !== undefined) m.cpuWarm.push(warm.cpuMs);
     for (const r of [cold, warm]) if (r.rssMb !== undefined) m.peakRssMb = Math.max(m.peakRssMb ?? 0, r.rssMb);
     const note = warm.changed === 0 ? '' : `  (NOT converged: warm run changed ${warm.changed})`;
     log(`  ${name.padEnd(9)} ${n} hosts, run ${i}/${runs}: cold ${seconds(cold.wallMs).toFixed(2)} s, warm ${seconds(warm.wallMs).toFixed(2)} s${note}`);
   }
+  m.figures.counts = {
+    controller_cpu_ms: { cold: m.cpuCold.length > 0 ? median(m.cpuCold) : null, warm: m.cpuWarm.length > 0 ? median(m.cpuWarm) : null },
+    host: { cold: null, warm: null },
+  };
   m.figures.cold_s = median(m.figures.cold_runs_s);
   m.figures.warm_s = median(m.figures.warm_runs_s);
   const first = setup.targets[0];
@@ -110,17 +121,19 @@ async function measure(name: string, setup: BenchSetup, runs: number, run: () =>
 }
 
 /** One fleet size: start the fleet (and proxies), measure the three tools, then the traced accounting runs. */
-async function benchSize(n: number, opts: BenchOptions, notes: string[]): Promise<SizeResult> {
+async function benchSize(n: number, opts: BenchOptions, notes: string[], hostCountsOff: string | null): Promise<SizeResult> {
   log(`\n${n} host${n === 1 ? '' : 's'}${opts.latencyMs > 0 ? `, ${opts.latencyMs} ms round trip` : ''}: starting the fleet`);
   const mark = cleanups.length;
-  const fleet = await startFleet(n);
+  const fleet = await startFleet(n, opts.basePort === undefined ? {} : { basePort: opts.basePort });
   cleanups.push(() => fleet.stop());
   const proxies: LatencyProxy[] = [];
   const scratch = mkdtempSync(join(tmpdir(), 'provision-bench-'));
   cleanups.push(() => rmSync(scratch, { recursive: true, force: true }));
   try {
     if (opts.latencyMs > 0) {
-      for (const h of fleet.hosts) proxies.push(await startLatencyProxy(h.port, opts.latencyMs / 2));
+      for (const [i, h] of fleet.hosts.entries()) {
+        proxies.push(await startLatencyProxy(h.port, opts.latencyMs / 2, opts.basePort === undefined ? 0 : opts.basePort + n + i));
+      }
       cleanups.push(() => Promise.all(proxies.map((p) => p.close())).then(() => {}));
     }
     const targets = fleet.hosts.map((h, i) => ({ name: h.name, port: proxies[i]?.port ?? h.port, root: h.root }));
@@ -129,7 +142,7 @@ async function benchSize(n: number, opts: BenchOptions, notes: string[]): Promis
 
     const prov = await measure('provision', setup, opts.runs, () => runProvision(setup, { playbook: workload }));
     const floor = await measure('floor', setup, opts.runs, () => runFloor(setup));
-    let ansible: Measured = { figures: emptyFigures() };
+    let ansible: Measured = { figures: emptyFigures(), cpuCold: [], cpuWarm: [] };
     if (!opts.ansible) {
       ansible.figures.skipped = '--no-ansible';
     } else if (!ansibleAvailable()) {
@@ -140,9 +153,59 @@ async function benchSize(n: number, opts: BenchOptions, notes: string[]): Promis
       if (runs < opts.runs) notes.push(`Ansible at ${n} hosts: ${runs} run(s), not the median of ${opts.runs} (--ansible-runs ${opts.runs} to have it)`);
     }
 
+    // Counting: one cold and one warm run of each tool with the first host's sshd under strace (not timed).
+    const first = fleet.hosts[0];
+    let explain: SizeResult['explain'];
+    const traced = join(benchDir, 'workload-traced.ts');
+    if (first && hostCountsOff === null) {
+      const tools: Array<[string, Measured, () => Promise<ToolRun>]> = [
+        ['provision', prov, () => runProvision(setup, { playbook: traced, trace: true })],
+        ['floor', floor, () => runFloor(setup)],
+        ['ansible', ansible, () => runAnsible(setup)],
+      ];
+      for (const [name, m, run] of tools) {
+        if (m.figures.skipped || m.figures.error || !m.figures.counts) continue;
+        for (const t of targets) emptyRoot(t.root);
+        const runs: Partial<Record<'cold' | 'warm', { counts: HostCounts; run: ToolRun }>> = {};
+        for (const kind of ['cold', 'warm'] as const) {
+          let tracer: HostTracer;
+          try {
+            tracer = await traceHost(first.pid, join(scratch, `strace-${name}-${kind}.txt`));
+          } catch (err) {
+            // e.g. ptrace not permitted here (not root, or a container without CAP_SYS_PTRACE): say so, measure the rest.
+            const why = `host counts not measured: ${err instanceof Error ? err.message : String(err)}`;
+            log(`  ${why}`);
+            if (!notes.includes(why)) notes.push(why);
+            break;
+          }
+          const r = await run();
+          const counts = await tracer.stop();
+          if (!r.ok) {
+            m.figures.error = `counted ${kind} run: ${r.error ?? 'failed'}`;
+            log(`  ${name} ${n} hosts: ${m.figures.error}`);
+            break;
+          }
+          runs[kind] = { counts, run: r };
+          m.figures.counts.host[kind] = { processes: counts.processes, execs: counts.execs, programs: counts.programs };
+          log(`  ${name.padEnd(9)} ${n} hosts, counted ${kind} run on ${first.name}: ${counts.processes} processes, ${counts.execs} programs`);
+        }
+        if (name === 'provision' && opts.explain && runs.cold && runs.warm) {
+          const traceOf = (r: ToolRun) => r.traces?.find((h) => h.host === first.name);
+          const names: Array<[string, string]> = [
+            [first.root, 'ROOT'],
+            [fleet.dir, 'FLEET'],
+          ];
+          explain = {
+            host: first.name,
+            cold: explainLines(runs.cold.counts, traceOf(runs.cold.run), names),
+            warm: explainLines(runs.warm.counts, traceOf(runs.warm.run), names),
+          };
+        }
+      }
+    }
+
     // Accounting: the traced workload once cold, once warm (with CPU profiles under --profile); not timed above.
     for (const t of targets) emptyRoot(t.root);
-    const traced = join(benchDir, 'workload-traced.ts');
     const cpuDir = opts.profile ? join(scratch, 'cpu') : undefined;
     if (cpuDir) mkdirSync(cpuDir);
     const tracedCold = await runProvision(setup, { playbook: traced, trace: true, ...(cpuDir ? { cpuProfileDir: cpuDir } : {}) });
@@ -159,6 +222,7 @@ async function benchSize(n: number, opts: BenchOptions, notes: string[]): Promis
       peak_rss_mb: prov.peakRssMb ?? null, // timed runs only: tracing and CPU profiling add their own memory
       round_trips: { cold: perHost(coldReport, 'round_trips'), warm: perHost(warmReport, 'round_trips') },
       channels: { cold: perHost(coldReport, 'channels'), warm: perHost(warmReport, 'channels') },
+      requests: { cold: perHost(coldReport, 'requests'), warm: perHost(warmReport, 'requests') },
       cold_changed_per_host: coldReport ? median(Object.values(coldReport.hosts).map((h) => h.stats.changed)) : null,
       steps: {
         cold: tracedCold.report && tracedCold.traces ? runSteps(tracedCold.report, tracedCold.traces, rootOf) : [],
@@ -192,6 +256,7 @@ async function benchSize(n: number, opts: BenchOptions, notes: string[]): Promis
         floor: base && floor.snapshot ? diffSnapshots(base, floor.snapshot) : [],
         ansible: base && ansible.snapshot ? diffSnapshots(base, ansible.snapshot) : null,
       },
+      ...(explain ? { explain } : {}),
     };
   } finally {
     await cleanUp(mark);
@@ -214,9 +279,21 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   const notes: string[] = [];
+  const hostCountsOff = straceMissing();
+  if (hostCountsOff) {
+    log(`bench: ${hostCountsOff}`);
+    notes.push(hostCountsOff);
+  }
   const sizes: SizeResult[] = [];
   const began = performance.now();
-  for (const n of opts.hosts) sizes.push(await benchSize(n, opts, notes));
+  for (const n of opts.hosts) sizes.push(await benchSize(n, opts, notes, hostCountsOff));
+  const versionScratch = mkdtempSync(join(tmpdir(), 'provision-bench-'));
+  cleanups.push(() => rmSync(versionScratch, { recursive: true, force: true }));
+  const version = await versionCpu(versionScratch, 3);
+  const startup = {
+    version_cpu_ms: version.direct_ms.length > 0 ? median(version.direct_ms) : null,
+    npx_version_cpu_ms: version.npx_ms.length > 0 ? median(version.npx_ms) : null,
+  };
   log(`\nbench: done in ${((performance.now() - began) / 1000).toFixed(0)} s`);
   const results: BenchResults = {
     date: new Date().toISOString(),
@@ -230,12 +307,19 @@ async function main(): Promise<number> {
     options: { ...opts },
     sizes,
     targets: checkTargets(sizes),
+    count_targets: checkCountTargets(sizes, startup),
+    startup,
     notes,
   };
   process.stdout.write(formatResults(results, opts.profile));
   if (opts.json) {
     writeFileSync(opts.json, `${JSON.stringify(results, null, 2)}\n`);
     log(`figures written to ${opts.json}`);
+  }
+  const failed = failedTools(sizes);
+  if (failed.length > 0) {
+    log(`\nbench: FAILED: ${failed.join('; ')}`);
+    return 1;
   }
   return 0;
 }

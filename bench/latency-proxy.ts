@@ -8,8 +8,8 @@ export interface LatencyProxy {
   close(): Promise<void>;
 }
 
-/** Forwards 127.0.0.1:<port> to 127.0.0.1:targetPort, delaying every chunk by `oneWayMs` in each direction. */
-export async function startLatencyProxy(targetPort: number, oneWayMs: number): Promise<LatencyProxy> {
+/** Forwards 127.0.0.1:<port> (listenPort, or a free one) to 127.0.0.1:targetPort, delaying every chunk by `oneWayMs` in each direction. */
+export async function startLatencyProxy(targetPort: number, oneWayMs: number, listenPort = 0): Promise<LatencyProxy> {
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     const upstream = connect({ host: '127.0.0.1', port: targetPort });
@@ -21,7 +21,7 @@ export async function startLatencyProxy(targetPort: number, oneWayMs: number): P
     pipeDelayed(client, upstream, oneWayMs);
     pipeDelayed(upstream, client, oneWayMs);
   });
-  server.listen(0, '127.0.0.1');
+  server.listen(listenPort, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as { port: number }).port;
   const closed = once(server, 'close');

@@ -7,11 +7,13 @@ import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ansibleRunsFor, parseBenchArgs } from './args.js';
+import { attribute, explainLines, parseExecve, parseStrace } from './hostcount.js';
 import { packageOf } from './cpu-profile.js';
 import { startLatencyProxy } from './latency-proxy.js';
 import { hostSteps, median, overlapGroups, splitBusyTime } from './phases.js';
-import { checkTargets, type SizeResult } from './results.js';
-import { benchDir } from './tools.js';
+import { checkCountTargets, checkTargets, failedTools, type SizeResult } from './results.js';
+import { formatCounts } from './table.js';
+import { benchDir, parseAnsibleRecap, parseGnuTime } from './tools.js';
 import type { TraceEvent } from './trace.js';
 import { diffSnapshots, emptyRoot, snapshotTree } from './tree.js';
 
@@ -62,6 +64,7 @@ describe('bench: targets', () => {
       peak_rss_mb: 120,
       round_trips: { cold: { median: 10, min: 10, max: 10 }, warm: { median: rtWarm, min: rtWarm, max: rtWarm } },
       channels: { cold: null, warm: null },
+      requests: { cold: { median: 30, min: 30, max: 30 }, warm: { median: 25, min: 25, max: 25 } },
       cold_changed_per_host: 22,
       steps: { cold: [], warm: [] },
       phases_ms: { cold: null, warm: null },
@@ -82,6 +85,34 @@ describe('bench: targets', () => {
     assert.equal(byName('cold round trips per host ≤ 1 + changed tasks = 23 (50 hosts)')?.met, true);
     assert.equal(t.some((x) => x.target.includes('RSS')), false, 'no RSS target below 200 hosts');
   });
+
+  it("checks issue 12's count targets and prints counts beside the wall ratios", () => {
+    const s = size(1, 2.2, 2.6, 2);
+    const host = (processes: number) => ({ processes, execs: processes - 1, programs: [['sh', 3]] as Array<[string, number]> });
+    s.provision.counts = { controller_cpu_ms: { cold: 1200, warm: 460 }, host: { cold: host(190), warm: host(10) } };
+    s.floor.counts = { controller_cpu_ms: { cold: 20, warm: 20 }, host: { cold: host(55), warm: host(40) } };
+    const t = checkCountTargets([s], { version_cpu_ms: 250, npx_version_cpu_ms: 1900 });
+    const met = (prefix: string) => t.find((x) => x.target.startsWith(prefix))?.met;
+    assert.equal(met('warm: processes on the host ≤ 10'), true, '10 is within the target');
+    assert.equal(met("cold: processes on the host ≤ the floor's"), false);
+    assert.equal(met('controller CPU of a warm run ≤ 0.45 s'), false, '0.46 s is not');
+    assert.equal(met('warm round trips per host ≤ 2'), true);
+    assert.equal(met('`provision --version` ≤ 0.25 s CPU'), true);
+    assert.equal(t.find((x) => x.target.startsWith('cold:'))?.figure, '190 (floor 55)');
+    const lines = formatCounts([s]).split('\n');
+    assert.match(lines[0] ?? '', /^N +tool +host procs c\/w +host exec'd c\/w +ctrl CPU s c\/w +requests c\/w +RT c\/w +wall s c\/w +÷ floor c\/w$/);
+    assert.match(lines[2] ?? '', /^1 +provision +190 \/ 10 +189 \/ 9 +1\.20 \/ 0\.46 +30 \/ 25 +10 \/ 2 +1\.00 \/ 1\.00 +1\.00 \/ 1\.00$/);
+    assert.match(lines[3] ?? '', /^1 +floor +55 \/ 40 /);
+    assert.equal(lines.length, 4, 'a skipped Ansible has no row');
+    assert.deepEqual(failedTools([s]), []);
+    s.ansible = { ...s.ansible, skipped: undefined, error: 'cold run 1: no PLAY RECAP\nmore' } as typeof s.ansible;
+    assert.deepEqual(failedTools([s]), ['ansible at 1 host: cold run 1: no PLAY RECAP']);
+  });
+
+  it('reads GNU time figures, also after a non-zero exit line', () => {
+    assert.deepEqual(parseGnuTime('Command exited with non-zero status 1\n92160 0.41 0.07\n'), { rssMb: 90, cpuMs: 480 });
+    assert.equal(parseGnuTime(''), null);
+  });
 });
 
 describe('bench: arguments and profiles', () => {
@@ -95,6 +126,11 @@ describe('bench: arguments and profiles', () => {
     assert.equal(parseBenchArgs(['--hosts', '200', '--latency', '20', '--no-ansible']).ansible, false);
     assert.throws(() => parseBenchArgs(['--hosts', '0']), /--hosts must be a whole number above 0/);
     assert.throws(() => parseBenchArgs(['--runs', 'x']), /--runs/);
+    assert.equal(o.basePort, undefined, 'random ports unless asked');
+    assert.equal(parseBenchArgs(['--base-port', '20000', '--hosts', '1,50']).basePort, 20000);
+    assert.throws(() => parseBenchArgs(['--base-port', '65500', '--hosts', '50']), /--base-port must leave ports 65500\.\.65599/);
+    assert.throws(() => parseBenchArgs(['--base-port', '80']), /--base-port/);
+    assert.equal(parseBenchArgs(['--explain']).explain, true);
   });
 
   it('names the package a profiled frame belongs to', () => {
@@ -173,5 +209,81 @@ describe('bench: latency proxy', () => {
     } finally {
       await proxy.close();
     }
+  });
+});
+
+describe('bench: Ansible recap and failures', () => {
+  it('reads the default callback recap, not a json callback core does not ship', () => {
+    const out = [
+      'TASK [x] ***',
+      'changed: [host01]',
+      '',
+      'PLAY RECAP *********************************************************************',
+      'host01                     : ok=20   changed=18   unreachable=0    failed=0    skipped=1    rescued=0    ignored=0   ',
+      'host02                     : ok=3    changed=0    unreachable=1    failed=2    skipped=0    rescued=0    ignored=0',
+      '',
+    ].join('\n');
+    const recap = parseAnsibleRecap(out);
+    assert.deepEqual(recap.get('host01'), { ok: 20, changed: 18, unreachable: 0, failed: 0 });
+    assert.deepEqual(recap.get('host02'), { ok: 3, changed: 0, unreachable: 1, failed: 2 });
+    assert.equal(parseAnsibleRecap('ERROR! Invalid callback for stdout specified: json\n').size, 0);
+  });
+});
+
+describe('bench: host counts from strace', () => {
+  const trace = [
+    '100 1700000000.000000 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f) = 101',
+    '101 1700000000.001000 execve("/usr/sbin/sshd", ["/usr/sbin/sshd", "-D", "-R"], 0x55 /* 68 vars */) = 0',
+    '101 1700000000.010000 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f) = 102',
+    '102 1700000000.020000 execve("/bin/sh", ["sh", "-c", "echo \\"a b\\"\\n\\t\\\\x"], 0x55 /* 9 vars */) = 0',
+    '102 1700000000.030000 vfork( <unfinished ...>',
+    '103 1700000000.031000 execve("/usr/local/bin/stat", ["stat", "/srv"], 0x55 /* 9 vars */) = -1 ENOENT (No such file or directory)',
+    '103 1700000000.032000 execve("/usr/bin/stat", ["stat", "/srv"], 0x55 /* 9 vars */ <unfinished ...>',
+    '102 1700000000.033000 <... vfork resumed>) = 103',
+    '103 1700000000.034000 <... execve resumed>) = 0',
+    '103 1700000000.035000 +++ exited with 0 +++',
+    '102 1700000000.036000 --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=103} ---',
+    '102 1700000000.040000 clone3({flags=CLONE_VM|CLONE_FS|CLONE_THREAD|CLONE_SETTLS, exit_signal=0} => {parent_tid=[104]}, 88) = 104',
+    '102 1700000000.050000 clone3({flags=CLONE_VM|CLONE_VFORK, exit_signal=SIGCHLD, stack=0x7f} => {parent_tid=[0]}, 88) = 105',
+    '105 1700000000.051000 execve("/usr/bin/sha256sum", ["sha256sum", "/srv/a"...], 0x55 /* 9 vars */) = 0',
+    '102 1700000000.060000 clone(child_stack=NULL, flags=SIGCHLD) = -1 EAGAIN (Resource temporarily unavailable)',
+    '102 1700000000.070000 exit_group(0) = ?',
+  ].join('\n');
+
+  it('counts new processes (not threads, not failures) and successful execs, joining unfinished calls', () => {
+    const c = parseStrace(trace);
+    assert.equal(c.processes, 4, 'sshd session, its shell, the vfork, the clone3 vfork; the thread and EAGAIN are not');
+    assert.equal(c.execs, 4, "the PATH search's ENOENT is not an exec");
+    assert.deepEqual(c.programs, [['sh', 1], ['sha256sum', 1], ['sshd', 1], ['stat', 1]]);
+    assert.deepEqual(c.execList[1]?.argv, ['sh', '-c', 'echo "a b"\n\t\\x']);
+    assert.equal(c.execList[2]?.time, 1700000000032, 'an unfinished call keeps the time it started');
+    assert.deepEqual(c.execList[3]?.argv, ['sha256sum', '/srv/a…']);
+  });
+
+  it('reads execve arguments with octal and hex escapes', () => {
+    assert.deepEqual(parseExecve('execve("/bin/x", ["x", "\\303\\251", "\\x41"], 0x1) = 0'), { path: '/bin/x', argv: ['x', '\xc3\xa9', 'A'] });
+  });
+
+  it('names the task running when a program ran, or the checks running together', () => {
+    const t0 = 1_700_000_000_000;
+    const host = {
+      host: 'host01',
+      tasksBuiltAt: t0 + 100,
+      events: [ev(0, 'check', t0 + 110, t0 + 150, [0, 0]), ev(1, 'check', t0 + 110, t0 + 160, [0, 0]), ev(0, 'apply', t0 + 200, t0 + 250, [0, 0])],
+    };
+    assert.equal(attribute(t0 + 50, host), '(connect + facts)');
+    assert.equal(attribute(t0 + 155, host), 'check task 2');
+    assert.equal(attribute(t0 + 120, host), '≈ check task 1 (2 running together)', 'the oldest unanswered of pipelined checks');
+    assert.equal(attribute(t0 + 120, host, ['stat', '--', '/x']), '≈ check task 1 (2 running together)');
+    const named = { ...host, events: host.events.map((e, i) => ({ ...e, name: `directory /srv/d${i}` })) };
+    assert.equal(attribute(t0 + 120, named, ['stat', '--', '/srv/d1']), '≈ check directory /srv/d1 (2 running together)', 'the task naming the path');
+    assert.equal(attribute(t0 + 180, host), '(between tasks, after check task 2)');
+    assert.equal(attribute(t0 + 210, host), 'apply task 1');
+    assert.equal(attribute(t0 + 300, host), '(after the last task: closing)');
+    assert.equal(attribute(t0, undefined), '?');
+    const lines = explainLines(parseStrace(trace), undefined, [['/srv', 'ROOT']]);
+    assert.equal(lines.length, 4);
+    assert.match(lines[1] ?? '', /^ {3}2 +\+0\.019s {2}sh -c echo "a b" \\x$/);
+    assert.match(lines[2] ?? '', /stat ROOT$/);
   });
 });

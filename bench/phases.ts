@@ -13,6 +13,7 @@ export interface BenchReport {
       error?: string;
       duration_ms: number;
       round_trips?: number;
+      requests?: number;
       channels?: number;
       /** Per-phase wall times on this host, when the runner reports them (preferred over the traces). */
       phases_ms?: Partial<Record<'connect' | 'facts' | 'check' | 'apply' | 'handlers', number>>;

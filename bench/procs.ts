@@ -33,6 +33,16 @@ function killGroup(pid: number): void {
   }
 }
 
+/** Registers a process group started elsewhere in the benchmark (strace), so Ctrl-C stops it too. */
+export function track(pid: number): void {
+  live.add(pid);
+}
+
+/** Forgets a tracked process group once it has exited. */
+export function untrack(pid: number): void {
+  live.delete(pid);
+}
+
 /** Kills every process group this module started that is still running (on Ctrl-C, or on exit). */
 export function killStarted(): void {
   for (const pid of live) killGroup(pid);

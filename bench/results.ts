@@ -18,6 +18,23 @@ export interface ToolFigures {
   warm_changed: number | null;
   skipped?: string;
   error?: string;
+  /** Counts, not seconds: controller CPU of the timed runs and one host's processes in separate counted runs. */
+  counts?: CountFigures;
+}
+
+/** One run's work on one host (the first), from strace of its sshd. */
+export interface HostCountFigures {
+  processes: number;
+  execs: number;
+  /** Exec'd programs by name, most first. */
+  programs: Array<[string, number]>;
+}
+
+export interface CountFigures {
+  /** Controller CPU (user + system) of a run in ms, the median of the timed runs; null without GNU time. */
+  controller_cpu_ms: { cold: number | null; warm: number | null };
+  /** null when not measured (no strace, or the counted run failed). */
+  host: { cold: HostCountFigures | null; warm: HostCountFigures | null };
 }
 
 export interface ProvisionFigures extends ToolFigures {
@@ -25,6 +42,8 @@ export interface ProvisionFigures extends ToolFigures {
   /** Per host, over hosts: requests that waited for an answer, and channels opened. */
   round_trips: { cold: Spread | null; warm: Spread | null };
   channels: { cold: Spread | null; warm: Spread | null };
+  /** Commands sent per host (the report's `requests`). */
+  requests: { cold: Spread | null; warm: Spread | null };
   /** Tasks (and handlers) that changed on a host in a cold run, median over hosts. */
   cold_changed_per_host: number | null;
   /** Each check/apply (or group of overlapping ones) of a host, median over hosts: the round trips per task. */
@@ -47,6 +66,8 @@ export interface SizeResult {
   };
   /** How the trees the tools left on the first host differ from provision's (empty: the same work). */
   same_work: { floor: string[]; ansible: string[] | null };
+  /** --explain: every program provision's counted cold and warm runs exec'd on the first host, with its task. */
+  explain?: { host: string; cold: string[]; warm: string[] };
 }
 
 export interface TargetCheck {
@@ -61,11 +82,60 @@ export interface BenchResults {
   options: Record<string, unknown>;
   sizes: SizeResult[];
   targets: TargetCheck[];
+  /** Issue 12's targets, on counts. */
+  count_targets: TargetCheck[];
+  /** `provision --version`: controller CPU ms, median, run as node bin/provision.js and through npx. */
+  startup: { version_cpu_ms: number | null; npx_version_cpu_ms: number | null };
   notes: string[];
 }
 
 export function ratio(a: number | null, b: number | null): number | null {
   return a === null || b === null || b === 0 ? null : a / b;
+}
+
+/** Issue 12's targets on counts (per host, bench/workload.ts), for what was measured. */
+export function checkCountTargets(sizes: SizeResult[], startup: BenchResults['startup']): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  for (const s of sizes) {
+    const at = `(${s.hosts} host${s.hosts === 1 ? '' : 's'}${s.latency_ms > 0 ? `, ${s.latency_ms} ms` : ''})`;
+    const host = s.provision.counts?.host;
+    if (host?.warm) {
+      out.push({ target: `warm: processes on the host ≤ 10 ${at}`, figure: `${host.warm.processes}`, met: host.warm.processes <= 10 });
+    }
+    const floorCold = s.floor.counts?.host.cold;
+    if (host?.cold && floorCold) {
+      out.push({
+        target: `cold: processes on the host ≤ the floor's ${at}`,
+        figure: `${host.cold.processes} (floor ${floorCold.processes})`,
+        met: host.cold.processes <= floorCold.processes,
+      });
+    }
+    const cpu = s.provision.counts?.controller_cpu_ms.warm;
+    if (s.hosts === 1 && cpu !== null && cpu !== undefined) {
+      out.push({ target: `controller CPU of a warm run ≤ 0.45 s ${at}`, figure: `${(cpu / 1000).toFixed(2)} s`, met: cpu <= 450 });
+    }
+    const rt = s.provision.round_trips.warm;
+    if (rt) out.push({ target: `warm round trips per host ≤ 2 ${at}`, figure: `${rt.max}`, met: rt.max <= 2 });
+  }
+  if (startup.version_cpu_ms !== null) {
+    out.push({
+      target: '`provision --version` ≤ 0.25 s CPU',
+      figure: `${(startup.version_cpu_ms / 1000).toFixed(2)} s${startup.npx_version_cpu_ms === null ? '' : ` (through npx: ${(startup.npx_version_cpu_ms / 1000).toFixed(2)} s)`}`,
+      met: startup.version_cpu_ms <= 250,
+    });
+  }
+  return out;
+}
+
+/** `tool at N hosts: error` for every tool that failed (skipped ones are not failures): the benchmark then exits 1. */
+export function failedTools(sizes: SizeResult[]): string[] {
+  const out: string[] = [];
+  for (const s of sizes) {
+    for (const [tool, f] of [['provision', s.provision], ['floor', s.floor], ['ansible', s.ansible]] as const) {
+      if (f.error !== undefined) out.push(`${tool} at ${s.hosts} host${s.hosts === 1 ? '' : 's'}: ${f.error.split('\n')[0] ?? ''}`);
+    }
+  }
+  return out;
 }
 
 const fmt = (x: number | null, digits = 2) => (x === null ? 'n/a' : x.toFixed(digits));

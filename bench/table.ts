@@ -29,6 +29,58 @@ export function formatSummary(sizes: SizeResult[]): string {
   return table(head, rows);
 }
 
+const pair = (a: number | null | undefined, b: number | null | undefined, f: (x: number) => string = String) =>
+  `${a === null || a === undefined ? '-' : f(a)} / ${b === null || b === undefined ? '-' : f(b)}`;
+
+/**
+ * Counts, not seconds (cold / warm): processes forked and programs exec'd on one host (strace of the first host's
+ * sshd), controller CPU, provision's requests and round trips per host; wall seconds and ratios beside, for context.
+ */
+export function formatCounts(sizes: SizeResult[]): string {
+  const head = ['N', 'tool', 'host procs c/w', "host exec'd c/w", 'ctrl CPU s c/w', 'requests c/w', 'RT c/w', 'wall s c/w', '÷ floor c/w'];
+  const rows: string[][] = [];
+  for (const s of sizes) {
+    const tools = [
+      ['provision', s.provision],
+      ['floor', s.floor],
+      ['ansible', s.ansible],
+    ] as const;
+    for (const [name, f] of tools) {
+      if (f.skipped) continue;
+      const host = f.counts?.host;
+      const cpu = f.counts?.controller_cpu_ms;
+      const wallRatio =
+        name === 'floor' ? '1 / 1' : pair(f.cold_s !== null && s.floor.cold_s ? f.cold_s / s.floor.cold_s : null, f.warm_s !== null && s.floor.warm_s ? f.warm_s / s.floor.warm_s : null, (x) => x.toFixed(2));
+      rows.push([
+        String(s.hosts),
+        f.error ? `${name} (FAILED)` : name,
+        pair(host?.cold?.processes, host?.warm?.processes),
+        pair(host?.cold?.execs, host?.warm?.execs),
+        pair(cpu?.cold, cpu?.warm, (ms) => (ms / 1000).toFixed(2)),
+        name === 'provision' ? `${spread(s.provision.requests.cold)} / ${spread(s.provision.requests.warm)}` : '-',
+        name === 'provision' ? `${spread(s.provision.round_trips.cold)} / ${spread(s.provision.round_trips.warm)}` : name === 'floor' ? '1 / 1' : '-',
+        pair(f.cold_s, f.warm_s, (x) => x.toFixed(2)),
+        wallRatio,
+      ]);
+    }
+  }
+  return table(head, rows);
+}
+
+/** The programs a warm and a cold run exec'd on the first host, by name, per tool. */
+export function formatPrograms(s: SizeResult, top = 10): string[] {
+  const out: string[] = [];
+  for (const [name, f] of [['provision', s.provision], ['floor', s.floor], ['ansible', s.ansible]] as const) {
+    for (const kind of ['cold', 'warm'] as const) {
+      const h = f.counts?.host[kind];
+      if (!h) continue;
+      const list = h.programs.slice(0, top).map(([p, n]) => `${p}×${n}`).join(' ');
+      out.push(`  ${name} ${kind}: ${list}${h.programs.length > top ? ' …' : ''}`);
+    }
+  }
+  return out;
+}
+
 /** Per phase, milliseconds per host (median over hosts); startup is the controller process's own. */
 export function formatPhases(s: SizeResult): string {
   const { cold, warm } = s.provision.phases_ms;
@@ -45,10 +97,17 @@ export function formatSteps(s: SizeResult, kind: 'cold' | 'warm'): string {
 
 /** Everything printed at the end of a run. */
 export function formatResults(results: BenchResults, profile: boolean): string {
-  const parts = ['', formatSummary(results.sizes)];
-  if (results.targets.length > 0) {
-    parts.push('', 'targets (issue 4):', ...results.targets.map((t) => `  ${t.met ? 'met   ' : 'MISSED'}  ${t.target}: ${t.figure}`));
+  const mark = (t: { met: boolean; target: string; figure: string }) => `  ${t.met ? 'met   ' : 'MISSED'}  ${t.target}: ${t.figure}`;
+  const parts = ['', 'counts per host (host processes and programs: strace of the first host; controller CPU: GNU time), cold / warm:', formatCounts(results.sizes)];
+  const { version_cpu_ms: v, npx_version_cpu_ms: npx } = results.startup;
+  parts.push(`\`provision --version\` controller CPU: ${v === null ? '-' : `${(v / 1000).toFixed(2)} s`} (node bin/provision.js), ${npx === null ? '-' : `${(npx / 1000).toFixed(2)} s`} (npx provision)`);
+  if (results.count_targets.length > 0) parts.push('', 'targets (issue 12, counts):', ...results.count_targets.map(mark));
+  for (const s of results.sizes) {
+    const programs = formatPrograms(s);
+    if (programs.length > 0) parts.push('', `programs exec'd on the first host, ${s.hosts} host${s.hosts === 1 ? '' : 's'}:`, ...programs);
   }
+  parts.push('', 'wall seconds:', formatSummary(results.sizes));
+  if (results.targets.length > 0) parts.push('', 'targets (issue 4, wall time and round trips):', ...results.targets.map(mark));
   for (const s of results.sizes) {
     const errors = [
       s.provision.error && `provision: ${s.provision.error}`,
@@ -58,6 +117,11 @@ export function formatResults(results: BenchResults, profile: boolean): string {
     if (errors.length > 0) parts.push('', `errors at ${s.hosts} hosts:`, ...errors.map((e) => `  ${String(e)}`));
     const diffs = [...s.same_work.floor.map((d) => `floor: ${d}`), ...(s.same_work.ansible ?? []).map((d) => `ansible: ${d}`)];
     if (diffs.length > 0) parts.push('', `work differs from provision's at ${s.hosts} hosts:`, ...diffs.map((d) => `  ${d}`));
+    if (s.explain) {
+      for (const kind of ['cold', 'warm'] as const) {
+        parts.push('', `--explain: every program provision's ${kind} run exec'd on ${s.explain.host} (${s.hosts} hosts), in order, [the task running then]:`, ...s.explain[kind]);
+      }
+    }
     if (profile) {
       parts.push('', formatPhases(s), '', formatSteps(s, 'cold'), '', formatSteps(s, 'warm'));
       for (const [kind, cpu] of Object.entries(s.provision.cpu ?? {})) {

@@ -40,9 +40,50 @@ export interface ToolRun {
   error?: string;
   /** Controller's peak RSS in MB (provision only). */
   rssMb?: number;
+  /** Controller CPU (user + system) of the spawned CLI and the children it reaped, in ms (GNU time; summed over ssh's for the floor). */
+  cpuMs?: number;
   report?: BenchReport;
   traces?: HostTrace[];
   cpuProfile?: string;
+}
+
+/** Reads what `/usr/bin/time -f '%M %U %S'` wrote (its last line; a first one may say the command failed). */
+export function parseGnuTime(text: string): { rssMb: number; cpuMs: number } | null {
+  const m = /^(\d+) (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)$/.exec(text.trim().split('\n').at(-1)?.trim() ?? '');
+  if (!m) return null;
+  return { rssMb: Number(m[1]) / 1024, cpuMs: Math.round((Number(m[2]) + Number(m[3])) * 1000) };
+}
+
+let timeFileSeq = 0;
+
+/** Runs a command under GNU time (when installed) for its CPU and peak RSS. */
+export async function runTimed(
+  scratch: string,
+  cli: string[],
+  opts: Parameters<typeof runProcess>[2],
+): Promise<ProcResult & { usage: { rssMb: number; cpuMs: number } | null }> {
+  const file = join(scratch, `time-${process.pid}-${++timeFileSeq}.txt`);
+  const useTime = existsSync(gnuTime);
+  const [cmd, ...args] = useTime ? [gnuTime, '-f', '%M %U %S', '-o', file, ...cli] : cli;
+  const r = await runProcess(cmd as string, args, opts);
+  let usage: { rssMb: number; cpuMs: number } | null = null;
+  if (useTime && existsSync(file)) {
+    usage = parseGnuTime(readFileSync(file, 'utf8'));
+    rmSync(file, { force: true });
+  }
+  return { ...r, usage };
+}
+
+/** `provision --version`'s CPU (the CLI's start-up), `runs` times: node on bin/provision.js, and through npx. */
+export async function versionCpu(scratch: string, runs: number): Promise<{ direct_ms: number[]; npx_ms: number[] }> {
+  const out = { direct_ms: [] as number[], npx_ms: [] as number[] };
+  for (let i = 0; i < runs; i++) {
+    const d = await runTimed(scratch, [process.execPath, cliPath, '--version'], { cwd: repoRoot, timeoutMs: 60_000 });
+    if (d.code === 0 && d.usage) out.direct_ms.push(d.usage.cpuMs);
+    const n = await runTimed(scratch, ['npx', '--no-install', 'provision', '--version'], { cwd: repoRoot, timeoutMs: 60_000 });
+    if (n.code === 0 && n.usage) out.npx_ms.push(n.usage.cpuMs);
+  }
+  return out;
 }
 
 function failure(r: ProcResult, what: string): string {
@@ -59,11 +100,9 @@ export interface ProvisionRunOptions {
   cpuProfileDir?: string;
 }
 
-/** Runs `provision run` as a user would, under GNU time for the peak RSS, and parses its JSON report. */
+/** Runs `provision run` as a user would, under GNU time for CPU and peak RSS, and parses its JSON report. */
 export async function runProvision(setup: BenchSetup, opts: ProvisionRunOptions): Promise<ToolRun> {
-  const rssFile = join(setup.scratch, 'rss.txt');
   const traceFile = join(setup.scratch, 'trace.json');
-  rmSync(rssFile, { force: true });
   rmSync(traceFile, { force: true });
   const node = [process.execPath];
   if (opts.cpuProfileDir) node.push('--cpu-prof', '--cpu-prof-dir', opts.cpuProfileDir);
@@ -80,18 +119,16 @@ export async function runProvision(setup: BenchSetup, opts: ProvisionRunOptions)
     '-f',
     String(setup.targets.length),
   ];
-  const useTime = existsSync(gnuTime);
-  const [cmd, ...args] = useTime ? [gnuTime, '-f', '%M', '-o', rssFile, ...cli] : cli;
   const before = opts.cpuProfileDir && existsSync(opts.cpuProfileDir) ? new Set(readdirSync(opts.cpuProfileDir)) : new Set<string>();
-  const r = await runProcess(cmd as string, args, {
+  const r = await runTimed(setup.scratch, cli, {
     cwd: repoRoot,
     env: { ...process.env, CI: '1', ...(opts.trace ? { [traceFileVar]: traceFile } : {}) },
     timeoutMs: setup.timeoutMs,
   });
   const run: ToolRun = { wallMs: r.wallMs, startedAt: r.startedAt, ok: false, changed: 0 };
-  if (useTime && existsSync(rssFile)) {
-    const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1));
-    if (Number.isFinite(kb)) run.rssMb = kb / 1024;
+  if (r.usage) {
+    run.rssMb = r.usage.rssMb;
+    run.cpuMs = r.usage.cpuMs;
   }
   if (opts.cpuProfileDir && existsSync(opts.cpuProfileDir)) {
     // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the main one (tsx's loader thread writes its own).
@@ -149,13 +186,14 @@ export async function runFloor(setup: BenchSetup): Promise<ToolRun> {
   const started = performance.now();
   const results = await Promise.all(
     setup.targets.map((t) =>
-      runProcess(
-        'ssh',
-        [...sshOptions(setup, t.port), 'root@127.0.0.1', `ROOT=${quote(t.root)} SERVER_NAME=${quote(`${t.name}.bench.test`)} sh -s`],
+      runTimed(
+        setup.scratch,
+        ['ssh', ...sshOptions(setup, t.port), 'root@127.0.0.1', `ROOT=${quote(t.root)} SERVER_NAME=${quote(`${t.name}.bench.test`)} sh -s`],
         { input: script, timeoutMs: setup.timeoutMs },
       ),
     ),
   );
+  const cpuMs = results.every((r) => r.usage) ? results.reduce((n, r) => n + (r.usage?.cpuMs ?? 0), 0) : undefined;
   const wallMs = performance.now() - started;
   let changed = 0;
   let error: string | undefined;
@@ -164,7 +202,7 @@ export async function runFloor(setup: BenchSetup): Promise<ToolRun> {
     if (r.code === 0 && m) changed += Number(m[1]);
     else error ??= failure(r, `floor on ${setup.targets[i]?.name ?? '?'}`);
   });
-  return { wallMs, startedAt, ok: error === undefined, changed, ...(error ? { error } : {}) };
+  return { wallMs, startedAt, ok: error === undefined, changed, ...(cpuMs !== undefined ? { cpuMs } : {}), ...(error ? { error } : {}) };
 }
 
 /** Whether Ansible can be measured here. */
@@ -172,18 +210,40 @@ export function ansibleAvailable(): boolean {
   return (process.env.PATH ?? '').split(':').some((d) => d !== '' && existsSync(join(d, 'ansible-playbook')));
 }
 
-interface AnsibleJson {
-  stats?: Record<string, { changed: number; failures: number; unreachable: number; ok: number }>;
+/** One host's line of Ansible's PLAY RECAP. */
+export interface AnsibleRecap {
+  ok: number;
+  changed: number;
+  unreachable: number;
+  failed: number;
 }
 
-/** ansible-playbook with bench/ansible/ansible.cfg (pipelining, ControlPersist), forks = hosts, the json callback. */
+/**
+ * Reads the PLAY RECAP the default stdout callback prints (`host01 : ok=20 changed=18 unreachable=0 failed=0 …`):
+ * ansible-core alone has no `json` callback (Debian's 2.14 says `Invalid callback for stdout specified: json`).
+ */
+export function parseAnsibleRecap(stdout: string): Map<string, AnsibleRecap> {
+  const out = new Map<string, AnsibleRecap>();
+  const at = stdout.lastIndexOf('PLAY RECAP');
+  if (at < 0) return out;
+  for (const line of stdout.slice(at).split('\n').slice(1)) {
+    const m = /^(\S+)\s*:\s*(.*)$/.exec(line.trim());
+    if (!m) continue;
+    const field = (k: string) => Number(new RegExp(`\\b${k}=(\\d+)`).exec(m[2] ?? '')?.[1] ?? NaN);
+    const r = { ok: field('ok'), changed: field('changed'), unreachable: field('unreachable'), failed: field('failed') };
+    if (Object.values(r).every(Number.isFinite)) out.set(m[1] as string, r);
+  }
+  return out;
+}
+
+/** ansible-playbook with bench/ansible/ansible.cfg (pipelining, ControlPersist), forks = hosts, read from its recap. */
 export async function runAnsible(setup: BenchSetup): Promise<ToolRun> {
   const controlDir = join(setup.scratch, 'ansible-cp');
   mkdirSync(controlDir, { recursive: true });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ANSIBLE_CONFIG: join(benchDir, 'ansible', 'ansible.cfg'),
-    ANSIBLE_STDOUT_CALLBACK: 'json',
+    ANSIBLE_STDOUT_CALLBACK: 'default',
     ANSIBLE_NOCOLOR: '1',
     ANSIBLE_SSH_CONTROL_PATH_DIR: controlDir,
     ANSIBLE_LOCAL_TEMP: join(setup.scratch, 'ansible-tmp'),
@@ -198,19 +258,17 @@ export async function runAnsible(setup: BenchSetup): Promise<ToolRun> {
     '--ssh-common-args',
     `-o UserKnownHostsFile=${setup.knownHostsPath} -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes`,
   ];
-  const r = await runProcess('ansible-playbook', args, { cwd: repoRoot, env, timeoutMs: setup.timeoutMs });
+  const r = await runTimed(setup.scratch, ['ansible-playbook', ...args], { cwd: repoRoot, env, timeoutMs: setup.timeoutMs });
   stopAnsibleMasters(controlDir);
-  const run: ToolRun = { wallMs: r.wallMs, startedAt: r.startedAt, ok: false, changed: 0 };
-  let out: AnsibleJson;
-  try {
-    out = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as AnsibleJson;
-  } catch {
-    run.error = failure(r, 'ansible-playbook');
+  // ControlPersist masters detach (never reaped by ansible-playbook): their CPU is not in this figure.
+  const run: ToolRun = { wallMs: r.wallMs, startedAt: r.startedAt, ok: false, changed: 0, ...(r.usage ? { cpuMs: r.usage.cpuMs } : {}) };
+  const stats = [...parseAnsibleRecap(r.stdout)];
+  if (stats.length === 0) {
+    run.error = failure(r, 'ansible-playbook (no PLAY RECAP)');
     return run;
   }
-  const stats = Object.entries(out.stats ?? {});
   run.changed = stats.reduce((n, [, s]) => n + s.changed, 0);
-  const bad = stats.find(([, s]) => s.failures > 0 || s.unreachable > 0);
+  const bad = stats.find(([, s]) => s.failed > 0 || s.unreachable > 0);
   run.ok = r.code === 0 && !bad && stats.length === setup.targets.length;
   if (!run.ok) run.error = bad ? `ansible: ${bad[0]} failed or unreachable` : failure(r, 'ansible-playbook');
   return run;

@@ -23,6 +23,11 @@ export interface FleetUser {
 export interface FleetOptions {
   /** Non-root sudo users to make ready (see ensureSudoUser: this changes the machine). */
   users?: FleetUser[];
+  /**
+   * Host i (0-based) listens on basePort + i instead of a random free port, so two fleets on one machine (two
+   * benchmarks) cannot take each other's ports; a port already in use is an error, not retried elsewhere.
+   */
+  basePort?: number;
 }
 
 export interface FleetHost {
@@ -207,7 +212,7 @@ async function stopProc(proc: Proc): Promise<void> {
   await exited;
 }
 
-async function startHost(dir: string, name: string): Promise<FleetHost> {
+async function startHost(dir: string, name: string, fixedPort?: number): Promise<FleetHost> {
   const hostDir = join(dir, name);
   const root = join(hostDir, 'root');
   mkdirSync(root, { recursive: true, mode: 0o755 });
@@ -221,11 +226,12 @@ async function startHost(dir: string, name: string): Promise<FleetHost> {
   let proc: Proc | undefined;
   // Another process may take the free port before sshd binds it: try a few.
   for (let attempt = 1; !proc; attempt++) {
-    port = await freePort();
+    port = fixedPort ?? (await freePort());
     try {
       proc = await startSshd(cfg, port, logPath);
     } catch (err) {
       const inUse = /Address already in use/.test(String(err));
+      if (inUse && fixedPort !== undefined) throw new Error(`${name}: port ${fixedPort} (base port + ${name}'s index) is in use`);
       if (!inUse || attempt >= 5) throw err;
     }
   }
@@ -286,7 +292,11 @@ export async function startFleet(n: number, opts: FleetOptions = {}): Promise<Fl
 
     const width = Math.max(2, String(n).length);
     const names = Array.from({ length: n }, (_, i) => `host${String(i + 1).padStart(width, '0')}`);
-    const started = await Promise.allSettled(names.map((name) => startHost(dir, name)));
+    const base = opts.basePort;
+    if (base !== undefined && (!Number.isInteger(base) || base < 1 || base + n - 1 > 65535)) {
+      throw new Error(`base port ${base} leaves no room for ${n} hosts below 65536`);
+    }
+    const started = await Promise.allSettled(names.map((name, i) => startHost(dir, name, base === undefined ? undefined : base + i)));
     for (const s of started) if (s.status === 'fulfilled') hosts.push(s.value);
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
