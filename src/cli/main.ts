@@ -1,5 +1,5 @@
 // The `provision` command: parses options, wires inventory, playbook, connections, runner and reporters.
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pLimit from 'p-limit';
@@ -22,6 +22,7 @@ import { runPlaybook } from '../runner/run.js';
 import { redact, secret } from '../secret.js';
 import { exitCodeFor, exitCodes } from './exit-codes.js';
 import { parseExtraVars } from './extra-vars.js';
+import { checkOutputPath, writeAtomic } from './output-file.js';
 import { createPlanRecorder, readPlanFile, vetAgainst, type PlanFile } from './plan-file.js';
 import { askPassword } from './prompt.js';
 import { gatherVaultSecrets, type VaultFlags } from './vault-secrets.js';
@@ -91,61 +92,6 @@ interface RunFlags {
   vaultId: string[];
   vaultPasswordFile: string[];
   askVaultPass: boolean;
-}
-
-/** Writes a file atomically on the controller (a report, a retry file): temp file beside it, then rename. */
-function writeAtomic(path: string, text: string): void {
-  mkdirSync(dirname(resolve(path)), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-}
-
-/**
- * Checks before the first connection that a file can be written at `path` (a report, a retry file): not a directory,
- * its folders made one by one (a recursive mkdir loops forever under /proc), and a probe file created and removed
- * beside it. Throws an InputError naming the flag and the path.
- */
-function checkOutputPath(path: string, flag: string): void {
-  const full = resolve(path);
-  const fail = (why: string) => new InputError(`${flag} ${path}: ${why}`);
-  const statOf = (p: string) => {
-    try {
-      return statSync(p);
-    } catch {
-      return undefined; // missing, or below something that is not a folder: the walk up says which
-    }
-  };
-  if (path.endsWith('/') || statOf(full)?.isDirectory()) throw fail('is a directory; name a file');
-  const missing: string[] = [];
-  for (let dir = dirname(full); ; dir = dirname(dir)) {
-    const st = statOf(dir);
-    if (st) {
-      if (!st.isDirectory()) throw fail(`${dir} is not a directory`);
-      break;
-    }
-    missing.unshift(dir);
-    if (dirname(dir) === dir) break;
-  }
-  for (const dir of missing) {
-    try {
-      mkdirSync(dir);
-    } catch (err) {
-      throw fail(`cannot create the folder ${dir}: ${(err as Error).message}`);
-    }
-  }
-  const probe = `${full}.${process.pid}.probe`;
-  try {
-    closeSync(openSync(probe, 'wx'));
-    unlinkSync(probe);
-  } catch (err) {
-    throw fail(`cannot write there: ${(err as Error).message}`);
-  }
 }
 
 /** Hosts of the play: the playbook's pattern, narrowed by --limit (both Ansible patterns). */

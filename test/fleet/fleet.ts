@@ -1,5 +1,5 @@
 // A fleet of real OpenSSH sshd processes on 127.0.0.1, one per simulated host, for integration tests and the benchmark.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -382,4 +382,14 @@ export function sshTargetOf(fleet: Fleet, host: FleetHost, over: Partial<SshTarg
     become: { become: false },
     ...over,
   };
+}
+
+/** An ssh-agent on a socket in `dir` holding `keyPath`, for tests of agent authentication; stop it by its PID. */
+export async function startAgent(dir: string, keyPath: string): Promise<{ sock: string; pid: number }> {
+  const sock = join(dir, 'agent.sock');
+  const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+  const deadline = Date.now() + 10_000;
+  while (!existsSync(sock) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  execFileSync('ssh-add', [keyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'pipe' });
+  return { sock, pid: agent.pid as number };
 }

@@ -1,37 +1,18 @@
 // Drives test/lab/lab.sh from mocha: N real Debian hosts (systemd-nspawn, systemd as PID 1) on a bridge, reached over SSH.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCaptured, type CliResult } from '../helpers/cli.js';
 
 export const labScript = join(dirname(fileURLToPath(import.meta.url)), 'lab.sh');
 /** Where the lab keeps its base image, keys, caches and logs (lab.sh's default, overridable with LAB_DIR). */
 export const labDir = process.env['LAB_DIR'] ?? '/var/tmp/provision-lab';
 
-export interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type Run = CliResult;
 
 /** Runs lab.sh with arguments; never throws on a non-zero exit (the caller asserts). */
 export function labSh(args: string[], timeoutMs = 900_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [labScript, ...args], {
-      env: { ...process.env, LAB_DIR: labDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runCaptured('bash', [labScript, ...args], { env: { ...process.env, LAB_DIR: labDir }, timeoutMs });
 }
 
 /** Runs lab.sh and throws with its output when it fails. */
@@ -91,20 +72,10 @@ export async function startLab(n: number): Promise<Lab> {
   const key = join(labDir, 'keys/id_ed25519');
   const knownHosts = join(labDir, 'known_hosts');
   const ssh = (i: number, command: string): Promise<Run> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(
-        'ssh',
-        ['-i', key, '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null',
-          '-o', 'StrictHostKeyChecking=yes', '-o', 'ConnectTimeout=5', '-o', 'LogLevel=ERROR', `root@10.77.0.${i + 1}`, command],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    runCaptured('ssh', [
+      '-i', key, '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null',
+      '-o', 'StrictHostKeyChecking=yes', '-o', 'ConnectTimeout=5', '-o', 'LogLevel=ERROR', `root@10.77.0.${i + 1}`, command,
+    ]);
   return {
     hosts,
     inventory: join(labDir, 'inventory.ini'),

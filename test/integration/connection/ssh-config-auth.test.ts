@@ -1,10 +1,10 @@
 // The agent as ~/.ssh/config sets it: IdentityAgent names the socket, IdentitiesOnly keeps the agent to the configured
 // keys. Real sshd (test/fleet), a real ssh-agent holding the fleet's key, the CLI as a user runs it.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFleet, type Fleet } from '../../fleet/fleet.js';
+import { startAgent, startFleet, type Fleet } from '../../fleet/fleet.js';
 import { repoRoot, runCli } from '../../helpers/cli.js';
 
 const playbook = join(repoRoot, 'test/fixtures/playbooks/basic.ts');
@@ -19,12 +19,7 @@ describe('IdentityAgent and IdentitiesOnly from ~/.ssh/config, through the CLI',
 
   before(async () => {
     fleet = await startFleet(1);
-    agentSock = join(fleet.dir, 'agent.sock');
-    const agent = spawn('ssh-agent', ['-D', '-a', agentSock], { stdio: 'ignore' });
-    agentPid = agent.pid;
-    const deadline = Date.now() + 10_000;
-    while (!existsSync(agentSock) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    execFileSync('ssh-add', [fleet.clientKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: agentSock }, stdio: 'pipe' });
+    ({ sock: agentSock, pid: agentPid } = await startAgent(fleet.dir, fleet.clientKeyPath));
     otherKey = join(fleet.dir, 'not_authorized');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', otherKey]);
   });

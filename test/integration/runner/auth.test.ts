@@ -1,10 +1,9 @@
 // Authentication the way users have it: a password from the inventory, or a key held by ssh-agent.
 // Needs root: it creates a user with a password on this machine (test/fleet's ensureSudoUser).
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFleet, type Fleet } from '../../fleet/fleet.js';
+import { startAgent, startFleet, type Fleet } from '../../fleet/fleet.js';
 import { parseReport, repoRoot, runCli } from '../../helpers/cli.js';
 
 const playbook = join(repoRoot, 'test/fixtures/playbooks/basic.ts');
@@ -22,12 +21,7 @@ describe('SSH authentication through the CLI: password, ssh-agent', function () 
     fleet = await startFleet(1, { users: [{ name: 'provauth', password, nopasswd: false }] });
     home = join(fleet.dir, 'empty-home'); // no ~/.ssh keys to fall back on
     mkdirSync(home);
-    agentSock = join(fleet.dir, 'agent.sock');
-    const agent = spawn('ssh-agent', ['-D', '-a', agentSock], { stdio: 'ignore' });
-    agentPid = agent.pid;
-    const deadline = Date.now() + 10_000;
-    while (!existsSync(agentSock) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    execFileSync('ssh-add', [fleet.clientKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: agentSock }, stdio: 'pipe' });
+    ({ sock: agentSock, pid: agentPid } = await startAgent(fleet.dir, fleet.clientKeyPath));
   });
   after(async () => {
     if (agentPid) process.kill(agentPid);
