@@ -3,8 +3,8 @@ import type { ExecResult } from './types.js';
 
 export const defaultMaxOutput = 1024 * 1024;
 
-/** Collects stdout and stderr up to `max` bytes each; past that the rest is dropped and the result says so. */
-export function collectOutput(max = defaultMaxOutput) {
+/** Collects stdout and stderr up to `max` bytes each; past that the rest is dropped and the result says so. `raw`: stdout as latin1. */
+export function collectOutput(max = defaultMaxOutput, raw = false) {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   let outLen = 0;
@@ -31,7 +31,7 @@ export function collectOutput(max = defaultMaxOutput) {
     result(code: number): ExecResult {
       const r: ExecResult = {
         code,
-        stdout: Buffer.concat(out).toString('utf8'),
+        stdout: Buffer.concat(out).toString(raw ? 'latin1' : 'utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
       };
       if (truncated) {

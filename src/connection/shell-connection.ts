@@ -3,10 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { CommandError, ConnectionError } from '../errors.js';
 import { collectOutput } from './output.js';
 import { quote, toScript } from './quote.js';
-import { atomicWriteScript, missingFileCode, prepareCommand, readFileScript, sudoProbe, timeoutScript } from './shell-ops.js';
+import { atomicWriteScript, fitsInline, missingFileCode, ownerNotKept, prepareCommand, readFileScript, sudoProbe, timeoutScript } from './shell-ops.js';
 import { MarkerScanner, noiseKeeper } from './shell-session.js';
 import { RequestStats } from './stats.js';
-import type { BecomeSettings, Command, Connection, ExecOptions, ExecResult, WriteFileOptions } from './types.js';
+import type { BecomeSettings, Command, Connection, ExecOptions, ExecResult, WriteFileOptions, WriteResult } from './types.js';
 
 /** Where a command's output goes as it arrives. */
 export interface Sink {
@@ -33,9 +33,10 @@ export abstract class ShellConnection implements Connection {
 
   /**
    * Runs `sh -c script` with `stdin`, streaming its output to `sink`; resolves the exit code, with `timedOut` when
-   * the transport had to abandon it after `timeoutMs`. Throws ConnectionError when the transport fails.
+   * the transport had to abandon it after `timeoutMs`. Throws ConnectionError when the transport fails. `inline`: the
+   * script may run in a long-lived shell itself, without a subshell (see ExecOptions.inline).
    */
-  protected abstract run(script: string, stdin: Buffer | undefined, sink: Sink, timeoutMs?: number): Promise<{ code: number; timedOut: boolean }>;
+  protected abstract run(script: string, stdin: Buffer | undefined, sink: Sink, timeoutMs?: number, inline?: boolean): Promise<{ code: number; timedOut: boolean }>;
 
   /**
    * run(), framed against a login shell that talks: the script first prints a random start marker on stdout and
@@ -44,7 +45,7 @@ export abstract class ShellConnection implements Connection {
    * file that reads a line takes the newline, not the content. When the marker never comes, the login shell did not
    * run the command (nologin, a restricted shell): a ConnectionError quotes what it said.
    */
-  private async framedRun(script: string, stdin: Buffer | undefined, sink: Sink, timeoutMs?: number): Promise<{ code: number; timedOut: boolean }> {
+  private async framedRun(script: string, stdin: Buffer | undefined, sink: Sink, timeoutMs?: number, inline = false): Promise<{ code: number; timedOut: boolean }> {
     const start = `__provision_start_${randomBytes(9).toString('hex')}__`;
     // eval: a script that does not parse still comes after the marker, and fails as itself.
     let framed = `printf %s ${start}; printf %s ${start} >&2; eval ${quote(script)}`;
@@ -74,7 +75,7 @@ export abstract class ShellConnection implements Connection {
     };
     const out = gate((d) => sink.stdout(d));
     const err = gate((d) => sink.stderr(d));
-    const r = await this.run(framed, input, { stdout: (d) => out.push(d), stderr: (d) => err.push(d) }, timeoutMs);
+    const r = await this.run(framed, input, { stdout: (d) => out.push(d), stderr: (d) => err.push(d) }, timeoutMs, inline && input === undefined);
     if (!out.found && !r.timedOut) {
       const said = [out.said(), err.said()].filter(Boolean).join(' / ');
       throw new ConnectionError(
@@ -87,31 +88,39 @@ export abstract class ShellConnection implements Connection {
   abstract close(): Promise<void>;
 
   async exec(cmd: Command, opts: ExecOptions = {}): Promise<ExecResult> {
-    // coreutils `timeout` kills the command's whole process group on the host; the transport's own limit is a backstop.
-    const script = opts.timeoutMs ? timeoutScript(toScript(cmd), opts.timeoutMs) : cmd;
+    this.stats.asked++;
+    // coreutils `timeout` kills the command's whole process group on the host; the transport's own limit is a backstop,
+    // and the only limit of an inline script (provision's own, which runs no user command).
+    const hostTimeout = opts.timeoutMs !== undefined && !opts.inline;
+    const script = hostTimeout ? timeoutScript(toScript(cmd), opts.timeoutMs as number) : cmd;
     const prepared = prepareCommand(script, opts, this.become, await this.needsPassword(opts.become));
-    const out = collectOutput(opts.maxOutput);
+    const out = collectOutput(opts.maxOutput, opts.raw);
     const started = Date.now();
-    const { code, timedOut } = await this.framedRun(prepared.script, prepared.stdin, out, opts.timeoutMs ? opts.timeoutMs + timeoutGraceMs : undefined);
+    const limit = opts.timeoutMs === undefined ? undefined : opts.timeoutMs + (hostTimeout ? timeoutGraceMs : 0);
+    const { code, timedOut } = await this.framedRun(prepared.script, prepared.stdin, out, limit, opts.inline);
     // `timeout` exits 137 when the command ignored TERM and needed KILL: still a timeout.
     const killedLate = code === 137 && opts.timeoutMs !== undefined && Date.now() - started >= opts.timeoutMs;
     return out.result(timedOut || killedLate ? 124 : code);
   }
 
   async readFile(path: string, opts: { become?: boolean } = {}): Promise<Buffer | null> {
-    const prepared = prepareCommand(readFileScript(path), { become: opts.become }, this.become, await this.needsPassword(opts.become));
+    this.stats.asked++;
+    const prepared = prepareCommand(readFileScript(path), { become: opts.become, inline: true }, this.become, await this.needsPassword(opts.become));
     const chunks: Buffer[] = [];
     const err = collectOutput();
-    const { code } = await this.framedRun(prepared.script, prepared.stdin, { stdout: (d) => chunks.push(d), stderr: (d) => err.stderr(d) });
+    const { code } = await this.framedRun(prepared.script, prepared.stdin, { stdout: (d) => chunks.push(d), stderr: (d) => err.stderr(d) }, undefined, true);
     if (code === missingFileCode) return null;
     if (code !== 0) throw new CommandError(`read ${path}`, code, '', err.result(code).stderr);
     return Buffer.concat(chunks);
   }
 
-  async writeFile(path: string, content: string | Buffer, opts: WriteFileOptions = {}): Promise<void> {
+  async writeFile(path: string, content: string | Buffer, opts: WriteFileOptions = {}): Promise<WriteResult> {
     const body = Buffer.from(content);
-    const r = await this.exec(atomicWriteScript(path, body, opts), { stdin: body, become: opts.become });
+    const inline = fitsInline(body);
+    const script = atomicWriteScript(path, body, opts, inline);
+    const r = await this.exec(script, { inline: true, become: opts.become, ...(inline ? {} : { stdin: body }) });
     if (r.code !== 0) throw new CommandError(`write ${path}`, r.code, r.stdout, r.stderr);
+    return { ownerKept: !r.stdout.includes(ownerNotKept) };
   }
 
   /** Whether sudo asks this user for a password: probed once, only when becoming with a password at hand. */

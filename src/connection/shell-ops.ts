@@ -1,5 +1,6 @@
 // Shell snippets shared by every transport: sudo wrapping and the atomic file write.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
 import { quote, sh, toScript, wrapScript } from './quote.js';
 import type { BecomeSettings, Command, ExecOptions, WriteFileOptions } from './types.js';
 
@@ -21,7 +22,9 @@ export function prepareCommand(
   become: BecomeSettings,
   passwordNeeded: boolean,
 ): PreparedCommand {
-  const inner = wrapScript(toScript(cmd), { cwd: opts.cwd, env: opts.env });
+  if (opts.inline && (opts.cwd !== undefined || opts.env !== undefined)) throw new Error('an inline script takes no cwd or env');
+  // An inline script is a function body: `return` leaves it wherever it runs (the session's shell, `sh -c`, sudo).
+  const inner = opts.inline ? `provision_inline() {\n${toScript(cmd)}\n}\nprovision_inline` : wrapScript(toScript(cmd), { cwd: opts.cwd, env: opts.env });
   const input = opts.stdin === undefined ? undefined : Buffer.from(opts.stdin);
   const user = become.becomeUser ?? 'root';
   // Already that user (root deploying as root): no sudo, which a minimal host may not even have.
@@ -41,54 +44,89 @@ export function prepareCommand(
 export const sudoProbe = 'sudo -n true 2>/dev/null';
 
 /**
- * The script that writes stdin to `path` atomically: a temporary file in the same directory, its size and
- * checksum verified (a dropped connection cannot install half a file), mode and owner set (kept from the old
- * file when not given), validated, the old file backed up if asked, then renamed over the target. The temporary
- * file is removed on any exit. One command: a write costs one round trip whatever it asks for.
+ * Joins shell steps into one inline script body (see ExecOptions.inline) that stops at the first failing step and
+ * returns its status, as `set -e` would, without setting an option in the shell that runs it.
  */
-export function atomicWriteScript(path: string, content: Buffer, opts: WriteFileOptions): string {
-  const digest = createHash('sha256').update(content).digest('hex');
-  const lines = [
-    'set -e',
-    `p=${quote(path)}`,
-    'd=$(dirname -- "$p")',
-    ...(opts.createParents ? ['mkdir -p -- "$d"'] : []),
-    't=$(mktemp "$d/.provision-XXXXXX.tmp")',
-    `trap 'rm -f -- "$t"' EXIT`,
-    `trap 'exit 130' INT TERM HUP PIPE`,
-    // The temporary file is opened once, checked to be the file mktemp made, and from then on written, measured,
-    // chmodded and chowned through that open descriptor (/proc/self/fd/3): someone who can write the folder and
-    // swaps the name for a link cannot make any of it land on another file.
-    'exec 3<>"$t"',
-    'f=/proc/self/fd/3; [ -e "$f" ] || f=$t',
-    `[ ! -L "$t" ] && [ "$(stat -L -c %d:%i -- "$f")" = "$(stat -c %d:%i -- "$t")" ] || { echo "$t was replaced while being written: refused" >&2; exit 1; }`,
-    'cat >&3',
-    `[ "$(wc -c < "$f")" -eq ${content.length} ] || { echo "short write: the connection dropped" >&2; exit 1; }`,
-    // Hash stdin, not a checksum line naming the file: a path with a newline would not parse as one.
-    `[ "$(sha256sum < "$f")" = '${digest}  -' ] || { echo 'checksum mismatch' >&2; exit 1; }`,
-    // Mode and owner are kept from a regular file only: never copied from what a symbolic link points at.
-    'if [ -f "$p" ] && [ ! -L "$p" ]; then chmod --reference="$p" -- "$f"; chown --reference="$p" -- "$f" 2>/dev/null || true;',
-    'else m=$(umask); chmod "$(printf %o $(( 0666 & ~m )))" -- "$f"; fi',
-  ];
-  if (opts.mode) lines.push(sh`chmod ${opts.mode} -- "$f"`);
-  if (opts.owner || opts.group) {
-    lines.push(sh`chown ${`${opts.owner ?? ''}${opts.group ? `:${opts.group}` : ''}`} -- "$f"`);
+export function inlineSteps(steps: readonly string[]): string {
+  return steps.join(' &&\n');
+}
+
+/** Content up to this size, valid UTF-8 without NUL bytes, travels inside the write's script itself. */
+const maxInlineContent = 64 * 1024;
+
+/** Whether `content` can travel inside a script (printf's argument) rather than on standard input. */
+export function fitsInline(content: Buffer): boolean {
+  return content.length <= maxInlineContent && !content.includes(0) && Buffer.from(content.toString('utf8')).equals(content);
+}
+
+/** What the write script prints when it could not keep a replaced file's owner and group (not root). */
+export const ownerNotKept = 'provision:owner-not-kept';
+
+/**
+ * The inline script that writes `content` to `path` atomically: a new temporary file beside it (a random name chosen
+ * here, created with O_EXCL through the shell's noclobber), mode and owner set (kept from the file it replaces when
+ * not given), validated, the old file backed up if asked, then renamed over the target; the temporary file is removed
+ * on any failure. One command: a write costs one round trip whatever it asks for.
+ *
+ * `inlineContent` (see fitsInline): the bytes are printf's argument in the script, which the shell runs only once it
+ * has all of it, so a dropped connection cannot install half a file. Otherwise they come on stdin, and their size and
+ * checksum are verified before anything is replaced.
+ *
+ * Everything after the creation goes through the open descriptor (/proc/self/fd/3): someone who can write the folder
+ * and swaps the name for a link cannot make a chmod or chown land on another file. Started programs: `mv`, and
+ * `chmod`/`chown` only when a mode or owner is to be set or kept.
+ */
+export function atomicWriteScript(path: string, content: Buffer, opts: WriteFileOptions, inlineContent: boolean): string {
+  const dir = posix.dirname(path);
+  const tmp = `${dir === '/' ? '' : dir}/.provision-${randomBytes(9).toString('hex')}.tmp`;
+  const body: string[] = ['set +C', 'f=/proc/self/fd/3; [ -e "$f" ] || f=$t'];
+  if (inlineContent) {
+    body.push(`printf %s ${quote(content.toString('utf8'))} >&3`);
+  } else {
+    const digest = createHash('sha256').update(content).digest('hex');
+    body.push(
+      'cat >&3',
+      `{ [ "$(wc -c < "$f")" -eq ${content.length} ] || { echo "short write: the connection dropped" >&2; false; }; }`,
+      // Hash stdin, not a checksum line naming the file: a path with a newline would not parse as one.
+      `{ [ "$(sha256sum < "$f")" = '${digest}  -' ] || { echo 'checksum mismatch' >&2; false; }; }`,
+    );
   }
+  // Owner first: a chown clears the setuid and setgid bits that the chmod then sets. What is not given is kept from a
+  // regular file it replaces (never from what a link points at), with no program when the file is already ours.
+  if (!(opts.owner && opts.group)) {
+    body.push(`{ [ ! -f "$p" ] || [ -L "$p" ] || { [ -O "$p" ] && [ -G "$p" ]; } || chown --reference="$p" -- "$f" 2>/dev/null || echo ${ownerNotKept}; }`);
+  }
+  if (opts.owner || opts.group) body.push(sh`chown ${`${opts.owner ?? ''}${opts.group ? `:${opts.group}` : ''}`} -- "$f"`);
+  // Without a mode, a new file keeps the mode its creation gave it (0666 less the umask).
+  if (opts.mode) body.push(sh`chmod ${opts.mode} -- "$f"`);
+  else body.push('{ [ ! -f "$p" ] || [ -L "$p" ] || chmod --reference="$p" -- "$f"; }');
   if (opts.validate) {
     if (!opts.validate.includes('%s')) throw new Error(`validate must contain %s: ${opts.validate}`);
     // The validate command is the user's own shell command; only the temporary path is substituted.
-    lines.push(`${opts.validate.split('%s').join('"$t"')} >&2`);
+    body.push(`{ ${opts.validate.split('%s').join('"$t"')} >&2; }`);
   }
   // --remove-destination: a link planted under the backup's (predictable) name is replaced, not written through.
-  if (opts.backupTo) lines.push(sh`if [ -f "$p" ] && [ ! -L "$p" ]; then cp -p --remove-destination -- "$p" ${opts.backupTo}; fi`);
+  if (opts.backupTo) body.push(sh`{ [ ! -f "$p" ] || [ -L "$p" ] || cp -p --remove-destination -- "$p" ${opts.backupTo}; }`);
   // -T: a link to a directory planted at dest is replaced, never entered.
-  lines.push('exec 3>&-', 'mv -f -T -- "$t" "$p"', 'trap - EXIT');
-  return lines.join('\n');
+  body.push('mv -f -T -- "$t" "$p"');
+  return [
+    'local p t f rc made=',
+    `p=${quote(path)}; t=${quote(tmp)}`,
+    ...(opts.createParents ? [sh`mkdir -p -- ${dir} || return 1`] : []),
+    `trap ${quote(`rm -f -- ${quote(tmp)}`)} EXIT; trap 'exit 129' HUP INT TERM PIPE`,
+    // noclobber: the redirection creates the file with O_EXCL; the group runs only when it did.
+    'set -C',
+    `{ made=1; ${body.join(' &&\n')}\n} 3>"$t"`,
+    'rc=$?; set +C',
+    '[ "$rc" -eq 0 ] || [ -z "$made" ] || rm -f -- "$t"',
+    'trap - EXIT HUP INT TERM PIPE',
+    'return "$rc"',
+  ].join('\n');
 }
 
-/** The script that prints a file to stdout, or exits 44 when it does not exist. */
+/** The inline script that prints a file to stdout, or returns 44 when it does not exist. */
 export function readFileScript(path: string): string {
-  return sh`if [ -e ${path} ]; then cat -- ${path}; else exit 44; fi`;
+  return sh`if [ -e ${path} ]; then cat -- ${path}; else return 44; fi`;
 }
 export const missingFileCode = 44;
 

@@ -184,15 +184,20 @@ export class ShellSession {
     }
   }
 
-  /** Runs one script after those already asked for; resolves with its exit code. */
-  run(script: string, stdin: Buffer | undefined, sink: Sink): Promise<{ code: number }> {
+  /**
+   * Runs one script after those already asked for; resolves with its exit code. `inline` (provision's own script,
+   * see ExecOptions.inline, and no stdin): it runs in the session's shell itself, in a brace group, not a subshell.
+   */
+  run(script: string, stdin: Buffer | undefined, sink: Sink, inline = false): Promise<{ code: number }> {
     if (this.endedReason !== undefined) return Promise.reject(new Error(this.endedReason));
     const marker = `__provision_${this.token}_${++this.counter}__`;
     const input =
       stdin && stdin.length > 0 ? `printf %s ${stdin.toString('base64')} | base64 -d | ` : '';
     const redirect = input ? '' : ' </dev/null';
+    // A line cut short by a dropped connection never runs: the shell waits for the group's (or quote's) end.
+    const body = inline && !input ? `{ ${script}\n}` : `( eval ${quote(script)} )`;
     const line =
-      `${input}( eval ${quote(script)} )${redirect}; ` +
+      `${input}${body}${redirect}; ` +
       `printf '%s %d\\n' ${marker} $?; printf '%s\\n' ${marker} >&2\n`;
     return new Promise((resolve, reject) => {
       this.queue.push({

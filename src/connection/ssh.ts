@@ -320,8 +320,8 @@ export class SshConnection extends ShellConnection {
   }
 
   /** Runs a script through the persistent shell when enabled (and stdin is small), else on its own exec channel. */
-  protected run(script: string, stdin: Buffer | undefined, sink: Sink, timeoutMs?: number): Promise<{ code: number; timedOut: boolean }> {
-    if (this.persistentShell && (stdin?.length ?? 0) <= maxSessionStdin) return this.runInSession(script, stdin, sink, timeoutMs);
+  protected run(script: string, stdin: Buffer | undefined, sink: Sink, timeoutMs?: number, inline = false): Promise<{ code: number; timedOut: boolean }> {
+    if (this.persistentShell && (stdin?.length ?? 0) <= maxSessionStdin) return this.runInSession(script, stdin, sink, timeoutMs, inline);
     return this.runExecChannel(script, stdin, sink, timeoutMs);
   }
 
@@ -344,7 +344,7 @@ export class SshConnection extends ShellConnection {
     return opened;
   }
 
-  private async runInSession(script: string, stdin: Buffer | undefined, sink: Sink, timeoutMs?: number): Promise<{ code: number; timedOut: boolean }> {
+  private async runInSession(script: string, stdin: Buffer | undefined, sink: Sink, timeoutMs?: number, inline = false): Promise<{ code: number; timedOut: boolean }> {
     if (this.droppedReason !== undefined) throw this.droppedError();
     const session = await this.openSession();
     this.stats.begin();
@@ -356,7 +356,7 @@ export class SshConnection extends ShellConnection {
         }, timeoutMs)
       : undefined;
     try {
-      const { code } = await session.run(script, stdin, sink);
+      const { code } = await session.run(script, stdin, sink, inline);
       return { code, timedOut: false };
     } catch (err) {
       if (timedOut) return { code: 124, timedOut: true };

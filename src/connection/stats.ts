@@ -6,6 +6,7 @@ import type { ConnectionStats } from './types.js';
  * over one connection) cost the network's latency once, and are counted once.
  */
 export class RequestStats implements ConnectionStats {
+  asked = 0;
   roundTrips = 0;
   requests = 0;
   channels = 0;

@@ -16,6 +16,15 @@ export interface ExecOptions {
   env?: Record<string, string>;
   /** Cap on captured stdout/stderr in bytes each (default 1 MiB); past it the output is cut and `truncated` set. */
   maxOutput?: number;
+  /**
+   * The script is provision's own, written as the body of a shell function: it leaves with `return` (never `exit`),
+   * declares its variables `local`, does not `cd` and resets any shell option or trap it sets. It then runs in the
+   * host's shell itself, with no subshell of its own and no host-side `timeout` (the transport's own limit ends the
+   * shell instead): one process or three fewer a command. Not with `cwd`, `env` or `stdin`.
+   */
+  inline?: boolean;
+  /** stdout's bytes kept as they came, one character each (latin1): for output that holds binary content. */
+  raw?: boolean;
 }
 
 export interface ExecResult {
@@ -39,6 +48,11 @@ export interface WriteFileOptions {
   become?: boolean;
 }
 
+export interface WriteResult {
+  /** False when the file replaced had another owner or group, which the write could not keep (not root). */
+  ownerKept: boolean;
+}
+
 export interface BecomeSettings {
   become: boolean;
   becomeUser?: string;
@@ -49,6 +63,8 @@ export interface BecomeSettings {
 
 /** Counters a benchmark reads: round trips (waits for an answer, pipelined requests counted once), requests, channels. */
 export interface ConnectionStats {
+  /** Commands asked for (exec, readFile, writeFile), counted when asked: what was read before the last may be stale. */
+  asked: number;
   roundTrips: number;
   requests: number;
   channels: number;
@@ -63,6 +79,6 @@ export interface Connection {
   /** Reads a whole file as bytes; null when it does not exist. */
   readFile(path: string, opts?: { become?: boolean }): Promise<Buffer | null>;
   /** Writes a file atomically: a temporary file beside it, mode/owner set, validated, then renamed. */
-  writeFile(path: string, content: string | Buffer, opts?: WriteFileOptions): Promise<void>;
+  writeFile(path: string, content: string | Buffer, opts?: WriteFileOptions): Promise<WriteResult>;
   close(): Promise<void>;
 }

@@ -104,7 +104,7 @@ async function planRun(ctx: TaskContext, p: RunOptions, data: RunData): Promise<
   if (p.creates !== undefined) checks.push(sh`[ -e ${resolve(p.creates)} ] && echo creates-exists`);
   if (p.removes !== undefined) checks.push(sh`[ -e ${resolve(p.removes)} ] && echo removes-exists`);
   if (checks.length > 0) {
-    const r = await ctx.exec([...checks, 'true'].join('\n'));
+    const r = await ctx.exec([...checks, 'return 0'].join('\n'), { inline: true });
     const seen = new Set(r.stdout.split('\n'));
     if (p.chdir !== undefined && seen.has('chdir-missing')) {
       throw new MissingOnHostError(`chdir ${p.chdir} is not a directory on ${ctx.host}`, [{ path: p.chdir, tree: true }]);

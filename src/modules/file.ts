@@ -4,7 +4,9 @@ import { attrsShape, checkParams, moduleSchema } from './lib/schema.js';
 import { quote } from '../connection/quote.js';
 import { InputError, MissingOnHostError } from '../errors.js';
 import { change, defineTask, noChange, type Plan, type Task, type TaskContext } from '../playbook/types.js';
-import { attrsScript, chownArg, describeNewAttrs, planAttrs, type WantedAttrs } from './lib/attrs.js';
+import { attrsScript, chownArg, describeNewAttrs, notLinkNow, planAttrs, type WantedAttrs } from './lib/attrs.js';
+import { inlineSteps } from '../connection/shell-ops.js';
+import { posix } from 'node:path';
 import { chmodArg, resolveMode } from './lib/mode.js';
 import { requireAbsolute, requireOneOf, validateAttrs } from './lib/params.js';
 import { checkFollow, sameIdentity, statPath, type PathStat } from './lib/stat.js';
@@ -68,7 +70,7 @@ export function file(params: FileParams): Task {
     check: (ctx) => planFile(ctx, params),
     async apply(ctx, plan) {
       const data = plan.data as FileData;
-      await ctx.run(data.script);
+      await ctx.run(data.script, { inline: true });
     },
   });
 }
@@ -83,16 +85,16 @@ async function planFile(ctx: TaskContext, p: FileParams): Promise<Plan> {
   if (st?.type === 'link' && state !== 'link' && state !== 'absent' && want.mode !== undefined) {
     throw new InputError(`${p.path} is a symbolic link${st.linkTarget ? ` (to ${st.linkTarget})` : ''}; a mode cannot be set on a link itself (chmod would follow it)`);
   }
-  const head = [`p=${quote(target)}`, 'set -e'];
+  const head = ['local p r', `p=${quote(target)}`];
   const plan = (parts: string[], body: string[], why: string): Plan =>
-    parts.length === 0 ? noChange(why) : change(parts.join(', '), { data: { script: [...head, ...body].join('\n') } satisfies FileData });
+    parts.length === 0 ? noChange(why) : change(parts.join(', '), { data: { script: `${head.join('\n')}\n${inlineSteps(body)}` } satisfies FileData });
 
   switch (state) {
     case 'absent':
       if (st === null) return noChange('already absent');
       return plan([`${st.type} → absent`], ['rm -rf -- "$p"'], '');
     case 'directory': {
-      if (st === null) return plan(['absent → directory', ...describeNewAttrs(want)], ['mkdir -p -- "$p"', ...newAttrs(want)], '');
+      if (st === null) return plan(['absent → directory', ...describeNewAttrs(want)], makeDirectory(target, want), '');
       if (st.type !== 'directory') throw new InputError(`${p.path} exists and is a ${st.type}, not a directory`);
       const a = planAttrs(st, want);
       const parts = [...a.changes];
@@ -113,7 +115,7 @@ async function planFile(ctx: TaskContext, p: FileParams): Promise<Plan> {
     }
     case 'touch':
       // noclobber: the new file is created with O_EXCL, so a link planted since the check is not followed.
-      if (st === null) return plan(['absent → file', ...describeNewAttrs(want)], ['(set -C; : > "$p")', ...newAttrs(want)], '');
+      if (st === null) return plan(['absent → file', ...describeNewAttrs(want)], ['{ set -C; true > "$p"; r=$?; set +C; [ "$r" -eq 0 ]; }', ...newAttrs(want)], '');
       // Ansible's modification_time/access_time 'preserve': an existing path keeps its content and times.
       return existing(st, want, plan, `${st.type} exists; content and times kept`);
     case 'link':
@@ -126,6 +128,17 @@ type PlanFn = (parts: string[], body: string[], why: string) => Plan;
 function existing(st: PathStat, want: WantedAttrs, plan: PlanFn, why: string): Plan {
   const a = planAttrs(st, want);
   return plan(a.changes, attrsScript(a), why);
+}
+
+/**
+ * A new directory: with a numeric mode and its parent there, one `mkdir -m` makes it with that mode; otherwise
+ * `mkdir -p` and a chmod (the parents it makes get the default mode, as before).
+ */
+function makeDirectory(path: string, want: WantedAttrs): string[] {
+  if (want.mode === undefined || !/^[0-7]+$/.test(want.mode)) return ['mkdir -p -- "$p"', ...newAttrs(want)];
+  const mode = quote(chmodArg(parseInt(want.mode, 8)));
+  const made = `{ { [ -d ${quote(posix.dirname(path))} ] && mkdir -m ${mode} -- "$p" 2>/dev/null; } || { mkdir -p -- "$p" && ${notLinkNow} && chmod ${mode} -- "$p"; }; }`;
+  return [made, ...attrsScript({ chown: chownArg(want.owner, want.group) })];
 }
 
 function newAttrs(want: WantedAttrs): string[] {

@@ -106,8 +106,8 @@ function checkParams(p: LineInFileParams, what: string): void {
 }
 
 async function planLineInFile(ctx: TaskContext, p: LineInFileParams): Promise<Plan> {
-  // One command: type, attributes and the whole content (a checksum nothing matches makes it send the bytes).
-  const found = await statPath(ctx, p.path, { follow: p.follow === true, contentUnless: 'none', maxContent: maxFile });
+  // Type, attributes and the whole content, read with the other checks' reads.
+  const found = await statPath(ctx, p.path, { follow: p.follow === true, content: true, maxContent: maxFile });
   const state = p.state ?? 'present';
   // A link someone may have planted is never edited through: with create it is replaced by a new file, as copy does.
   if (found?.type === 'link' && !p.create) {
@@ -151,7 +151,7 @@ async function planLineInFile(ctx: TaskContext, p: LineInFileParams): Promise<Pl
   const target = checkFollow(st, p.path);
   if (contentChanged) {
     const mode = p.mode === undefined ? undefined : chmodArg(resolveMode(p.mode, st.mode, false));
-    const data: ContentData = { ...base, dest: target, content: after, mode, backup: p.backup === true };
+    const data: ContentData = { ...base, dest: target, content: after, mode, backup: p.backup === true, replaces: st };
     return change([edit.msg, ...attrs.changes].join(', '), { diff, data });
   }
   if (attrs.changes.length > 0) {

@@ -1,5 +1,5 @@
 // The task contract every module implements: check() reads and plans, apply() makes exactly that change.
-import type { Command, Connection, ExecOptions, ExecResult, WriteFileOptions } from '../connection/types.js';
+import type { Command, Connection, ExecOptions, ExecResult, WriteFileOptions, WriteResult } from '../connection/types.js';
 import type { Facts } from '../facts/types.js';
 import { validateTaskValues } from './validate-values.js';
 
@@ -87,7 +87,7 @@ export interface TaskContext {
   readFile(path: string): Promise<string | null>;
   /** Reads a file as bytes; null when missing. */
   readFileBytes(path: string): Promise<Buffer | null>;
-  writeFile(path: string, content: string | Buffer, opts?: WriteFileOptions): Promise<void>;
+  writeFile(path: string, content: string | Buffer, opts?: WriteFileOptions): Promise<WriteResult>;
 }
 
 /** A predicate over what a task can see when deciding whether it runs. */

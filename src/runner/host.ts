@@ -9,6 +9,7 @@ import type { HostView, Task, TaskResult, Vars } from '../playbook/types.js';
 import { redact } from '../secret.js';
 import type { Outcome } from './step.js';
 import { PlanCache } from './plan-cache.js';
+import { pathReads } from '../modules/lib/path-reads.js';
 import type { PlannedChange } from './predict.js';
 import { buildOrFail, describeValue, isTask, resolveTasks } from './task-list.js';
 import { errorMessage, runTask, taskContext } from './task.js';
@@ -97,6 +98,8 @@ export async function runHost(
   try {
     emit({ type: 'host-phase', host, phase: 'connect' });
     conn = await connectWithRetries(() => opts.connect(host, vars), opts.connectRetries ?? 2, opts.signal);
+    // The run owns the host: what its checks read stays known until it asks the host anything else.
+    pathReads(conn).remember();
   } catch (err) {
     report.status = 'unreachable';
     report.error = redact(errorMessage(err));

@@ -45,8 +45,11 @@ export function describeNewAttrs(want: WantedAttrs): string[] {
   return out;
 }
 
+/** The step (see inlineSteps) that refuses to go on when `$p` has become a link since the check. */
+export const notLinkNow = '{ [ ! -L "$p" ] || { echo "$p is a symbolic link now; its mode is not changed" >&2; false; }; }';
+
 /**
- * Shell lines that apply `attrs` to the path held in shell variable `$p`. Ownership never follows a link (`chown -h`):
+ * Steps (see inlineSteps) that apply `attrs` to the path held in shell variable `$p`. Ownership never follows a link (`chown -h`):
  * a link planted at `$p` cannot hand its target to someone. noDereference: `$p` is a link, so no chmod (it would follow).
  */
 export function attrsScript(attrs: Pick<AttrChanges, 'chmod' | 'chown'>, opts: { noDereference?: boolean } = {}): string[] {
@@ -54,7 +57,7 @@ export function attrsScript(attrs: Pick<AttrChanges, 'chmod' | 'chown'>, opts: {
   if (attrs.chown) lines.push(`chown -h ${quote(attrs.chown)} -- "$p"`);
   if (attrs.chmod && !opts.noDereference) {
     // chmod always follows a link: refuse one planted at `$p` since the check.
-    lines.push(`[ ! -L "$p" ] || { echo "$p is a symbolic link now; its mode is not changed" >&2; exit 1; }`, `chmod ${quote(attrs.chmod)} -- "$p"`);
+    lines.push(notLinkNow, `chmod ${quote(attrs.chmod)} -- "$p"`);
   }
   return lines;
 }

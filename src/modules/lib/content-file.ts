@@ -7,7 +7,10 @@ import { change, noChange, type ApplyResult, type FileDiff, type Plan, type Task
 import { attrsScript, describeNewAttrs, planAttrs, type WantedAttrs } from './attrs.js';
 import { buildFileDiff, maxDiffBytes } from './file-diff.js';
 import { chmodArg, resolveMode } from './mode.js';
-import { checkFollow, statPath } from './stat.js';
+import { checkFollow, statPath, type PathStat } from './stat.js';
+import { pathReads } from './path-reads.js';
+import { sha256 } from './local-files.js';
+import { inlineSteps } from '../../connection/shell-ops.js';
 
 /** What copy and template write (see writtenFileShape). */
 export type WrittenFileParams = z.input<ReturnType<typeof moduleSchema<typeof writtenFileShape>>>;
@@ -38,6 +41,8 @@ export interface ContentData {
   chown?: string;
   /** Create dest's parent directories first (lineinfile's create). */
   makeParents?: boolean;
+  /** The regular file the write replaces, as the check read it: what the new one keeps when nothing else is given. */
+  replaces?: PathStat;
 }
 
 /** Plans putting `content` (whose sha256 is `digest`) at `dest`: one command stats dest and fetches its old text when it differs. */
@@ -48,7 +53,8 @@ export async function planContent(
   digest: string,
   o: ContentOptions,
 ): Promise<Plan> {
-  const st = await statPath(ctx, dest, { follow: o.follow === true, contentUnless: digest, maxContent: maxDiffBytes });
+  // force: false only asks whether dest exists: no checksum, no bytes.
+  const st = await statPath(ctx, dest, o.force === false ? { follow: o.follow === true } : { follow: o.follow === true, contentUnless: digest, maxContent: maxDiffBytes });
   const base = { dest, owner: o.owner, group: o.group, validate: o.validate };
   if (st?.type === 'link' && o.force !== false) {
     // Never write through a link someone may have planted: the file replaces the link itself (rename over it).
@@ -71,7 +77,7 @@ export async function planContent(
   const attrs = planAttrs(st, o);
   if (st.sha256 !== digest) {
     const mode = o.mode === undefined ? undefined : chmodArg(resolveMode(o.mode, st.mode, false));
-    const data: ContentData = { ...base, dest: target, content, mode, backup: o.backup === true };
+    const data: ContentData = { ...base, dest: target, content, mode, backup: o.backup === true, replaces: st };
     const summary = [`content changed (${st.size} → ${content.length} bytes)`, ...attrs.changes].join(', ');
     // An empty file sends no bytes; any other file not sent was too big to diff.
     const before = st.content ?? (st.size === 0 ? Buffer.alloc(0) : null);
@@ -98,11 +104,11 @@ export function backupName(dest: string, now = new Date()): string {
 export async function applyContent(ctx: TaskContext, plan: Plan): Promise<ApplyResult | void> {
   const d = plan.data as ContentData;
   if (d.content === undefined) {
-    await ctx.run([`p=${quote(d.dest)}`, 'set -e', ...attrsScript(d)].join('\n'));
+    await ctx.run(inlineSteps([`local p=${quote(d.dest)}`, ...attrsScript(d)]), { inline: true });
     return;
   }
   const backupTo = d.backup ? backupName(d.dest) : undefined;
-  await ctx.writeFile(d.dest, d.content, {
+  const written = await ctx.writeFile(d.dest, d.content, {
     mode: d.mode,
     owner: d.owner,
     group: d.group,
@@ -110,5 +116,12 @@ export async function applyContent(ctx: TaskContext, plan: Plan): Promise<ApplyR
     createParents: d.makeParents,
     backupTo,
   });
+  // The new file is known whole when it replaced a regular file and kept its owner, group and (or set a numeric) mode:
+  // a later check of it (the next lineinfile edit) reads that instead of the host.
+  const old = d.replaces;
+  const mode = d.mode === undefined ? old?.mode : /^[0-7]+$/.test(d.mode) ? parseInt(d.mode, 8) : undefined;
+  if (old?.type === 'file' && old.realPath === undefined && mode !== undefined && !d.owner && !d.group && written.ownerKept) {
+    pathReads(ctx.conn).wrote(d.dest, ctx.become, { ...old, mode, size: d.content.length, sha256: sha256(d.content) }, d.content);
+  }
   return backupTo ? { summary: `${plan.summary ?? ''} (backup ${backupTo})` } : undefined;
 }

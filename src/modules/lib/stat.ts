@@ -2,6 +2,7 @@
 import { quote } from '../../connection/quote.js';
 import { InputError } from '../../errors.js';
 import type { TaskContext } from '../../playbook/types.js';
+import { pathReads } from './path-reads.js';
 
 export type PathType = 'file' | 'directory' | 'link' | 'other';
 
@@ -34,33 +35,35 @@ export interface StatOptions {
   checksum?: boolean;
   /** Also send the file's bytes when its sha256 differs from this one and it is at most `maxContent` bytes. */
   contentUnless?: string;
+  /** Always send a regular file's bytes when it is at most `maxContent` bytes. */
+  content?: boolean;
   maxContent?: number;
 }
 
-/** The shell script behind statPath(); exported for tests. */
+/** The inline script behind a single statPath() (a followed link, or a batch that failed); exported for tests. */
 export function statScript(path: string, opts: StatOptions = {}): string {
   const lines = [
+    'local p t L i h r lu me',
     `p=${quote(path)}`,
-    'if [ ! -e "$p" ] && [ ! -L "$p" ]; then echo absent; exit 0; fi',
+    'if [ ! -e "$p" ] && [ ! -L "$p" ]; then echo absent; return 0; fi',
     't=; L=',
     `if [ -L "$p" ]; then if ${opts.follow ? 'true' : 'false'} && [ -e "$p" ]; then L=-L; else t=link; fi; fi`,
     'if [ -z "$t" ]; then if [ -d "$p" ]; then t=directory; elif [ -f "$p" ]; then t=file; else t=other; fi; fi',
-    `i=$(stat $L -c '%a\t%u\t%U\t%g\t%G\t%s' -- "$p") || exit 1`,
+    `i=$(stat $L -c '%a\t%u\t%U\t%g\t%G\t%s' -- "$p") || return 1`,
     'h=-',
   ];
-  if (opts.checksum || opts.contentUnless) {
-    lines.push('if [ "$t" = file ]; then h=$(sha256sum < "$p") || exit 1; h=${h%% *}; fi');
+  if (opts.checksum || opts.contentUnless !== undefined || opts.content) {
+    lines.push('if [ "$t" = file ]; then h=$(sha256sum < "$p") || return 1; h=${h%% *}; fi');
   }
   // A followed link's resolved path, base64 so any byte survives the line format.
   // With the uid owning the link and our own: whether the link may be trusted (see checkFollow).
   lines.push('r=-; lu=-; me=-; if [ -n "$L" ]; then r=$(printf %s "$(readlink -f -- "$p")" | base64 -w0); lu=$(stat -c %u -- "$p"); me=$(id -u); fi');
   lines.push(`printf '%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "$t" "$i" "$h" "$r" "$lu" "$me"`);
   lines.push('if [ "$t" = link ]; then readlink -- "$p"; fi');
-  if (opts.contentUnless) {
+  if (opts.contentUnless !== undefined || opts.content) {
     const max = opts.maxContent ?? 256 * 1024;
-    lines.push(
-      `if [ "$t" = file ] && [ "$h" != ${quote(opts.contentUnless)} ] && [ "$(wc -c < "$p")" -le ${max} ]; then base64 -w0 < "$p"; fi`,
-    );
+    const unless = opts.content ? '' : ` && [ "$h" != ${quote(opts.contentUnless ?? '')} ]`;
+    lines.push(`if [ "$t" = file ]${unless} && [ "$(wc -c < "$p")" -le ${max} ]; then base64 -w0 < "$p"; fi`);
   }
   return lines.join('\n');
 }
@@ -91,9 +94,13 @@ export function parseStat(stdout: string): PathStat | null {
   return st;
 }
 
-/** Stats a path on the host in one command; null when it does not exist. */
+/**
+ * Stats a path on the host; null when it does not exist. An absolute path is read with the other reads of the same
+ * turn, in one command for all (see PathReads); a link to follow, and a relative path, by a command of its own.
+ */
 export async function statPath(ctx: TaskContext, path: string, opts: StatOptions = {}): Promise<PathStat | null> {
-  const r = await ctx.run(statScript(path, opts), { maxOutput: 64 * 1024 * 1024 });
+  if (path.startsWith('/')) return pathReads(ctx.conn).stat(path, ctx.become, opts);
+  const r = await ctx.run(statScript(path, opts), { maxOutput: 64 * 1024 * 1024, inline: true });
   return parseStat(r.stdout);
 }
 
