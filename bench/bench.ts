@@ -10,7 +10,7 @@ import { startLatencyProxy, type LatencyProxy } from './latency-proxy.js';
 import { computePhases, median, runSteps, type BenchReport } from './phases.js';
 import { explainLines, type HostCounts } from './hostcount.js';
 import { killStarted } from './procs.js';
-import { straceMissing, traceHost, type HostTracer } from './strace.js';
+import { reapedCpuMs, sessionsEnded, straceMissing, traceHost, type HostTracer } from './strace.js';
 import { checkCountTargets, checkTargets, failedTools, ratio, type BenchResults, type ProvisionFigures, type SizeResult, type Spread, type ToolFigures } from './results.js';
 import { formatResults } from './table.js';
 import { ansibleAvailable, benchDir, runAnsible, runFloor, runProvision, versionCpu, type BenchSetup, type Target, type ToolRun } from './tools.js';
@@ -72,6 +72,9 @@ interface Measured {
   /** Controller CPU ms of each timed run. */
   cpuCold: number[];
   cpuWarm: number[];
+  /** The first host's CPU ms for each timed run. */
+  hostCpuCold: number[];
+  hostCpuWarm: number[];
   lastCold?: ToolRun;
   lastWarm?: ToolRun;
   /** Highest peak RSS of the timed runs, in MB. */
@@ -79,19 +82,31 @@ interface Measured {
   snapshot?: TreeSnapshot;
 }
 
-/** Cold (empty roots) then warm (converged) runs of one tool, `runs` times; stops at the first failure. */
-async function measure(name: string, setup: BenchSetup, runs: number, run: () => Promise<ToolRun>): Promise<Measured> {
-  const m: Measured = { figures: emptyFigures(), cpuCold: [], cpuWarm: [] };
+/**
+ * Cold (empty roots) then warm (converged) runs of one tool, `runs` times; stops at the first failure. The first host's
+ * CPU is read off its sshd (`firstSshd`) around each run, once the run's sessions have ended.
+ */
+async function measure(name: string, setup: BenchSetup, runs: number, firstSshd: number | undefined, tool: () => Promise<ToolRun>): Promise<Measured> {
+  const m: Measured = { figures: emptyFigures(), cpuCold: [], cpuWarm: [], hostCpuCold: [], hostCpuWarm: [] };
   const n = setup.targets.length;
+  const run = async (hostCpu: number[]): Promise<ToolRun> => {
+    const before = firstSshd === undefined ? 0 : reapedCpuMs(firstSshd);
+    const r = await tool();
+    if (firstSshd !== undefined) {
+      await sessionsEnded(firstSshd);
+      hostCpu.push(reapedCpuMs(firstSshd) - before);
+    }
+    return r;
+  };
   for (let i = 1; i <= runs; i++) {
     for (const t of setup.targets) emptyRoot(t.root);
-    const cold = await run();
+    const cold = await run(m.hostCpuCold);
     if (!cold.ok) {
       m.figures.error = `cold run ${i}: ${cold.error ?? 'failed'}`;
       log(`  ${name} ${n} hosts: ${m.figures.error}`);
       return m;
     }
-    const warm = await run();
+    const warm = await run(m.hostCpuWarm);
     if (!warm.ok) {
       m.figures.error = `warm run ${i}: ${warm.error ?? 'failed'}`;
       log(`  ${name} ${n} hosts: ${m.figures.error}`);
@@ -111,6 +126,8 @@ async function measure(name: string, setup: BenchSetup, runs: number, run: () =>
   m.figures.counts = {
     controller_cpu_ms: { cold: m.cpuCold.length > 0 ? median(m.cpuCold) : null, warm: m.cpuWarm.length > 0 ? median(m.cpuWarm) : null },
     host: { cold: null, warm: null },
+    host_cpu_ms: { cold: m.hostCpuCold.length > 0 ? median(m.hostCpuCold) : null, warm: m.hostCpuWarm.length > 0 ? median(m.hostCpuWarm) : null },
+    bytes: { cold: null, warm: null },
   };
   m.figures.cold_s = median(m.figures.cold_runs_s);
   m.figures.warm_s = median(m.figures.warm_runs_s);
@@ -140,28 +157,41 @@ async function benchSize(n: number, opts: BenchOptions, notes: string[], hostCou
     const setup = writeSetup(fleet, targets, scratch, opts.timeoutS);
     const workload = join(benchDir, 'workload.ts');
 
-    const prov = await measure('provision', setup, opts.runs, () => runProvision(setup, { playbook: workload }));
-    const floor = await measure('floor', setup, opts.runs, () => runFloor(setup));
-    let ansible: Measured = { figures: emptyFigures(), cpuCold: [], cpuWarm: [] };
+    const sshd = fleet.hosts[0]?.pid;
+    const prov = await measure('provision', setup, opts.runs, sshd, () => runProvision(setup, { playbook: workload }));
+    const floor = await measure('floor', setup, opts.runs, sshd, () => runFloor(setup));
+    let ansible: Measured = { figures: emptyFigures(), cpuCold: [], cpuWarm: [], hostCpuCold: [], hostCpuWarm: [] };
     if (!opts.ansible) {
       ansible.figures.skipped = '--no-ansible';
     } else if (!ansibleAvailable()) {
       ansible.figures.skipped = 'ansible-playbook not found (install ansible-core)';
     } else {
-      ansible = await measure('ansible', setup, ansibleRunsFor(opts, n), () => runAnsible(setup));
+      ansible = await measure('ansible', setup, ansibleRunsFor(opts, n), sshd, () => runAnsible(setup));
       const runs = ansibleRunsFor(opts, n);
       if (runs < opts.runs) notes.push(`Ansible at ${n} hosts: ${runs} run(s), not the median of ${opts.runs} (--ansible-runs ${opts.runs} to have it)`);
     }
 
-    // Counting: one cold and one warm run of each tool with the first host's sshd under strace (not timed).
+    // Counting: one cold and one warm run of each tool with the first host's sshd under strace (not timed), and the
+    // first host reached through a proxy that counts the bytes (the latency proxy when there is one).
     const first = fleet.hosts[0];
     let explain: SizeResult['explain'];
     const traced = join(benchDir, 'workload-traced.ts');
     if (first && hostCountsOff === null) {
+      let counter = proxies[0];
+      let counted = setup;
+      if (!counter) {
+        counter = await startLatencyProxy(first.port, 0);
+        const own = counter;
+        cleanups.push(() => own.close());
+        const countedDir = join(scratch, 'counted');
+        mkdirSync(countedDir);
+        counted = writeSetup(fleet, targets.map((t, i) => (i === 0 ? { ...t, port: own.port } : t)), countedDir, opts.timeoutS);
+      }
+      const bytes = counter.bytes;
       const tools: Array<[string, Measured, () => Promise<ToolRun>]> = [
-        ['provision', prov, () => runProvision(setup, { playbook: traced, trace: true })],
-        ['floor', floor, () => runFloor(setup)],
-        ['ansible', ansible, () => runAnsible(setup)],
+        ['provision', prov, () => runProvision(counted, { playbook: traced, trace: true })],
+        ['floor', floor, () => runFloor(counted)],
+        ['ansible', ansible, () => runAnsible(counted)],
       ];
       for (const [name, m, run] of tools) {
         if (m.figures.skipped || m.figures.error || !m.figures.counts) continue;
@@ -178,6 +208,8 @@ async function benchSize(n: number, opts: BenchOptions, notes: string[], hostCou
             if (!notes.includes(why)) notes.push(why);
             break;
           }
+          const sent = bytes.sent;
+          const received = bytes.received;
           const r = await run();
           const counts = await tracer.stop();
           if (!r.ok) {
@@ -187,6 +219,7 @@ async function benchSize(n: number, opts: BenchOptions, notes: string[], hostCou
           }
           runs[kind] = { counts, run: r };
           m.figures.counts.host[kind] = { processes: counts.processes, execs: counts.execs, programs: counts.programs };
+          m.figures.counts.bytes[kind] = { sent: bytes.sent - sent, received: bytes.received - received };
           log(`  ${name.padEnd(9)} ${n} hosts, counted ${kind} run on ${first.name}: ${counts.processes} processes, ${counts.execs} programs`);
         }
         if (name === 'provision' && opts.explain && runs.cold && runs.warm) {

@@ -89,8 +89,9 @@ describe('bench: targets', () => {
   it("checks issue 12's count targets and prints counts beside the wall ratios", () => {
     const s = size(1, 2.2, 2.6, 2);
     const host = (processes: number) => ({ processes, execs: processes - 1, programs: [['sh', 3]] as Array<[string, number]> });
-    s.provision.counts = { controller_cpu_ms: { cold: 1200, warm: 460 }, host: { cold: host(190), warm: host(10) } };
-    s.floor.counts = { controller_cpu_ms: { cold: 20, warm: 20 }, host: { cold: host(55), warm: host(40) } };
+    const bytes = (sent: number) => ({ sent, received: 2 * sent });
+    s.provision.counts = { controller_cpu_ms: { cold: 1200, warm: 460 }, host: { cold: host(190), warm: host(10) }, host_cpu_ms: { cold: 130, warm: 20 }, bytes: { cold: bytes(30720), warm: bytes(10240) } };
+    s.floor.counts = { controller_cpu_ms: { cold: 20, warm: 20 }, host: { cold: host(55), warm: host(40) }, host_cpu_ms: { cold: 60, warm: 40 }, bytes: { cold: null, warm: null } };
     const t = checkCountTargets([s], { version_cpu_ms: 250, npx_version_cpu_ms: 1900 });
     const met = (prefix: string) => t.find((x) => x.target.startsWith(prefix))?.met;
     assert.equal(met('warm: processes on the host ≤ 10'), true, '10 is within the target');
@@ -100,9 +101,9 @@ describe('bench: targets', () => {
     assert.equal(met('`provision --version` ≤ 0.25 s CPU'), true);
     assert.equal(t.find((x) => x.target.startsWith('cold:'))?.figure, '190 (floor 55)');
     const lines = formatCounts([s]).split('\n');
-    assert.match(lines[0] ?? '', /^N +tool +host procs c\/w +host exec'd c\/w +ctrl CPU s c\/w +requests c\/w +RT c\/w +wall s c\/w +÷ floor c\/w$/);
-    assert.match(lines[2] ?? '', /^1 +provision +190 \/ 10 +189 \/ 9 +1\.20 \/ 0\.46 +30 \/ 25 +10 \/ 2 +1\.00 \/ 1\.00 +1\.00 \/ 1\.00$/);
-    assert.match(lines[3] ?? '', /^1 +floor +55 \/ 40 /);
+    assert.match(lines[0] ?? '', /^N +tool +host procs c\/w +host exec'd c\/w +host CPU ms c\/w +KB sent c\/w +ctrl CPU s c\/w +requests c\/w +RT c\/w +wall s c\/w +÷ floor c\/w$/);
+    assert.match(lines[2] ?? '', /^1 +provision +190 \/ 10 +189 \/ 9 +130 \/ 20 +30\.0 \/ 10\.0 +1\.20 \/ 0\.46 +30 \/ 25 +10 \/ 2 +1\.00 \/ 1\.00 +1\.00 \/ 1\.00$/);
+    assert.match(lines[3] ?? '', /^1 +floor +55 \/ 40 +54 \/ 39 +60 \/ 40 +- \/ - /);
     assert.equal(lines.length, 4, 'a skipped Ansible has no row');
     assert.deepEqual(failedTools([s]), []);
     s.ansible = { ...s.ansible, skipped: undefined, error: 'cold run 1: no PLAY RECAP\nmore' } as typeof s.ansible;

@@ -35,6 +35,10 @@ export interface CountFigures {
   controller_cpu_ms: { cold: number | null; warm: number | null };
   /** null when not measured (no strace, or the counted run failed). */
   host: { cold: HostCountFigures | null; warm: HostCountFigures | null };
+  /** CPU (user + system, ms) the first host spent on a run: what its sshd reaped, the median of the timed runs. */
+  host_cpu_ms: { cold: number | null; warm: number | null };
+  /** Bytes to and from the first host in the counted runs (through a counting proxy); null when not measured. */
+  bytes: { cold: { sent: number; received: number } | null; warm: { sent: number; received: number } | null };
 }
 
 export interface ProvisionFigures extends ToolFigures {

@@ -30,6 +30,25 @@ function childrenOf(pid: number): number[] {
   return out;
 }
 
+/** Waits (up to `ms`) until a listening sshd serves no session: a finished run's last processes have exited. */
+export async function sessionsEnded(sshdPid: number, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (childrenOf(sshdPid).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
+const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/**
+ * CPU (user + system, ms) of the processes a listening sshd has reaped: each connection's sshd reaps its session,
+ * which reaps what it ran, so the difference over a run (once its sessions ended) is the CPU the run cost the host.
+ */
+export function reapedCpuMs(sshdPid: number): number {
+  const stat = readFileSync(`/proc/${sshdPid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // after the command: state ppid … utime(11) stime(12) cutime(13) cstime(14)
+  return ((Number(fields[13]) + Number(fields[14])) * 1000) / clockTicks;
+}
+
 export interface HostTracer {
   /** Waits for the host's sessions to end (up to 15 s), detaches strace and returns the counts. */
   stop(): Promise<HostCounts>;
@@ -63,8 +82,7 @@ export async function traceHost(sshdPid: number, outFile: string): Promise<HostT
   return {
     async stop() {
       // The tool has exited; its sshd session may still be closing. Its last exits must be in the trace.
-      const deadline = Date.now() + 15_000;
-      while (childrenOf(sshdPid).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await sessionsEnded(sshdPid);
       process.kill(pid, 'SIGINT'); // strace detaches from every tracee and exits
       await exited;
       untrack(pid);

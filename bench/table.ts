@@ -37,7 +37,7 @@ const pair = (a: number | null | undefined, b: number | null | undefined, f: (x:
  * sshd), controller CPU, provision's requests and round trips per host; wall seconds and ratios beside, for context.
  */
 export function formatCounts(sizes: SizeResult[]): string {
-  const head = ['N', 'tool', 'host procs c/w', "host exec'd c/w", 'ctrl CPU s c/w', 'requests c/w', 'RT c/w', 'wall s c/w', '÷ floor c/w'];
+  const head = ['N', 'tool', 'host procs c/w', "host exec'd c/w", 'host CPU ms c/w', 'KB sent c/w', 'ctrl CPU s c/w', 'requests c/w', 'RT c/w', 'wall s c/w', '÷ floor c/w'];
   const rows: string[][] = [];
   for (const s of sizes) {
     const tools = [
@@ -56,6 +56,8 @@ export function formatCounts(sizes: SizeResult[]): string {
         f.error ? `${name} (FAILED)` : name,
         pair(host?.cold?.processes, host?.warm?.processes),
         pair(host?.cold?.execs, host?.warm?.execs),
+        pair(f.counts?.host_cpu_ms.cold, f.counts?.host_cpu_ms.warm, (ms) => ms.toFixed(0)),
+        pair(f.counts?.bytes.cold?.sent, f.counts?.bytes.warm?.sent, (b) => (b / 1024).toFixed(1)),
         pair(cpu?.cold, cpu?.warm, (ms) => (ms / 1000).toFixed(2)),
         name === 'provision' ? `${spread(s.provision.requests.cold)} / ${spread(s.provision.requests.warm)}` : '-',
         name === 'provision' ? `${spread(s.provision.round_trips.cold)} / ${spread(s.provision.round_trips.warm)}` : name === 'floor' ? '1 / 1' : '-',
@@ -98,7 +100,7 @@ export function formatSteps(s: SizeResult, kind: 'cold' | 'warm'): string {
 /** Everything printed at the end of a run. */
 export function formatResults(results: BenchResults, profile: boolean): string {
   const mark = (t: { met: boolean; target: string; figure: string }) => `  ${t.met ? 'met   ' : 'MISSED'}  ${t.target}: ${t.figure}`;
-  const parts = ['', 'counts per host (host processes and programs: strace of the first host; controller CPU: GNU time), cold / warm:', formatCounts(results.sizes)];
+  const parts = ['', 'counts per host (host processes and programs: strace of the first host; host CPU: what its sshd reaped; KB sent: through a counting proxy; controller CPU: GNU time), cold / warm:', formatCounts(results.sizes)];
   const { version_cpu_ms: v, npx_version_cpu_ms: npx } = results.startup;
   parts.push(`\`provision --version\` controller CPU: ${v === null ? '-' : `${(v / 1000).toFixed(2)} s`} (node bin/provision.js), ${npx === null ? '-' : `${(npx / 1000).toFixed(2)} s`} (npx provision)`);
   if (results.count_targets.length > 0) parts.push('', 'targets (issue 12, counts):', ...results.count_targets.map(mark));

@@ -53,7 +53,7 @@ export function group(params: GroupParams): Task {
   const task = defineTask('group', `${what} ${state}`, { ...params, name: undefined }, {
     footprint: { reads: [{ path: '/etc/group' }], writes: [{ path: '/etc/group' }, { path: '/etc/gshadow' }] },
     async check(ctx) {
-      const r = await ctx.exec(sh`getent group -- ${params.name}`);
+      const r = await ctx.exec(sh`getent group -- ${params.name}`, { inline: true });
       // getent: 0 found, 2 not found; anything else is a real failure
       if (r.code !== 0 && r.code !== 2) throw new CommandError(`getent group ${params.name}`, r.code, r.stdout, r.stderr);
       return planGroup(r.code === 0 ? parseGroupLine(r.stdout) : null, { ...params, state });

@@ -63,7 +63,7 @@ async function planPackages(ctx: TaskContext, present: string[], absent: string[
     throw new InputError(`no supported package manager on ${ctx.host} (looked for apt-get, dnf, yum)`);
   }
   const names = [...present, ...absent];
-  const r = await ctx.exec(queryScript(manager, names));
+  const r = await ctx.exec(queryScript(manager, names), { inline: true });
   // dpkg-query exits 1 when some name is unknown; that only means "not installed"
   if (r.code > 1) throw new CommandError(queryScript(manager, names), r.code, r.stdout, r.stderr);
   const installed = manager === 'apt' ? parseDpkgQuery(r.stdout) : parseRpmCheck(r.stdout);
@@ -88,7 +88,7 @@ export function describeChange(d: { install: readonly string[]; remove: readonly
 export function queryScript(manager: Manager, names: readonly string[]): string {
   if (manager === 'apt') return `dpkg-query -W -f='\${Package} \${db:Status-Status}\\n' -- ${quoteArgv(names)} 2>/dev/null`;
   // rpm -q on each name, then on what provides it (dnf installs by provide too, e.g. "mod_wsgi")
-  return `for p in ${quoteArgv(names)}; do if rpm -q --quiet -- "$p" || rpm -q --quiet --whatprovides -- "$p"; then echo "installed $p"; else echo "missing $p"; fi; done`;
+  return `local p; for p in ${quoteArgv(names)}; do if rpm -q --quiet -- "$p" || rpm -q --quiet --whatprovides -- "$p"; then echo "installed $p"; else echo "missing $p"; fi; done`;
 }
 
 /** Names dpkg knows as installed, from `dpkg-query -W -f='${Package} ${db:Status-Status}\n'` (config-files is not installed). */

@@ -49,8 +49,9 @@ export function selinux(params: SelinuxParams): Task {
 
 async function planFromHost(ctx: TaskContext, state: SelinuxState): Promise<Plan> {
   const r = await ctx.exec(
-    `getenforce 2>/dev/null || { e=$(cat /sys/fs/selinux/enforce 2>/dev/null) && { [ "$e" = 1 ] && echo Enforcing || echo Permissive; }; } || echo Disabled\n` +
+    `local e; getenforce 2>/dev/null || { e=$(cat /sys/fs/selinux/enforce 2>/dev/null) && { [ "$e" = 1 ] && echo Enforcing || echo Permissive; }; } || echo Disabled\n` +
       `echo '${splitter}'\ncat ${selinuxConfigPath} 2>/dev/null || true`,
+    { inline: true },
   );
   const [head = '', config = ''] = r.stdout.split(`${splitter}\n`);
   const runtime = head.trim().toLowerCase();

@@ -72,7 +72,7 @@ export function service(params: ServiceParams): Task {
 
 async function planService(ctx: TaskContext, p: ServiceParams): Promise<Plan> {
   const init: InitSystem = ctx.facts.init;
-  const r = await ctx.exec(stateScript(init, p.name));
+  const r = await ctx.exec(stateScript(init, p.name), { inline: true });
   const st = init === 'systemd' ? parseSystemdShow(r.stdout) : parseSysvState(r.stdout);
   if (!st.exists) {
     // Its package may be planned for install by an earlier task: --check predicts then (only then), as the runner decides.

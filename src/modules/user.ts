@@ -85,7 +85,7 @@ export function user(params: UserParams): Task {
     async check(ctx) {
       // the passwd line, then the primary group's name, then every group (primary first)
       const probe = sh`getent passwd -- ${params.name} && id -gn -- ${params.name} && id -Gn -- ${params.name}`;
-      const r = await ctx.exec(probe);
+      const r = await ctx.exec(probe, { inline: true });
       if (r.code !== 0 && r.code !== 2) throw new CommandError(`getent passwd ${params.name}`, r.code, r.stdout, r.stderr);
       return planUser(r.code === 0 ? parseUserProbe(r.stdout) : null, wanted);
     },

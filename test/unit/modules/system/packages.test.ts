@@ -23,7 +23,7 @@ describe('packages: parsing installed state', () => {
   it('queries all names in one command, each quoted', () => {
     assert.equal(queryScript('apt', ['apache2', 'libapache2-mod-wsgi-py3']),
       "dpkg-query -W -f='${Package} ${db:Status-Status}\\n' -- apache2 libapache2-mod-wsgi-py3 2>/dev/null");
-    assert.match(queryScript('dnf', ['httpd', 'python3-mod_wsgi']), /^for p in httpd python3-mod_wsgi; do .*rpm -q --quiet -- "\$p"/);
+    assert.match(queryScript('dnf', ['httpd', 'python3-mod_wsgi']), /^local p; for p in httpd python3-mod_wsgi; do .*rpm -q --quiet -- "\$p"/);
   });
 });
 
