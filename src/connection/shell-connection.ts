@@ -4,7 +4,7 @@ import { CommandError, ConnectionError } from '../errors.js';
 import { collectOutput } from './output.js';
 import { quote, toScript } from './quote.js';
 import { atomicWriteScript, fitsInline, missingFileCode, ownerNotKept, prepareCommand, readFileScript, sudoProbe, timeoutScript } from './shell-ops.js';
-import { MarkerScanner, noiseKeeper } from './shell-session.js';
+import { MarkerScanner, noiseKeeper, type ShellSession } from './shell-session.js';
 import { RequestStats } from './stats.js';
 import type { BecomeSettings, Command, Connection, ExecOptions, ExecResult, WriteFileOptions, WriteResult } from './types.js';
 
@@ -86,6 +86,38 @@ export abstract class ShellConnection implements Connection {
   }
 
   abstract close(): Promise<void>;
+
+  /**
+   * Runs a script on a transport's long-lived shell; past `timeoutMs` the session is ended (the next command opens
+   * a fresh one) and the result is a timeout. Rejects as the session does when it fails.
+   */
+  protected async runOnSession(
+    session: ShellSession,
+    script: string,
+    stdin: Buffer | undefined,
+    sink: Sink,
+    timeoutMs: number | undefined,
+    inline: boolean,
+  ): Promise<{ code: number; timedOut: boolean }> {
+    this.stats.begin();
+    let timedOut = false;
+    const timer = timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          session.end('the command overran its timeout');
+        }, timeoutMs)
+      : undefined;
+    try {
+      const { code } = await session.run(script, stdin, sink, inline);
+      return { code, timedOut: false };
+    } catch (err) {
+      if (timedOut) return { code: 124, timedOut: true };
+      throw err;
+    } finally {
+      this.stats.end();
+      if (timer) clearTimeout(timer);
+    }
+  }
 
   async exec(cmd: Command, opts: ExecOptions = {}): Promise<ExecResult> {
     this.stats.asked++;

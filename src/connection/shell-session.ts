@@ -1,6 +1,5 @@
 // One long-lived `sh` per host, commands framed by a marker: ~0.4 ms a command instead of ~3.6 ms for a new channel.
 import { randomBytes } from 'node:crypto';
-import type { Client, ClientChannel } from 'ssh2';
 import { quote } from './quote.js';
 import type { Sink } from './shell-connection.js';
 
@@ -69,6 +68,15 @@ export class MarkerScanner {
   }
 }
 
+/** What a session runs over: an SSH exec channel, or the pipes of a local `sh`. */
+export interface SessionChannel {
+  write(data: string): unknown;
+  close(): unknown;
+  on(event: 'data', listener: (d: Buffer) => void): unknown;
+  on(event: 'close' | 'error', listener: () => void): unknown;
+  readonly stderr: { on(event: 'data', listener: (d: Buffer) => void): unknown };
+}
+
 interface Running {
   out: MarkerScanner;
   err: MarkerScanner;
@@ -99,7 +107,7 @@ export class ShellSession {
   private starting: { out: MarkerScanner; err: MarkerScanner; said: () => string[] } | undefined;
 
   private constructor(
-    private readonly channel: ClientChannel,
+    private readonly channel: SessionChannel,
     private readonly onEnd: () => void,
     ready: string,
     onReady: (err?: Error) => void,
@@ -121,24 +129,20 @@ export class ShellSession {
   }
 
   /**
-   * Opens the session's channel; `onEnd` is called once when the session ends, whatever the cause. Resolves once the
-   * session's `sh` has printed a random ready marker on stdout and stderr: whatever the login shell's start-up files
-   * printed before it (a banner, even without a newline) is discarded, never taken for a command's output. A newline
-   * is written first, so a start-up file that reads a line of stdin takes that one and not the first command.
+   * Starts the session: `start` opens a channel running the command it is given (an SSH exec channel, a local `sh`);
+   * `onEnd` is called once when the session ends, whatever the cause. Resolves once the session's `sh` has printed a
+   * random ready marker on stdout and stderr: whatever the login shell's start-up files printed before it (a banner,
+   * even without a newline) is discarded, never taken for a command's output. A newline is written first, so a
+   * start-up file that reads a line of stdin takes that one and not the first command.
    */
-  static open(client: Client, onEnd: () => void = () => {}): Promise<ShellSession> {
+  static async open(start: (command: string) => Promise<SessionChannel>, onEnd: () => void = () => {}): Promise<ShellSession> {
     const ready = `__provision_ready_${randomBytes(12).toString('hex')}__`;
     // `exec sh` so the login shell does not stay in between; a restricted shell (rbash) refuses exec and says so.
-    const start = `printf '%s\\n' ${ready}; printf '%s\\n' ${ready} >&2; exec sh`;
+    const script = `printf '%s\\n' ${ready}; printf '%s\\n' ${ready} >&2; exec sh`;
+    const channel = await start(`exec sh -c ${quote(script)}`);
     return new Promise((resolve, reject) => {
-      client.exec(`exec sh -c ${quote(start)}`, (err, channel) => {
-        if (err) {
-          reject(err);
-          return;
-        }
-        const session = new ShellSession(channel, onEnd, ready, (e) => (e ? reject(e) : resolve(session)));
-        channel.write('\n');
-      });
+      const session = new ShellSession(channel, onEnd, ready, (e) => (e ? reject(e) : resolve(session)));
+      channel.write('\n');
     });
   }
 

@@ -332,7 +332,9 @@ export class SshConnection extends ShellConnection {
       await this.acquire(); // the session holds one channel slot for its life
       this.stats.channels++;
       try {
-        return await ShellSession.open(this.client, () => this.release());
+        const start = (command: string) =>
+          new Promise<ClientChannel>((resolve, reject) => this.client.exec(command, (err, channel) => (err ? reject(err) : resolve(channel))));
+        return await ShellSession.open(start, () => this.release());
       } catch (err) {
         this.release();
         throw err;
@@ -347,24 +349,11 @@ export class SshConnection extends ShellConnection {
   private async runInSession(script: string, stdin: Buffer | undefined, sink: Sink, timeoutMs?: number, inline = false): Promise<{ code: number; timedOut: boolean }> {
     if (this.droppedReason !== undefined) throw this.droppedError();
     const session = await this.openSession();
-    this.stats.begin();
-    let timedOut = false;
-    const timer = timeoutMs
-      ? setTimeout(() => {
-          timedOut = true;
-          session.end('the command overran its timeout'); // the next command opens a fresh session
-        }, timeoutMs)
-      : undefined;
     try {
-      const { code } = await session.run(script, stdin, sink, inline);
-      return { code, timedOut: false };
+      return await this.runOnSession(session, script, stdin, sink, timeoutMs, inline);
     } catch (err) {
-      if (timedOut) return { code: 124, timedOut: true };
       if (this.droppedReason !== undefined) throw this.droppedError();
       throw new ConnectionError(`${this.host}: the shell session on ${this.where} failed: ${(err as Error).message}`);
-    } finally {
-      this.stats.end();
-      if (timer) clearTimeout(timer);
     }
   }
 

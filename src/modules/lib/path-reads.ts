@@ -202,10 +202,13 @@ export class PathReads {
   private async flush(): Promise<void> {
     const all = this.pending;
     this.pending = [];
-    for (const become of [false, true]) {
-      const group = all.filter((r) => r.become === become);
-      if (group.length > 0) await this.readGroup(group, become);
-    }
+    // one batch per become setting, sent together
+    await Promise.all(
+      [false, true].map((become) => {
+        const group = all.filter((r) => r.become === become);
+        return group.length > 0 ? this.readGroup(group, become) : undefined;
+      }),
+    );
   }
 
   /** One batch for the reads of one become setting; a second one for files whose bytes turned out to be needed. */

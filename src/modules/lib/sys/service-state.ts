@@ -82,7 +82,6 @@ export function actionScript(init: InitSystem, name: string, action: ServiceActi
   if (init === 'systemd') return sh`systemctl ${action} -- ${name}`;
   // a daemon that keeps its inherited stdout would hold the connection's pipe open forever: give it a file instead
   return [
-    'local n e f',
     `n=${quote(name)}`,
     'o=$(mktemp)',
     `if command -v service >/dev/null 2>&1; then service "$n" ${action} >"$o" 2>&1 </dev/null; else "/etc/init.d/$n" ${action} >"$o" 2>&1 </dev/null; fi`,
