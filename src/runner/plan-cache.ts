@@ -5,7 +5,7 @@ import { planStillHolds } from './footprint.js';
 
 type Writes = Footprint['writes'] | undefined;
 
-/** A host's early plans: started ahead of their task's turn, re-checked when an apply made them stale. */
+/** A host's early plans: started ahead of their task's turn, checked again when an apply made them stale. */
 export class PlanCache {
   /** What each apply so far wrote, in order: a plan prefetched before some of them may be stale. */
   private readonly writes: Writes[] = [];
@@ -14,16 +14,23 @@ export class PlanCache {
    * its entry out when its turn comes, so what is left belongs to the tasks still to run.
    */
   private readonly early = new Map<Task, { plan: Promise<Plan>; writesBefore: number }>();
+  /** The tasks whose turn has not come, in order (those without an early check too: they may write anything). */
+  private readonly upcoming: Task[] = [];
 
   /** @param startCheck starts a task's check on the host. */
   constructor(private readonly startCheck: (task: Task) => Promise<Plan>) {}
 
   /**
    * Starts a task's check ahead of its turn, when the task says what it reads (its footprint). All tasks' checks
-   * start at once before the first task: they travel together over the host's one connection, so a converged host
-   * costs one round trip for all of them instead of one a task.
+   * start at once before the first task, in the tasks' order: they travel together over the host's one connection,
+   * so a converged host costs one round trip for all of them instead of one a task.
    */
   prefetch(task: Task): void {
+    if (!this.upcoming.includes(task)) this.upcoming.push(task);
+    this.start(task);
+  }
+
+  private start(task: Task): void {
     if (!task.footprint || (typeof task.options.when === 'boolean' && !task.options.when)) return;
     const plan = this.startCheck(task);
     plan.catch(() => {}); // a failure is reported if and when the task runs
@@ -32,24 +39,49 @@ export class PlanCache {
 
   /**
    * The task's turn: takes its entry out and returns its early plan if it still holds (nothing applied on the host
-   * since it was read wrote what it read), else the fresh check `checkNow` starts.
+   * since it was read wrote what it read), else the fresh check `checkNow` starts, with the other stale checks that
+   * will still hold at their turn (they travel together).
    */
   planFor(task: Task, checkNow: () => Promise<Plan>): Promise<Plan> {
     const early = this.early.get(task);
-    this.early.delete(task);
-    return early && planStillHolds(task.footprint, this.writes.slice(early.writesBefore)) ? early.plan : checkNow();
+    this.done(task);
+    if (early && planStillHolds(task.footprint, this.writes.slice(early.writesBefore))) return early.plan;
+    const plan = checkNow();
+    this.refresh(task);
+    return plan;
   }
 
   /** A task that will not be checked (skipped, its condition false or failing) takes its entry out. */
   forget(task: Task): void {
-    this.early.delete(task);
+    this.done(task);
   }
 
-  /** After an apply: records what it wrote, then checks again, together, the tasks still to run it made stale. */
+  private done(task: Task): void {
+    this.early.delete(task);
+    const at = this.upcoming.indexOf(task);
+    if (at >= 0) this.upcoming.splice(at, 1);
+  }
+
+  /** After an apply: records what it wrote, then checks again, together, the stale plans that will hold at their turn. */
   applied(writes: Writes): void {
     this.writes.push(writes);
-    for (const [task, early] of this.early) {
-      if (!planStillHolds(task.footprint, this.writes.slice(early.writesBefore))) this.prefetch(task);
+    this.refresh();
+  }
+
+  /**
+   * Starts again the checks of the upcoming tasks whose early plan is stale, but only those that no task before them
+   * (from `current`, about to apply, on) may write over again: a plan is checked again once, when it will hold,
+   * never after every apply (N edits of one file would otherwise cost N(N+1)/2 checks). The others are checked
+   * again by a later refresh, or at their turn.
+   */
+  private refresh(current?: Task): void {
+    const between: Writes[] = current ? [current.footprint?.writes] : [];
+    for (const task of this.upcoming) {
+      const early = this.early.get(task);
+      if (early && !planStillHolds(task.footprint, this.writes.slice(early.writesBefore)) && planStillHolds(task.footprint, between)) {
+        this.start(task);
+      }
+      between.push(task.footprint?.writes);
     }
   }
 

@@ -60,6 +60,37 @@ describe('PlanCache', () => {
     assert.equal((await cache.planFor(task, fresh)).summary, 'fresh');
   });
 
+  it('checks again only the stale plans no task before them may write again: N edits of one file cost 2N checks, not N²', async () => {
+    const { cache, calls } = counting();
+    const editing = (path: string): Task => ({ footprint: { reads: [{ path }], writes: [{ path }] }, options: {} }) as unknown as Task;
+    const tasks = Array.from({ length: 40 }, () => editing('/etc/app.conf'));
+    for (const t of tasks) cache.prefetch(t);
+    for (const t of tasks) {
+      await cache.planFor(t, async () => {
+        calls.set(t, (calls.get(t) ?? 0) + 1);
+        return { changed: true };
+      });
+      cache.applied(t.footprint?.writes);
+    }
+    const total = [...calls.values()].reduce((a, b) => a + b, 0);
+    assert.equal(total, 2 * tasks.length - 1, 'each task checked early, then once more after the apply before it');
+    assert.ok(tasks.every((t) => (calls.get(t) ?? 0) <= 2));
+  });
+
+  it('checks a stale plan again right away when nothing before its turn may write what it read; otherwise later', async () => {
+    const { cache, calls } = counting();
+    const other = reading('/srv/b');
+    const writer = { footprint: { reads: [{ path: '/srv/a' }], writes: [{ path: '/srv/a' }] }, options: {} } as unknown as Task;
+    const blocked = reading('/srv/a');
+    for (const t of [writer, other, blocked]) cache.prefetch(t);
+    cache.applied('anything');
+    assert.deepEqual([calls.get(writer), calls.get(other), calls.get(blocked)], [2, 2, 1], 'blocked waits: writer may write /srv/a first');
+    await cache.planFor(writer, fresh);
+    cache.applied([{ path: '/srv/a' }]);
+    assert.equal(calls.get(blocked), 2);
+    assert.equal((await cache.planFor(blocked, fresh)).summary, 'check 2');
+  });
+
   it('does not start early a check of a task without a footprint or whose condition is false', async () => {
     const { cache, calls } = counting();
     const noFootprint = { options: {} } as unknown as Task;
