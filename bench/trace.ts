@@ -1,7 +1,7 @@
 // Wraps a playbook's tasks to record when each check and apply ran and the connection's counters around it.
 // Used only by bench/workload-traced.ts for the benchmark's accounting runs; it changes nothing a task does.
 import { writeFileSync } from 'node:fs';
-import type { HostView, Playbook, Task, TaskContext } from 'provision';
+import type { ExecResult, HostView, Plan, Playbook, Task, TaskContext } from 'provision';
 
 type TaskList = Exclude<Playbook['tasks'], (host: HostView) => unknown>;
 
@@ -74,6 +74,25 @@ export function traceTask(task: Task, index: number, handler: boolean): Task {
     ...task,
     check: (ctx) => recorded(ctx, { ...base, kind: 'check' }, () => task.check(ctx)),
     apply: (ctx, plan) => recorded(ctx, { ...base, kind: 'apply' }, () => task.apply(ctx, plan)),
+    // an apply sent with others (one group): from when its script is made to when its result is read
+    ...(task.applyScript
+      ? {
+          applyScript: (ctx: TaskContext, plan: Plan) => {
+            const s = task.applyScript?.(ctx, plan);
+            if (!s) return s;
+            let finish: () => void = () => {};
+            const running = recorded(ctx, { ...base, kind: 'apply' }, () => new Promise<void>((resolve) => (finish = resolve)));
+            return {
+              script: s.script,
+              done: (r: ExecResult, last: boolean) => {
+                finish();
+                void running;
+                return s.done(r, last);
+              },
+            };
+          },
+        }
+      : {}),
   };
 }
 

@@ -9,6 +9,7 @@ export type {
   TaskResult,
   Plan,
   ApplyResult,
+  ApplyScript,
   CommonOptions,
   HostView,
   Vars,

@@ -24,6 +24,7 @@ function localChannel(child: ChildProcessWithoutNullStreams): SessionChannel {
 }
 
 export class LocalConnection extends ShellConnection {
+  readonly sharedShell = true;
   private session: Promise<ShellSession> | undefined;
   private shell: ChildProcessWithoutNullStreams | undefined;
   /** Commands in flight on the session: while there are none, its `sh` does not keep the controller's process alive. */
@@ -84,6 +85,7 @@ export class LocalConnection extends ShellConnection {
     this.stats.channels++;
     return new Promise((resolve, reject) => {
       const child = spawn('/bin/sh', ['-c', script], { stdio: ['pipe', 'pipe', 'pipe'] });
+      sink.sent?.();
       child.stdout.on('data', (d: Buffer) => sink.stdout(d));
       child.stderr.on('data', (d: Buffer) => sink.stderr(d));
       let timedOut = false;

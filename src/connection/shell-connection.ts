@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { CommandError, ConnectionError } from '../errors.js';
 import { collectOutput } from './output.js';
 import { quote, toScript } from './quote.js';
-import { atomicWriteScript, fitsInline, missingFileCode, ownerNotKept, prepareCommand, readFileScript, sudoProbe, timeoutScript } from './shell-ops.js';
+import { atomicWriteScript, fitsInline, missingFileCode, ownerNotKept, prepareCommand, readFileScript, sudoProbe, timeoutScript, type PreparedCommand } from './shell-ops.js';
 import { MarkerScanner, noiseKeeper, type ShellSession } from './shell-session.js';
 import { RequestStats } from './stats.js';
 import type { BecomeSettings, Command, Connection, ExecOptions, ExecResult, WriteFileOptions, WriteResult } from './types.js';
@@ -12,6 +12,31 @@ import type { BecomeSettings, Command, Connection, ExecOptions, ExecResult, Writ
 export interface Sink {
   stdout(d: Buffer): void;
   stderr(d: Buffer): void;
+  /** Called once the command has been handed to the transport (see ExecOptions.onSent). */
+  sent?(): void;
+}
+
+/** Exit code of a command of a group that did not run because an earlier one failed. */
+export const groupStoppedCode = 125;
+
+/**
+ * Wraps a prepared inline command as a member of a group (see ExecOptions.group): a shell variable named after the
+ * group, in the shell all the group's commands share, says whether one failed.
+ */
+function groupScript(prepared: PreparedCommand, opts: ExecOptions, shared: boolean): string {
+  const name = `provision_failed_${opts.group ?? ''}`;
+  // stdin (a sudo password among others) would put the command in a subshell, where the variable does not last
+  if (!opts.inline || !shared || !/^\w+$/.test(name) || prepared.stdin !== undefined) {
+    throw new Error('a group takes inline commands without stdin (nor a sudo password), on a connection whose commands share one shell');
+  }
+  return [
+    'provision_grouped() {',
+    `[ -z "\${${name}-}" ] || return ${groupStoppedCode}`,
+    prepared.script,
+    `set -- "$?"; [ "$1" -eq 0 ] || ${name}=1; return "$1"`,
+    '}',
+    'provision_grouped',
+  ].join('\n');
 }
 
 /** Extra time past a command's own timeout (enforced on the host by `timeout`) before the transport gives up on it. */
@@ -23,6 +48,7 @@ const timeoutGraceMs = 5000;
  */
 export abstract class ShellConnection implements Connection {
   readonly stats = new RequestStats();
+  abstract readonly sharedShell: boolean;
   private passwordNeeded: Promise<boolean> | undefined;
 
   protected constructor(
@@ -75,7 +101,7 @@ export abstract class ShellConnection implements Connection {
     };
     const out = gate((d) => sink.stdout(d));
     const err = gate((d) => sink.stderr(d));
-    const r = await this.run(framed, input, { stdout: (d) => out.push(d), stderr: (d) => err.push(d) }, timeoutMs, inline && input === undefined);
+    const r = await this.run(framed, input, { stdout: (d) => out.push(d), stderr: (d) => err.push(d), sent: () => sink.sent?.() }, timeoutMs, inline && input === undefined);
     if (!out.found && !r.timedOut) {
       const said = [out.said(), err.said()].filter(Boolean).join(' / ');
       throw new ConnectionError(
@@ -126,10 +152,11 @@ export abstract class ShellConnection implements Connection {
     const hostTimeout = opts.timeoutMs !== undefined && !opts.inline;
     const script = hostTimeout ? timeoutScript(toScript(cmd), opts.timeoutMs as number) : cmd;
     const prepared = prepareCommand(script, opts, this.become, await this.needsPassword(opts.become));
+    if (opts.group !== undefined) prepared.script = groupScript(prepared, opts, this.sharedShell);
     const out = collectOutput(opts.maxOutput, opts.raw);
     const started = Date.now();
     const limit = opts.timeoutMs === undefined ? undefined : opts.timeoutMs + (hostTimeout ? timeoutGraceMs : 0);
-    const { code, timedOut } = await this.framedRun(prepared.script, prepared.stdin, out, limit, opts.inline);
+    const { code, timedOut } = await this.framedRun(prepared.script, prepared.stdin, { stdout: out.stdout, stderr: out.stderr, sent: opts.onSent }, limit, opts.inline);
     // `timeout` exits 137 when the command ignored TERM and needed KILL: still a timeout.
     const killedLate = code === 137 && opts.timeoutMs !== undefined && Date.now() - started >= opts.timeoutMs;
     return out.result(timedOut || killedLate ? 124 : code);

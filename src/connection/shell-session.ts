@@ -213,6 +213,7 @@ export class ShellSession {
         finish: (r) => (r instanceof Error ? reject(r) : resolve(r)),
       });
       this.channel.write(line);
+      sink.sent?.();
     });
   }
 

@@ -141,6 +141,9 @@ function openSocket(host: string, address: string, port: number, timeoutMs: numb
 
 export class SshConnection extends ShellConnection {
   private droppedReason: string | undefined;
+  get sharedShell(): boolean {
+    return this.persistentShell;
+  }
   private readonly pending = new Set<(err: Error) => void>();
   private active = 0;
   private readonly waiting: (() => void)[] = [];
@@ -394,6 +397,7 @@ export class SshConnection extends ShellConnection {
           let code: number | undefined;
           let signal: string | undefined;
           let timedOut = false;
+          sink.sent?.();
           channel.on('data', (d: Buffer) => sink.stdout(d));
           channel.stderr.on('data', (d: Buffer) => sink.stderr(d));
           channel.on('exit', (c: number | null, s?: string) => {

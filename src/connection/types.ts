@@ -25,6 +25,14 @@ export interface ExecOptions {
   inline?: boolean;
   /** stdout's bytes kept as they came, one character each (latin1): for output that holds binary content. */
   raw?: boolean;
+  /**
+   * An inline command of a group sent together (any name, the same for the group, new for each group): it does not
+   * run (exit 125) once an earlier command of its group failed, and its own failure stops the later ones. Only on a
+   * connection whose commands share one shell (`sharedShell`).
+   */
+  group?: string;
+  /** Called once the command has been handed to the transport: a command asked for after that runs after this one. */
+  onSent?: () => void;
 }
 
 export interface ExecResult {
@@ -73,6 +81,8 @@ export interface ConnectionStats {
 export interface Connection {
   /** The inventory name of the host this connection reaches. */
   readonly host: string;
+  /** Whether commands run one after another in one long-lived shell (so a `group` of commands can stop at a failure). */
+  readonly sharedShell?: boolean;
   readonly stats: ConnectionStats;
   /** Runs a command; never throws for a non-zero exit (see `code`). Throws ConnectionError if the transport fails. */
   exec(cmd: Command, opts?: ExecOptions): Promise<ExecResult>;

@@ -4,7 +4,7 @@ import { checkParams, moduleSchema, writtenFileShape } from './lib/schema.js';
 import { basename, posix } from 'node:path';
 import { InputError } from '../errors.js';
 import { defineTask, type Task } from '../playbook/types.js';
-import { applyContent, planContent } from './lib/content-file.js';
+import { applyContent, contentScript, planContent } from './lib/content-file.js';
 import { readLocalFile, resolveLocal, sha256OfBuffer, sha256OfText } from './lib/local-files.js';
 import { requireAbsolute, validateAttrs, validateValidate } from './lib/params.js';
 
@@ -62,6 +62,7 @@ export function copy(params: CopyParams): Task {
       return planContent(ctx, dest, content, digest, { ...params, secret: params.secret });
     },
     apply: (ctx, plan) => applyContent(ctx, plan),
+    applyScript: (ctx, plan) => contentScript(ctx, plan),
   });
 }
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { attrsShape, checkParams, moduleSchema } from './lib/schema.js';
 import { quote } from '../connection/quote.js';
 import { InputError, MissingOnHostError } from '../errors.js';
-import { change, defineTask, noChange, type Plan, type Task, type TaskContext } from '../playbook/types.js';
+import { applyWith, change, defineTask, failOn, noChange, type ApplyScript, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 import { attrsScript, chownArg, describeNewAttrs, notLinkNow, planAttrs, type WantedAttrs } from './lib/attrs.js';
 import { inlineSteps } from '../connection/shell-ops.js';
 import { posix } from 'node:path';
@@ -68,11 +68,15 @@ export function file(params: FileParams): Task {
       writes: [{ path: params.path, tree: params.recurse === true || params.state === 'absent' || params.state === 'link' }],
     },
     check: (ctx) => planFile(ctx, params),
-    async apply(ctx, plan) {
-      const data = plan.data as FileData;
-      await ctx.run(data.script, { inline: true });
-    },
+    apply: (ctx, plan) => applyWith(ctx, fileScript(plan)),
+    applyScript: (_ctx, plan) => fileScript(plan),
   });
+}
+
+/** A file plan's apply: its one inline script. */
+function fileScript(plan: Plan): ApplyScript {
+  const { script } = plan.data as FileData;
+  return { script, done: (r) => failOn(script, r) };
 }
 
 async function planFile(ctx: TaskContext, p: FileParams): Promise<Plan> {

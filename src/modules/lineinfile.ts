@@ -4,7 +4,7 @@ import { attrsShape, checkParams as checkSchema, moduleSchema } from './lib/sche
 import { InputError, MissingOnHostError } from '../errors.js';
 import { change, defineTask, noChange, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 import { describeNewAttrs, planAttrs } from './lib/attrs.js';
-import { applyContent, type ContentData } from './lib/content-file.js';
+import { applyContent, contentScript, type ContentData } from './lib/content-file.js';
 import { planLineEdit, pyRegex } from './lib/edit-lines.js';
 import { buildFileDiff } from './lib/file-diff.js';
 import { chmodArg, resolveMode } from './lib/mode.js';
@@ -76,6 +76,7 @@ export function lineinfile(params: LineInFileParams): Task {
     footprint: { reads: [{ path: params.path }], writes: [{ path: params.path }] },
     check: (ctx) => planLineInFile(ctx, params),
     apply: (ctx, plan) => applyContent(ctx, plan),
+    applyScript: (ctx, plan) => contentScript(ctx, plan),
   });
 }
 

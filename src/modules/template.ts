@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { checkParams, moduleSchema, writtenFileShape } from './lib/schema.js';
 import { InputError } from '../errors.js';
 import { defineTask, type Task } from '../playbook/types.js';
-import { applyContent, planContent } from './lib/content-file.js';
+import { applyContent, contentScript, planContent } from './lib/content-file.js';
 import { resolveLocal, sha256 } from './lib/local-files.js';
 import { requireAbsolute, validateAttrs, validateValidate } from './lib/params.js';
 import { renderTemplateFile } from './lib/render-template.js';
@@ -37,5 +37,6 @@ export function template(params: TemplateParams): Task {
       return planContent(ctx, params.dest, content, sha256(content), { ...params });
     },
     apply: (ctx, plan) => applyContent(ctx, plan),
+    applyScript: (ctx, plan) => contentScript(ctx, plan),
   });
 }

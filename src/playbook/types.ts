@@ -1,6 +1,7 @@
 // The task contract every module implements: check() reads and plans, apply() makes exactly that change.
 import type { Command, Connection, ExecOptions, ExecResult, WriteFileOptions, WriteResult } from '../connection/types.js';
 import type { Facts } from '../facts/types.js';
+import { CommandError } from '../errors.js';
 import { validateTaskValues } from './validate-values.js';
 
 export type Vars = Record<string, unknown>;
@@ -132,6 +133,11 @@ export interface Task {
   readonly footprint?: Footprint;
   check(ctx: TaskContext): Promise<Plan>;
   apply(ctx: TaskContext, plan: Plan): Promise<ApplyResult | void>;
+  /**
+   * The apply of this plan as one inline script, when it is one (undefined otherwise): what apply() would do, the
+   * same. The runner sends the applies of consecutive tasks whose plans it knows together (one round trip for all).
+   */
+  applyScript?(ctx: TaskContext, plan: Plan): ApplyScript | undefined;
 }
 
 /** A path a task reads or writes on the host; `tree` when everything under it counts too. */
@@ -152,11 +158,39 @@ export interface Footprint {
   writes: PathUse[] | 'anything';
 }
 
+/**
+ * An apply that is one inline script (see ExecOptions.inline) and what its result means: the runner may send the
+ * applies of consecutive tasks together, as one group that stops at its first failure (see Task.applyScript).
+ */
+export interface ApplyScript {
+  script: string;
+  /**
+   * Reads the script's result: throws when the apply failed, as apply() would. `last`: nothing else was asked of the
+   * host after the script, so what it wrote is what the host has now.
+   */
+  done(result: ExecResult, last: boolean): ApplyResult | void;
+}
+
+/** Throws the CommandError a failed command is (`command` names it), as ctx.run does. */
+export function failOn(command: string, r: ExecResult): void {
+  if (r.code !== 0) throw new CommandError(command, r.code, r.stdout, r.stderr);
+}
+
+/** Runs an apply script alone (not in a group) and reads its result. */
+export async function applyWith(ctx: TaskContext, s: ApplyScript): Promise<ApplyResult | void> {
+  const running = ctx.exec(s.script, { inline: true });
+  const asked = ctx.conn.stats.asked;
+  const r = await running;
+  return s.done(r, ctx.conn.stats.asked === asked);
+}
+
 export interface ModuleImpl<P> {
   /** See Footprint. */
   footprint?: Footprint;
   check(ctx: TaskContext, params: P): Promise<Plan>;
   apply(ctx: TaskContext, plan: Plan, params: P): Promise<ApplyResult | void>;
+  /** See Task.applyScript. */
+  applyScript?(ctx: TaskContext, plan: Plan, params: P): ApplyScript | undefined;
 }
 
 /** Builds a task value from a module's name, default display name, params and implementation. */
@@ -184,6 +218,7 @@ export function defineTask<P extends CommonOptions>(module: string, defaultName:
     footprint: impl.footprint,
     check: (ctx) => impl.check(ctx, params),
     apply: (ctx, plan) => impl.apply(ctx, plan, params),
+    ...(impl.applyScript ? { applyScript: (ctx: TaskContext, plan: Plan) => impl.applyScript?.(ctx, plan, params) } : {}),
   };
 }
 

@@ -9,6 +9,7 @@ import type { HostView, Task, TaskResult, Vars } from '../playbook/types.js';
 import { redact } from '../secret.js';
 import type { Outcome } from './step.js';
 import { PlanCache } from './plan-cache.js';
+import type { SentApply } from './apply-ahead.js';
 import { pathReads } from '../modules/lib/path-reads.js';
 import type { PlannedChange } from './predict.js';
 import { buildOrFail, describeValue, isTask, resolveTasks } from './task-list.js';
@@ -66,6 +67,10 @@ export interface HostRun {
   planned: PlannedChange[];
   /** Checks started ahead of their task's turn, kept while they hold. */
   plans: PlanCache;
+  /** The tasks after the one running, with their ids (none for a handler or the gate). */
+  next: Array<{ task: Task; id: string }>;
+  /** Applies sent ahead of their task's turn, with the apply of a task before them (see applyWithNext). */
+  ahead: Map<Task, SentApply>;
 }
 
 /** Runs the play on one host and returns its report; throws only a PlaybookError (a mistake in building the play). */
@@ -125,6 +130,8 @@ export async function runHost(
       report,
       planned: [],
       plans: new PlanCache((task) => task.check(taskContext(run, task, opts))),
+      next: [],
+      ahead: new Map(),
     };
     const view: HostView = { host, vars, facts };
     const tasks = buildOrFail(() => resolveTasks(playbook, view), 'building the task list', host, opts.playbookPath);
@@ -137,11 +144,13 @@ export async function runHost(
       return finish();
     }
     for (const task of tasks) run.plans.prefetch(task);
+    const ids = tasks.map((task, i) => ({ task, id: `${opts.idPrefix ?? ''}task ${i + 1}` }));
     const notified = new Set<string>();
     const handlers = playbook.handlers ?? {};
     let builtHandlers: Array<{ name: string; task: Task; answersTo: Set<string> }> | undefined;
     /** Runs the notified handlers, in the order the playbook defines them (as Ansible's), and forgets them. */
     const flushHandlers = async (): Promise<Outcome> => {
+      run.next = [];
       if (notified.size === 0 || opts.signal?.aborted) return 'ok';
       emit({ type: 'host-phase', host, phase: 'handlers' });
       builtHandlers ??= Object.entries(handlers).map(([name, def]) => {
@@ -176,12 +185,14 @@ export async function runHost(
     };
     let failed = false;
     for (const [index, task] of tasks.entries()) {
-      if (opts.signal?.aborted || fatal.aborted) {
+      // an apply already sent ahead has run on the host, or will: its task is still recorded
+      if ((opts.signal?.aborted || fatal.aborted) && !run.ahead.has(task)) {
         // Cut short: the host goes into the retry file, and says how much of its play did not run.
         report.reason = `${opts.signal?.aborted ? 'interrupted' : 'halted'}: ${tasks.length - index} of ${tasks.length} tasks not run`;
         report.status = 'halted';
         break;
       }
+      run.next = ids.slice(index + 1);
       const outcome = task.module === flushHandlersModule ? await flushHandlers() : await runTask(run, task, opts, emit, 'task', `${opts.idPrefix ?? ''}task ${index + 1}`);
       if (outcome === 'unreachable') return finish();
       if (outcome === 'failed') {
@@ -208,6 +219,7 @@ export async function runHost(
         return b;
       }, 'building the gate', host, opts.playbookPath);
       const gate: Task = { ...built, name: `gate: ${built.name}` };
+      run.next = [];
       const outcome = await runTask(run, gate, opts, emit, 'gate', `${opts.idPrefix ?? ''}gate`);
       if (outcome === 'unreachable') return finish();
       if (outcome === 'failed') report.error = `health gate failed: ${report.tasks.at(-1)?.error ?? ''}`;

@@ -13,7 +13,7 @@ export class PlanCache {
    * Checks started ahead of their task's turn, each with the number of applies made before it read; a task takes
    * its entry out when its turn comes, so what is left belongs to the tasks still to run.
    */
-  private readonly early = new Map<Task, { plan: Promise<Plan>; writesBefore: number }>();
+  private readonly early = new Map<Task, { plan: Promise<Plan>; writesBefore: number; value?: Plan }>();
   /** The tasks whose turn has not come, in order (those without an early check too: they may write anything). */
   private readonly upcoming: Task[] = [];
 
@@ -33,8 +33,20 @@ export class PlanCache {
   private start(task: Task): void {
     if (!task.footprint || (typeof task.options.when === 'boolean' && !task.options.when)) return;
     const plan = this.startCheck(task);
-    plan.catch(() => {}); // a failure is reported if and when the task runs
-    this.early.set(task, { plan, writesBefore: this.writes.length });
+    const entry: { plan: Promise<Plan>; writesBefore: number; value?: Plan } = { plan, writesBefore: this.writes.length };
+    // a failure is reported if and when the task runs
+    plan.then((value) => (entry.value = value)).catch(() => {});
+    this.early.set(task, entry);
+  }
+
+  /**
+   * A task's early plan, when it has come back and still holds, also after `more` writes (of tasks before it that
+   * will apply first); undefined otherwise.
+   */
+  heldPlan(task: Task, more: Writes[]): Plan | undefined {
+    const early = this.early.get(task);
+    if (early?.value === undefined) return undefined;
+    return planStillHolds(task.footprint, [...this.writes.slice(early.writesBefore), ...more]) ? early.value : undefined;
   }
 
   /**

@@ -8,6 +8,7 @@ import { selectedByTags } from './tags.js';
 import { createContext } from './context.js';
 import { planStillHolds } from './footprint.js';
 import { plannedCreator } from './predict.js';
+import { applyWithNext } from './apply-ahead.js';
 import type { RunEvent } from './events.js';
 import type { HostRun } from './host.js';
 import type { RunOptions } from './run.js';
@@ -111,6 +112,9 @@ export async function runTask(
 ): Promise<Outcome> {
   const handler = kind === 'handler';
   const { host, report } = run;
+  // An apply sent ahead with an earlier task's (see applyWithNext): its plan is the one applied.
+  const ahead = run.ahead.get(task);
+  run.ahead.delete(task);
   const started = Date.now();
   const o = task.options;
   const name = shownName(task);
@@ -156,7 +160,8 @@ export async function runTask(
     let plan: Plan;
     try {
       // A prefetched plan holds while nothing applied on the host since it was read wrote what it read.
-      plan = await withDeadline(run.plans.planFor(task, () => task.check(ctx)), deadline, timeout);
+      if (ahead) run.plans.forget(task);
+      plan = ahead ? ahead.plan : await withDeadline(run.plans.planFor(task, () => task.check(ctx)), deadline, timeout);
     } catch (err) {
       // Check mode cannot see what earlier planned changes would have made (a package not yet installed, a
       // directory not yet created): only what the module knows is missing on the host, and an earlier planned
@@ -194,7 +199,8 @@ export async function runTask(
     } else {
       let applied: ApplyResult;
       try {
-        applied = (await withDeadline(task.apply(ctx, plan), deadline, timeout)) ?? {};
+        const applying = ahead?.result ?? (await applyWithNext(run, task, plan, ctx, opts))?.result ?? task.apply(ctx, plan);
+        applied = (await withDeadline(applying, deadline, timeout)) ?? {};
       } catch (err) {
         run.plans.applyFailed(task.footprint?.writes);
         throw err;

@@ -3,14 +3,15 @@ import { z } from 'zod';
 import { moduleSchema, type writtenFileShape } from './schema.js';
 import { quote } from '../../connection/quote.js';
 import { InputError } from '../../errors.js';
-import { change, noChange, type ApplyResult, type FileDiff, type Plan, type TaskContext } from '../../playbook/types.js';
+import { applyWith, change, failOn, noChange, type ApplyResult, type ApplyScript, type FileDiff, type Plan, type TaskContext } from '../../playbook/types.js';
+import type { WriteFileOptions } from '../../connection/types.js';
 import { attrsScript, describeNewAttrs, planAttrs, type WantedAttrs } from './attrs.js';
 import { buildFileDiff, maxDiffBytes } from './file-diff.js';
 import { chmodArg, resolveMode } from './mode.js';
 import { checkFollow, statPath, type PathStat } from './stat.js';
 import { pathReads } from './path-reads.js';
 import { sha256 } from './local-files.js';
-import { inlineSteps } from '../../connection/shell-ops.js';
+import { atomicWriteScript, fitsInline, inlineSteps, ownerNotKept } from '../../connection/shell-ops.js';
 
 /** What copy and template write (see writtenFileShape). */
 export type WrittenFileParams = z.input<ReturnType<typeof moduleSchema<typeof writtenFileShape>>>;
@@ -100,28 +101,55 @@ export function backupName(dest: string, now = new Date()): string {
   return `${dest}.${stamp}~`;
 }
 
-/** Applies a planContent() plan: one atomic write (parents, validation and backup in it), or only chmod/chown. */
-export async function applyContent(ctx: TaskContext, plan: Plan): Promise<ApplyResult | void> {
-  const d = plan.data as ContentData;
-  if (d.content === undefined) {
-    await ctx.run(inlineSteps([`local p=${quote(d.dest)}`, ...attrsScript(d)]), { inline: true });
-    return;
-  }
-  const backupTo = d.backup ? backupName(d.dest) : undefined;
-  const written = await ctx.writeFile(d.dest, d.content, {
-    mode: d.mode,
-    owner: d.owner,
-    group: d.group,
-    validate: d.validate,
-    createParents: d.makeParents,
-    backupTo,
-  });
-  // The new file is known whole when it replaced a regular file and kept its owner, group and (or set a numeric) mode:
-  // a later check of it (the next lineinfile edit) reads that instead of the host.
+/** What the write of a content plan asks for. */
+function writeOptions(d: ContentData, backupTo: string | undefined): WriteFileOptions {
+  return { mode: d.mode, owner: d.owner, group: d.group, validate: d.validate, createParents: d.makeParents, backupTo };
+}
+
+/**
+ * After a write: the new file is known whole when it replaced a regular file and kept its owner, group and (or set a
+ * numeric) mode, and nothing else was asked of the host since (`known`), so a later check of it (the next lineinfile
+ * edit) reads that instead of the host.
+ */
+function written(ctx: TaskContext, plan: Plan, d: ContentData & { content: Buffer }, known: boolean, backupTo: string | undefined): ApplyResult | void {
   const old = d.replaces;
   const mode = d.mode === undefined ? old?.mode : /^[0-7]+$/.test(d.mode) ? parseInt(d.mode, 8) : undefined;
-  if (old?.type === 'file' && old.realPath === undefined && mode !== undefined && !d.owner && !d.group && written.ownerKept) {
+  if (known && old?.type === 'file' && old.realPath === undefined && mode !== undefined && !d.owner && !d.group) {
     pathReads(ctx.conn).wrote(d.dest, ctx.become, { ...old, mode, size: d.content.length, sha256: sha256(d.content) }, d.content);
   }
   return backupTo ? { summary: `${plan.summary ?? ''} (backup ${backupTo})` } : undefined;
+}
+
+/**
+ * A planContent() plan's apply as one inline script (see Task.applyScript): the atomic write with the bytes inside
+ * it, or only chmod/chown; undefined when the bytes are too large or not text, and travel on stdin instead.
+ */
+export function contentScript(ctx: TaskContext, plan: Plan): ApplyScript | undefined {
+  const d = plan.data as ContentData;
+  if (d.content === undefined) {
+    const script = inlineSteps([`local p=${quote(d.dest)}`, ...attrsScript(d)]);
+    return { script, done: (r) => failOn(script, r) };
+  }
+  if (!fitsInline(d.content)) return undefined;
+  const backupTo = d.backup ? backupName(d.dest) : undefined;
+  const content = d.content;
+  return {
+    script: atomicWriteScript(d.dest, content, writeOptions(d, backupTo), true),
+    done: (r, last) => {
+      failOn(`write ${d.dest}`, r);
+      return written(ctx, plan, { ...d, content }, last && !r.stdout.includes(ownerNotKept), backupTo);
+    },
+  };
+}
+
+/** Applies a planContent() plan: one atomic write (parents, validation and backup in it), or only chmod/chown. */
+export async function applyContent(ctx: TaskContext, plan: Plan): Promise<ApplyResult | void> {
+  const script = contentScript(ctx, plan);
+  if (script) return applyWith(ctx, script);
+  const d = plan.data as ContentData & { content: Buffer };
+  const backupTo = d.backup ? backupName(d.dest) : undefined;
+  const writing = ctx.writeFile(d.dest, d.content, writeOptions(d, backupTo));
+  const asked = ctx.conn.stats.asked;
+  const w = await writing;
+  return written(ctx, plan, d, w.ownerKept && ctx.conn.stats.asked === asked, backupTo);
 }

@@ -1,0 +1,82 @@
+// Consecutive applies sent together: when a task is about to apply, the tasks after it whose plans are already known
+// (checked early, still holding after what the ones before them write) and whose applies are one inline script each
+// go out with it, as one group on the host's shell that stops at its first failure: one round trip for all of them.
+import { randomBytes } from 'node:crypto';
+import type { ApplyResult, ApplyScript, Plan, Task, TaskContext } from '../playbook/types.js';
+import type { HostRun } from './host.js';
+import type { RunOptions } from './run.js';
+import { selectedByTags } from './tags.js';
+import { shownName, taskContext } from './task.js';
+
+/** An apply sent ahead of its task's turn, with the plan it applies. */
+export interface SentApply {
+  plan: Plan;
+  result: Promise<ApplyResult | void>;
+}
+
+/**
+ * Whether a task's apply may go out before its turn: nothing decided at its turn could stop it (a condition that is
+ * a function, a changedWhen/failedWhen, ignoreErrors, a timeout) and its become needs no sudo password.
+ */
+function groupable(run: HostRun, task: Task, opts: RunOptions): boolean {
+  const o = task.options;
+  return (
+    task.applyScript !== undefined &&
+    (o.when === undefined || o.when === true) &&
+    selectedByTags(o.tags, opts.tags, opts.skipTags) &&
+    !o.changedWhen &&
+    !o.failedWhen &&
+    !o.ignoreErrors &&
+    o.timeout === undefined &&
+    (!(o.become ?? run.become) || run.facts.sudo)
+  );
+}
+
+/** Sends `script` on the task's connection as a member of `group`; resolves once it has been handed to the transport. */
+function send(ctx: TaskContext, s: ApplyScript, group: string): { sent: Promise<void>; result: Promise<ApplyResult | void> } {
+  let onSent = () => {};
+  const sent = new Promise<void>((resolve) => (onSent = resolve));
+  const running = ctx.exec(s.script, { inline: true, group, onSent });
+  const asked = ctx.conn.stats.asked;
+  const result = running.then((r) => s.done(r, ctx.conn.stats.asked === asked));
+  result.catch(() => {}); // read when the task's turn comes, or never when an earlier one failed
+  return { sent: Promise.race([sent, result.then(() => {}, () => {})]), result };
+}
+
+/**
+ * `task` is about to apply `plan` (in a real run): with the applies of the tasks after it that can go with it, sends
+ * them all as one group, the later ones kept in `run.ahead` for their turn. Resolves once all are sent, with the
+ * task's own apply; undefined when none can go with it (it then applies alone, as usual).
+ */
+export async function applyWithNext(run: HostRun, task: Task, plan: Plan, ctx: TaskContext, opts: RunOptions): Promise<{ result: Promise<ApplyResult | void> } | undefined> {
+  const timeouts = opts.playbook.timeout !== undefined || opts.timeout !== undefined;
+  if (!run.conn.sharedShell || opts.check || timeouts || !groupable(run, task, opts)) return undefined;
+  const first = task.applyScript?.(ctx, plan);
+  if (!first) return undefined;
+  // The checks that came back with this task's have their plans a few promise steps later: let them settle.
+  await new Promise((resolve) => setImmediate(resolve));
+  const members: Array<{ task: Task; plan: Plan; ctx: TaskContext; script: ApplyScript }> = [{ task, plan, ctx, script: first }];
+  const writes = [task.footprint?.writes];
+  for (const next of run.next) {
+    if (!groupable(run, next.task, opts)) break;
+    const p = run.plans.heldPlan(next.task, writes);
+    if (!p?.changed || p.skipped !== undefined || p.predicted) break;
+    if (opts.vetPlan?.({ host: run.host, id: next.id, name: shownName(next.task), module: next.task.module, plan: p }) !== undefined) break;
+    const nctx = taskContext(run, next.task, opts);
+    const script = next.task.applyScript?.(nctx, p);
+    if (!script) break;
+    members.push({ task: next.task, plan: p, ctx: nctx, script });
+    writes.push(next.task.footprint?.writes);
+  }
+  if (members.length < 2) return undefined;
+  const group = randomBytes(8).toString('hex');
+  let own: Promise<ApplyResult | void> | undefined;
+  // one after the other: the host runs them in the order they are handed over
+  for (const m of members) {
+    const { sent, result } = send(m.ctx, m.script, group);
+    if (m.task === task) own = result;
+    else run.ahead.set(m.task, { plan: m.plan, result });
+    await sent;
+  }
+  return own && { result: own };
+}
