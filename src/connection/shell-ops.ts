@@ -102,8 +102,9 @@ export function atomicWriteScript(path: string, content: Buffer, opts: WriteFile
   else body.push('{ [ ! -f "$p" ] || [ -L "$p" ] || chmod --reference="$p" -- "$f"; }');
   if (opts.validate) {
     if (!opts.validate.includes('%s')) throw new Error(`validate must contain %s: ${opts.validate}`);
-    // The validate command is the user's own shell command; only the temporary path is substituted.
-    body.push(`{ ${opts.validate.split('%s').join('"$t"')} >&2; }`);
+    // The validate command is the user's own shell command; only the temporary path is substituted. It runs in a
+    // subshell of its own: a syntax error in it must not end the shell this script runs in.
+    body.push(`{ ( eval ${quote(opts.validate.split('%s').join('"$t"'))} ) >&2; }`);
   }
   // --remove-destination: a link planted under the backup's (predictable) name is replaced, not written through.
   if (opts.backupTo) body.push(sh`{ [ ! -f "$p" ] || [ -L "$p" ] || cp -p --remove-destination -- "$p" ${opts.backupTo}; }`);

@@ -87,9 +87,11 @@ interface Running {
 }
 
 /**
- * A `sh` reading commands from one exec channel. Each command runs in a subshell through `eval` (so `exit`, `cd` and
- * syntax errors stay inside it) with stdin from /dev/null or its own decoded payload, so nothing can read the
- * session's input; its stdout and stderr end with a random marker, the exit code follows the stdout marker.
+ * A `sh` reading commands from one channel (an SSH exec channel, or a local `sh`'s pipes). Each command runs in a
+ * subshell through `eval` (so `exit`, `cd` and syntax errors stay inside it), except provision's own inline scripts,
+ * which run in the shell itself (see ExecOptions.inline), with stdin from /dev/null or its own decoded payload, so
+ * nothing can read the session's input; its stdout and stderr end with a random marker, the exit code follows the
+ * stdout marker.
  * Commands are pipelined: each is written as soon as it is asked for, and the shell runs them in order, so
  * commands asked for together cost one network round trip, not one each.
  */

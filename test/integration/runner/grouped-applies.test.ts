@@ -64,6 +64,19 @@ describe('applies sent together (1 sshd host)', function () {
     assert.equal(host.round_trips, 3);
   });
 
+  it("a validate command that does not parse fails its own task only: the host's shell goes on", async () => {
+    const { code, host, dir, out } = await run('parse', [
+      "file({ path: g, state: 'directory' })",
+      "copy({ content: 'x\\n', dest: `${g}/f`, validate: 'if %s', ignoreErrors: true })",
+      "file({ path: `${g}/after`, state: 'directory' })",
+    ]);
+    assert.equal(code, 0, out);
+    assert.equal(host.status, 'changed');
+    assert.equal(host.tasks[1]!.status, 'failed');
+    assert.match(host.tasks[1]!.error ?? '', /[Ss]yntax error/);
+    assert.ok(!existsSync(join(dir, 'f')) && existsSync(join(dir, 'after')));
+  });
+
   it('keeps a task whose turn decides (a condition that is a function) out of the group, and converges', async () => {
     const tasks = [
       "file({ path: `${g}/a`, state: 'directory' })",
