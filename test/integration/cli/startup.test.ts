@@ -1,6 +1,7 @@
 // What the controller loads to start (issue 12): counted from the modules each command loads, never timed.
-// `provision --version` loads nothing but the executable; a run loads zod as one bundled file; a playbook unchanged
-// since the last run is not compiled again (esbuild is not even loaded), and a change to any file it imports is seen.
+// `provision --version` loads nothing but the executable, --help no heavy package; a run loads zod as one bundled
+// file; a playbook unchanged since the last run is not compiled again (esbuild is not even loaded), and a change to
+// any file it imports is seen.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,6 +40,14 @@ describe('what the CLI loads to start', function () {
       assert.equal(r.stdout, `${version}\n`);
       assert.deepEqual(r.modules, [pathToFileURL(cliPath).href]);
     }
+  });
+
+  it('--help loads the command line without the inventory\'s YAML and Jinja2, esbuild, zod or the SSH stack', async () => {
+    const r = await loading(['--help'], 'help');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Usage: provision/);
+    for (const pkg of ['yaml', 'nunjucks', 'esbuild', 'zod', 'ssh2', 'node-ssh', 'listr2']) assert.deepEqual(r.fromPackage(pkg), [], pkg);
+    assert.deepEqual(r.modules.filter((m) => m.includes('/dist/inventory/') && !m.endsWith('/vault.js')), []);
   });
 
   it('a run loads zod as one file; the second run of an unchanged playbook loads no esbuild; a changed import is compiled again', async () => {
