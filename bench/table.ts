@@ -132,6 +132,8 @@ export function formatResults(results: BenchResults, profile: boolean): string {
           '',
           `controller CPU, ${kind} run at ${s.hosts} hosts (${num(cpu.totalMs, 0)} ms profiled), self time by package:`,
           ...cpu.byPackage.map((p) => `  ${num(p.ms, 0).padStart(7)} ms  ${p.name}`),
+          "by package, node's own work (loading a required file, native calls) charged to the package that asked for it:",
+          ...cpu.byCaller.map((p) => `  ${num(p.ms, 0).padStart(7)} ms  ${p.name}`),
           'by function:',
           ...cpu.byFunction.map((p) => `  ${num(p.ms, 0).padStart(7)} ms  ${p.name}`),
         );
