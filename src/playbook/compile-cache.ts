@@ -1,17 +1,19 @@
 // The compiled playbook, kept between runs: a playbook that has not changed since the last run is not compiled again,
 // so that run loads neither esbuild's JavaScript nor its compiler process (~50 ms of CPU on a 2-core machine, a
 // tenth of a 1-host run). An entry is used only when everything the compiled text was made from is as it was:
-// the content of every file esbuild read, the tsconfig.json, jsconfig.json and package.json files above them (they
-// steer esbuild), where each package import resolves now, this library's own entry and esbuild's version.
+// the content of every file esbuild read, the names in their folders (a new `web.js` beside `web.ts`, or `lib.ts` beside
+// `lib/`, changes what an import resolves to), the tsconfig.json, jsconfig.json and package.json files above them
+// (they steer esbuild), where each package import resolves now, this library's own entry and esbuild's version.
+// Not followed: a tsconfig.json's `extends` (a change there alone is not seen; PROVISION_CACHE_DIR= turns the cache off).
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /** Bumped whenever the compile options or this file's format change: older entries are then never read. */
-const format = 1;
+const format = 2;
 
 /** A package import of the playbook and the file it resolved to when it was compiled. */
 export interface ResolvedPackage {
@@ -26,6 +28,8 @@ interface Entry {
   esbuild: string;
   /** Every file the compiled text depends on (absolute path), with the sha256 of its content, or null if missing. */
   files: Record<string, string | null>;
+  /** The folders of the files esbuild read, with the sha256 of their sorted entry names. */
+  folders: Record<string, string | null>;
   packages: ResolvedPackage[];
   code: string;
 }
@@ -45,6 +49,14 @@ const sha256 = (data: string | Buffer) => createHash('sha256').update(data).dige
 function hashOf(path: string): string | null {
   try {
     return sha256(readFileSync(path));
+  } catch {
+    return null;
+  }
+}
+
+function listingOf(dir: string): string | null {
+  try {
+    return sha256(readdirSync(dir).sort().join('\n'));
   } catch {
     return null;
   }
@@ -83,6 +95,7 @@ export function readCompiled(playbook: string, self: string, esbuildVersion: () 
   }
   if (entry.format !== format || entry.playbook !== playbook || entry.self !== self || typeof entry.code !== 'string') return undefined;
   for (const [file, hash] of Object.entries(entry.files)) if (hashOf(file) !== hash) return undefined;
+  for (const [folder, hash] of Object.entries(entry.folders)) if (listingOf(folder) !== hash) return undefined;
   const require = createRequire(playbook);
   for (const p of entry.packages) {
     try {
@@ -105,7 +118,9 @@ export function writeCompiled(playbook: string, self: string, esbuildVersion: st
   if (!dir) return;
   const files: Record<string, string | null> = {};
   for (const file of [...sources, ...configFiles(sources)]) files[file] = hashOf(file);
-  const entry: Entry = { format, playbook, self, esbuild: esbuildVersion, files, packages, code };
+  const folders: Record<string, string | null> = {};
+  for (const source of sources) folders[dirname(source)] ??= listingOf(dirname(source));
+  const entry: Entry = { format, playbook, self, esbuild: esbuildVersion, files, folders, packages, code };
   const path = entryPath(dir, playbook, self);
   const tmp = `${path}.${process.pid}.tmp`;
   try {

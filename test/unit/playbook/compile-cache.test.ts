@@ -56,6 +56,12 @@ describe('compile cache', () => {
     assert.equal(readCompiled(playbook, self, esbuild), undefined);
   });
 
+  it('misses when a file appears beside a source (web.js beside web.ts changes what ./web.js resolves to)', () => {
+    store();
+    writeFileSync(join(dir, 'project', 'roles', 'web.js'), 'export const web = {};\n');
+    assert.equal(readCompiled(playbook, self, esbuild), undefined);
+  });
+
   it('misses when a tsconfig.json appears above a source, or a package.json changes', () => {
     store();
     writeFileSync(join(dir, 'tsconfig.json'), '{}');
