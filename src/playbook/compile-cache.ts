@@ -6,7 +6,7 @@
 // (they steer esbuild), where each package import resolves now, this library's own entry and esbuild's version.
 // Not followed: a tsconfig.json's `extends` (a change there alone is not seen; PROVISION_CACHE_DIR= turns the cache off).
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -14,6 +14,9 @@ import { pathToFileURL } from 'node:url';
 
 /** Bumped whenever the compile options or this file's format change: older entries are then never read. */
 const format = 2;
+
+/** Entries not written for this long are removed when another is written (a playbook compiled once, elsewhere). */
+const keepMs = 30 * 24 * 3600 * 1000;
 
 /** A package import of the playbook and the file it resolved to when it was compiled. */
 export interface ResolvedPackage {
@@ -130,5 +133,24 @@ export function writeCompiled(playbook: string, self: string, esbuildVersion: st
     renameSync(tmp, path);
   } catch {
     rmSync(tmp, { force: true });
+    return;
+  }
+  prune(dirname(path));
+}
+
+/** Removes the entries (and left-over temporary files) older than keepMs: the cache does not grow without end. */
+function prune(folder: string): void {
+  const now = Date.now();
+  try {
+    for (const name of readdirSync(folder)) {
+      const file = join(folder, name);
+      try {
+        if (now - statSync(file).mtimeMs > keepMs) rmSync(file, { force: true });
+      } catch {
+        // gone already (another run pruned it)
+      }
+    }
+  } catch {
+    // an unreadable folder: nothing to prune
   }
 }

@@ -87,6 +87,23 @@ describe('compile cache', () => {
     assert.equal(readCompiled(playbook, self, esbuild), 'compiled text');
   });
 
+  it('removes entries not written for 30 days when it writes one', () => {
+    store();
+    const folder = join(dir, 'cache', 'playbooks');
+    const old = join(folder, 'old.json');
+    const recent = join(folder, 'recent.json');
+    writeFileSync(old, '{}');
+    writeFileSync(recent, '{}');
+    const days = (n: number) => new Date(Date.now() - n * 24 * 3600 * 1000);
+    utimesSync(old, days(31), days(31));
+    utimesSync(recent, days(29), days(29));
+    store();
+    assert.equal(readdirSync(folder).filter((n) => n !== 'old.json' && n !== 'recent.json').length, 1);
+    assert.ok(!readdirSync(folder).includes('old.json'));
+    assert.ok(readdirSync(folder).includes('recent.json'));
+    assert.equal(readCompiled(playbook, self, esbuild), 'compiled text');
+  });
+
   it('is off when PROVISION_CACHE_DIR is empty; else under XDG_CACHE_HOME or ~/.cache', () => {
     process.env.PROVISION_CACHE_DIR = '';
     store();
