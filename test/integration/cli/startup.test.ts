@@ -15,17 +15,23 @@ describe('what the CLI loads to start', function () {
   this.timeout(60_000);
   let dir: string;
   let cacheDir: string;
+  let project: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'provision-startup-'));
     cacheDir = join(dir, 'cache');
+    // the playbook in a folder of its own: a new name there (a log, the cache, the run's target) would be a reason
+    // to compile it again
+    project = join(dir, 'project');
+    mkdirSync(join(project, 'roles'), { recursive: true });
+    mkdirSync(join(dir, 'logs'));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   /** Runs the CLI with the module log on; returns its result and every module it loaded (builtins left out). */
   async function loading(args: string[], name: string) {
-    const log = join(dir, `${name}.modules`);
+    const log = join(dir, 'logs', `${name}.modules`);
     const r = await runCaptured(process.execPath, ['--import', moduleLog, cliPath, ...args], {
-      cwd: dir,
+      cwd: project,
       env: { ...process.env, CI: '1', MODULE_LOG: log, PROVISION_CACHE_DIR: cacheDir },
     });
     const modules = readFileSync(log, 'utf8').split('\n').filter((m) => m !== '' && !m.startsWith('node:'));
@@ -52,13 +58,12 @@ describe('what the CLI loads to start', function () {
 
   it('a run loads zod as one file; the second run of an unchanged playbook loads no esbuild; a changed import is compiled again', async () => {
     const target = join(dir, 'target');
-    writeFileSync(join(dir, 'inventory'), `localhost ansible_connection=local target=${target}\n`);
-    mkdirSync(join(dir, 'roles'));
+    writeFileSync(join(project, 'inventory'), `localhost ansible_connection=local target=${target}\n`);
     const role = (sub: string) =>
       `import { file, type Task } from 'provision';\nexport const layout = (root: string): Task[] => [file({ path: \`\${root}/${sub}\`, state: 'directory' })];\n`;
-    writeFileSync(join(dir, 'roles', 'layout.ts'), role('first'));
+    writeFileSync(join(project, 'roles', 'layout.ts'), role('first'));
     writeFileSync(
-      join(dir, 'site.ts'),
+      join(project, 'site.ts'),
       "import { definePlaybook } from 'provision';\nimport { layout } from './roles/layout.js';\n" +
         "export default definePlaybook({ name: 'site', hosts: 'all', tasks: ({ vars }) => layout(String(vars.target)) });\n",
     );
@@ -78,7 +83,7 @@ describe('what the CLI loads to start', function () {
     assert.deepEqual(second.fromPackage('esbuild'), [], 'an unchanged playbook is not compiled again');
 
     // the same length, so that only the content tells the change
-    writeFileSync(join(dir, 'roles', 'layout.ts'), role('other'));
+    writeFileSync(join(project, 'roles', 'layout.ts'), role('other'));
     const third = await run('third');
     assert.equal(third.code, 0, third.stderr);
     assert.ok(third.fromPackage('esbuild').length > 0, 'a changed import is compiled again');
