@@ -326,6 +326,7 @@ async function main(): Promise<number> {
   const startup = {
     version_cpu_ms: version.direct_ms.length > 0 ? median(version.direct_ms) : null,
     npx_version_cpu_ms: version.npx_ms.length > 0 ? median(version.npx_ms) : null,
+    help_cpu_ms: version.help_ms.length > 0 ? median(version.help_ms) : null,
   };
   log(`\nbench: done in ${((performance.now() - began) / 1000).toFixed(0)} s`);
   const results: BenchResults = {

@@ -21,6 +21,12 @@ export interface CpuSummary {
   byPackage: Array<{ name: string; ms: number }>;
   /** Self time by function, the heaviest first. */
   byFunction: Array<{ name: string; ms: number }>;
+  /**
+   * Self time by package, node's own work (compiling a required file, reading it, native calls) charged to the
+   * nearest caller in a package or the project: what loading each package costs. Work with no such caller on its
+   * stack (bootstrap, ES module linking, which runs off the importer's stack) stays node's.
+   */
+  byCaller: Array<{ name: string; ms: number }>;
 }
 
 /** Where a script's URL belongs: its npm package, the project's folder, or node itself. */
@@ -48,8 +54,20 @@ function top(map: Map<string, number>, n: number): Array<{ name: string; ms: num
 export function summarizeCpuProfile(path: string, n = 12): CpuSummary {
   const prof = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const byId = new Map(prof.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of prof.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
   const fn = new Map<string, number>();
   const pkg = new Map<string, number>();
+  const caller = new Map<string, number>();
+  const isNode = (p: string) => p === 'node internals' || p.startsWith('(native ');
+  /** The package of the nearest frame above `id` that is not node's own, if any. */
+  const callerOf = (id: number): string | undefined => {
+    for (let at = parent.get(id); at !== undefined; at = parent.get(at)) {
+      const url = byId.get(at)?.callFrame.url ?? '';
+      if (url !== '' && !isNode(packageOf(url))) return packageOf(url);
+    }
+    return undefined;
+  };
   prof.samples.forEach((id, i) => {
     const us = prof.timeDeltas[i] ?? 0;
     const node = byId.get(id);
@@ -61,6 +79,8 @@ export function summarizeCpuProfile(path: string, n = 12): CpuSummary {
     const f = special ?? `${functionName || '(anonymous)'} ${url.replace(/^.*\/(node_modules|dist|src)\//, '$1/')}:${lineNumber + 1}`;
     pkg.set(p, (pkg.get(p) ?? 0) + us);
     fn.set(f, (fn.get(f) ?? 0) + us);
+    const c = isNode(p) ? (callerOf(id) ?? p) : p;
+    caller.set(c, (caller.get(c) ?? 0) + us);
   });
-  return { totalMs: (prof.endTime - prof.startTime) / 1000, byPackage: top(pkg, n), byFunction: top(fn, n) };
+  return { totalMs: (prof.endTime - prof.startTime) / 1000, byPackage: top(pkg, n), byFunction: top(fn, n), byCaller: top(caller, n) };
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ansibleRunsFor, parseBenchArgs } from './args.js';
 import { attribute, explainLines, parseExecve, parseStrace } from './hostcount.js';
-import { packageOf } from './cpu-profile.js';
+import { packageOf, summarizeCpuProfile } from './cpu-profile.js';
 import { startLatencyProxy } from './latency-proxy.js';
 import { hostSteps, median, overlapGroups, splitBusyTime } from './phases.js';
 import { checkCountTargets, checkTargets, failedTools, type SizeResult } from './results.js';
@@ -139,6 +139,35 @@ describe('bench: arguments and profiles', () => {
     assert.equal(packageOf('file:///p/node_modules/@scope/pkg/x.js'), '@scope/pkg');
     assert.equal(packageOf('file:///p/dist/runner/run.js'), 'dist/runner');
     assert.equal(packageOf('node:net'), 'node internals');
+  });
+
+  it("charges node's own work to the package whose code asked for it, where one is on the stack", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cpu-profile-'));
+    try {
+      const frame = (functionName: string, url: string) => ({ functionName, url, lineNumber: 0 });
+      const path = join(dir, 'p.cpuprofile');
+      writeFileSync(
+        path,
+        JSON.stringify({
+          nodes: [
+            { id: 1, callFrame: frame('(root)', ''), children: [2, 4, 5] },
+            { id: 2, callFrame: frame('', 'file:///p/node_modules/ssh2/lib/client.js'), children: [3] },
+            { id: 3, callFrame: frame('wrapSafe', 'node:internal/modules/cjs/loader'), children: [] },
+            { id: 4, callFrame: frame('(garbage collector)', ''), children: [] },
+            { id: 5, callFrame: frame('compileSourceTextModule', 'node:internal/modules/esm/utils'), children: [] },
+          ],
+          startTime: 0,
+          endTime: 6000,
+          samples: [3, 3, 4, 5, 2],
+          timeDeltas: [1000, 1000, 500, 2000, 1500],
+        }),
+      );
+      const s = summarizeCpuProfile(path);
+      assert.deepEqual(s.byPackage, [{ name: 'node internals', ms: 4 }, { name: 'ssh2', ms: 1.5 }, { name: '(garbage collector)', ms: 0.5 }]);
+      assert.deepEqual(s.byCaller, [{ name: 'ssh2', ms: 3.5 }, { name: 'node internals', ms: 2 }, { name: '(garbage collector)', ms: 0.5 }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -88,8 +88,11 @@ export interface BenchResults {
   targets: TargetCheck[];
   /** Issue 12's targets, on counts. */
   count_targets: TargetCheck[];
-  /** `provision --version`: controller CPU ms, median, run as node bin/provision.js and through npx. */
-  startup: { version_cpu_ms: number | null; npx_version_cpu_ms: number | null };
+  /**
+   * `provision --version`: controller CPU ms, median, run as node bin/provision.js and through npx; `--help`'s, the
+   * whole command line loaded (no host, no playbook).
+   */
+  startup: { version_cpu_ms: number | null; npx_version_cpu_ms: number | null; help_cpu_ms?: number | null };
   notes: string[];
 }
 

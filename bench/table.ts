@@ -103,6 +103,8 @@ export function formatResults(results: BenchResults, profile: boolean): string {
   const parts = ['', 'counts per host (host processes and programs: strace of the first host; host CPU: what its sshd reaped; KB sent: through a counting proxy; controller CPU: GNU time), cold / warm:', formatCounts(results.sizes)];
   const { version_cpu_ms: v, npx_version_cpu_ms: npx } = results.startup;
   parts.push(`\`provision --version\` controller CPU: ${v === null ? '-' : `${(v / 1000).toFixed(2)} s`} (node bin/provision.js), ${npx === null ? '-' : `${(npx / 1000).toFixed(2)} s`} (npx provision)`);
+  const help = results.startup.help_cpu_ms;
+  if (help !== undefined && help !== null) parts.push(`\`provision --help\` controller CPU (the whole command line loaded, no host): ${(help / 1000).toFixed(2)} s`);
   if (results.count_targets.length > 0) parts.push('', 'targets (issue 12, counts):', ...results.count_targets.map(mark));
   for (const s of results.sizes) {
     const programs = formatPrograms(s);
@@ -132,6 +134,8 @@ export function formatResults(results: BenchResults, profile: boolean): string {
           '',
           `controller CPU, ${kind} run at ${s.hosts} hosts (${num(cpu.totalMs, 0)} ms profiled), self time by package:`,
           ...cpu.byPackage.map((p) => `  ${num(p.ms, 0).padStart(7)} ms  ${p.name}`),
+          "by package, node's own work (loading a required file, native calls) charged to the package that asked for it:",
+          ...cpu.byCaller.map((p) => `  ${num(p.ms, 0).padStart(7)} ms  ${p.name}`),
           'by function:',
           ...cpu.byFunction.map((p) => `  ${num(p.ms, 0).padStart(7)} ms  ${p.name}`),
         );

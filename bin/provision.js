@@ -1,5 +1,13 @@
 #!/usr/bin/env node
 // The `provision` executable: a thin shim over the compiled CLI.
-import { main } from '../dist/cli/main.js';
-
-process.exitCode = await main(process.argv);
+// `provision --version` alone is answered here, from package.json, before the CLI's module graph (commander, the
+// inventory's YAML and Jinja2, esbuild, the runner) loads: it is what scripts and health checks call most often.
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  const { readFileSync } = await import('node:fs');
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  process.stdout.write(`${version}\n`);
+} else {
+  const { main } = await import('../dist/cli/main.js');
+  process.exitCode = await main(process.argv);
+}

@@ -1,8 +1,13 @@
 // Parses -e/--extra-vars as Ansible does: key=value pairs (strings), a JSON/YAML object, or @file.
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { InputError } from '../errors.js';
 import type { Vars } from '../playbook/types.js';
+
+const require = createRequire(import.meta.url);
+let yamlModule: typeof import('yaml') | undefined;
+/** yaml (~70 modules) is loaded for a JSON/YAML object or an @file only, not for key=value pairs or no -e at all. */
+const parseYaml = (text: string): unknown => (yamlModule ??= require('yaml') as typeof import('yaml')).parse(text);
 
 /** Splits `a=1 b='two words'` into pairs, honouring single and double quotes. */
 function splitKeyValues(text: string): Array<[string, string]> {

@@ -7,7 +7,7 @@ import { LocalConnection } from '../connection/local.js';
 import type { BecomeSettings, Connection } from '../connection/types.js';
 import { InputError, ProvisionError } from '../errors.js';
 import { gatherFacts } from '../facts/gather.js';
-import { loadInventory, resolveConnectionVars, type Inventory } from '../inventory/index.js';
+import type { Inventory } from '../inventory/index.js';
 import { loadPlays } from '../playbook/load.js';
 import type { Playbook, Task, Vars } from '../playbook/types.js';
 import { resolveTasks, shownName, unknownFacts } from '../runner/run.js';
@@ -21,12 +21,10 @@ import { mergeReports } from '../runner/merge-reports.js';
 import { runPlaybook } from '../runner/run.js';
 import { redact, secret } from '../secret.js';
 import { exitCodeFor, exitCodes } from './exit-codes.js';
-import { parseExtraVars } from './extra-vars.js';
 import { checkOutputPath, writeAtomic } from './output-file.js';
 import { createPlanRecorder, readPlanFile, vetAgainst, type PlanFile } from './plan-file.js';
 import { askPassword } from './prompt.js';
 import { gatherVaultSecrets, type VaultFlags } from './vault-secrets.js';
-import { setVaultSecrets } from '../inventory/vault.js';
 import { loadAnsibleConfig, type AnsibleConfig } from '../config/ansible-cfg.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -104,6 +102,8 @@ function selectHosts(inventory: Inventory, pattern: string, limit?: string): str
 
 /** Loads the inventories named by -i (default ./inventory) and prints what Ansible would only warn about. */
 async function loadInventoryWithWarnings(sources: string[], vault?: VaultFlags): Promise<Inventory> {
+  // The inventory's code (YAML, Jinja2: ~110 modules) loads here, not at start-up: --help and `report` do without it.
+  const [{ loadInventory }, { setVaultSecrets }] = await Promise.all([import('../inventory/index.js'), import('../inventory/vault.js')]);
   if (vault) setVaultSecrets(await gatherVaultSecrets(vault));
   const inventory = await loadInventory(sources.length > 0 ? sources : ['inventory']);
   for (const w of inventory.warnings) process.stderr.write(`provision: warning: ${terminalSafe(w)}\n`);
@@ -138,6 +138,7 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   const cfg = applyAnsibleConfig(flags, given);
   if (flags.verbose) process.stderr.write(`provision: ${cfg.path ? `using config file ${cfg.path}` : 'no ansible.cfg found (ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg)'}\n`);
   const inventory = await loadInventoryWithWarnings(flags.inventory, flags);
+  const [{ resolveConnectionVars }, { parseExtraVars }] = await Promise.all([import('../inventory/index.js'), import('./extra-vars.js')]);
   if (cfg.sshArgs !== undefined) inventory.setDefaultVars({ ansible_ssh_args: cfg.sshArgs }, `${cfg.path} ([ssh_connection] ssh_args)`);
   // The SSH stack loads while esbuild compiles the playbook in its own process, when any host may need it.
   // (a host whose connection type is not supported fails when its turn comes, if it is in the play: not here)

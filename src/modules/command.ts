@@ -1,5 +1,5 @@
 // Runs a command (argv, no shell) or a shell script, idempotent only through its creates/removes guards.
-import { z } from 'zod';
+import { z } from './lib/zod.js';
 import { checkParams, moduleSchema } from './lib/schema.js';
 import { posix } from 'node:path';
 import { quoteArgv, sh } from '../connection/quote.js';

@@ -1,5 +1,5 @@
 // Puts a local file or a literal content at a path on the host, compared by checksum, as Ansible's copy module.
-import { z } from 'zod';
+import { z } from './lib/zod.js';
 import { checkParams, moduleSchema, writtenFileShape } from './lib/schema.js';
 import { basename, posix } from 'node:path';
 import { InputError } from '../errors.js';

@@ -1,5 +1,5 @@
 // Prints a message for a host (as Ansible's debug): where a site is served, a value worth seeing.
-import { z } from 'zod';
+import { z } from './lib/zod.js';
 import { defineTask, noChange, type Task } from '../playbook/types.js';
 import { checkParams, moduleSchema } from './lib/schema.js';
 

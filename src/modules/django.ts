@@ -1,5 +1,5 @@
 // Runs a Django project's manage.py commands, reading changed/ok from their own output so a converged host is ok.
-import { z } from 'zod';
+import { z } from './lib/zod.js';
 import { checkParams, moduleSchema } from './lib/schema.js';
 import { sh } from '../connection/quote.js';
 import { CommandError, InputError, MissingOnHostError } from '../errors.js';

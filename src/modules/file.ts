@@ -1,5 +1,5 @@
 // Ensures a path is a directory, a file, a link or absent, with mode/owner/group, as Ansible's file module.
-import { z } from 'zod';
+import { z } from './lib/zod.js';
 import { attrsShape, checkParams, moduleSchema } from './lib/schema.js';
 import { quote } from '../connection/quote.js';
 import { InputError, MissingOnHostError } from '../errors.js';

@@ -1,7 +1,7 @@
 // Ensures a local group exists (with a gid, as a system group) or not, as Ansible's group module.
 import { sh } from '../connection/quote.js';
 import { CommandError, InputError } from '../errors.js';
-import { z } from 'zod';
+import { z } from './lib/zod.js';
 import { change, defineTask, noChange, type Plan, type Task } from '../playbook/types.js';
 import { requireOneOf } from './lib/params.js';
 import { checkParams, moduleSchema } from './lib/schema.js';

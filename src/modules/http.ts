@@ -1,5 +1,5 @@
 // A health check: GET a URL until it answers the wanted status (and text), from the controller or the host; never changes anything.
-import { z } from 'zod';
+import { z } from './lib/zod.js';
 import { checkParams, moduleSchema } from './lib/schema.js';
 import { quoteArgv, sh } from '../connection/quote.js';
 import { InputError, MissingOnHostError, ProvisionError } from '../errors.js';

@@ -1,5 +1,5 @@
 // Ensures a line is in a file (or not), with the exact semantics of Ansible's lineinfile.
-import { z } from 'zod';
+import { z } from './lib/zod.js';
 import { attrsShape, checkParams as checkSchema, moduleSchema } from './lib/schema.js';
 import { InputError, MissingOnHostError } from '../errors.js';
 import { change, defineTask, noChange, type Plan, type Task, type TaskContext } from '../playbook/types.js';

@@ -1,5 +1,5 @@
 // Installs and removes distribution packages with apt-get, dnf or yum, touching only what differs.
-import { z } from 'zod';
+import { z } from './lib/zod.js';
 import { checkParams, moduleSchema } from './lib/schema.js';
 import { quoteArgv } from '../connection/quote.js';
 import { CommandError, InputError } from '../errors.js';

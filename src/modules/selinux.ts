@@ -1,5 +1,5 @@
 // Sets SELinux's mode now (setenforce) and after reboot (/etc/selinux/config); skipped where SELinux is absent.
-import { z } from 'zod';
+import { z } from './lib/zod.js';
 import { checkParams, moduleSchema } from './lib/schema.js';
 import { InputError } from '../errors.js';
 import { selinuxConfigMode } from '../facts/parse.js';

@@ -1,5 +1,5 @@
 // Keeps a service started or stopped and enabled or not, with systemd where it runs and SysV init scripts elsewhere.
-import { z } from 'zod';
+import { z } from './lib/zod.js';
 import { checkParams, moduleSchema } from './lib/schema.js';
 import { InputError, MissingOnHostError, ProvisionError } from '../errors.js';
 import { change, defineTask, noChange, type Plan, type Task, type TaskContext } from '../playbook/types.js';

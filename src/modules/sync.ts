@@ -1,5 +1,5 @@
 // Makes a directory on the host match a local tree, by per-file checksum: only changed files travel, in one tar stream.
-import { z } from 'zod';
+import { z } from './lib/zod.js';
 import { checkParams, modeSchema, moduleSchema } from './lib/schema.js';
 import { readFileSync } from 'node:fs';
 import { quote } from '../connection/quote.js';

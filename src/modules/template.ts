@@ -1,5 +1,5 @@
 // Renders an ejs template on the controller and puts the result on the host, as Ansible's template module.
-import { z } from 'zod';
+import { z } from './lib/zod.js';
 import { checkParams, moduleSchema, writtenFileShape } from './lib/schema.js';
 import { InputError } from '../errors.js';
 import { defineTask, type Task } from '../playbook/types.js';

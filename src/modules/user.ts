@@ -2,7 +2,7 @@
 import { posix } from 'node:path';
 import { sh } from '../connection/quote.js';
 import { CommandError, InputError } from '../errors.js';
-import { z } from 'zod';
+import { z } from './lib/zod.js';
 import { change, defineTask, noChange, type CommonOptions, type Plan, type Task } from '../playbook/types.js';
 import { accountName, requireId } from './group.js';
 import { requireOneOf } from './lib/params.js';

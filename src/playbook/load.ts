@@ -1,11 +1,12 @@
 // Loads a user's TypeScript playbook at run time (no build step) and checks that it exports a playbook.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire, SourceMap } from 'node:module';
 import { dirname, extname, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build, type Message, type Plugin } from 'esbuild';
+import type { Message, Plugin } from 'esbuild';
 import { PlaybookError } from '../errors.js';
+import { readCompiled, writeCompiled, type ResolvedPackage } from './compile-cache.js';
 import type { Playbook } from './types.js';
 
 /**
@@ -74,13 +75,24 @@ interface Unresolved {
   at: string;
 }
 
+/** The version of the esbuild this library compiles with, read from its package.json (not by loading esbuild). */
+function esbuildVersion(): string {
+  const require = createRequire(import.meta.url);
+  return (JSON.parse(readFileSync(require.resolve('esbuild/package.json'), 'utf8')) as { version: string }).version;
+}
+
 /**
  * The playbook as one ES module's text, or the package imports that need Node's own ESM loader (found nowhere
- * else: ESM-only packages, or packages that are not installed).
+ * else: ESM-only packages, or packages that are not installed). The text is the compile cache's when nothing it
+ * was made from has changed since (compile-cache.ts); esbuild is loaded only to compile.
  */
 async function bundle(path: string): Promise<string | Unresolved[]> {
-  const require = createRequire(path);
   const self = new URL('../index.js', import.meta.url).href; // this library's entry, beside src/playbook/
+  const cached = readCompiled(path, self, esbuildVersion);
+  if (cached !== undefined) return cached;
+  const { build, version } = await import('esbuild');
+  const require = createRequire(path);
+  const resolved: ResolvedPackage[] = [];
   const packages: Plugin = {
     name: 'packages-by-url',
     setup(b) {
@@ -88,7 +100,9 @@ async function bundle(path: string): Promise<string | Unresolved[]> {
         if (args.path.startsWith('node:')) return { path: args.path, external: true };
         if (args.path === 'provision') return { path: self, external: true };
         try {
-          return { path: pathToFileURL(require.resolve(args.path)).href, external: true };
+          const href = pathToFileURL(require.resolve(args.path)).href;
+          resolved.push({ specifier: args.path, href });
+          return { path: href, external: true };
         } catch {
           // an error returned (not thrown) carries the importing line's location
           return { errors: [{ text: `Could not resolve "${args.path}"`, detail: new UnresolvedImport(args.path) }] };
@@ -106,9 +120,13 @@ async function bundle(path: string): Promise<string | Unresolved[]> {
       target: 'node20',
       sourcemap: 'inline',
       logLevel: 'silent',
+      metafile: true,
       plugins: [packages, ownImportMeta],
     });
-    return result.outputFiles[0]?.text ?? '';
+    const code = result.outputFiles[0]?.text ?? '';
+    const sources = Object.keys(result.metafile.inputs).map((input) => resolve(input));
+    writeCompiled(path, self, version, sources, resolved, code);
+    return code;
   } catch (err) {
     const errors = (err as { errors?: Message[] }).errors ?? [];
     const unresolved = errors.filter((e) => e.detail instanceof UnresolvedImport);

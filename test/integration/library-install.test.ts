@@ -41,6 +41,14 @@ describe('provision as a dependency of another project', function () {
     const report = JSON.parse(r.stdout) as { hosts: Record<string, { status: string }> };
     assert.equal(report.hosts.localhost?.status, 'changed');
     assert.ok(existsSync(target));
+    // The README's fast path, without npx's own start-up: the project's node_modules/.bin/provision.
+    const again = spawnSync(join(project, 'node_modules', '.bin', 'provision'), ['run', 'playbooks/site.ts', '-i', 'inventory', '--json'], {
+      cwd: project,
+      encoding: 'utf8',
+      env: { ...process.env, CI: '1' },
+    });
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal((JSON.parse(again.stdout) as { hosts: Record<string, { status: string }> }).hosts.localhost?.status, 'ok');
   });
 
   it('type-checks that project against the package types', () => {

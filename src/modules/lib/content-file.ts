@@ -1,5 +1,5 @@
 // The plan and apply shared by copy, template and lineinfile: compare by checksum, diff the text, write atomically.
-import { z } from 'zod';
+import { z } from './zod.js';
 import { moduleSchema, type writtenFileShape } from './schema.js';
 import { quote } from '../../connection/quote.js';
 import { InputError } from '../../errors.js';

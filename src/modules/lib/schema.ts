@@ -1,7 +1,7 @@
 // One declaration per module's parameters: a zod schema gives the TypeScript type (inferred), the run-time check
 // (unknown keys with "did you mean", wrong types naming the parameter and the value) and the README's reference.
 import leven from 'leven';
-import { z } from 'zod';
+import { z } from './zod.js';
 import { InputError } from '../../errors.js';
 import type { CommonOptions, TaskResult, When } from '../../playbook/types.js';
 import type { FileMode } from './mode.js';

@@ -1,0 +1,94 @@
+// What the controller loads to start (issue 12): counted from the modules each command loads, never timed.
+// `provision --version` loads nothing but the executable, --help no heavy package; a run loads zod as one bundled
+// file; a playbook unchanged since the last run is not compiled again (esbuild is not even loaded), and a change to
+// any file it imports is seen.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { cliPath, parseReport, repoRoot, runCaptured } from '../../helpers/cli.js';
+
+const moduleLog = pathToFileURL(join(repoRoot, 'test', 'helpers', 'module-log.mjs')).href;
+
+describe('what the CLI loads to start', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let cacheDir: string;
+  let project: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'provision-startup-'));
+    cacheDir = join(dir, 'cache');
+    // the playbook in a folder of its own: a new name there (a log, the cache, the run's target) would be a reason
+    // to compile it again
+    project = join(dir, 'project');
+    mkdirSync(join(project, 'roles'), { recursive: true });
+    mkdirSync(join(dir, 'logs'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Runs the CLI with the module log on; returns its result and every module it loaded (builtins left out). */
+  async function loading(args: string[], name: string) {
+    const log = join(dir, 'logs', `${name}.modules`);
+    const r = await runCaptured(process.execPath, ['--import', moduleLog, cliPath, ...args], {
+      cwd: project,
+      env: { ...process.env, CI: '1', MODULE_LOG: log, PROVISION_CACHE_DIR: cacheDir },
+    });
+    const modules = readFileSync(log, 'utf8').split('\n').filter((m) => m !== '' && !m.startsWith('node:'));
+    return { ...r, modules, fromPackage: (pkg: string) => modules.filter((m) => m.includes(`/node_modules/${pkg}/`)) };
+  }
+
+  it('--version loads the executable and no other module, and prints package.json\'s version', async () => {
+    const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await loading([flag], `version${flag}`);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, `${version}\n`);
+      assert.deepEqual(r.modules, [pathToFileURL(cliPath).href]);
+    }
+  });
+
+  it('--help loads the command line without the inventory\'s YAML and Jinja2, esbuild, zod or the SSH stack', async () => {
+    const r = await loading(['--help'], 'help');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Usage: provision/);
+    for (const pkg of ['yaml', 'nunjucks', 'esbuild', 'zod', 'ssh2', 'node-ssh', 'listr2']) assert.deepEqual(r.fromPackage(pkg), [], pkg);
+    assert.deepEqual(r.modules.filter((m) => m.includes('/dist/inventory/') && !m.endsWith('/vault.js')), []);
+  });
+
+  it('a run loads zod as one file; the second run of an unchanged playbook loads no esbuild; a changed import is compiled again', async () => {
+    const target = join(dir, 'target');
+    writeFileSync(join(project, 'inventory'), `localhost ansible_connection=local target=${target}\n`);
+    const role = (sub: string) =>
+      `import { file, type Task } from 'provision';\nexport const layout = (root: string): Task[] => [file({ path: \`\${root}/${sub}\`, state: 'directory' })];\n`;
+    writeFileSync(join(project, 'roles', 'layout.ts'), role('first'));
+    writeFileSync(
+      join(project, 'site.ts'),
+      "import { definePlaybook } from 'provision';\nimport { layout } from './roles/layout.js';\n" +
+        "export default definePlaybook({ name: 'site', hosts: 'all', tasks: ({ vars }) => layout(String(vars.target)) });\n",
+    );
+    const run = (name: string) => loading(['run', 'site.ts', '-i', 'inventory', '--json'], name);
+
+    const first = await run('first');
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(parseReport(first.stdout).summary.changed, 1);
+    assert.ok(first.fromPackage('esbuild').length > 0, 'the first run compiles with esbuild');
+    // zod's package is ~95 modules; the build bundles it into the library's one file
+    assert.deepEqual(first.fromPackage('zod'), []);
+    assert.equal(first.modules.filter((m) => m.endsWith('/dist/modules/lib/zod.js')).length, 1);
+
+    const second = await run('second');
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(parseReport(second.stdout).summary.changed, 0);
+    assert.deepEqual(second.fromPackage('esbuild'), [], 'an unchanged playbook is not compiled again');
+
+    // the same length, so that only the content tells the change
+    writeFileSync(join(project, 'roles', 'layout.ts'), role('other'));
+    const third = await run('third');
+    assert.equal(third.code, 0, third.stderr);
+    assert.ok(third.fromPackage('esbuild').length > 0, 'a changed import is compiled again');
+    const report = parseReport(third.stdout);
+    assert.equal(report.summary.changed, 1);
+    assert.match(JSON.stringify(report), /target\/other/);
+  });
+});
