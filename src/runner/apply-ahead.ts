@@ -2,7 +2,7 @@
 // (checked early, still holding after what the ones before them write) and whose applies are one inline script each
 // go out with it, as one group on the host's shell that stops at its first failure: one round trip for all of them.
 import { randomBytes } from 'node:crypto';
-import type { ApplyResult, ApplyScript, Plan, Task, TaskContext } from '../playbook/types.js';
+import { applyWith, type ApplyResult, type ApplyScript, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 import type { HostRun } from './host.js';
 import type { RunOptions } from './run.js';
 import { selectedByTags } from './tags.js';
@@ -46,7 +46,7 @@ function send(ctx: TaskContext, s: ApplyScript, group: string): { sent: Promise<
 /**
  * `task` is about to apply `plan` (in a real run): with the applies of the tasks after it that can go with it, sends
  * them all as one group, the later ones kept in `run.ahead` for their turn. Resolves once all are sent, with the
- * task's own apply; undefined when none can go with it (it then applies alone, as usual).
+ * task's own apply (alone, by its script, when no task can go with it); undefined when its apply is not one script.
  */
 export async function applyWithNext(run: HostRun, task: Task, plan: Plan, ctx: TaskContext, opts: RunOptions): Promise<{ result: Promise<ApplyResult | void> } | undefined> {
   const timeouts = opts.playbook.timeout !== undefined || opts.timeout !== undefined;
@@ -68,7 +68,7 @@ export async function applyWithNext(run: HostRun, task: Task, plan: Plan, ctx: T
     members.push({ task: next.task, plan: p, ctx: nctx, script });
     writes.push(next.task.footprint?.writes);
   }
-  if (members.length < 2) return undefined;
+  if (members.length < 2) return { result: applyWith(ctx, first) };
   const group = randomBytes(8).toString('hex');
   let own: Promise<ApplyResult | void> | undefined;
   // one after the other: the host runs them in the order they are handed over
