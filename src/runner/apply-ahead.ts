@@ -15,21 +15,24 @@ export interface SentApply {
 }
 
 /**
- * Whether a task's apply may go out before its turn: nothing decided at its turn could stop it (a condition that is
- * a function, a changedWhen/failedWhen, ignoreErrors, a timeout) and its become needs no sudo password.
+ * Whether what a task does at its turn is decided already by its plan: nothing evaluated then (a condition that is a
+ * function, changedWhen/failedWhen, ignoreErrors, a timeout) could stop the host or change what comes after.
  */
-function groupable(run: HostRun, task: Task, opts: RunOptions): boolean {
+function decidedEarly(task: Task, opts: RunOptions): boolean {
   const o = task.options;
   return (
-    task.applyScript !== undefined &&
     (o.when === undefined || o.when === true) &&
     selectedByTags(o.tags, opts.tags, opts.skipTags) &&
     !o.changedWhen &&
     !o.failedWhen &&
     !o.ignoreErrors &&
-    o.timeout === undefined &&
-    (!(o.become ?? run.become) || run.facts.sudo)
+    o.timeout === undefined
   );
+}
+
+/** Whether a task's apply may go out before its turn: decided early, one script, and no sudo password to send. */
+function groupable(run: HostRun, task: Task, opts: RunOptions): boolean {
+  return decidedEarly(task, opts) && task.applyScript !== undefined && (!(task.options.become ?? run.become) || run.facts.sudo);
 }
 
 /** Sends `script` on the task's connection as a member of `group`; resolves once it has been handed to the transport. */
@@ -58,10 +61,12 @@ export async function applyWithNext(run: HostRun, task: Task, plan: Plan, ctx: T
   const members: Array<{ task: Task; plan: Plan; ctx: TaskContext; script: ApplyScript }> = [{ task, plan, ctx, script: first }];
   const writes = [task.footprint?.writes];
   for (const next of run.next) {
-    if (!groupable(run, next.task, opts)) break;
-    const p = run.plans.heldPlan(next.task, writes);
-    if (!p?.changed || p.skipped !== undefined || p.predicted) break;
+    const p = decidedEarly(next.task, opts) ? run.plans.heldPlan(next.task, writes) : undefined;
+    if (!p || p.predicted) break;
     if (opts.vetPlan?.({ host: run.host, id: next.id, name: shownName(next.task), module: next.task.module, plan: p }) !== undefined) break;
+    // a task with nothing to do at its turn is passed over: it will be ok (or skipped), and writes nothing
+    if (!p.changed || p.skipped !== undefined) continue;
+    if (!groupable(run, next.task, opts)) break;
     const nctx = taskContext(run, next.task, opts);
     const script = next.task.applyScript?.(nctx, p);
     if (!script) break;

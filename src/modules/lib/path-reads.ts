@@ -1,5 +1,6 @@
 // A host's path reads as data: the stat requests its checks make together go out as one script (one `find` for every
-// path, one `sha256sum` for every file, one `find` for the contents), and answers stay cached until an apply writes.
+// path, one `sha256sum` for every file, one `find` for the contents), and answers stay known for the run until
+// anything else is asked of the host.
 import { createHash } from 'node:crypto';
 import { quote } from '../../connection/quote.js';
 import type { Connection, ExecResult } from '../../connection/types.js';

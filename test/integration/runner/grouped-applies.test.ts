@@ -1,7 +1,7 @@
 // Consecutive applies sent together (src/runner/apply-ahead.ts), against a real sshd host: one round trip for the
 // group, and a failure in the middle stops the rest on the host exactly as one apply after another would.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFleet, type Fleet } from '../../fleet/fleet.js';
 import { parseReport, runCli } from '../../helpers/cli.js';
@@ -61,6 +61,18 @@ describe('applies sent together (1 sshd host)', function () {
     assert.ok(!existsSync(join(dir, 'c')) && !existsSync(join(dir, 'a/t')), 'nothing after the failed apply ran on the host');
     assert.deepEqual(readdirSync(join(dir, 'a')).filter((n) => n.includes('.provision-')), [], 'no temporary file left');
     // facts, every check, then the six applies together
+    assert.equal(host.round_trips, 3);
+  });
+
+  it('passes over a task with nothing to change: the applies around it still go together', async () => {
+    const tasks = [
+      "file({ path: `${g}/x1`, state: 'directory' })",
+      "file({ path: `${g}/done`, state: 'directory' })",
+      "file({ path: `${g}/x2`, state: 'directory' })",
+    ];
+    mkdirSync(join(fleet.hosts[0]!.root, 'over', 'done'), { recursive: true });
+    const { host } = await run('over', tasks);
+    assert.deepEqual(host.tasks.map((t) => t.status), ['changed', 'ok', 'changed']);
     assert.equal(host.round_trips, 3);
   });
 
