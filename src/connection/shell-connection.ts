@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { CommandError, ConnectionError } from '../errors.js';
 import { collectOutput } from './output.js';
 import { quote, toScript } from './quote.js';
-import { atomicWriteScript, fitsInline, missingFileCode, ownerNotKept, prepareCommand, readFileScript, sudoProbe, timeoutScript, type PreparedCommand } from './shell-ops.js';
+import { missingFileCode, prepareCommand, readFileScript, sudoProbe, timeoutScript, writeCommand, type PreparedCommand } from './shell-ops.js';
 import { MarkerScanner, noiseKeeper, type ShellSession } from './shell-session.js';
 import { RequestStats } from './stats.js';
 import type { BecomeSettings, Command, Connection, ExecOptions, ExecResult, WriteFileOptions, WriteResult } from './types.js';
@@ -17,7 +17,7 @@ export interface Sink {
 }
 
 /** Exit code of a command of a group that did not run because an earlier one failed. */
-export const groupStoppedCode = 125;
+const groupStoppedCode = 125;
 
 /**
  * Wraps a prepared inline command as a member of a group (see ExecOptions.group): a shell variable named after the
@@ -174,12 +174,8 @@ export abstract class ShellConnection implements Connection {
   }
 
   async writeFile(path: string, content: string | Buffer, opts: WriteFileOptions = {}): Promise<WriteResult> {
-    const body = Buffer.from(content);
-    const inline = fitsInline(body);
-    const script = atomicWriteScript(path, body, opts, inline);
-    const r = await this.exec(script, { inline: true, become: opts.become, ...(inline ? {} : { stdin: body }) });
-    if (r.code !== 0) throw new CommandError(`write ${path}`, r.code, r.stdout, r.stderr);
-    return { ownerKept: !r.stdout.includes(ownerNotKept) };
+    const w = writeCommand(path, Buffer.from(content), opts);
+    return w.result(await this.exec(w.script, { inline: true, become: opts.become, stdin: w.stdin }));
   }
 
   /** Whether sudo asks this user for a password: probed once, only when becoming with a password at hand. */

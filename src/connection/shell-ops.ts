@@ -2,7 +2,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import { quote, sh, toScript, wrapScript } from './quote.js';
-import type { BecomeSettings, Command, ExecOptions, WriteFileOptions } from './types.js';
+import { CommandError } from '../errors.js';
+import type { BecomeSettings, Command, ExecOptions, ExecResult, WriteFileOptions, WriteResult } from './types.js';
 
 export interface PreparedCommand {
   /** The full script the transport hands to `sh -c` (or sends as the exec line). */
@@ -55,12 +56,33 @@ export function inlineSteps(steps: readonly string[]): string {
 const maxInlineContent = 64 * 1024;
 
 /** Whether `content` can travel inside a script (printf's argument) rather than on standard input. */
-export function fitsInline(content: Buffer): boolean {
+function fitsInline(content: Buffer): boolean {
   return content.length <= maxInlineContent && !content.includes(0) && Buffer.from(content.toString('utf8')).equals(content);
 }
 
 /** What the write script prints when it could not keep a replaced file's owner and group (not root). */
-export const ownerNotKept = 'provision:owner-not-kept';
+const ownerNotKept = 'provision:owner-not-kept';
+
+/** A write as one inline command: its script, the bytes for its stdin when they do not travel inside it, its result. */
+export interface WriteCommand {
+  script: string;
+  stdin?: Buffer;
+  /** Reads the command's result: throws CommandError when the write failed. */
+  result(r: ExecResult): WriteResult;
+}
+
+/** The command that writes `content` to `path` atomically (see atomicWriteScript); the same for every caller. */
+export function writeCommand(path: string, content: Buffer, opts: WriteFileOptions): WriteCommand {
+  const inline = fitsInline(content);
+  return {
+    script: atomicWriteScript(path, content, opts, inline),
+    ...(inline ? {} : { stdin: content }),
+    result(r) {
+      if (r.code !== 0) throw new CommandError(`write ${path}`, r.code, r.stdout, r.stderr);
+      return { ownerKept: !r.stdout.includes(ownerNotKept) };
+    },
+  };
+}
 
 /**
  * The inline script that writes `content` to `path` atomically: a new temporary file beside it (a random name chosen
@@ -76,7 +98,7 @@ export const ownerNotKept = 'provision:owner-not-kept';
  * and swaps the name for a link cannot make a chmod or chown land on another file. Started programs: `mv`, and
  * `chmod`/`chown` only when a mode or owner is to be set or kept.
  */
-export function atomicWriteScript(path: string, content: Buffer, opts: WriteFileOptions, inlineContent: boolean): string {
+function atomicWriteScript(path: string, content: Buffer, opts: WriteFileOptions, inlineContent: boolean): string {
   const dir = posix.dirname(path);
   const tmp = `${dir === '/' ? '' : dir}/.provision-${randomBytes(9).toString('hex')}.tmp`;
   const body: string[] = ['set +C', 'f=/proc/self/fd/3; [ -e "$f" ] || f=$t'];

@@ -20,7 +20,7 @@ export interface ExecOptions {
    * The script is provision's own, written as the body of a shell function: it leaves with `return` (never `exit`),
    * declares its variables `local`, does not `cd` and resets any shell option or trap it sets. It then runs in the
    * host's shell itself, with no subshell of its own and no host-side `timeout` (the transport's own limit ends the
-   * shell instead): one process or three fewer a command. Not with `cwd`, `env` or `stdin`.
+   * shell instead): one process or three fewer a command. Not with `cwd` or `env`; with `stdin` it gets a subshell.
    */
   inline?: boolean;
   /** stdout's bytes kept as they came, one character each (latin1): for output that holds binary content. */

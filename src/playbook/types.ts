@@ -176,9 +176,9 @@ export function failOn(command: string, r: ExecResult): void {
   if (r.code !== 0) throw new CommandError(command, r.code, r.stdout, r.stderr);
 }
 
-/** Runs an apply script alone (not in a group) and reads its result. */
-export async function applyWith(ctx: TaskContext, s: ApplyScript): Promise<ApplyResult | void> {
-  const running = ctx.exec(s.script, { inline: true });
+/** Runs an apply script (alone, or as a member of a group: see ExecOptions.group) and reads its result. */
+export async function applyWith(ctx: TaskContext, s: ApplyScript, opts: ExecOptions = {}): Promise<ApplyResult | void> {
+  const running = ctx.exec(s.script, { ...opts, inline: true });
   const asked = ctx.conn.stats.asked;
   const r = await running;
   return s.done(r, ctx.conn.stats.asked === asked);

@@ -39,9 +39,7 @@ function groupable(run: HostRun, task: Task, opts: RunOptions): boolean {
 function send(ctx: TaskContext, s: ApplyScript, group: string): { sent: Promise<void>; result: Promise<ApplyResult | void> } {
   let onSent = () => {};
   const sent = new Promise<void>((resolve) => (onSent = resolve));
-  const running = ctx.exec(s.script, { inline: true, group, onSent });
-  const asked = ctx.conn.stats.asked;
-  const result = running.then((r) => s.done(r, ctx.conn.stats.asked === asked));
+  const result = applyWith(ctx, s, { group, onSent });
   result.catch(() => {}); // read when the task's turn comes, or never when an earlier one failed
   return { sent: Promise.race([sent, result.then(() => {}, () => {})]), result };
 }

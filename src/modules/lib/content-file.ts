@@ -4,14 +4,14 @@ import { moduleSchema, type writtenFileShape } from './schema.js';
 import { quote } from '../../connection/quote.js';
 import { InputError } from '../../errors.js';
 import { applyWith, change, failOn, noChange, type ApplyResult, type ApplyScript, type FileDiff, type Plan, type TaskContext } from '../../playbook/types.js';
-import type { WriteFileOptions } from '../../connection/types.js';
+import type { ExecResult, WriteFileOptions } from '../../connection/types.js';
 import { attrsScript, describeNewAttrs, planAttrs, type WantedAttrs } from './attrs.js';
 import { buildFileDiff, maxDiffBytes } from './file-diff.js';
 import { chmodArg, resolveMode } from './mode.js';
 import { checkFollow, statPath, type PathStat } from './stat.js';
 import { pathReads } from './path-reads.js';
 import { sha256 } from './local-files.js';
-import { atomicWriteScript, fitsInline, inlineSteps, ownerNotKept } from '../../connection/shell-ops.js';
+import { inlineSteps, writeCommand } from '../../connection/shell-ops.js';
 
 /** What copy and template write (see writtenFileShape). */
 export type WrittenFileParams = z.input<ReturnType<typeof moduleSchema<typeof writtenFileShape>>>;
@@ -121,35 +121,33 @@ function written(ctx: TaskContext, plan: Plan, d: ContentData & { content: Buffe
 }
 
 /**
- * A planContent() plan's apply as one inline script (see Task.applyScript): the atomic write with the bytes inside
- * it, or only chmod/chown; undefined when the bytes are too large or not text, and travel on stdin instead.
+ * A planContent() plan's apply as one inline script: the atomic write, or only chmod/chown; with the bytes for its
+ * stdin when they are too large or not text to travel inside it.
  */
-export function contentScript(ctx: TaskContext, plan: Plan): ApplyScript | undefined {
+function contentApply(ctx: TaskContext, plan: Plan): { script: ApplyScript; stdin?: Buffer } {
   const d = plan.data as ContentData;
   if (d.content === undefined) {
     const script = inlineSteps([`local p=${quote(d.dest)}`, ...attrsScript(d)]);
-    return { script, done: (r) => failOn(script, r) };
+    return { script: { script, done: (r) => failOn(script, r) } };
   }
-  if (!fitsInline(d.content)) return undefined;
   const backupTo = d.backup ? backupName(d.dest) : undefined;
   const content = d.content;
-  return {
-    script: atomicWriteScript(d.dest, content, writeOptions(d, backupTo), true),
-    done: (r, last) => {
-      failOn(`write ${d.dest}`, r);
-      return written(ctx, plan, { ...d, content }, last && !r.stdout.includes(ownerNotKept), backupTo);
-    },
+  const w = writeCommand(d.dest, content, writeOptions(d, backupTo));
+  const done = (r: ExecResult, last: boolean) => {
+    const { ownerKept } = w.result(r); // throws when the write failed
+    return written(ctx, plan, { ...d, content }, last && ownerKept, backupTo);
   };
+  return { script: { script: w.script, done }, stdin: w.stdin };
+}
+
+/** The apply as one script that may go with others (see Task.applyScript): not when its bytes come on stdin. */
+export function contentScript(ctx: TaskContext, plan: Plan): ApplyScript | undefined {
+  const a = contentApply(ctx, plan);
+  return a.stdin ? undefined : a.script;
 }
 
 /** Applies a planContent() plan: one atomic write (parents, validation and backup in it), or only chmod/chown. */
 export async function applyContent(ctx: TaskContext, plan: Plan): Promise<ApplyResult | void> {
-  const script = contentScript(ctx, plan);
-  if (script) return applyWith(ctx, script);
-  const d = plan.data as ContentData & { content: Buffer };
-  const backupTo = d.backup ? backupName(d.dest) : undefined;
-  const writing = ctx.writeFile(d.dest, d.content, writeOptions(d, backupTo));
-  const asked = ctx.conn.stats.asked;
-  const w = await writing;
-  return written(ctx, plan, d, w.ownerKept && ctx.conn.stats.asked === asked, backupTo);
+  const a = contentApply(ctx, plan);
+  return applyWith(ctx, a.script, a.stdin ? { stdin: a.stdin } : {});
 }
