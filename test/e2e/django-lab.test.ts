@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostReport, RunReport } from '../../src/runner/events.js';
 import { cliPath, parseReport, repoRoot, runCli } from '../helpers/cli.js';
-import { startLab, type Lab } from '../lab/lab.js';
+import { labAddress, startLab, type Lab } from '../lab/lab.js';
 
 type TaskReport = HostReport['tasks'][number];
 const hosts = ['h1', 'h2', 'h3'];
-const addressOf = (i: number) => `10.77.0.${i + 1}`;
+const addressOf = labAddress;
 
 interface Fetched {
   status: number;

@@ -33,16 +33,17 @@ set -euo pipefail
 
 # On disk, not tmpfs: the base (~270 MB) is built once and kept between runs.
 LAB_DIR=${LAB_DIR:-/var/tmp/provision-lab}
-LAB_NET=10.77.0                      # /24, used only on lab77br and inside the hosts' netns
-LAB_BR=lab77br
-LAB_PREFIX=lab77                     # netns lab77-hI, machine lab77-hI, veth l77hI
+# A second lab beside another: its own LAB_DIR (or LAB_BASE to share the base image), LAB_NET, LAB_BR, LAB_PREFIX.
+LAB_NET=${LAB_NET:-10.77.0}          # /24, used only on $LAB_BR and inside the hosts' netns (keep it within 10.77.0.0/16)
+LAB_BR=${LAB_BR:-lab77br}
+LAB_PREFIX=${LAB_PREFIX:-lab77}      # netns, machine and cgroup $LAB_PREFIX-hI; veth v$LAB_PREFIX-hI cut to 15 bytes
 LAB_SUITE=${LAB_SUITE:-bookworm}
 LAB_BOOT_TIMEOUT=${LAB_BOOT_TIMEOUT:-180}
 # Each host's writable layer: tmpfs (default; RAM = what the host changed, deleted at once at `down`)
 # or disk (under $LAB_DIR/hosts; deleting it is slow on a disk mounted with `discard`).
 LAB_UPPER=${LAB_UPPER:-tmpfs}
 LAB_UPPER_SIZE=${LAB_UPPER_SIZE:-4g}
-BASE=$LAB_DIR/base
+BASE=${LAB_BASE:-$LAB_DIR/base}
 RUN=$LAB_DIR/run
 HOSTS=$LAB_DIR/hosts
 KEY=$LAB_DIR/keys/id_ed25519
@@ -59,7 +60,7 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}'; }
 
 ip_of() { echo "$LAB_NET.$(($1 + 1))"; }
 ns_of() { echo "$LAB_PREFIX-h$1"; }
-veth_of() { echo "l77h$1"; }
+veth_of() { local v="v$LAB_PREFIX-h$1"; echo "${v:0:15}"; }
 
 SSH_OPTS=(-i "$KEY" -o BatchMode=yes -o UserKnownHostsFile="$KNOWN" -o StrictHostKeyChecking=yes
           -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=5 -o LogLevel=ERROR)

@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { labDir, labSh, startLab, type Lab } from './lab.js';
+import { labBridge, labDir, labPrefix, labSh, startLab, type Lab } from './lab.js';
 
 function sh(cmd: string): string {
   const r = spawnSync('sh', ['-c', cmd], { encoding: 'utf8' });
@@ -105,8 +105,8 @@ except urllib.error.HTTPError as e:
   it('down stops every recorded PID and leaves no mount, network namespace or bridge', async function () {
     await lab.down();
     for (const pid of pids) assert.equal(alive(pid), false, `PID ${pid} still runs after down`);
-    assert.doesNotMatch(sh('ip netns list'), /lab77-h/);
-    assert.doesNotMatch(sh('ip link show'), /lab77br|l77h/);
+    assert.doesNotMatch(sh('ip netns list'), new RegExp(`${labPrefix}-h`));
+    assert.doesNotMatch(sh('ip link show'), new RegExp(`${labBridge}|v${labPrefix}-h`));
     assert.doesNotMatch(readFileSync('/proc/self/mounts', 'utf8'), new RegExp(`${labDir}/hosts`));
     const status = await labSh(['status']);
     assert.match(status.stdout, /\(no hosts\)/);

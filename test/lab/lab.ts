@@ -7,6 +7,13 @@ import { runCaptured, type CliResult } from '../helpers/cli.js';
 export const labScript = join(dirname(fileURLToPath(import.meta.url)), 'lab.sh');
 /** Where the lab keeps its base image, keys, caches and logs (lab.sh's default, overridable with LAB_DIR). */
 export const labDir = process.env['LAB_DIR'] ?? '/var/tmp/provision-lab';
+/** The lab's /24 (lab.sh's LAB_NET): the controller is .1, host i is .(i+1). */
+export const labNet = process.env['LAB_NET'] ?? '10.77.0';
+/** lab.sh's LAB_PREFIX and LAB_BR: the names of the lab's netns, machines, veths and bridge. */
+export const labPrefix = process.env['LAB_PREFIX'] ?? 'lab77';
+export const labBridge = process.env['LAB_BR'] ?? 'lab77br';
+/** The address of lab host i (1-based). */
+export const labAddress = (i: number): string => `${labNet}.${i + 1}`;
 
 export type Run = CliResult;
 
@@ -68,13 +75,13 @@ export async function startLab(n: number): Promise<Lab> {
     await labSh(['down']);
     throw err;
   }
-  const hosts = Array.from({ length: n }, (_, k) => ({ name: `h${k + 1}`, address: `10.77.0.${k + 2}` }));
+  const hosts = Array.from({ length: n }, (_, k) => ({ name: `h${k + 1}`, address: labAddress(k + 1) }));
   const key = join(labDir, 'keys/id_ed25519');
   const knownHosts = join(labDir, 'known_hosts');
   const ssh = (i: number, command: string): Promise<Run> =>
     runCaptured('ssh', [
       '-i', key, '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null',
-      '-o', 'StrictHostKeyChecking=yes', '-o', 'ConnectTimeout=5', '-o', 'LogLevel=ERROR', `root@10.77.0.${i + 1}`, command,
+      '-o', 'StrictHostKeyChecking=yes', '-o', 'ConnectTimeout=5', '-o', 'LogLevel=ERROR', `root@${labAddress(i)}`, command,
     ]);
   return {
     hosts,
