@@ -243,6 +243,58 @@ function installLiteralBackslashes(): void {
   };
 }
 
+/** A Jinja name (Python's identifier): what nunjucks would otherwise accept as a symbol is any run of non-delimiters. */
+const NAME = /^[\p{L}\p{Nl}_][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}]*$/u;
+
+/**
+ * Inventory text is data. nunjucks' compiler writes names (symbols, filter, test and keyword names, a called name)
+ * into the JavaScript it generates without escaping them, and looks names up through the prototypes of its context:
+ * every symbol that is not a name is a syntax error (as in Jinja), a test is named by a name only, a called name is
+ * quoted, and a name is looked up only among the template's own variables and the host's (never `constructor`,
+ * `__proto__` or `valueOf`), an attribute only among a value's own.
+ */
+function installNamesAsData(): void {
+  const lexer = (nunjucks as unknown as { lexer: { lex: (src: string) => object; TOKEN_SYMBOL: string } }).lexer;
+  const proto = Object.getPrototypeOf(lexer.lex('')) as Record<string, unknown>;
+  const nextToken = proto['nextToken'] as (this: unknown) => { type: string; value: string } | null;
+  proto['nextToken'] = function checkedToken(this: unknown) {
+    const tok = nextToken.call(this);
+    if (tok && tok.type === lexer.TOKEN_SYMBOL && !NAME.test(tok.value)) {
+      throw new Error(`unexpected ${JSON.stringify(tok.value)}: a name is letters, digits and underscores`);
+    }
+    return tok;
+  };
+  const compiler = (nunjucks as unknown as { compiler: { Compiler: { prototype: Record<string, unknown> } } }).compiler;
+  type Node = { typename: string; value?: unknown; name?: Node; args?: unknown; left: unknown; right: Node };
+  type Emitter = { _emit(s: string): void; compile(n: unknown, f: unknown): void; fail(msg: string): never };
+  compiler.Compiler.prototype['compileIs'] = function compileIs(this: Emitter, node: Node, frame: unknown): void {
+    const test = node.right.typename === 'FunCall' ? node.right.name! : node.right;
+    if (test.typename !== 'Symbol' || typeof test.value !== 'string') this.fail('a test is named by a name, as in `x is defined`');
+    this._emit(`env.getTest(${JSON.stringify(test.value)}).call(context, `);
+    this.compile(node.left, frame);
+    if (node.right.args) {
+      this._emit(',');
+      this.compile(node.right.args, frame);
+    }
+    this._emit(') === true');
+  };
+  // the called name only labels the error of a call: what is not a name, a dot or a subscript of one is left out
+  const nodeName = compiler.Compiler.prototype['_getNodeName'] as (this: unknown, node: unknown) => string;
+  compiler.Compiler.prototype['_getNodeName'] = function safeNodeName(this: unknown, node: unknown): string {
+    return nodeName.call(this, node).replace(/[^\p{L}\p{N}_.[\]' ]/gu, '?');
+  };
+  const own = (bag: object, name: string): boolean => Object.hasOwn(bag, name);
+  (runtime as unknown as Record<string, unknown>)['contextOrFrameLookup'] = (
+    context: { ctx: Record<string, unknown>; env: { globals: Record<string, unknown> } },
+    frame: { lookup(name: string): unknown },
+    name: string,
+  ): unknown => {
+    const local = frame.lookup(name);
+    if (local !== undefined) return local;
+    return own(context.ctx, name) ? context.ctx[name] : context.env.globals[name];
+  };
+}
+
 function pyType(v: unknown): string {
   if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
   if (typeof v === 'boolean') return 'bool';
@@ -303,6 +355,7 @@ const compiled = new Map<string, nunjucks.Template>();
 function environment(): nunjucks.Environment {
   if (env) return env;
   installLiteralBackslashes();
+  installNamesAsData();
   installPythonOperators();
   env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
   const filters = (env as unknown as { filters: Record<string, unknown> }).filters;
@@ -480,7 +533,8 @@ export class HostTemplar {
     runtime.memberLookup = (obj, key) => {
       if (obj instanceof Missing) failIn(frame, new Undefined(`'${obj.name}' is undefined`));
       if (obj === undefined || obj === null) failIn(frame, new Undefined(`cannot read ${pyRepr(key)} of ${pyRepr(obj)}`));
-      const v = saved.memberLookup(obj, key);
+      // only a value's own attributes and items: never its prototype's (`constructor`, `__proto__`)
+      const v = typeof obj === 'object' && obj !== null && !Object.hasOwn(obj, String(key)) ? undefined : saved.memberLookup(obj, key);
       // JavaScript's own methods ('x'.toUpperCase, a list's pop) are not Jinja's: calling one is refused by name
       if (typeof v === 'function') return undefined;
       return v;
