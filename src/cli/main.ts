@@ -117,6 +117,7 @@ async function loadInventoryWithWarnings(sources: string[], vault?: VaultFlags):
  */
 function applyAnsibleConfig(flags: Partial<RunFlags> & { inventory: string[] } & VaultFlags, given: (name: string) => boolean): AnsibleConfig {
   const cfg = loadAnsibleConfig();
+  for (const w of cfg.warnings) process.stderr.write(`provision: warning: ${terminalSafe(w)}\n`);
   if (cfg.unused.length > 0) {
     process.stderr.write(`provision: warning: ${cfg.path}: not used by provision: ${cfg.unused.join(', ')}\n`);
   }
