@@ -15,6 +15,7 @@ import { createProgress, type Progress } from '../report/progress.js';
 import { reportDiffGroups } from '../report/diff-groups.js';
 import { formatJunit } from '../report/junit.js';
 import { formatRecap } from '../report/recap.js';
+import { readRunReport } from '../report/report-file.js';
 import { terminalSafe } from '../report/terminal-safe.js';
 import type { RunReport } from '../runner/events.js';
 import { mergeReports } from '../runner/merge-reports.js';
@@ -116,6 +117,7 @@ async function loadInventoryWithWarnings(sources: string[], vault?: VaultFlags):
  */
 function applyAnsibleConfig(flags: Partial<RunFlags> & { inventory: string[] } & VaultFlags, given: (name: string) => boolean): AnsibleConfig {
   const cfg = loadAnsibleConfig();
+  for (const w of cfg.warnings) process.stderr.write(`provision: warning: ${terminalSafe(w)}\n`);
   if (cfg.unused.length > 0) {
     process.stderr.write(`provision: warning: ${cfg.path}: not used by provision: ${cfg.unused.join(', ')}\n`);
   }
@@ -471,15 +473,7 @@ function checkPlanHosts(planPath: string, plan: PlanFile, hosts: string[]): void
 /** `provision report run.json --html page.html --junit junit.xml`: other views of a saved JSON report. */
 async function reportCommand(path: string, flags: { html?: string; junit?: string }): Promise<number> {
   if (!flags.html && !flags.junit) throw new InputError('say what to write: --html FILE and/or --junit FILE');
-  let report: RunReport;
-  try {
-    report = JSON.parse(readFileSync(path, 'utf8')) as RunReport;
-  } catch (err) {
-    throw new InputError(`${path}: cannot read a JSON report: ${(err as Error).message}`);
-  }
-  if (typeof report !== 'object' || report === null || typeof report.hosts !== 'object' || !Array.isArray(report.batches) || typeof report.started !== 'string') {
-    throw new InputError(`${path}: not a report written by provision run --report (no hosts, batches or start time)`);
-  }
+  const report = readRunReport(path);
   if (flags.html) checkOutputPath(flags.html, '--html');
   if (flags.junit) checkOutputPath(flags.junit, '--junit');
   if (flags.html) {

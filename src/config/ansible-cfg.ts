@@ -22,6 +22,8 @@ export interface AnsibleConfig {
   sshArgs?: string;
   /** `section.key` of every setting in the file that provision does not use (said, not silently skipped). */
   unused: string[];
+  /** What finding the file had to say (Ansible's warning for an ./ansible.cfg ignored in a world-writable folder). */
+  warnings: string[];
 }
 
 const USED = new Set([
@@ -33,11 +35,18 @@ const USED = new Set([
 
 /** Where Ansible looks, in order: $ANSIBLE_CONFIG (a file, or a folder holding ansible.cfg), ./ansible.cfg, ~/.ansible.cfg. */
 export function findAnsibleConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), home = homedir()): string | undefined {
+  return locateAnsibleConfig(env, cwd, home).path;
+}
+
+/** findAnsibleConfig, with the warning Ansible gives when it passes over ./ansible.cfg. */
+function locateAnsibleConfig(env: NodeJS.ProcessEnv, cwd: string, home: string): { path: string | undefined; warnings: string[] } {
   const candidates: string[] = [];
   const fromEnv = env['ANSIBLE_CONFIG'];
+  let envPath: string | undefined;
   if (fromEnv) {
     const p = resolve(cwd, fromEnv.replace(/^~(?=\/|$)/, home));
-    candidates.push(existsSync(p) && statSync(p).isDirectory() ? join(p, 'ansible.cfg') : p);
+    envPath = existsSync(p) && statSync(p).isDirectory() ? join(p, 'ansible.cfg') : p;
+    candidates.push(envPath);
   }
   // Ansible ignores ./ansible.cfg in a world-writable folder (anyone could plant one)
   const cwdWritable = (() => {
@@ -47,9 +56,19 @@ export function findAnsibleConfig(env: NodeJS.ProcessEnv = process.env, cwd = pr
       return false;
     }
   })();
-  if (!cwdWritable) candidates.push(join(cwd, 'ansible.cfg'));
+  const cwdCfg = join(cwd, 'ansible.cfg');
+  if (!cwdWritable) candidates.push(cwdCfg);
   candidates.push(join(home, '.ansible.cfg'));
-  return candidates.find((p) => existsSync(p) && statSync(p).isFile());
+  const path = candidates.find((p) => existsSync(p) && statSync(p).isFile());
+  // As Ansible says it (its config manager, word for word), and when: an ./ansible.cfg was passed over, and the file
+  // used (or none) is not the one ANSIBLE_CONFIG names.
+  const warnings =
+    cwdWritable && existsSync(cwdCfg) && (envPath === undefined || path !== envPath)
+      ? [
+          `Ansible is being run in a world writable directory (${cwd}), ignoring it as an ansible.cfg source. For more information see https://docs.ansible.com/ansible/devel/reference_appendices/config.html#cfg-in-world-writable-dir`,
+        ]
+      : [];
+  return { path, warnings };
 }
 
 /** Python's configparser (as Ansible sets it up: `;` starts an inline comment): section → key → value. */
@@ -108,8 +127,8 @@ const HOST_KEY_REFUSAL =
 export function loadAnsibleConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): AnsibleConfig {
   const hkEnv = env['ANSIBLE_HOST_KEY_CHECKING'];
   if (hkEnv !== undefined && FALSE.has(hkEnv.trim().toLowerCase())) throw new InputError(`ANSIBLE_HOST_KEY_CHECKING=${hkEnv}: ${HOST_KEY_REFUSAL}`);
-  const path = findAnsibleConfig(env, cwd);
-  if (!path) return { path: undefined, unused: [] };
+  const { path, warnings } = locateAnsibleConfig(env, cwd, homedir());
+  if (!path) return { path: undefined, unused: [], warnings };
   const ini = parseIni(readFileSync(path, 'utf8'), path);
   const defaults = ini.get('defaults') ?? new Map<string, string>();
   const privilege = ini.get('privilege_escalation') ?? new Map<string, string>();
@@ -121,7 +140,7 @@ export function loadAnsibleConfig(env: NodeJS.ProcessEnv = process.env, cwd = pr
   };
   const unused: string[] = [];
   for (const [name, keys] of ini) for (const k of keys.keys()) if (!USED.has(`${name}.${k}`)) unused.push(`[${name}] ${k}`);
-  const cfg: AnsibleConfig = { path, unused };
+  const cfg: AnsibleConfig = { path, unused, warnings };
   const hk = defaults.get('host_key_checking');
   if (hk !== undefined && !bool(hk, path, 'host_key_checking')) throw new InputError(`${path}: host_key_checking = ${hk}: ${HOST_KEY_REFUSAL}`);
   const inv = defaults.get('inventory') ?? defaults.get('hostfile');

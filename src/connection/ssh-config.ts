@@ -7,6 +7,7 @@ import { isAbsolute, join, sep } from 'node:path';
 import SSHConfig, { type Directive, type Line, type Match, type Section } from 'ssh-config';
 import { InputError } from '../errors.js';
 import { matchPattern } from './known-hosts.js';
+import { quote } from './quote.js';
 import { unsupportedOption, type SshOption } from './ssh-options.js';
 
 export interface SshConfigValues {
@@ -173,6 +174,7 @@ export function resolveSshConfig(alias: string, configText: string, env: SshConf
   const source = env.source ?? 'ssh config';
   const home = env.home ?? homedir();
   const who = `host ${env.host ?? alias}`;
+  checkCommandLine(alias, env.options ?? [], who);
   const file = parseConfig(configText, source);
   const expanded = expandIncludes(file, { home, source, depth: 0 }, undefined);
   const prefix = parseConfig(
@@ -291,9 +293,41 @@ export async function loadSshConfig(
   return resolveSshConfig(alias, text, { localUser, source: file, ...extra });
 }
 
-/** Expands ProxyCommand's tokens (%h %p %r %n %%), as ssh does before running it. */
+/**
+ * Expands ProxyCommand's tokens (%h %p %r %n %%), as ssh does before running it, each value shell-quoted: a name the
+ * checks below let through (a `$` in a user name, a `*` in a HostName from the config) is still passed as one word.
+ */
 export function expandProxyCommand(command: string, t: { host: string; port: number; user: string; alias: string }): string {
   return command.replace(/%([%hprn])/g, (_, c: string) =>
-    c === '%' ? '%' : c === 'h' ? t.host : c === 'p' ? String(t.port) : c === 'r' ? t.user : t.alias,
+    c === '%' ? '%' : quote(c === 'h' ? t.host : c === 'p' ? String(t.port) : c === 'r' ? t.user : t.alias),
   );
+}
+
+/**
+ * OpenSSH's rule for a host name given on its command line (valid_hostname, from the fix of CVE-2023-51385): no leading
+ * `-`, no shell metacharacter, comma, whitespace or control character.
+ */
+export function validHostname(name: string): boolean {
+  return !name.startsWith('-') && !/[\x00-\x20\x7f'`"$\\;&<>|(){},]/.test(name);
+}
+
+/**
+ * OpenSSH's rule for a user name given on its command line (valid_ruser): no leading `-`, no control character, none
+ * of '`";&<>|(){}, no whitespace before a `-`, no `\` at the end.
+ */
+export function validRemoteUser(name: string): boolean {
+  return !name.startsWith('-') && !/[\x00-\x1f\x7f'`";&<>|(){}]|[\t\n\v\f\r ]-|\\$/.test(name);
+}
+
+/**
+ * Refuses, as ssh does before reading its config, a host or user from the command line (for provision: the inventory,
+ * its ssh args, a ProxyJump hop) that could be shell syntax where a ProxyCommand's %h, %n or %r expands it.
+ */
+function checkCommandLine(alias: string, options: readonly SshOption[], who: string): void {
+  if (!validHostname(alias)) throw new InputError(`${who}: hostname contains invalid characters: ${JSON.stringify(alias)}`);
+  // The user that is used: the first one given wins, as ssh (`-o User=root -l 'a|b'` connects as root) checks it.
+  const user = options.find(([k]) => k.toLowerCase() === 'user')?.[1];
+  if (user !== undefined && !validRemoteUser(user)) {
+    throw new InputError(`${who}: remote username contains invalid characters: ${JSON.stringify(user)}`);
+  }
 }

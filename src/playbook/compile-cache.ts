@@ -5,8 +5,10 @@
 // `lib/`, changes what an import resolves to), the tsconfig.json, jsconfig.json and package.json files above them
 // (they steer esbuild), where each package import resolves now, this library's own entry and esbuild's version.
 // Not followed: a tsconfig.json's `extends` (a change there alone is not seen; PROVISION_CACHE_DIR= turns the cache off).
-import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// An entry is code that runs: it is read only from a file and a folder of the current user that nobody else may write,
+// and it must name the playbook's own content, so a planted entry (a shared cache folder, another user's) never runs.
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -90,13 +92,18 @@ function entryPath(dir: string, playbook: string, self: string): string {
 export function readCompiled(playbook: string, self: string, esbuildVersion: () => string): string | undefined {
   const dir = cacheDir();
   if (!dir) return undefined;
+  const path = entryPath(dir, playbook, self);
+  const text = readOwnFile(path);
+  if (text === undefined) return undefined;
   let entry: Entry;
   try {
-    entry = JSON.parse(readFileSync(entryPath(dir, playbook, self), 'utf8')) as Entry;
+    entry = JSON.parse(text) as Entry;
   } catch {
     return undefined;
   }
-  if (entry.format !== format || entry.playbook !== playbook || entry.self !== self || typeof entry.code !== 'string') return undefined;
+  if (!isEntry(entry) || entry.format !== format || entry.playbook !== playbook || entry.self !== self) return undefined;
+  // The playbook's own content is always among what it was compiled from: an entry without it vouches for nothing.
+  if (typeof entry.files[playbook] !== 'string') return undefined;
   for (const [file, hash] of Object.entries(entry.files)) if (hashOf(file) !== hash) return undefined;
   for (const [folder, hash] of Object.entries(entry.folders)) if (listingOf(folder) !== hash) return undefined;
   const require = createRequire(playbook);
@@ -125,17 +132,64 @@ export function writeCompiled(playbook: string, self: string, esbuildVersion: st
   for (const source of sources) folders[dirname(source)] ??= listingOf(dirname(source));
   const entry: Entry = { format, playbook, self, esbuild: esbuildVersion, files, folders, packages, code };
   const path = entryPath(dir, playbook, self);
-  const tmp = `${path}.${process.pid}.tmp`;
+  // A name nobody can guess, created here (wx: O_EXCL, so never through a link or into a file planted at the name).
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  let created = false;
   try {
     // Owner-only: the compiled text holds the playbook's source, and whatever literal values it has.
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600 });
+    if (!isOwnSafe(lstatSync(dirname(path)))) return; // an entry there would never be read: keep the code out of it
+    writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600, flag: 'wx' });
+    created = true;
     renameSync(tmp, path);
   } catch {
-    rmSync(tmp, { force: true });
+    if (created) rmSync(tmp, { force: true });
     return;
   }
   prune(dirname(path));
+}
+
+/** Owned by the user running provision, and writable by nobody else (no group or world write bit). */
+function isOwnSafe(st: Stats): boolean {
+  const uid = process.getuid?.();
+  return (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0;
+}
+
+/**
+ * The text of `path` when it and its folder are the current user's own and nobody else's to write: the folder a real
+ * folder (not a link), the file opened without following a link and checked on the open descriptor (no swap between
+ * the check and the read); undefined otherwise.
+ */
+function readOwnFile(path: string): string | undefined {
+  try {
+    const folder = lstatSync(dirname(path));
+    if (!folder.isDirectory() || !isOwnSafe(folder)) return undefined;
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      const st = fstatSync(fd);
+      return st.isFile() && isOwnSafe(st) ? readFileSync(fd, 'utf8') : undefined;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** The shape of an entry, checked before any of it is used (an entry is data from disk until it is proven). */
+function isEntry(e: unknown): e is Entry {
+  const isMap = (m: unknown) =>
+    typeof m === 'object' && m !== null && !Array.isArray(m) && Object.values(m).every((v) => v === null || typeof v === 'string');
+  if (typeof e !== 'object' || e === null) return false;
+  const x = e as Record<string, unknown>;
+  return (
+    typeof x.code === 'string' &&
+    typeof x.esbuild === 'string' &&
+    isMap(x.files) &&
+    isMap(x.folders) &&
+    Array.isArray(x.packages) &&
+    x.packages.every((p) => typeof p === 'object' && p !== null && typeof (p as ResolvedPackage).specifier === 'string' && typeof (p as ResolvedPackage).href === 'string')
+  );
 }
 
 /** Removes the entries (and left-over temporary files) older than keepMs: the cache does not grow without end. */

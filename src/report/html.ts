@@ -1,11 +1,16 @@
 // One self-contained HTML page of a run (no network needed to open it): the rollout on a timeline, a task × host
-// matrix, each distinct diff once with its hosts, and the failures with their errors.
+// matrix, each distinct diff once with its hosts, and the failures with their errors. The report may come from anyone
+// (a CI artifact): every value from it is escaped, and the page's Content-Security-Policy runs no script at all and
+// only its own style sheet, so text that slipped through could still not run or restyle anything.
+import { createHash } from 'node:crypto';
 import type { TaskResult } from '../playbook/types.js';
 import type { HostReport, RunReport } from '../runner/events.js';
 import { formatDiff } from './diff.js';
 import { reportDiffGroups } from './diff-groups.js';
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/** Escapes text for an element's content or a double- or single-quoted attribute; a non-string is made one first. */
+const esc = (v: unknown) =>
+  String(v).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
 type Outcome = TaskResult['status'] | 'unreachable' | 'not run';
 
@@ -18,8 +23,11 @@ const colours: Record<Outcome, string> = {
   'not run': '#e6e8ec',
 };
 
+/** The colour of an outcome; a status the report format does not have gets the neutral one. */
+const colourOf = (status: string) => (Object.hasOwn(colours, status) ? colours[status as Outcome] : colours['not run']);
+
 const ms = (iso: string) => Date.parse(iso);
-const secs = (n: number) => `${(n / 1000).toFixed(2)} s`;
+const secs = (n: number) => `${(Number(n) / 1000).toFixed(2)} s`;
 
 /** The key of a task across hosts: its stable id when the report has one, else its name. */
 const taskKey = (t: TaskResult) => t.id ?? t.name;
@@ -39,13 +47,13 @@ function timeline(report: RunReport): string {
       y += rowH;
     }
     for (const host of batch) {
-      const h = report.hosts[host];
+      const h = Object.hasOwn(report.hosts, host) ? report.hosts[host] : undefined;
       if (!h) continue;
       const bars: string[] = [];
       if (h.status === 'not run' || h.started === undefined) {
         bars.push(`<rect class="notrun" x="${labelW}" y="${y + 3}" width="${plotW}" height="${rowH - 6}"><title>${esc(`${host}: ${h.reason ?? 'not run'}`)}</title></rect>`);
       } else if (h.status === 'unreachable' && h.tasks.length === 0) {
-        bars.push(`<rect x="${x(ms(h.started))}" y="${y + 3}" width="${Math.max(2, (h.duration_ms / span) * plotW)}" height="${rowH - 6}" fill="${colours.unreachable}"><title>${esc(`${host}: unreachable: ${h.error ?? ''}`)}</title></rect>`);
+        bars.push(`<rect x="${x(ms(h.started)).toFixed(1)}" y="${y + 3}" width="${Math.max(2, (Number(h.duration_ms) / span) * plotW).toFixed(1)}" height="${rowH - 6}" fill="${colourOf('unreachable')}"><title>${esc(`${host}: unreachable: ${h.error ?? ''}`)}</title></rect>`);
       }
       const first = h.tasks.find((t) => t.started !== undefined)?.started;
       if (h.started !== undefined && first !== undefined) {
@@ -55,9 +63,9 @@ function timeline(report: RunReport): string {
       }
       for (const t of h.tasks) {
         if (t.started === undefined) continue;
-        const w = Math.max(1.5, (t.duration_ms / span) * plotW);
+        const w = Math.max(1.5, (Number(t.duration_ms) / span) * plotW);
         bars.push(
-          `<rect data-status="${t.status}" x="${x(ms(t.started)).toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="${colours[t.status]}"><title>${esc(`${host} · ${t.name}: ${t.status}${t.ignored ? ' (ignored)' : ''} · ${secs(t.duration_ms)}${t.summary ? `\n${t.summary}` : ''}${t.error ? `\n${t.error}` : ''}`)}</title></rect>`,
+          `<rect data-status="${esc(t.status)}" x="${x(ms(t.started)).toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="${colourOf(t.status)}"><title>${esc(`${host} · ${t.name}: ${t.status}${t.ignored ? ' (ignored)' : ''} · ${secs(t.duration_ms)}${t.summary ? `\n${t.summary}` : ''}${t.error ? `\n${t.error}` : ''}`)}</title></rect>`,
         );
       }
       rows.push(
@@ -91,7 +99,7 @@ function matrix(report: RunReport): string {
         return `<td class="cell ${cls}" title="${esc(`${host}: ${status === 'unreachable' ? 'unreachable' : 'did not run this task'}`)}"></td>`;
       }
       const detail = t.status === 'failed' ? t.error : t.summary;
-      return `<td class="cell ${t.status}${t.ignored ? ' ignored' : ''}" title="${esc(`${host}: ${t.status}${detail ? ` — ${detail}` : ''}`)}"></td>`;
+      return `<td class="cell ${esc(t.status)}${t.ignored ? ' ignored' : ''}" title="${esc(`${host}: ${t.status}${detail ? ` — ${detail}` : ''}`)}"></td>`;
     });
     return `<tr><th class="task">${esc(name)}</th>${cells.join('')}</tr>`;
   });
@@ -127,24 +135,11 @@ function failures(report: RunReport): string {
   return items.length === 0 ? '<p class="none">No failures.</p>' : `<ul>${items.join('')}</ul>`;
 }
 
-/** The page, as one string: inline CSS and SVG only, no script, nothing fetched. */
-export function renderHtmlReport(report: RunReport): string {
-  const s = report.summary;
-  const chips = [
-    ['hosts', s.hosts],
-    ['changed', s.changed],
-    ['failed', s.failed],
-    ['unreachable', s.unreachable],
-    ['not run', s.not_run],
-    ['skipped', s.skipped],
-  ]
-    .map(([k, v]) => `<span class="chip" data-count="${k}">${k}: <b>${v}</b></span>`)
-    .join(' ');
-  const title = `provision: ${report.playbook}${report.check ? ' (check mode)' : ''}`;
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>
+const legendClass = (k: Outcome) => `legend-${k.replace(' ', '-')}`;
+
+// The page's one style sheet; the policy allows it by its hash, and nothing else: no script, no other style, no
+// fetch (an injected <script>, style attribute, <img> or <form> does nothing).
+const css = `
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1d2127;background:#fff}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px;border-bottom:1px solid #ddd}
 .meta{color:#555}.chip{display:inline-block;background:#f1f3f6;border-radius:10px;padding:1px 8px;margin:4px 2px}
@@ -163,14 +158,44 @@ td.skipped{background:${colours.skipped}}td.unreachable{background:${colours.unr
 .diff pre,.failure pre{background:#f7f8fa;padding:8px;overflow-x:auto;font:12px ui-monospace,monospace;white-space:pre}
 .diff .a{color:#17692a}.diff .d{color:#b00020}.diff .at{color:#0a6e8a}.diff .h{font-weight:600}.hosts{color:#555;margin:0}
 .none{color:#777}
-</style></head><body>
+${(Object.keys(colours) as Outcome[]).map((k) => `.legend i.${legendClass(k)}{background:${colours[k]}}`).join('')}
+`;
+const policy = [
+  "default-src 'none'",
+  "script-src 'none'",
+  `style-src 'sha256-${createHash('sha256').update(css).digest('base64')}'`,
+  "img-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+/** The page, as one string: inline CSS and SVG only, no script, nothing fetched. */
+export function renderHtmlReport(report: RunReport): string {
+  const s = report.summary;
+  const chips = [
+    ['hosts', s.hosts],
+    ['changed', s.changed],
+    ['failed', s.failed],
+    ['unreachable', s.unreachable],
+    ['not run', s.not_run],
+    ['skipped', s.skipped],
+  ]
+    .map(([k, v]) => `<span class="chip" data-count="${k}">${k}: <b>${esc(v)}</b></span>`)
+    .join(' ');
+  const title = `provision: ${report.playbook}${report.check ? ' (check mode)' : ''}`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${policy}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>${css}</style></head><body>
 <header><h1>${esc(title)}</h1>
 <p class="meta">started ${esc(report.started)} · ${secs(report.duration_ms)}${report.version ? ` · provision ${esc(report.version)}` : ''}</p>
 <p>${chips}</p>
 ${report.halted ? `<p class="halted">Rollout halted: ${esc(report.halted)}</p>` : ''}
 </header>
 <h2>Timeline</h2>
-<p class="legend">${(Object.keys(colours) as Outcome[]).map((k) => `<span><i style="background:${colours[k]}"></i>${k}</span>`).join('')}</p>
+<p class="legend">${(Object.keys(colours) as Outcome[]).map((k) => `<span><i class="${legendClass(k)}"></i>${k}</span>`).join('')}</p>
 <div class="scroll">${timeline(report)}</div>
 <h2>Tasks × hosts</h2>
 <div class="scroll">${matrix(report)}</div>

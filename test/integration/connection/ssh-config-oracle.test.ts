@@ -92,3 +92,37 @@ describe('resolveSshConfig agrees with `ssh -G`', () => {
     });
   }
 });
+
+describe('host and user names from the command line: refused exactly where `ssh -G` refuses them', () => {
+  const refusedBySsh = (args: string[]) => {
+    try {
+      execFileSync('ssh', ['-G', '-F', 'none', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      return false;
+    } catch (err) {
+      return /contains invalid characters/.test(String((err as { stderr?: string }).stderr));
+    }
+  };
+  const ours = (alias: string, options: SshOption[]) => {
+    try {
+      resolveSshConfig(alias, '', { options });
+      return false;
+    } catch (err) {
+      return /contains invalid characters/.test((err as Error).message);
+    }
+  };
+  const names = ['web1', '10.0.0.1', '::1', 'fe80::1%eth0', 'a_b.example', 'a[b]', 'a*b', 'a~b', 'a!b', 'a#b', 'ä.example',
+    'a$b', 'a$(id)', 'a`id`', 'a;b', 'a&b', 'a|b', 'a<b', 'a>b', 'a(b', 'a{b', 'a"b', "a'b", 'a\\b', 'a b', 'a\tb', 'a,b', '-oProxyCommand=x', 'a-b'];
+  for (const name of names) {
+    it(`host ${JSON.stringify(name)} and user ${JSON.stringify(name)}`, () => {
+      assert.equal(ours(name, []), refusedBySsh(['--', name]), 'host');
+      assert.equal(ours('h', [['User', name]]), refusedBySsh(['-l', name, 'h']), 'user'); // -l: no quote parsing as -o has
+    });
+  }
+  for (const user of ['a -b', 'a\\', 'a b', 'a\\b']) {
+    it(`user ${JSON.stringify(user)}`, () => assert.equal(ours('h', [['User', user]]), refusedBySsh(['-l', user, 'h'])));
+  }
+  it('the first user given is the one checked, as ssh checks the one it uses', () => {
+    assert.equal(ours('h', [['User', 'root'], ['User', 'a|b']]), refusedBySsh(['-o', 'User=root', '-l', 'a|b', 'h']));
+    assert.equal(ours('h', [['User', 'a|b'], ['User', 'root']]), refusedBySsh(['-l', 'a|b', '-o', 'User=root', 'h']));
+  });
+});

@@ -88,4 +88,27 @@ describe('ansible.cfg', function () {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /ansible\.cfg: host_key_checking = False: provision always verifies host keys.*--accept-new-host-keys/);
   });
+
+  it("an ./ansible.cfg in a world-writable folder is ignored with Ansible's warning, where and as Ansible gives it", async function () {
+    const dir = join(work, 'open');
+    const other = join(work, 'open-other');
+    mkdirSync(dir);
+    mkdirSync(other);
+    chmodSync(dir, 0o777); // after mkdir: the umask would clear the bits
+    writeFileSync(join(dir, 'ansible.cfg'), '[defaults]\nforks = 3\n');
+    writeFileSync(join(dir, 'hosts.ini'), 'h1\n');
+    writeFileSync(join(other, 'my.cfg'), '[defaults]\n');
+    const home = join(work, 'home-empty');
+    const sentence = /(Ansible is being run in a world writable directory \(.*?\), ignoring it as an ansible\.cfg source\. For more information see \S+)/;
+    const warningOf = (text: string) => sentence.exec(text.replace(/-\n/g, '-').replace(/\s*\n\s*/g, ' '))?.[1]; // ansible wraps at 80
+    for (const env of [{}, { ANSIBLE_CONFIG: join(other, 'my.cfg') }, { ANSIBLE_CONFIG: join(other, 'missing.cfg') }, { ANSIBLE_CONFIG: join(dir, 'ansible.cfg') }]) {
+      const ansible = spawnSync('ansible', ['--version'], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...env, HOME: home, ANSIBLE_NOCOLOR: '1' } });
+      const r = await runCli(['inventory', '-i', 'hosts.ini', '--list'], { cwd: dir, env: { ...process.env, ...env, HOME: home } });
+      assert.equal(r.code, 0, r.stderr);
+      const ours = warningOf(r.stderr);
+      assert.equal(ours, warningOf(ansible.stderr), JSON.stringify(env));
+      if (ours) assert.match(r.stderr, /^provision: warning: Ansible is being run in a world writable directory/m);
+    }
+    assert.ok(warningOf((await runCli(['inventory', '-i', 'hosts.ini', '--list'], { cwd: dir, env: { ...process.env, HOME: home } })).stderr), 'warned without ANSIBLE_CONFIG');
+  });
 });

@@ -1,6 +1,6 @@
 // The compile cache gives back a compiled playbook only while everything it was compiled from is unchanged.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -112,5 +112,89 @@ describe('compile cache', () => {
     assert.equal(cacheDir({ XDG_CACHE_HOME: '/x/cache' }), '/x/cache/provision');
     assert.equal(cacheDir({ PROVISION_CACHE_DIR: '/y', XDG_CACHE_HOME: '/x/cache' }), '/y');
     assert.match(cacheDir({}) ?? '', /\/\.cache\/provision$/);
+  });
+
+  /** The one entry in the cache's folder. */
+  const entryFile = () => {
+    const names = readdirSync(join(dir, 'cache', 'playbooks')).filter((n) => n.endsWith('.json'));
+    assert.equal(names.length, 1, names.join(' '));
+    return join(dir, 'cache', 'playbooks', names[0]!);
+  };
+
+  it('never gives back a planted entry that names none of what it was made from (empty file lists)', () => {
+    store();
+    const file = entryFile();
+    const entry = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    writeFileSync(file, JSON.stringify({ ...entry, files: {}, folders: {}, packages: [], code: 'planted' }));
+    assert.equal(readCompiled(playbook, self, esbuild), undefined);
+    // nor one whose lists leave the playbook out, or are not lists of hashes at all
+    const { [playbook]: _, ...others } = entry.files as Record<string, string>;
+    writeFileSync(file, JSON.stringify({ ...entry, files: others, code: 'planted' }));
+    assert.equal(readCompiled(playbook, self, esbuild), undefined);
+    for (const bad of [{ files: null }, { files: [] }, { folders: 'x' }, { packages: [null] }, { code: 1 }]) {
+      writeFileSync(file, JSON.stringify({ ...entry, ...bad }));
+      assert.equal(readCompiled(playbook, self, esbuild), undefined, JSON.stringify(bad));
+    }
+  });
+
+  it('uses no entry that others may write, nor one in a folder others may write', () => {
+    store();
+    const file = entryFile();
+    const folder = join(dir, 'cache', 'playbooks');
+    for (const mode of [0o666, 0o620, 0o602]) {
+      chmodSync(file, mode);
+      assert.equal(readCompiled(playbook, self, esbuild), undefined, mode.toString(8));
+    }
+    chmodSync(file, 0o600);
+    for (const mode of [0o777, 0o770, 0o1777]) {
+      chmodSync(folder, mode);
+      assert.equal(readCompiled(playbook, self, esbuild), undefined, mode.toString(8));
+    }
+    chmodSync(folder, 0o700);
+    assert.equal(readCompiled(playbook, self, esbuild), 'compiled text');
+  });
+
+  it("uses no entry, and no folder, of another user (root: chown'd to a foreign uid)", function () {
+    if (process.getuid?.() !== 0) this.skip(); // only root can give a file away; the mode checks above run for anyone
+    store();
+    const file = entryFile();
+    const folder = join(dir, 'cache', 'playbooks');
+    chownSync(file, 54321, 54321);
+    assert.equal(readCompiled(playbook, self, esbuild), undefined);
+    chownSync(file, 0, 0);
+    chownSync(folder, 54321, 54321);
+    assert.equal(readCompiled(playbook, self, esbuild), undefined);
+    const before = readFileSync(file, 'utf8');
+    writeCompiled(playbook, self, '0.28.2', [playbook, role], [], 'newer text'); // nor writes code into that folder
+    assert.equal(readFileSync(file, 'utf8'), before);
+    assert.deepEqual(readdirSync(folder), [file.slice(folder.length + 1)]);
+    chownSync(folder, 0, 0);
+    assert.equal(readCompiled(playbook, self, esbuild), 'compiled text');
+  });
+
+  it('uses no entry reached through a link, nor a folder that is a link', () => {
+    store();
+    const file = entryFile();
+    const folder = join(dir, 'cache', 'playbooks');
+    renameSync(file, join(dir, 'elsewhere.json'));
+    symlinkSync(join(dir, 'elsewhere.json'), file);
+    assert.equal(readCompiled(playbook, self, esbuild), undefined);
+    rmSync(file);
+    renameSync(join(dir, 'elsewhere.json'), file);
+    assert.equal(readCompiled(playbook, self, esbuild), 'compiled text');
+    renameSync(folder, join(dir, 'real-folder'));
+    symlinkSync(join(dir, 'real-folder'), folder);
+    assert.equal(readCompiled(playbook, self, esbuild), undefined);
+  });
+
+  it('writes its temporary file new (O_EXCL): never through a link planted at a name it might use', () => {
+    store();
+    const file = entryFile();
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'keep');
+    symlinkSync(victim, `${file}.${process.pid}.tmp`); // the name it used to write to
+    store();
+    assert.equal(readFileSync(victim, 'utf8'), 'keep');
+    assert.equal(readCompiled(playbook, self, esbuild), 'compiled text');
   });
 });
