@@ -64,6 +64,8 @@ export interface PlanSeen {
   name: string;
   module: string;
   plan: Plan;
+  /** The task is marked secret: nothing of its plan may be shown. */
+  secret?: boolean;
 }
 
 /** Runs a playbook over hosts and returns the report; never throws for a host's failure, only (PlaybookError) for a mistake in building the play. */

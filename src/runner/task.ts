@@ -179,7 +179,7 @@ export async function runTask(
       throw new ProvisionError(`a gate must only check, but this one would change something: ${plan.summary ?? ''}`);
     }
     if (kind !== 'gate') {
-      const seen = { host, id, name, module: task.module, plan };
+      const seen = { host, id, name, module: task.module, plan, secret: o.secret === true };
       if (opts.check) {
         opts.onPlan?.({ ...seen, dependsOnEarlier: !planStillHolds(task.footprint, run.planned.map((p) => p.writes)) });
       } else {
