@@ -1,0 +1,77 @@
+// A stuck host never holds the run, and Ctrl-C always keeps the report: a host whose sshd is stopped (SIGSTOP) in the
+// middle of a task, a second Ctrl-C during a task that never ends, and a Ctrl-C during start-up, in real processes.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { descendantsOf, startFleet, type Fleet } from '../../fleet/fleet.js';
+import { cliPath, repoRoot } from '../../helpers/cli.js';
+import type { RunReport } from '../../../src/runner/events.js';
+
+const playbook = join(repoRoot, 'test/fixtures/playbooks/stuck.ts');
+
+/** The CLI as a child process whose output is watched while it runs. */
+function startCli(args: string[]) {
+  const child = spawn(process.execPath, [cliPath, ...args], { cwd: repoRoot, env: { ...process.env, CI: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const watchers: Array<() => void> = [];
+  const tell = () => watchers.splice(0).forEach((w) => w());
+  child.stdout.on('data', (d: Buffer) => ((stdout += d.toString()), tell()));
+  child.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), tell()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => (tell(), resolve(code))));
+  /** Resolves once stderr matches (or the process ended, which the caller's next assertion shows). */
+  const stderrMatches = (re: RegExp): Promise<void> =>
+    new Promise((resolve) => {
+      const check = () => (re.test(stderr) || child.exitCode !== null ? resolve() : watchers.push(check));
+      check();
+    });
+  return { child, exited, stderrMatches, out: () => ({ stdout, stderr }) };
+}
+
+/** Resolves once a file exists (polled: the host writes it). */
+async function fileAppears(path: string, child: ChildProcess): Promise<void> {
+  while (!existsSync(path) && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+}
+
+describe('a stuck host never holds the run; Ctrl-C keeps the report (real processes)', function () {
+  this.timeout(90_000);
+  let fleet: Fleet;
+  let inventory: string;
+  const stopped: number[] = [];
+  before(async () => {
+    fleet = await startFleet(2);
+    for (const h of fleet.hosts) mkdirSync(h.root, { recursive: true });
+    inventory = fleet.writeInventory(join(fleet.dir, 'hosts.ini'), (h) => `root=${h.root}${h.name === 'host01' ? ' hang=yes' : ''}`);
+  });
+  after(async () => {
+    for (const pid of stopped) {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        // gone
+      }
+    }
+    await fleet?.stop();
+  });
+  const base = () => ['run', playbook, '-i', inventory, '--known-hosts', fleet.knownHostsPath, '--retry-file', join(fleet.dir, 'retry')];
+
+  it('exits with its code and writes the report when a host\'s sshd is stopped in the middle of a task', async () => {
+    const report = join(fleet.dir, 'stalled.json');
+    const run = startCli([...base(), '--timeout', '2', '--report', report]);
+    const h = fleet.hosts[0]!;
+    await fileAppears(join(h.root, 'started'), run.child);
+    // The host hangs: its sshd and every session process stop answering (the kernel still holds the TCP socket).
+    for (const pid of [h.pid, ...descendantsOf(h.pid)]) {
+      process.kill(pid, 'SIGSTOP');
+      stopped.push(pid);
+    }
+    const code = await run.exited;
+    assert.equal(code, 2, run.out().stderr);
+    const written = JSON.parse(readFileSync(report, 'utf8')) as RunReport;
+    assert.equal(written.hosts.host01?.status, 'failed');
+    assert.match(written.hosts.host01?.error ?? '', /timed out after 2 s/);
+    assert.equal(written.hosts.host02?.status, 'changed');
+    assert.match(run.out().stdout, /host01 .*failed=1/);
+  });
+});
