@@ -103,11 +103,23 @@ function selectHosts(inventory: Inventory, pattern: string, limit?: string): str
   return hosts.filter((h) => allowed.has(h));
 }
 
+/** What the command does before its run starts, said by a Ctrl-C then (the run installs its own handler). */
+let startingPhase = 'starting';
+const startup = (phase: string) => {
+  startingPhase = phase;
+};
+function onStartupSignal(signal: NodeJS.Signals): void {
+  process.stderr.write(`\nprovision: ${signal}: interrupted while ${startingPhase}; no task ran on any host\n`);
+  process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+}
+
 /** Loads the inventories named by -i (default ./inventory) and prints what Ansible would only warn about. */
 async function loadInventoryWithWarnings(sources: string[], vault?: VaultFlags, opts: LoadOptions = {}): Promise<Inventory> {
   // The inventory's code (YAML, Jinja2: ~110 modules) loads here, not at start-up: --help and `report` do without it.
   const [{ loadInventory }, { setVaultSecrets }] = await Promise.all([import('../inventory/index.js'), import('../inventory/vault.js')]);
+  startup('reading the vault passwords');
   if (vault) setVaultSecrets(await gatherVaultSecrets(vault));
+  startup(`loading the inventory (${sources.join(', ') || 'inventory'})`);
   const inventory = await loadInventory(sources.length > 0 ? sources : ['inventory'], opts);
   for (const w of inventory.warnings) process.stderr.write(`provision: warning: ${terminalSafe(w)}\n`);
   return inventory;
@@ -164,6 +176,7 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   if (flags.junit) checkOutputPath(flags.junit, '--junit');
   if (flags.planOut) checkOutputPath(flags.planOut, '--plan-out');
   if (flags.retryFile) checkOutputPath(flags.retryFile, '--retry-file');
+  startup(`compiling the playbook ${playbookPath}`);
   const plays = await loadPlays(playbookPath);
   const extraVars = parseExtraVars(flags.extraVars);
   if (flags.syntaxCheck) {
@@ -201,7 +214,11 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
     if (c?.becomePassword) secret(c.becomePassword);
   }
   let becomePassword: string | undefined;
-  if (flags.askBecomePass) becomePassword = secret(await askPassword('BECOME password: '));
+  if (flags.askBecomePass) {
+    startup('reading the BECOME password (-K)');
+    if (flags.verbose && !process.stdin.isTTY) process.stderr.write('provision: reading the BECOME password from stdin (not a terminal)\n');
+    becomePassword = secret(await askPassword('BECOME password: '));
+  }
 
   // group_vars/ and host_vars/ beside the playbook win over the inventory's; variables render (Jinja2) when read
   inventory.addPlaybookDir(dirname(resolve(playbookPath)));
@@ -259,21 +276,26 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   const tty = out.isTTY === true && process.env.CI === undefined;
   let progress: Progress | undefined;
   const abort = new AbortController();
+  const interrupt = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     interrupts++;
+    // Through the progress display, so that its next frame does not draw over the message.
+    const say = (notice: string) => (progress ? progress.notice(notice) : process.stderr.write(`${notice}\n`));
     if (interrupts === 1) {
-      // Through the progress display, so that its next frame does not draw over the message.
-      const notice = `provision: ${signal}: no new task starts; waiting for running tasks (again to abort now)`;
-      if (progress) progress.notice(notice);
-      else process.stderr.write(`${notice}\n`);
+      say(`provision: ${signal}: no new task starts; waiting for running tasks (again to stop them now, keeping the report)`);
       abort.abort();
+    } else if (interrupts === 2) {
+      // Remote writes are atomic (temp file, checksum, rename): stopping a task leaves no half file.
+      say(`provision: ${signal} again: running tasks stop now, marked interrupted; writing the report and recap (again to exit at once)`);
+      interrupt.abort();
     } else {
-      // Remote writes are atomic (temp file, checksum, rename): dropping the connections leaves no half file.
-      process.stderr.write(`\nprovision: aborted\n`);
+      process.stderr.write(`\nprovision: aborted: no report\n`);
       process.exit(exitCodes.interrupted);
     }
   };
+  process.off('SIGINT', onStartupSignal);
+  process.off('SIGTERM', onStartupSignal);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
@@ -309,6 +331,7 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
           tags: flags.tags ? flags.tags.split(',').map((t) => t.trim()) : undefined,
           skipTags: flags.skipTags ? flags.skipTags.split(',').map((t) => t.trim()) : undefined,
           signal: abort.signal,
+          interrupt: interrupt.signal,
           idPrefix: i === 0 ? '' : `play ${i + 1} `,
           onEvent: (e) => progress?.onEvent(e),
           onPlan: recorder?.record,
@@ -665,6 +688,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   let code: number = exitCodes.ok;
   const program = buildProgram((c) => (code = c));
+  startup('starting');
+  process.on('SIGINT', onStartupSignal);
+  process.on('SIGTERM', onStartupSignal);
   try {
     await program.parseAsync(argv);
     return code;
@@ -685,5 +711,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     process.stderr.write(`provision: internal error (please report it): ${(err as Error).stack ?? String(err)}\n`);
     return exitCodes.internal;
+  } finally {
+    process.off('SIGINT', onStartupSignal);
+    process.off('SIGTERM', onStartupSignal);
   }
 }

@@ -2,7 +2,7 @@
 // middle of a task, a second Ctrl-C during a task that never ends, and a Ctrl-C during start-up, in real processes.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { descendantsOf, startFleet, type Fleet } from '../../fleet/fleet.js';
 import { cliPath, repoRoot } from '../../helpers/cli.js';
@@ -39,26 +39,32 @@ describe('a stuck host never holds the run; Ctrl-C keeps the report (real proces
   let fleet: Fleet;
   let inventory: string;
   const stopped: number[] = [];
+  const children: ChildProcess[] = [];
   before(async () => {
     fleet = await startFleet(2);
     for (const h of fleet.hosts) mkdirSync(h.root, { recursive: true });
     inventory = fleet.writeInventory(join(fleet.dir, 'hosts.ini'), (h) => `root=${h.root}${h.name === 'host01' ? ' hang=yes' : ''}`);
   });
   after(async () => {
-    for (const pid of stopped) {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    resume();
+    await fleet?.stop();
+  });
+  const resume = () => {
+    for (const pid of stopped.splice(0)) {
       try {
         process.kill(pid, 'SIGCONT');
       } catch {
         // gone
       }
     }
-    await fleet?.stop();
-  });
+  };
   const base = () => ['run', playbook, '-i', inventory, '--known-hosts', fleet.knownHostsPath, '--retry-file', join(fleet.dir, 'retry')];
 
   it('exits with its code and writes the report when a host\'s sshd is stopped in the middle of a task', async () => {
     const report = join(fleet.dir, 'stalled.json');
     const run = startCli([...base(), '--timeout', '2', '--report', report]);
+    children.push(run.child);
     const h = fleet.hosts[0]!;
     await fileAppears(join(h.root, 'started'), run.child);
     // The host hangs: its sshd and every session process stop answering (the kernel still holds the TCP socket).
@@ -67,11 +73,45 @@ describe('a stuck host never holds the run; Ctrl-C keeps the report (real proces
       stopped.push(pid);
     }
     const code = await run.exited;
+    resume();
     assert.equal(code, 2, run.out().stderr);
     const written = JSON.parse(readFileSync(report, 'utf8')) as RunReport;
     assert.equal(written.hosts.host01?.status, 'failed');
     assert.match(written.hosts.host01?.error ?? '', /timed out after 2 s/);
     assert.equal(written.hosts.host02?.status, 'changed');
     assert.match(run.out().stdout, /host01 .*failed=1/);
+  });
+
+  it('a second Ctrl-C stops the task that does not end, marks it interrupted, writes the report and recap, exits 99', async () => {
+    const report = join(fleet.dir, 'interrupted.json');
+    const h = fleet.hosts[0]!;
+    rmSync(join(h.root, 'started'), { force: true });
+    const run = startCli([...base(), '--limit', 'host01', '--report', report]);
+    children.push(run.child);
+    await fileAppears(join(h.root, 'started'), run.child);
+    run.child.kill('SIGINT');
+    await run.stderrMatches(/no new task starts; waiting for running tasks/);
+    run.child.kill('SIGINT');
+    const code = await run.exited;
+    const { stdout, stderr } = run.out();
+    assert.equal(code, 99, stderr);
+    assert.match(stderr, /SIGINT again: running tasks stop now, marked interrupted; writing the report and recap/);
+    const written = JSON.parse(readFileSync(report, 'utf8')) as RunReport;
+    assert.equal(written.interrupted, true);
+    const task = written.hosts.host01?.tasks.find((t) => t.name === 'long task');
+    assert.equal(task?.status, 'failed');
+    assert.match(task?.error ?? '', /interrupted while it ran \(a second Ctrl-C\)/);
+    assert.equal(written.hosts.host01?.tasks.some((t) => t.name === 'after it'), false, 'no task starts after it');
+    assert.match(stdout, /host01 .*failed=1/, 'the recap is printed');
+  });
+
+  it('a Ctrl-C during start-up says what it interrupted', async () => {
+    const run = startCli([...base(), '--limit', 'host02', '-K', '-v']);
+    children.push(run.child);
+    await run.stderrMatches(/reading the BECOME password from stdin/);
+    run.child.kill('SIGINT');
+    const code = await run.exited;
+    assert.equal(code, 130);
+    assert.match(run.out().stderr, /provision: SIGINT: interrupted while reading the BECOME password \(-K\); no task ran on any host/);
   });
 });
