@@ -1,4 +1,5 @@
 // The `provision` command: parses options, wires inventory, playbook, connections, runner and reporters.
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -277,6 +278,7 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   let progress: Progress | undefined;
   const abort = new AbortController();
   const interrupt = new AbortController();
+  setMaxListeners(0, abort.signal, interrupt.signal); // one listener a running task: as many as hosts × forks
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     interrupts++;

@@ -78,7 +78,11 @@ export async function applyWithNext(run: HostRun, task: Task, plan: Plan, ctx: T
   for (const m of members) {
     const { sent, result } = send(m.ctx, m.script, group);
     if (m.task === task) own = result;
-    else run.ahead.set(m.task, { plan: m.plan, result });
+    else {
+      // Awaited at its task's turn; a host that stops before it (interrupted) leaves it: its failure is not a crash.
+      result.catch(() => {});
+      run.ahead.set(m.task, { plan: m.plan, result });
+    }
     await sent;
   }
   return own && { result: own };
