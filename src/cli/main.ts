@@ -266,6 +266,7 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   };
 
   if (flags.listTasks) {
+    startup("listing each host's tasks (connecting and gathering facts only)");
     let code: number = exitCodes.ok;
     for (const [i, play] of plays.entries()) {
       const { varsOf, connect } = wiring(play);
