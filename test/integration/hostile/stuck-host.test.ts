@@ -48,8 +48,23 @@ describe('a stuck host never holds the run; Ctrl-C keeps the report (real proces
   after(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     resume();
+    stopSleeps();
     await fleet?.stop();
   });
+  /** The hosts' long tasks outlive their sessions once the CLI is gone: stopped by the PID they wrote. */
+  const stopSleeps = () => {
+    for (const h of fleet?.hosts ?? []) {
+      const pid = Number(existsSync(join(h.root, 'started')) ? readFileSync(join(h.root, 'started'), 'utf8') : NaN);
+      if (!Number.isInteger(pid) || pid <= 1) continue;
+      try {
+        // ours only: a process of this fleet's sessions (their HOME is the fleet's), with what it started
+        if (!readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`HOME=${join(fleet.dir, 'home')}\0`)) continue;
+        for (const p of [...descendantsOf(pid), pid]) process.kill(p, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  };
   const resume = () => {
     for (const pid of stopped.splice(0)) {
       try {
@@ -85,6 +100,7 @@ describe('a stuck host never holds the run; Ctrl-C keeps the report (real proces
   it('a second Ctrl-C stops the task that does not end, marks it interrupted, writes the report and recap, exits 99', async () => {
     const report = join(fleet.dir, 'interrupted.json');
     const h = fleet.hosts[0]!;
+    stopSleeps();
     rmSync(join(h.root, 'started'), { force: true });
     const run = startCli([...base(), '--limit', 'host01', '--report', report]);
     children.push(run.child);
