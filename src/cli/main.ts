@@ -1,4 +1,5 @@
 // The `provision` command: parses options, wires inventory, playbook, connections, runner and reporters.
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -8,6 +9,7 @@ import type { BecomeSettings, Connection } from '../connection/types.js';
 import { InputError, ProvisionError } from '../errors.js';
 import { gatherFacts } from '../facts/gather.js';
 import type { Inventory } from '../inventory/index.js';
+import type { LoadOptions } from '../inventory/load.js';
 import { loadPlays } from '../playbook/load.js';
 import type { Playbook, Task, Vars } from '../playbook/types.js';
 import { resolveTasks, shownName, unknownFacts } from '../runner/run.js';
@@ -85,6 +87,8 @@ interface RunFlags {
   detailedExitcode: boolean;
   planOut?: string;
   fromPlan?: string;
+  /** The inventory comes from the saved plan, not from the user's command line. */
+  planInventory: boolean;
   syntaxCheck: boolean;
   listHosts: boolean;
   listTasks: boolean;
@@ -101,12 +105,24 @@ function selectHosts(inventory: Inventory, pattern: string, limit?: string): str
   return hosts.filter((h) => allowed.has(h));
 }
 
+/** What the command does before its run starts, said by a Ctrl-C then (the run installs its own handler). */
+let startingPhase = 'starting';
+const startup = (phase: string) => {
+  startingPhase = phase;
+};
+function onStartupSignal(signal: NodeJS.Signals): void {
+  process.stderr.write(`\nprovision: ${signal}: interrupted while ${startingPhase}; no task ran on any host\n`);
+  process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+}
+
 /** Loads the inventories named by -i (default ./inventory) and prints what Ansible would only warn about. */
-async function loadInventoryWithWarnings(sources: string[], vault?: VaultFlags): Promise<Inventory> {
+async function loadInventoryWithWarnings(sources: string[], vault?: VaultFlags, opts: LoadOptions = {}): Promise<Inventory> {
   // The inventory's code (YAML, Jinja2: ~110 modules) loads here, not at start-up: --help and `report` do without it.
   const [{ loadInventory }, { setVaultSecrets }] = await Promise.all([import('../inventory/index.js'), import('../inventory/vault.js')]);
+  startup('reading the vault passwords');
   if (vault) setVaultSecrets(await gatherVaultSecrets(vault));
-  const inventory = await loadInventory(sources.length > 0 ? sources : ['inventory']);
+  startup(`loading the inventory (${sources.join(', ') || 'inventory'})`);
+  const inventory = await loadInventory(sources.length > 0 ? sources : ['inventory'], opts);
   for (const w of inventory.warnings) process.stderr.write(`provision: warning: ${terminalSafe(w)}\n`);
   return inventory;
 }
@@ -139,7 +155,11 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   const out = flags.json ? process.stderr : process.stdout;
   const cfg = applyAnsibleConfig(flags, given);
   if (flags.verbose) process.stderr.write(`provision: ${cfg.path ? `using config file ${cfg.path}` : 'no ansible.cfg found (ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg)'}\n`);
-  const inventory = await loadInventoryWithWarnings(flags.inventory, flags);
+  // A saved plan is data: an executable inventory it names runs only when the user names it too (apply -i).
+  const refuseScripts = flags.planInventory && flags.fromPlan
+    ? `it is named only by the saved plan ${flags.fromPlan}; to run it, name it yourself: provision apply ${flags.fromPlan} ${flags.inventory.map((i) => `-i ${i}`).join(' ')}`
+    : undefined;
+  const inventory = await loadInventoryWithWarnings(flags.inventory, flags, { refuseScripts });
   const [{ resolveConnectionVars }, { parseExtraVars }] = await Promise.all([import('../inventory/index.js'), import('./extra-vars.js')]);
   if (cfg.sshArgs !== undefined) inventory.setDefaultVars({ ansible_ssh_args: cfg.sshArgs }, `${cfg.path} ([ssh_connection] ssh_args)`);
   // The SSH stack loads while esbuild compiles the playbook in its own process, when any host may need it.
@@ -159,6 +179,7 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   if (flags.junit) checkOutputPath(flags.junit, '--junit');
   if (flags.planOut) checkOutputPath(flags.planOut, '--plan-out');
   if (flags.retryFile) checkOutputPath(flags.retryFile, '--retry-file');
+  startup(`compiling the playbook ${playbookPath}`);
   const plays = await loadPlays(playbookPath);
   const extraVars = parseExtraVars(flags.extraVars);
   if (flags.syntaxCheck) {
@@ -196,7 +217,11 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
     if (c?.becomePassword) secret(c.becomePassword);
   }
   let becomePassword: string | undefined;
-  if (flags.askBecomePass) becomePassword = secret(await askPassword('BECOME password: '));
+  if (flags.askBecomePass) {
+    startup('reading the BECOME password (-K)');
+    if (flags.verbose && !process.stdin.isTTY) process.stderr.write('provision: reading the BECOME password from stdin (not a terminal)\n');
+    becomePassword = secret(await askPassword('BECOME password: '));
+  }
 
   // group_vars/ and host_vars/ beside the playbook win over the inventory's; variables render (Jinja2) when read
   inventory.addPlaybookDir(dirname(resolve(playbookPath)));
@@ -243,6 +268,7 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   };
 
   if (flags.listTasks) {
+    startup("listing each host's tasks (connecting and gathering facts only)");
     let code: number = exitCodes.ok;
     for (const [i, play] of plays.entries()) {
       const { varsOf, connect } = wiring(play);
@@ -254,21 +280,27 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   const tty = out.isTTY === true && process.env.CI === undefined;
   let progress: Progress | undefined;
   const abort = new AbortController();
+  const interrupt = new AbortController();
+  setMaxListeners(0, abort.signal, interrupt.signal); // one listener a running task: as many as hosts × forks
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     interrupts++;
+    // Through the progress display, so that its next frame does not draw over the message.
+    const say = (notice: string) => (progress ? progress.notice(notice) : process.stderr.write(`${notice}\n`));
     if (interrupts === 1) {
-      // Through the progress display, so that its next frame does not draw over the message.
-      const notice = `provision: ${signal}: no new task starts; waiting for running tasks (again to abort now)`;
-      if (progress) progress.notice(notice);
-      else process.stderr.write(`${notice}\n`);
+      say(`provision: ${signal}: no new task starts; waiting for running tasks (again to stop them now, keeping the report)`);
       abort.abort();
+    } else if (interrupts === 2) {
+      // Remote writes are atomic (temp file, checksum, rename): stopping a task leaves no half file.
+      say(`provision: ${signal} again: running tasks stop now, marked interrupted; writing the report and recap (again to exit at once)`);
+      interrupt.abort();
     } else {
-      // Remote writes are atomic (temp file, checksum, rename): dropping the connections leaves no half file.
-      process.stderr.write(`\nprovision: aborted\n`);
+      process.stderr.write(`\nprovision: aborted: no report\n`);
       process.exit(exitCodes.interrupted);
     }
   };
+  process.off('SIGINT', onStartupSignal);
+  process.off('SIGTERM', onStartupSignal);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
@@ -304,6 +336,7 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
           tags: flags.tags ? flags.tags.split(',').map((t) => t.trim()) : undefined,
           skipTags: flags.skipTags ? flags.skipTags.split(',').map((t) => t.trim()) : undefined,
           signal: abort.signal,
+          interrupt: interrupt.signal,
           idPrefix: i === 0 ? '' : `play ${i + 1} `,
           onEvent: (e) => progress?.onEvent(e),
           onPlan: recorder?.record,
@@ -342,7 +375,8 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
       out.write(`provision: no plan written: ${failed.map(([name, h]) => `${name} ${h.status}`).join(', ') || 'interrupted'}\n`);
     } else {
       const options = { inventory: flags.inventory, limit: flags.limit, extraVars: flags.extraVars, become: flags.become, becomeUser: flags.becomeUser, user: flags.user, privateKey: flags.privateKey, tags: flags.tags, skipTags: flags.skipTags, timeout: flags.timeout };
-      writeAtomic(flags.planOut, `${JSON.stringify(recorder.finish({ version: version(), playbookPath, options, hosts: allHosts }), null, 2)}\n`);
+      // Owner-only: a plan holds what the hosts' files will hold (secrets are redacted, the rest is not).
+      writeAtomic(flags.planOut, `${JSON.stringify(recorder.finish({ version: version(), playbookPath, options, hosts: allHosts }), null, 2)}\n`, 0o600);
       out.write(`provision: plan written to ${flags.planOut}; apply exactly it with: provision apply ${flags.planOut}\n`);
     }
   }
@@ -429,18 +463,26 @@ async function inventoryCommand(flags: { inventory: string[]; list?: boolean; gr
 const version = (): string =>
   (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-/** Options a plan fixes: `apply` takes them from the plan, never from its command line. */
-const planned = ['-i', '--inventory', '-l', '--limit', '-e', '--extra-vars', '-b', '--become', '--become-user', '-u', '--user', '--private-key', '-t', '--tags', '--skip-tags', '--timeout', '-C', '--check', '--plan-out'];
+/** Options a plan fixes: `apply` takes them from the plan, never from its command line (-i only to confirm it). */
+const planned = ['-l', '--limit', '-e', '--extra-vars', '-b', '--become', '--become-user', '-u', '--user', '--private-key', '-t', '--tags', '--skip-tags', '--timeout', '-C', '--check', '--plan-out'];
 
 /** `provision apply plan.json [options]`: `run` of the plan's playbook with the plan's options, vetted against it. */
-async function applyCommand(planPath: string, rest: string[]): Promise<number> {
+async function applyCommand(planPath: string, given: string[]): Promise<number> {
   const plan = readPlanFile(planPath);
+  const { named, rest } = takeInventories(given);
   const clash = rest.find((a) => planned.includes(a.split('=')[0] as string));
   if (clash) throw new InputError(`apply takes ${clash} from the plan (made with it); make a new plan to change it`);
   const o = plan.options;
+  if (named.length > 0 && named.join('\0') !== o.inventory.join('\0')) {
+    throw new InputError(
+      `apply takes -i from the plan: give it only to confirm the plan's own (${o.inventory.map((i) => `-i ${i}`).join(' ') || 'none'}); make a new plan to change it`,
+    );
+  }
+  process.stderr.write(terminalSafe(describePlan(planPath, plan)));
   const args = [
     plan.playbook.path,
     ...o.inventory.flatMap((i) => ['-i', i]),
+    ...(named.length === 0 ? ['--plan-inventory'] : []),
     ...o.extraVars.flatMap((e) => ['-e', e]),
     ...(o.limit !== undefined ? ['--limit', o.limit] : []),
     ...(o.become ? ['--become'] : []),
@@ -457,6 +499,41 @@ async function applyCommand(planPath: string, rest: string[]): Promise<number> {
   let code: number = exitCodes.ok;
   await buildProgram((c) => (code = c)).parseAsync(['run', ...args], { from: 'user' });
   return code;
+}
+
+/** Splits `-i X`, `-iX`, `--inventory X`, `--inventory=X` from apply's other options. */
+function takeInventories(args: string[]): { named: string[]; rest: string[] } {
+  const named: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === '-i' || a === '--inventory') {
+      const value = args[++i];
+      if (value === undefined) throw new InputError(`${a} needs an inventory`);
+      named.push(value);
+    } else if (a.startsWith('--inventory=')) named.push(a.slice('--inventory='.length));
+    else if (/^-i./.test(a)) named.push(a.slice(2));
+    else rest.push(a);
+  }
+  return { named, rest };
+}
+
+/** What `apply` is about to do, before it connects: the plan's playbook, options, inventory and hosts. */
+function describePlan(planPath: string, plan: PlanFile): string {
+  const o = plan.options;
+  const shown = [
+    `inventory: ${o.inventory.length > 0 ? o.inventory.join(', ') : 'inventory (the default)'}`,
+    o.limit !== undefined ? `limit: ${o.limit}` : '',
+    o.extraVars.length > 0 ? `extra vars: ${o.extraVars.join(' ')}` : '',
+    o.become ? `become: yes${o.becomeUser !== undefined ? ` (as ${o.becomeUser})` : ''}` : '',
+    o.user !== undefined ? `user: ${o.user}` : '',
+    o.privateKey !== undefined ? `private key: ${o.privateKey}` : '',
+    o.tags !== undefined ? `tags: ${o.tags}` : '',
+    o.skipTags !== undefined ? `skip tags: ${o.skipTags}` : '',
+    o.timeout !== undefined ? `timeout: ${o.timeout} s` : '',
+  ].filter(Boolean);
+  const hosts = Object.entries(plan.hosts).map(([h, tasks]) => `${h} (${tasks.filter((t) => t.changed).length} to change)`);
+  return `provision: applying ${planPath}, made ${plan.created} for ${plan.playbook.path}\n  ${shown.join('\n  ')}\n  hosts: ${hosts.join(', ')}\n`;
 }
 
 /** A plan is for the hosts it was made for: the same hosts must be selected now, no fewer and no more. */
@@ -549,6 +626,7 @@ Examples:
     .option('--detailed-exitcode', `with --check: exit ${exitCodes.changesPending} when changes are pending, 0 when every host is converged`, false)
     .option('--plan-out <file>', 'with --check: save the plan, to apply exactly it later with provision apply FILE')
     .addOption(new Option('--from-plan <file>', 'apply a saved plan (what provision apply does)').hideHelp())
+    .addOption(new Option('--plan-inventory', 'the inventory is the saved plan\'s, not named by the user: its scripts are not run').default(false).hideHelp())
     .addHelpText(
       'after',
       `
@@ -607,6 +685,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   let code: number = exitCodes.ok;
   const program = buildProgram((c) => (code = c));
+  startup('starting');
+  process.on('SIGINT', onStartupSignal);
+  process.on('SIGTERM', onStartupSignal);
   try {
     await program.parseAsync(argv);
     return code;
@@ -627,5 +708,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     process.stderr.write(`provision: internal error (please report it): ${(err as Error).stack ?? String(err)}\n`);
     return exitCodes.internal;
+  } finally {
+    process.off('SIGINT', onStartupSignal);
+    process.off('SIGTERM', onStartupSignal);
   }
 }

@@ -4,12 +4,16 @@ import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, unlinkSyn
 import { dirname, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 
-/** Writes a file atomically on the controller (a report, a retry file): temp file beside it, then rename. */
-export function writeAtomic(path: string, text: string): void {
+/**
+ * Writes a file atomically on the controller (a report, a retry file): temp file beside it, then rename. `mode` is
+ * the new file's (0600 for a plan), set when the temporary file is created, never after.
+ */
+export function writeAtomic(path: string, text: string, mode = 0o666): void {
   // Its folder exists: checkOutputPath made it before the run (a recursive mkdir would loop forever under /proc).
   const tmp = `${path}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, text);
+    rmSync(tmp, { force: true });
+    writeFileSync(tmp, text, { mode, flag: 'wx' });
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });

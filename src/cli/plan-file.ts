@@ -1,10 +1,11 @@
 // Saved plans: `run --check --plan-out plan.json` writes what would change; `apply plan.json` applies exactly that and
 // refuses, per host, a task whose fresh check no longer matches, as Terraform refuses a stale plan.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes, scryptSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import type { FileDiff, Plan } from '../playbook/types.js';
 import type { PlanSeen } from '../runner/run.js';
+import { redact } from '../secret.js';
 
 export const planFormat = 'provision-plan/1';
 
@@ -16,8 +17,13 @@ export interface PlannedTask {
   changed: boolean;
   summary?: string;
   diff?: FileDiff[];
-  /** SHA-256 of what the check found (changed, summary, diff); null when an earlier planned change may alter it. */
+  /**
+   * SHA-256 of what the plan shows (changed, summary, diff, sealed), recomputed when the plan is read; null when an
+   * earlier planned change may alter what the check found.
+   */
   fingerprint: string | null;
+  /** Set when secrets were redacted from the summary or diff: a salted scrypt of the real values, binding them unshown. */
+  sealed?: string;
 }
 
 /** The options of the run that made the plan, replayed by `apply` (connection options come from `apply` itself). */
@@ -47,9 +53,50 @@ export interface PlanFile {
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
-/** The fingerprint of a check's result: equal plans have equal fingerprints, whatever module-private data they carry. */
-export function fingerprintOf(plan: Plan): string {
-  return sha256(JSON.stringify([plan.changed, plan.summary ?? null, plan.diff ?? null, plan.skipped ?? null]));
+/** What a plan file shows of a check's result: secrets as ********, nothing of a task marked secret (as the report). */
+function shownOf(plan: Plan, secretTask: boolean): { summary?: string; diff?: FileDiff[] } {
+  if (secretTask) return plan.changed ? { summary: 'output hidden: the task is marked secret' } : {};
+  const shown: { summary?: string; diff?: FileDiff[] } = {};
+  if (plan.summary !== undefined) shown.summary = redact(plan.summary);
+  if (plan.diff !== undefined) {
+    shown.diff = plan.diff.map((d) => ({
+      ...d,
+      path: redact(d.path),
+      before: d.before === null ? null : redact(d.before),
+      after: d.after === null ? null : redact(d.after),
+      ...(d.note === undefined ? {} : { note: redact(d.note) }),
+    }));
+  }
+  return shown;
+}
+
+/**
+ * A salted scrypt of the real values: slow to guess a secret from, the salt kept beside it (`scrypt:SALT:HASH`).
+ * N = 2^12 (~4 MiB, a few ms): it runs once a sealed task and host, at plan and at apply, on the event loop.
+ */
+function sealOf(real: string, salt = randomBytes(16).toString('hex')): string {
+  return `scrypt:${salt}:${scryptSync(real, salt, 32, { N: 4096 }).toString('hex')}`;
+}
+
+/** The fingerprint of what an entry shows (and seals): recomputable from the entry, so an edited diff is found. */
+function fingerprintOfEntry(e: Pick<PlannedTask, 'changed' | 'summary' | 'diff' | 'sealed'>): string {
+  const shown = [e.changed, e.summary ?? null, e.diff ?? null, null];
+  return sha256(JSON.stringify(e.sealed === undefined ? shown : [...shown, e.sealed]));
+}
+
+/**
+ * The plan-file entry of a check's result: what may be shown, sealed where secrets were hidden (with the salt of
+ * `sealedAs`, to compare a fresh check with a saved entry), and its fingerprint.
+ */
+function entryOf(seen: PlanSeen, sealedAs?: string): Pick<PlannedTask, 'changed' | 'summary' | 'diff' | 'sealed' | 'fingerprint'> {
+  const { plan } = seen;
+  const entry: Pick<PlannedTask, 'changed' | 'summary' | 'diff' | 'sealed' | 'fingerprint'> = { changed: plan.changed, ...shownOf(plan, seen.secret === true), fingerprint: null };
+  const real = JSON.stringify([plan.changed, plan.summary ?? null, plan.diff ?? null]);
+  if (JSON.stringify([entry.changed, entry.summary ?? null, entry.diff ?? null]) !== real) {
+    entry.sealed = sealOf(real, sealedAs?.split(':')[1]);
+  }
+  entry.fingerprint = fingerprintOfEntry(entry);
+  return entry;
 }
 
 /** The playbook file's own hash; its imports show up as the tasks and checks they make. */
@@ -64,16 +111,12 @@ export function createPlanRecorder() {
   const hosts: Record<string, PlannedTask[]> = {};
   return {
     record(seen: PlanSeen & { dependsOnEarlier: boolean }): void {
-      const { plan } = seen;
-      const entry: PlannedTask = {
-        id: seen.id,
-        name: seen.name,
-        module: seen.module,
-        changed: plan.changed,
-        fingerprint: plan.predicted || seen.dependsOnEarlier ? null : fingerprintOf(plan),
-      };
-      if (plan.summary !== undefined) entry.summary = plan.summary;
-      if (plan.diff !== undefined) entry.diff = plan.diff;
+      const entry: PlannedTask = { id: seen.id, name: seen.name, module: seen.module, ...entryOf(seen) };
+      // Not seen exactly: nothing to bind (and no sealed secrets to keep).
+      if (seen.plan.predicted || seen.dependsOnEarlier) {
+        entry.fingerprint = null;
+        delete entry.sealed;
+      }
       (hosts[seen.host] ??= []).push(entry);
     },
     /** The plan file for these hosts (every host of the run, with an empty list for one that planned nothing). */
@@ -113,7 +156,30 @@ export function readPlanFile(path: string): PlanFile {
   if (now !== plan.playbook.sha256) {
     throw new InputError(`${path}: the playbook ${plan.playbook.path} changed since the plan was made: make a new plan`);
   }
+  for (const [host, tasks] of Object.entries(plan.hosts)) checkEntries(path, host, tasks);
   return plan;
+}
+
+/**
+ * The checksum is unkeyed (anyone can recompute it): what binds a plan to what it shows is that each task's
+ * fingerprint is recomputed from the summary and diff it shows, and `apply` compares the fresh check's with it.
+ */
+function checkEntries(path: string, host: string, tasks: unknown): void {
+  if (!Array.isArray(tasks)) throw new InputError(`${path}: host ${host}: not a list of tasks`);
+  let changedBefore = false;
+  for (const t of tasks as PlannedTask[]) {
+    const at = `${path}: host ${host}, ${typeof t?.id === 'string' ? t.id : 'a task'}`;
+    if (typeof t?.id !== 'string' || typeof t.name !== 'string' || typeof t.module !== 'string' || typeof t.changed !== 'boolean') {
+      throw new InputError(`${at}: not a planned task (id, name, module and changed are needed)`);
+    }
+    if (t.fingerprint === null) {
+      // Only a task after a planned change can have read what that change would write (see createPlanRecorder).
+      if (!changedBefore) throw new InputError(`${at} "${t.name}": no fingerprint, but no planned change comes before it: the plan was edited; make a new one`);
+    } else if (t.fingerprint !== fingerprintOfEntry(t)) {
+      throw new InputError(`${at} "${t.name}": its summary or diff is not what its fingerprint says the check found (the plan was edited); make a new one`);
+    }
+    changedBefore ||= t.changed;
+  }
 }
 
 /**
@@ -129,7 +195,7 @@ export function vetAgainst(plan: PlanFile, seen: PlanSeen): string | undefined {
   const fresh = seen.plan;
   if (!fresh.changed) return undefined; // already as wanted: nothing to apply, nothing the plan did not show
   if (!planned.changed) return `the host changed since the plan: the plan showed no change here, now: ${fresh.summary ?? 'a change'}`;
-  if (planned.fingerprint !== null && planned.fingerprint !== fingerprintOf(fresh)) {
+  if (planned.fingerprint !== null && planned.fingerprint !== entryOf(seen, planned.sealed).fingerprint) {
     return `the host changed since the plan: planned "${planned.summary ?? 'a change'}", now "${fresh.summary ?? 'a change'}" (the new diff is in the report)`;
   }
   return undefined;

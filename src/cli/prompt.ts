@@ -27,7 +27,12 @@ export async function askPassword(prompt: string): Promise<string> {
           resolve(value);
           return;
         }
-        if (ch === '\u0003') process.exit(99);
+        if (ch === '\u0003') {
+          // A Ctrl-C typed in raw mode is a character: made the signal it is, whose handler says what it stopped.
+          input.setRawMode(false);
+          process.kill(process.pid, 'SIGINT');
+          return;
+        }
         if (ch === '\u007f') value = value.slice(0, -1);
         else value += ch;
       }

@@ -139,6 +139,9 @@ function openSocket(host: string, address: string, port: number, timeoutMs: numb
   });
 }
 
+/** How long a closing connection may wait for its host to close its side before its transport is destroyed. */
+const closeGraceMs = 2000;
+
 export class SshConnection extends ShellConnection {
   private droppedReason: string | undefined;
   get sharedShell(): boolean {
@@ -158,6 +161,8 @@ export class SshConnection extends ShellConnection {
     private readonly maxChannels: number,
     private readonly persistentShell: boolean,
     private onClose?: () => void,
+    /** The stream SSH runs over (a TCP socket, a jump host's channel, a ProxyCommand's pipes). */
+    private readonly transport?: Duplex,
   ) {
     super(host, become);
     const drop = (why: string) => {
@@ -281,6 +286,7 @@ export class SshConnection extends ShellConnection {
       opts.maxChannels ?? 8,
       opts.persistentShell ?? false,
       opts.onClose,
+      sock,
     );
   }
 
@@ -442,6 +448,14 @@ export class SshConnection extends ShellConnection {
     if (this.droppedReason === undefined) this.droppedReason = 'closed by provision';
     await this.session?.then((sh) => sh.end('closed'), () => {});
     this.ssh.dispose();
+    // A host that stopped answering (sshd stopped, a partition, a hung kernel) never closes its side: after a short
+    // grace the transport is destroyed, so that no stuck host keeps the run (the process) alive after its recap.
+    const transport = this.transport;
+    if (transport && !transport.destroyed) {
+      const timer = setTimeout(() => transport.destroy(), closeGraceMs);
+      timer.unref();
+      transport.once('close', () => clearTimeout(timer));
+    }
     const onClose = this.onClose;
     this.onClose = undefined;
     onClose?.();

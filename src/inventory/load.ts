@@ -31,7 +31,16 @@ function parseHostList(source: string, inventory: InventoryData): void {
   }
 }
 
-function parseFile(file: string, inventory: InventoryData, warnings: string[]): void {
+/** How inventory sources are loaded. */
+export interface LoadOptions {
+  /**
+   * Set when the sources were not named by the user (a saved plan's): an executable inventory is then refused with
+   * this advice instead of run.
+   */
+  refuseScripts?: string;
+}
+
+function parseFile(file: string, inventory: InventoryData, warnings: string[], opts: LoadOptions): void {
   const ext = extname(file);
   if (ext === '.toml') throw new InventoryError(file, undefined, 'TOML inventories are not supported; use INI or YAML');
   let text = readFileSync(file, 'utf8');
@@ -39,6 +48,7 @@ function parseFile(file: string, inventory: InventoryData, warnings: string[]): 
   if (text.startsWith('#!')) {
     try {
       accessSync(file, constants.X_OK);
+      if (opts.refuseScripts !== undefined) throw new InventoryError(file, undefined, `an executable inventory, not run: ${opts.refuseScripts}`);
       parseScriptInventory(file, inventory);
       return;
     } catch (err) {
@@ -76,7 +86,7 @@ function parseFile(file: string, inventory: InventoryData, warnings: string[]): 
   }
 }
 
-function parseSource(path: string, inventory: InventoryData, warnings: string[], seen = new Set<string>()): void {
+function parseSource(path: string, inventory: InventoryData, warnings: string[], opts: LoadOptions, seen = new Set<string>()): void {
   // What is neither a regular file nor a folder (a dangling link, a link loop, a FIFO, a socket) is skipped with a
   // warning, as Ansible's "Unable to parse ... as an inventory source" (a FIFO would block the read forever).
   let st: ReturnType<typeof statSync>;
@@ -97,7 +107,7 @@ function parseSource(path: string, inventory: InventoryData, warnings: string[],
     seen.add(real);
     for (const name of readdirSync(path).sort()) {
       if (IGNORED.test(name)) continue;
-      parseSource(join(path, name), inventory, warnings, seen);
+      parseSource(join(path, name), inventory, warnings, opts, seen);
     }
     return;
   }
@@ -106,7 +116,7 @@ function parseSource(path: string, inventory: InventoryData, warnings: string[],
     return;
   }
   inventory.currentSource = path;
-  parseFile(path, inventory, warnings);
+  parseFile(path, inventory, warnings, opts);
   inventory.currentSource = undefined;
 }
 
@@ -114,7 +124,7 @@ function parseSource(path: string, inventory: InventoryData, warnings: string[],
  * Loads inventory sources as `ansible-inventory -i A -i B` would: INI or YAML files, directories of them
  * (with group_vars/ and host_vars/ beside), or `host1,host2` lists. Throws InventoryError (`file:line: detail`).
  */
-export async function loadInventory(sources: string[]): Promise<Inventory> {
+export async function loadInventory(sources: string[], opts: LoadOptions = {}): Promise<Inventory> {
   const data = new InventoryData();
   const warnings: string[] = [];
   const varsDirs: VarsDir[] = [];
@@ -128,7 +138,7 @@ export async function loadInventory(sources: string[]): Promise<Inventory> {
     }
     const path = resolve(source);
     if (!existsSync(path)) throw new InventoryError(source, undefined, 'inventory source not found');
-    parseSource(path, data, warnings);
+    parseSource(path, data, warnings, opts);
     varsDirs.push(new VarsDir(statSync(path).isDirectory() ? path : dirname(path), warnings));
   }
   try {

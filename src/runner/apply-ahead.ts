@@ -61,7 +61,7 @@ export async function applyWithNext(run: HostRun, task: Task, plan: Plan, ctx: T
   for (const next of run.next) {
     const p = decidedEarly(next.task, opts) ? run.plans.heldPlan(next.task, writes) : undefined;
     if (!p || p.predicted) break;
-    if (opts.vetPlan?.({ host: run.host, id: next.id, name: shownName(next.task), module: next.task.module, plan: p }) !== undefined) break;
+    if (opts.vetPlan?.({ host: run.host, id: next.id, name: shownName(next.task), module: next.task.module, plan: p, secret: next.task.options.secret === true }) !== undefined) break;
     // a task with nothing to do at its turn is passed over: it will be ok (or skipped), and writes nothing
     if (!p.changed || p.skipped !== undefined) continue;
     if (!groupable(run, next.task, opts)) break;
@@ -78,7 +78,11 @@ export async function applyWithNext(run: HostRun, task: Task, plan: Plan, ctx: T
   for (const m of members) {
     const { sent, result } = send(m.ctx, m.script, group);
     if (m.task === task) own = result;
-    else run.ahead.set(m.task, { plan: m.plan, result });
+    else {
+      // Awaited at its task's turn; a host that stops before it (interrupted) leaves it: its failure is not a crash.
+      result.catch(() => {});
+      run.ahead.set(m.task, { plan: m.plan, result });
+    }
     await sent;
   }
   return own && { result: own };

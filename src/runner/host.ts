@@ -13,7 +13,7 @@ import type { SentApply } from './apply-ahead.js';
 import { pathReads } from '../modules/lib/path-reads.js';
 import type { PlannedChange } from './predict.js';
 import { buildOrFail, describeValue, isTask, resolveTasks } from './task-list.js';
-import { errorMessage, runTask, taskContext } from './task.js';
+import { errorMessage, runTask, taskContext, untilInterrupted } from './task.js';
 import type { HostReport, HostStats, RunEvent } from './events.js';
 import type { RunOptions } from './run.js';
 
@@ -113,7 +113,7 @@ export async function runHost(
   try {
     try {
       emit({ type: 'host-phase', host, phase: 'facts' });
-      facts = playbook.gatherFacts === false ? unknownFacts(host) : await gatherFacts(conn);
+      facts = playbook.gatherFacts === false ? unknownFacts(host) : await untilInterrupted(gatherFacts(conn), opts.interrupt);
     } catch (err) {
       report.status = err instanceof ConnectionError ? 'unreachable' : 'failed';
       report.error = redact(`gathering facts: ${errorMessage(err)}`);

@@ -45,6 +45,8 @@ export interface RunOptions {
   skipTags?: string[];
   /** Aborted: no new task starts; the report is still produced. */
   signal?: AbortSignal;
+  /** Aborted (a second Ctrl-C, after `signal`): running tasks end at once, failed as interrupted; the report is kept. */
+  interrupt?: AbortSignal;
   /** Put before every task id: a playbook's later plays (`play 2 `) keep their tasks apart from the first's. */
   idPrefix?: string;
   /**
@@ -64,6 +66,8 @@ export interface PlanSeen {
   name: string;
   module: string;
   plan: Plan;
+  /** The task is marked secret: nothing of its plan may be shown. */
+  secret?: boolean;
 }
 
 /** Runs a playbook over hosts and returns the report; never throws for a host's failure, only (PlaybookError) for a mistake in building the play. */

@@ -29,8 +29,26 @@ class PlanRefused extends ProvisionError {
   }
 }
 
-/** Races a task's step against its deadline; the message names the task's whole timeout. */
-async function withDeadline<T>(work: Promise<T>, deadline: number | undefined, seconds: number | undefined): Promise<T> {
+/**
+ * Rejects as soon as `signal` aborts (a second Ctrl-C), leaving the work behind: the host's report is kept, the task
+ * in it failed as interrupted. Its connection is closed after, which ends what still runs on the host.
+ */
+export function untilInterrupted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  const interrupted = () => new ProvisionError('interrupted while it ran (a second Ctrl-C): what it did on the host so far is not known');
+  if (signal.aborted) return Promise.reject(interrupted());
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(interrupted());
+    signal.addEventListener('abort', onAbort, { once: true });
+    work
+      .finally(() => signal.removeEventListener('abort', onAbort))
+      .then(resolve, reject);
+  });
+}
+
+/** Races a task's step against its deadline and a second Ctrl-C; the message names the task's whole timeout. */
+async function withDeadline<T>(work: Promise<T>, deadline: number | undefined, seconds: number | undefined, signal?: AbortSignal): Promise<T> {
+  work = untilInterrupted(work, signal);
   if (deadline === undefined) return work;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -161,7 +179,7 @@ export async function runTask(
     try {
       // A prefetched plan holds while nothing applied on the host since it was read wrote what it read.
       if (ahead) run.plans.forget(task);
-      plan = ahead ? ahead.plan : await withDeadline(run.plans.planFor(task, () => task.check(ctx)), deadline, timeout);
+      plan = ahead ? ahead.plan : await withDeadline(run.plans.planFor(task, () => task.check(ctx)), deadline, timeout, opts.interrupt);
     } catch (err) {
       // Check mode cannot see what earlier planned changes would have made (a package not yet installed, a
       // directory not yet created): only what the module knows is missing on the host, and an earlier planned
@@ -179,7 +197,7 @@ export async function runTask(
       throw new ProvisionError(`a gate must only check, but this one would change something: ${plan.summary ?? ''}`);
     }
     if (kind !== 'gate') {
-      const seen = { host, id, name, module: task.module, plan };
+      const seen = { host, id, name, module: task.module, plan, secret: o.secret === true };
       if (opts.check) {
         opts.onPlan?.({ ...seen, dependsOnEarlier: !planStillHolds(task.footprint, run.planned.map((p) => p.writes)) });
       } else {
@@ -200,7 +218,7 @@ export async function runTask(
       let applied: ApplyResult;
       try {
         const applying = ahead?.result ?? (await applyWithNext(run, task, plan, ctx, opts))?.result ?? task.apply(ctx, plan);
-        applied = (await withDeadline(applying, deadline, timeout)) ?? {};
+        applied = (await withDeadline(applying, deadline, timeout, opts.interrupt)) ?? {};
       } catch (err) {
         run.plans.applyFailed(task.footprint?.writes);
         throw err;

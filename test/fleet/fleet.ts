@@ -72,7 +72,7 @@ process.on('exit', () => {
 });
 
 /** PIDs of a process's descendants (its sshd session processes), read from /proc. */
-function descendantsOf(pid: number): number[] {
+export function descendantsOf(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;

@@ -35,7 +35,27 @@ interface Request {
 }
 
 const defaultMaxContent = 256 * 1024;
-const maxBatchOutput = 256 * 1024 * 1024;
+
+/** Over what a record can need: the longest link target (PATH_MAX), two names, the numbers, the separators. */
+const recordBytes = 5 * 1024;
+/** Room for a shell's noise on top of the answer's own bound. */
+const answerSlack = 1024 * 1024;
+
+/**
+ * The most a batch's answer can hold, from what it asks: a find record a path, a checksum line a summed file, the
+ * base64 of a file's bytes up to `max` a content. A longer answer is not a batch's (a hostile `find`): it is cut
+ * there, so a host holds no more controller memory than it was asked for, and the reads are redone one by one.
+ */
+export function batchAnswerBound(paths: readonly string[], sums: readonly string[], contents: readonly string[], max: number): number {
+  const bytes = (p: string) => Buffer.byteLength(p) + 1;
+  const sum = (ps: readonly string[], each: (p: string) => number) => ps.reduce((n, p) => n + each(p), 0);
+  return (
+    answerSlack +
+    sum(paths, (p) => bytes(p) + recordBytes) +
+    sum(sums, (p) => bytes(p) + 66) +
+    sum(contents, (p) => bytes(p) + 4 * Math.ceil(max / 3) + 1)
+  );
+}
 
 function wantOf(opts: StatOptions): Want {
   return {
@@ -195,9 +215,9 @@ export class PathReads {
     this.current().set(key(path, become), { st: { ...st, content: undefined }, content });
   }
 
-  private exec(script: string, become: boolean): Promise<ExecResult> {
+  private exec(script: string, become: boolean, maxOutput: number): Promise<ExecResult> {
     this.own++;
-    return this.conn.exec(script, { become, inline: true, raw: true, maxOutput: maxBatchOutput });
+    return this.conn.exec(script, { become, inline: true, raw: true, maxOutput });
   }
 
   private async flush(): Promise<void> {
@@ -253,7 +273,7 @@ export class PathReads {
   }
 
   private async batch(paths: string[], sums: string[], contents: string[], max: number, become: boolean): Promise<Map<string, Entry>> {
-    const r = await this.exec(batchScript(paths, sums, contents, max), become);
+    const r = await this.exec(batchScript(paths, sums, contents, max), become, batchAnswerBound(paths, sums, contents, max));
     if (r.code !== 0 || r.truncated) throw new CommandError('read paths', r.code, '', r.stderr);
     return parseBatch(r.stdout, paths);
   }
@@ -261,8 +281,10 @@ export class PathReads {
   /** One read alone, by statScript (the way every read went before batching). */
   private single(r: Request, become: boolean): void {
     const opts: StatOptions = { follow: r.want.follow, checksum: r.want.checksum, content: r.want.content, contentUnless: r.want.contentUnless, maxContent: r.want.maxContent };
-    this.exec(statScript(r.path, opts), become)
+    // bounded as a batch of this one path: its record (and a followed link's target), its checksum, its bytes
+    this.exec(statScript(r.path, opts), become, batchAnswerBound([r.path], [r.path], [r.path], r.want.maxContent))
       .then((res) => {
+        if (res.truncated) throw new CommandError(statScript(r.path, opts), res.code, '', `the answer is longer than a read of ${r.path} can be`);
         if (res.code !== 0) throw new CommandError(statScript(r.path, opts), res.code, res.stdout, res.stderr);
         r.resolve(parseStat(Buffer.from(res.stdout, 'latin1').toString('utf8')));
       })

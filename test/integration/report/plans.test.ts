@@ -1,7 +1,9 @@
 // Saved plans through the CLI against real sshd hosts: apply does exactly what the plan showed, and refuses per host a
 // task whose host state no longer matches; an edited plan, a changed playbook and other hosts are refused.
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFleet, type Fleet } from '../../fleet/fleet.js';
 import { parseReport, repoRoot, runCli } from '../../helpers/cli.js';
@@ -79,6 +81,102 @@ describe('saved plans: run --check --plan-out, then provision apply (3 sshd host
     const refused = parseReport(r.stdout).hosts.host01?.tasks.find((t) => t.status === 'failed');
     assert.match(refused?.error ?? '', /the plan showed no change here/);
     assert.equal(readFileSync(conf(0), 'utf8'), 'port 1\n');
+  });
+
+  /** Edits the saved plan as an attacker would, then signs it again (the checksum is an unkeyed SHA-256). */
+  const resign = (edit: (p: { options: { inventory: string[] }; hosts: Record<string, Array<Record<string, unknown>>> }) => void) => {
+    const p = JSON.parse(readFileSync(plan(), 'utf8')) as Record<string, unknown> & Parameters<typeof edit>[0];
+    edit(p);
+    delete p.checksum;
+    p.checksum = createHash('sha256').update(JSON.stringify(p)).digest('hex');
+    writeFileSync(plan(), JSON.stringify(p));
+  };
+
+  it('refuses, before connecting, a re-signed plan whose diff no longer is what its fingerprint says the check found', async () => {
+    reset();
+    assert.equal((await makePlan()).code, 0);
+    // The reviewer is shown "port 9999"; the fingerprint (of "port 8080") is kept so that the fresh check matches.
+    resign((p) => {
+      const task = p.hosts.host01?.find((t) => t.name === 'app config') as { diff: Array<{ after: string }>; summary: string };
+      task.diff[0]!.after = 'port 9999\n';
+    });
+    const r = await apply();
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /plan\.json: host host01, task 2 "app config": its summary or diff is not what its fingerprint says/);
+    assert.equal(r.stdout, '', 'no run, no report');
+    assert.equal(existsSync(conf(0)), false);
+
+    // A fingerprint dropped to make a task unchecked is refused too: no planned change comes before the first task.
+    assert.equal((await makePlan()).code, 0);
+    resign((p) => {
+      p.hosts.host02![0]!.fingerprint = null;
+    });
+    const dropped = await apply();
+    assert.equal(dropped.code, 1, dropped.stderr);
+    assert.match(dropped.stderr, /host host02, task 1 .*: no fingerprint, but no planned change comes before it/);
+  });
+
+  it('shows the plan\'s options and inventory before connecting, and runs an executable inventory only when the user names it', async () => {
+    reset();
+    assert.equal((await makePlan('--limit', 'host01,host02,host03')).code, 0);
+    const plain = await apply();
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stderr, /provision: applying .*plan\.json, made .* for site\.ts\n  inventory: hosts\.ini\n  limit: host01,host02,host03\n  hosts: host01 \(3 to change\), host02 \(3 to change\), host03 \(3 to change\)/);
+
+    // The plan now names a script printing the same hosts: apply from the plan alone must not run it.
+    reset();
+    assert.equal((await makePlan()).code, 0);
+    const list = (await runCli(['inventory', '-i', inventory, '--list'], { cwd: fleet.dir })).stdout;
+    const ran = join(fleet.dir, 'script-ran');
+    writeFileSync(join(fleet.dir, 'dyn.sh'), `#!/bin/sh\ntouch ${ran}\ncat <<'EOF'\n${list}\nEOF\n`);
+    chmodSync(join(fleet.dir, 'dyn.sh'), 0o755);
+    resign((p) => {
+      p.options.inventory = ['dyn.sh'];
+    });
+    const refused = await apply();
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /dyn\.sh: an executable inventory, not run: it is named only by the saved plan .*plan\.json; to run it, name it yourself: provision apply .*plan\.json -i dyn\.sh/);
+    assert.equal(existsSync(ran), false, 'the script named by the plan did not run');
+
+    const other = await apply('-i', inventory);
+    assert.equal(other.code, 1);
+    assert.match(other.stderr, /apply takes -i from the plan: give it only to confirm the plan's own \(-i dyn\.sh\)/);
+
+    const named = await apply('-i', 'dyn.sh');
+    assert.equal(named.code, 0, named.stderr);
+    assert.equal(existsSync(ran), true, 'named by the user, it runs');
+    assert.equal(readFileSync(conf(1), 'utf8'), 'port 8080\n');
+  });
+
+  it('keeps vault-decrypted values out of the plan (********), binds them by the fingerprint, writes the plan 0600', async () => {
+    reset();
+    const dir = join(fleet.dir, 'vaulted');
+    mkdirSync(join(dir, 'group_vars'), { recursive: true });
+    fleet.writeInventory(join(dir, 'hosts.ini'), (h) => `root=${h.root}`);
+    writeFileSync(join(dir, 'pw'), 'vault-pw\n');
+    writeFileSync(join(dir, 'group_vars', 'all.yml'), "port: 'p4ss-vault-77'\n");
+    execFileSync('ansible-vault', ['encrypt', '--vault-password-file', join(dir, 'pw'), join(dir, 'group_vars', 'all.yml')], { stdio: 'ignore' });
+    const vault = ['--vault-password-file', join(dir, 'pw')];
+    const made = await runCli(['run', playbook, '-i', 'vaulted/hosts.ini', ...connection(), ...vault, '--check', '--diff', '--plan-out', plan()], { cwd: fleet.dir });
+    assert.equal(made.code, 0, made.stderr);
+    const text = readFileSync(plan(), 'utf8');
+    assert.doesNotMatch(text, /p4ss-vault-77/);
+    assert.match(text, /port \*{8}\\n/);
+    assert.equal(statSync(plan()).mode & 0o777, 0o600);
+
+    const r = await apply(...vault);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(conf(0), 'utf8'), 'port p4ss-vault-77\n', 'the real value is applied');
+
+    // The fingerprint binds the hidden value: another secret shown as the same ******** is refused on the host.
+    reset();
+    assert.equal((await runCli(['run', playbook, '-i', 'vaulted/hosts.ini', ...connection(), ...vault, '--check', '--plan-out', plan()], { cwd: fleet.dir })).code, 0);
+    writeFileSync(join(dir, 'group_vars', 'all.yml'), "port: 'other-secret-88'\n");
+    execFileSync('ansible-vault', ['encrypt', '--vault-password-file', join(dir, 'pw'), join(dir, 'group_vars', 'all.yml')], { stdio: 'ignore' });
+    const changed = await apply(...vault);
+    assert.equal(changed.code, 2, changed.stderr);
+    assert.match(parseReport(changed.stdout).hosts.host01?.tasks.find((t) => t.status === 'failed')?.error ?? '', /the host changed since the plan/);
+    assert.equal(existsSync(conf(0)), false);
   });
 
   it('refuses an edited plan, a changed playbook, other hosts, and options that belong to the plan', async () => {
