@@ -2,15 +2,12 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import pLimit from 'p-limit';
 import { LocalConnection } from '../connection/local.js';
 import type { BecomeSettings, Connection } from '../connection/types.js';
 import { InputError, ProvisionError } from '../errors.js';
-import { gatherFacts } from '../facts/gather.js';
 import type { Inventory } from '../inventory/index.js';
 import { loadPlays } from '../playbook/load.js';
-import type { Playbook, Task, Vars } from '../playbook/types.js';
-import { resolveTasks, shownName, unknownFacts } from '../runner/run.js';
+import type { Playbook, Vars } from '../playbook/types.js';
 import { createProgress, type Progress } from '../report/progress.js';
 import { reportDiffGroups } from '../report/diff-groups.js';
 import { formatJunit } from '../report/junit.js';
@@ -19,8 +16,12 @@ import { terminalSafe } from '../report/terminal-safe.js';
 import type { RunReport } from '../runner/events.js';
 import { mergeReports } from '../runner/merge-reports.js';
 import { runPlaybook } from '../runner/run.js';
-import { redact, secret } from '../secret.js';
+import { secret } from '../secret.js';
 import { exitCodeFor, exitCodes } from './exit-codes.js';
+import { checkPatterns, selectHosts } from './hosts.js';
+import { formatListing } from './list-tasks.js';
+import { createStepper } from './step.js';
+import { globToRegExp } from '../inventory/patterns.js';
 import { checkOutputPath, writeAtomic } from './output-file.js';
 import { createPlanRecorder, readPlanFile, vetAgainst, type PlanFile } from './plan-file.js';
 import { askPassword } from './prompt.js';
@@ -28,6 +29,9 @@ import { gatherVaultSecrets, type VaultFlags } from './vault-secrets.js';
 import { loadAnsibleConfig, type AnsibleConfig } from '../config/ansible-cfg.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** `a, b` of --tags and --skip-tags as a list. */
+const splitTags = (tags?: string): string[] | undefined => (tags ? tags.split(',').map((t) => t.trim()) : undefined);
 
 function positiveInt(name: string) {
   return (value: string) => {
@@ -75,7 +79,9 @@ interface RunFlags {
   maxFailPercentage?: number;
   anyErrorsFatal: boolean;
   forceHandlers: boolean;
+  /** -T/--timeout: Ansible's connect timeout (the same as --connect-timeout). */
   timeout?: number;
+  taskTimeout?: number;
   tags?: string;
   skipTags?: string;
   retryFile?: string;
@@ -87,17 +93,25 @@ interface RunFlags {
   syntaxCheck: boolean;
   listHosts: boolean;
   listTasks: boolean;
+  listTags: boolean;
+  startAtTask?: string;
+  step: boolean;
+  connection?: string;
   vaultId: string[];
   vaultPasswordFile: string[];
   askVaultPass: boolean;
 }
 
-/** Hosts of the play: the playbook's pattern, narrowed by --limit (both Ansible patterns). */
-function selectHosts(inventory: Inventory, pattern: string, limit?: string): string[] {
-  const hosts = inventory.selectHosts(pattern);
-  if (!limit) return hosts;
-  const allowed = new Set(inventory.selectHosts(limit));
-  return hosts.filter((h) => allowed.has(h));
+/** --start-at-task's test of a task's name, as Ansible's: the name itself, or a glob (fnmatch) matching it. */
+function startAtTest(name: string): (taskName: string) => boolean {
+  const glob = globToRegExp(name);
+  return (taskName) => taskName === name || glob.test(taskName);
+}
+
+/** -c/--connection: the connection types provision has, by Ansible's names; any other is refused by name. */
+export function connectionFlag(type: string): string {
+  if (['ssh', 'smart', 'paramiko', 'local', 'ansible.builtin.ssh', 'ansible.builtin.local'].includes(type)) return type;
+  throw new InputError(`-c/--connection ${type}: not supported (provision connects with ssh or local)`);
 }
 
 /** Loads the inventories named by -i (default ./inventory) and prints what Ansible would only warn about. */
@@ -126,7 +140,8 @@ function applyAnsibleConfig(flags: Partial<RunFlags> & { inventory: string[] } &
   if (!given('user') && cfg.remoteUser) flags.user = cfg.remoteUser;
   if (!given('privateKey') && cfg.privateKeyFile) flags.privateKey = cfg.privateKeyFile;
   if (!given('forks') && cfg.forks !== undefined) flags.forks = cfg.forks;
-  if (!given('connectTimeout') && cfg.timeout !== undefined) flags.connectTimeout = cfg.timeout;
+  if (flags.timeout !== undefined) flags.connectTimeout = flags.timeout;
+  else if (!given('connectTimeout') && cfg.timeout !== undefined) flags.connectTimeout = cfg.timeout;
   if (!given('become') && cfg.become !== undefined) flags.become = cfg.become;
   if (!given('becomeUser') && cfg.becomeUser) flags.becomeUser = cfg.becomeUser;
   if (!given('askBecomePass') && cfg.becomeAskPass !== undefined) flags.askBecomePass = cfg.becomeAskPass;
@@ -139,6 +154,7 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   if (flags.verbose) process.stderr.write(`provision: ${cfg.path ? `using config file ${cfg.path}` : 'no ansible.cfg found (ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg)'}\n`);
   const inventory = await loadInventoryWithWarnings(flags.inventory, flags);
   const [{ resolveConnectionVars }, { parseExtraVars }] = await Promise.all([import('../inventory/index.js'), import('./extra-vars.js')]);
+  if (flags.connection !== undefined) inventory.setDefaultVars({ ansible_connection: connectionFlag(flags.connection) }, '-c/--connection');
   if (cfg.sshArgs !== undefined) inventory.setDefaultVars({ ansible_ssh_args: cfg.sshArgs }, `${cfg.path} ([ssh_connection] ssh_args)`);
   // The SSH stack loads while esbuild compiles the playbook in its own process, when any host may need it.
   // (a host whose connection type is not supported fails when its turn comes, if it is in the play: not here)
@@ -164,18 +180,8 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
     process.stdout.write(`playbook: ${playbookPath}\n`);
     return exitCodes.ok;
   }
-  const playName = (i: number) => (plays.length > 1 ? `play ${i + 1} (${(plays[i] as Playbook).name}): ` : '');
-  const hostsOf = plays.map((play, i) => {
-    const hosts = selectHosts(inventory, play.hosts, flags.limit);
-    // As Ansible, a pattern that matches nothing stops the run: a typo in CI must not pass as "nothing to do".
-    if (hosts.length === 0) {
-      throw new InputError(
-        `${playName(i)}no hosts matched the play's hosts "${play.hosts}"${flags.limit ? ` with --limit "${flags.limit}"` : ''}; ` +
-          `the inventory's groups are: ${inventory.groupNames().join(', ')}`,
-      );
-    }
-    return hosts;
-  });
+  checkPatterns(inventory, plays.map((p) => p.hosts), flags.limit);
+  const hostsOf = plays.map((play) => selectHosts(inventory, play.hosts, flags.limit));
   const allHosts = [...new Set(hostsOf.flat())];
   const saved = flags.fromPlan ? readPlanFile(flags.fromPlan) : undefined;
   if (saved) checkPlanHosts(flags.fromPlan as string, saved, allHosts);
@@ -240,16 +246,15 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
     return { varsOf, becomeOf, connect };
   };
 
-  if (flags.listTasks) {
-    let code: number = exitCodes.ok;
-    for (const [i, play] of plays.entries()) {
-      const { varsOf, connect } = wiring(play);
-      code = Math.max(code, await listTasks(play, hostsOf[i] as string[], varsOf, connect, flags.forks));
-    }
-    return code;
+  if (flags.listTasks || flags.listTags) {
+    const listed = plays.map((playbook, i) => ({ playbook, hosts: hostsOf[i] as string[], varsOf: wiring(playbook).varsOf }));
+    process.stdout.write(formatListing(playbookPath, listed, { tasks: flags.listTasks, tags: flags.listTags, only: splitTags(flags.tags), skip: splitTags(flags.skipTags) }));
+    return exitCodes.ok;
   }
 
-  const tty = out.isTTY === true && process.env.CI === undefined;
+  const confirmTask = flags.step ? createStepper() : undefined;
+  // --step asks in the terminal: the live display would draw over its question.
+  const tty = out.isTTY === true && process.env.CI === undefined && !flags.step;
   let progress: Progress | undefined;
   const abort = new AbortController();
   let interrupts = 0;
@@ -276,9 +281,16 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   const dropped = new Set<string>();
   try {
     for (const [i, playbook] of plays.entries()) {
-      const hosts = (hostsOf[i] as string[]).filter((h) => !dropped.has(h));
-      if (hosts.length === 0) continue;
+      const matched = hostsOf[i] as string[];
+      const hosts = matched.filter((h) => !dropped.has(h));
       const { varsOf, becomeOf, connect } = wiring(playbook);
+      if (matched.length === 0) {
+        // As ansible-playbook: the play is announced and passed over; its report has no hosts (exit 0).
+        out.write(`PLAY ${terminalSafe(playbook.name)}\nskipping: no hosts matched\n`);
+        reports.push(await runPlaybook({ playbook, playbookPath, baseDir: dirname(resolve(playbookPath)), hosts, varsOf, connect, forks: 1, check: flags.check }));
+        continue;
+      }
+      if (hosts.length === 0) continue;
       progress = await createProgress({ tty, stream: out, diff: flags.diff, color: tty, verbose: flags.verbose });
       let played: RunReport;
       try {
@@ -298,9 +310,11 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
           serial: flags.serial,
           maxFailPercentage: flags.maxFailPercentage,
           anyErrorsFatal: flags.anyErrorsFatal || undefined,
-          timeout: flags.timeout,
-          tags: flags.tags ? flags.tags.split(',').map((t) => t.trim()) : undefined,
-          skipTags: flags.skipTags ? flags.skipTags.split(',').map((t) => t.trim()) : undefined,
+          timeout: flags.taskTimeout,
+          tags: splitTags(flags.tags),
+          skipTags: splitTags(flags.skipTags),
+          startAtTask: flags.startAtTask === undefined ? undefined : { name: flags.startAtTask, test: startAtTest(flags.startAtTask) },
+          confirmTask,
           signal: abort.signal,
           idPrefix: i === 0 ? '' : `play ${i + 1} `,
           onEvent: (e) => progress?.onEvent(e),
@@ -339,7 +353,7 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
     if (failed.length > 0 || report.interrupted) {
       out.write(`provision: no plan written: ${failed.map(([name, h]) => `${name} ${h.status}`).join(', ') || 'interrupted'}\n`);
     } else {
-      const options = { inventory: flags.inventory, limit: flags.limit, extraVars: flags.extraVars, become: flags.become, becomeUser: flags.becomeUser, user: flags.user, privateKey: flags.privateKey, tags: flags.tags, skipTags: flags.skipTags, timeout: flags.timeout };
+      const options = { inventory: flags.inventory, limit: flags.limit, extraVars: flags.extraVars, become: flags.become, becomeUser: flags.becomeUser, user: flags.user, privateKey: flags.privateKey, tags: flags.tags, skipTags: flags.skipTags, timeout: flags.taskTimeout };
       writeAtomic(flags.planOut, `${JSON.stringify(recorder.finish({ version: version(), playbookPath, options, hosts: allHosts }), null, 2)}\n`);
       out.write(`provision: plan written to ${flags.planOut}; apply exactly it with: provision apply ${flags.planOut}\n`);
     }
@@ -371,42 +385,6 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   return code;
 }
 
-/** --list-tasks: each host's task list as its vars and facts build it (connect and facts only: nothing changes). */
-async function listTasks(
-  playbook: Playbook,
-  hosts: string[],
-  varsOf: (host: string) => Vars,
-  connect: (host: string, vars: Vars) => Promise<Connection>,
-  forks: number,
-): Promise<number> {
-  const limit = pLimit(Math.max(1, forks));
-  let failed = false;
-  const lists = await Promise.all(
-    hosts.map((host) =>
-      limit(async () => {
-        const vars = varsOf(host);
-        let conn: Connection;
-        try {
-          conn = await connect(host, vars);
-        } catch (err) {
-          failed = true;
-          return `  ${host}: unreachable: ${redact((err as Error).message)}\n`;
-        }
-        try {
-          const facts = playbook.gatherFacts === false ? unknownFacts(host) : await gatherFacts(conn);
-          const tasks = resolveTasks(playbook, { host, vars, facts });
-          const line = (t: Task) => `    ${shownName(t)}${t.options.tags?.length ? `\tTAGS: [${t.options.tags.join(', ')}]` : ''}\n`;
-          return `  ${host}:\n${tasks.map(line).join('')}`;
-        } finally {
-          await conn.close().catch(() => {});
-        }
-      }),
-    ),
-  );
-  process.stdout.write(`play: ${playbook.name} (hosts: ${playbook.hosts})\n${lists.join('')}`);
-  return failed ? exitCodes.hostUnreachable : exitCodes.ok;
-}
-
 async function inventoryCommand(flags: { inventory: string[]; list?: boolean; graph?: boolean; host?: string } & VaultFlags) {
   applyAnsibleConfig(flags, () => false);
   const inventory = await loadInventoryWithWarnings(flags.inventory, flags);
@@ -428,7 +406,7 @@ const version = (): string =>
   (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** Options a plan fixes: `apply` takes them from the plan, never from its command line. */
-const planned = ['-i', '--inventory', '-l', '--limit', '-e', '--extra-vars', '-b', '--become', '--become-user', '-u', '--user', '--private-key', '-t', '--tags', '--skip-tags', '--timeout', '-C', '--check', '--plan-out'];
+const planned = ['-i', '--inventory', '-l', '--limit', '-e', '--extra-vars', '-b', '--become', '--become-user', '-u', '--user', '--private-key', '-t', '--tags', '--skip-tags', '--task-timeout', '-C', '--check', '--plan-out'];
 
 /** `provision apply plan.json [options]`: `run` of the plan's playbook with the plan's options, vetted against it. */
 async function applyCommand(planPath: string, rest: string[]): Promise<number> {
@@ -447,7 +425,7 @@ async function applyCommand(planPath: string, rest: string[]): Promise<number> {
     ...(o.privateKey !== undefined ? ['--private-key', o.privateKey] : []),
     ...(o.tags !== undefined ? ['--tags', o.tags] : []),
     ...(o.skipTags !== undefined ? ['--skip-tags', o.skipTags] : []),
-    ...(o.timeout !== undefined ? ['--timeout', String(o.timeout)] : []),
+    ...(o.timeout !== undefined ? ['--task-timeout', String(o.timeout)] : []),
     '--from-plan',
     planPath,
     ...rest,
@@ -533,6 +511,7 @@ Examples:
     .option('--accept-new-host-keys', 'accept and record host keys not yet in known_hosts (a changed key is still refused)', false)
     .option('--known-hosts <file>', 'known_hosts file to check host keys against, before ~/.ssh/known_hosts (repeatable)', collect, [])
     .option('--ssh-config <file>', 'ssh config file (default ~/.ssh/config)')
+    .option('-T, --timeout <seconds>', "connect timeout, as Ansible's -T (the same as --connect-timeout)", atLeastOne('--timeout'))
     .option('--connect-timeout <seconds>', 'SSH connect timeout', atLeastOne('--connect-timeout'), 10)
     .option('--connect-retries <n>', 'retries of a refused or reset connect, with backoff', positiveInt('--connect-retries'), 2)
     .option('--no-persistent-shell', 'open an SSH channel a command instead of one long-lived shell per host')
@@ -543,14 +522,18 @@ Examples:
     .option('--max-fail-percentage <pct>', 'halt the rollout when more than this share of a batch fails', percentage)
     .option('--any-errors-fatal', 'halt the rollout at the first failure', false)
     .option('--force-handlers', 'run notified handlers even after a failure', false)
-    .option('--timeout <seconds>', 'default timeout of each task', positiveInt('--timeout'))
+    .option('--task-timeout <seconds>', 'default timeout of each task (Ansible: TASK_TIMEOUT in ansible.cfg)', positiveInt('--task-timeout'))
     .option('-t, --tags <tags>', 'only run tasks with these tags (comma-separated)')
     .option('--skip-tags <tags>', 'skip tasks with any of these tags (comma-separated)')
     .option('--retry-file <file>', 'where to list failed, unreachable and not-run hosts (default <playbook>.retry)')
     .option('-v, --verbose', 'print every task, not only changes and failures', false)
+    .option('--start-at-task <name>', 'start at the first task of this name (or glob), as ansible-playbook does')
+    .option('--step', 'ask before each task: (N)o/(y)es/(c)ontinue (needs a terminal)', false)
+    .option('-c, --connection <type>', "connection where the inventory sets no ansible_connection: ssh (Ansible's smart) or local")
     .option('--syntax-check', 'load and check the playbook (and the inventory), contact no host', false)
     .option('--list-hosts', 'list the hosts the play would run on, contact none', false)
-    .option('--list-tasks', "list each host's tasks, built from its vars and facts (connects and gathers facts; changes nothing)", false)
+    .option('--list-tasks', 'list the tasks --tags/--skip-tags select, with their tags, as ansible-playbook does (contacts no host: facts unknown)', false)
+    .option('--list-tags', 'list the tags of the tasks --tags/--skip-tags select (contacts no host)', false)
     .option('--junit <file>', 'write a JUnit XML report (a test case per host and task) for CI')
     .option('--detailed-exitcode', `with --check: exit ${exitCodes.changesPending} when changes are pending, 0 when every host is converged`, false)
     .option('--plan-out <file>', 'with --check: save the plan, to apply exactly it later with provision apply FILE')

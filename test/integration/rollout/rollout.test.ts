@@ -219,7 +219,7 @@ describe('rollouts (20 sshd hosts on loopback, through the CLI)', function () {
 
   it('applies --timeout as every task\'s default', async () => {
     const slow = host(2);
-    const { r, report } = await runJson([...base(), '--limit', `${host(1).name}:${slow.name}`, '--timeout', '5', '-e', `hang_on=${slow.name}`]);
+    const { r, report } = await runJson([...base(), '--limit', `${host(1).name}:${slow.name}`, '--task-timeout', '5', '-e', `hang_on=${slow.name}`]);
     assert.equal(r.code, 2, r.stderr);
     assert.match(report.hosts[slow.name]!.tasks.at(-1)?.error ?? '', /^timed out after 5 s/);
     assertDone(report, [host(1).name]);
