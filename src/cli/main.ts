@@ -16,7 +16,8 @@ import { terminalSafe } from '../report/terminal-safe.js';
 import type { RunReport } from '../runner/events.js';
 import { mergeReports } from '../runner/merge-reports.js';
 import { runPlaybook } from '../runner/run.js';
-import { secret } from '../secret.js';
+import { redact, secret } from '../secret.js';
+import { setTraceListener, traceProtocol } from '../connection/trace.js';
 import { exitCodeFor, exitCodes } from './exit-codes.js';
 import { checkPatterns, selectHosts } from './hosts.js';
 import { formatListing } from './list-tasks.js';
@@ -85,7 +86,8 @@ interface RunFlags {
   tags?: string;
   skipTags?: string;
   retryFile?: string;
-  verbose: boolean;
+  /** -v … -vvvv: how many times -v was given. */
+  verbose: number;
   junit?: string;
   detailedExitcode: boolean;
   planOut?: string;
@@ -112,6 +114,15 @@ function startAtTest(name: string): (taskName: string) => boolean {
 export function connectionFlag(type: string): string {
   if (['ssh', 'smart', 'paramiko', 'local', 'ansible.builtin.ssh', 'ansible.builtin.local'].includes(type)) return type;
   throw new InputError(`-c/--connection ${type}: not supported (provision connects with ssh or local)`);
+}
+
+/** -vvv: each connection's steps and commands on stderr, -vvvv the SSH protocol's too; secrets redacted. */
+export function traceConnections(verbosity: number): void {
+  if (verbosity < 3) return;
+  traceProtocol(verbosity >= 4);
+  setTraceListener((level, host, line) => {
+    if (level <= verbosity) process.stderr.write(`<${terminalSafe(host)}> ${terminalSafe(redact(line))}\n`);
+  });
 }
 
 /** Loads the inventories named by -i (default ./inventory) and prints what Ansible would only warn about. */
@@ -253,8 +264,9 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   }
 
   const confirmTask = flags.step ? createStepper() : undefined;
-  // --step asks in the terminal: the live display would draw over its question.
-  const tty = out.isTTY === true && process.env.CI === undefined && !flags.step;
+  // --step asks in the terminal, and -vvv traces there: the live display would draw over them.
+  const tty = out.isTTY === true && process.env.CI === undefined && !flags.step && flags.verbose < 3;
+  traceConnections(flags.verbose);
   let progress: Progress | undefined;
   const abort = new AbortController();
   let interrupts = 0;
@@ -291,7 +303,7 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
         continue;
       }
       if (hosts.length === 0) continue;
-      progress = await createProgress({ tty, stream: out, diff: flags.diff, color: tty, verbose: flags.verbose });
+      progress = await createProgress({ tty, stream: out, diff: flags.diff, color: tty, verbose: flags.verbose > 0, verbosity: flags.verbose });
       let played: RunReport;
       try {
         played = await runPlaybook({
@@ -526,7 +538,7 @@ Examples:
     .option('-t, --tags <tags>', 'only run tasks with these tags (comma-separated)')
     .option('--skip-tags <tags>', 'skip tasks with any of these tags (comma-separated)')
     .option('--retry-file <file>', 'where to list failed, unreachable and not-run hosts (default <playbook>.retry)')
-    .option('-v, --verbose', 'print every task, not only changes and failures', false)
+    .option('-v, --verbose', 'more output, up to -vvvv: -v every task, -vv their output, -vvv commands sent and connection steps, -vvvv SSH protocol debug (secrets redacted)', (_: string, n: number) => n + 1, 0)
     .option('--start-at-task <name>', 'start at the first task of this name (or glob), as ansible-playbook does')
     .option('--step', 'ask before each task: (N)o/(y)es/(c)ontinue (needs a terminal)', false)
     .option('-c, --connection <type>', "connection where the inventory sets no ansible_connection: ssh (Ansible's smart) or local")
