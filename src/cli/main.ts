@@ -8,7 +8,7 @@ import { InputError, ProvisionError } from '../errors.js';
 import type { Inventory } from '../inventory/index.js';
 import { loadPlays } from '../playbook/load.js';
 import type { Playbook, Vars } from '../playbook/types.js';
-import { createProgress, type Progress } from '../report/progress.js';
+import { createProgress, type Progress, type ProgressOptions } from '../report/progress.js';
 import { reportDiffGroups } from '../report/diff-groups.js';
 import { formatJunit } from '../report/junit.js';
 import { formatRecap } from '../report/recap.js';
@@ -56,7 +56,7 @@ function percentage(value: string) {
   return n;
 }
 
-interface RunFlags {
+export interface RunFlags {
   inventory: string[];
   limit?: string;
   forks: number;
@@ -159,7 +159,14 @@ function applyAnsibleConfig(flags: Partial<RunFlags> & { inventory: string[] } &
   return cfg;
 }
 
-async function runCommand(playbookPath: string, flags: RunFlags, given: (name: string) => boolean = () => false): Promise<number> {
+/** What `adhoc` gives `run`'s machinery instead of a playbook file: its one play and its own output. */
+export interface AdhocRun {
+  plays: Playbook[];
+  progress: (o: ProgressOptions) => Progress;
+}
+
+/** `provision run` (and, with `adhoc`, `provision adhoc`): the plays over their hosts, the recap, the reports. */
+export async function runCommand(playbookPath: string, flags: RunFlags, given: (name: string) => boolean = () => false, adhoc?: AdhocRun): Promise<number> {
   const out = flags.json ? process.stderr : process.stdout;
   const cfg = applyAnsibleConfig(flags, given);
   if (flags.verbose) process.stderr.write(`provision: ${cfg.path ? `using config file ${cfg.path}` : 'no ansible.cfg found (ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg)'}\n`);
@@ -184,7 +191,7 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   if (flags.junit) checkOutputPath(flags.junit, '--junit');
   if (flags.planOut) checkOutputPath(flags.planOut, '--plan-out');
   if (flags.retryFile) checkOutputPath(flags.retryFile, '--retry-file');
-  const plays = await loadPlays(playbookPath);
+  const plays = adhoc ? adhoc.plays : await loadPlays(playbookPath);
   const extraVars = parseExtraVars(flags.extraVars);
   if (flags.syntaxCheck) {
     // Loaded, compiled and its export checked: as ansible-playbook --syntax-check, no host is contacted.
@@ -214,7 +221,7 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   if (flags.askBecomePass) becomePassword = secret(await askPassword('BECOME password: '));
 
   // group_vars/ and host_vars/ beside the playbook win over the inventory's; variables render (Jinja2) when read
-  inventory.addPlaybookDir(dirname(resolve(playbookPath)));
+  if (!adhoc) inventory.addPlaybookDir(dirname(resolve(playbookPath)));
   /** What the runner needs of one play: its hosts' variables, become and connections. */
   const wiring = (playbook: Playbook) => {
     const varsOf = (host: string): Vars =>
@@ -297,13 +304,15 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
       const hosts = matched.filter((h) => !dropped.has(h));
       const { varsOf, becomeOf, connect } = wiring(playbook);
       if (matched.length === 0) {
-        // As ansible-playbook: the play is announced and passed over; its report has no hosts (exit 0).
-        out.write(`PLAY ${terminalSafe(playbook.name)}\nskipping: no hosts matched\n`);
+        // As ansible-playbook: the play is announced and passed over; its report has no hosts (exit 0). As `ansible`: a warning.
+        if (adhoc) process.stderr.write('provision: warning: No hosts matched, nothing to do\n');
+        else out.write(`PLAY ${terminalSafe(playbook.name)}\nskipping: no hosts matched\n`);
         reports.push(await runPlaybook({ playbook, playbookPath, baseDir: dirname(resolve(playbookPath)), hosts, varsOf, connect, forks: 1, check: flags.check }));
         continue;
       }
       if (hosts.length === 0) continue;
-      progress = await createProgress({ tty, stream: out, diff: flags.diff, color: tty, verbose: flags.verbose > 0, verbosity: flags.verbose });
+      const shown: ProgressOptions = { tty, stream: out, diff: flags.diff, color: tty, verbose: flags.verbose > 0, verbosity: flags.verbose };
+      progress = adhoc ? adhoc.progress(shown) : await createProgress(shown);
       let played: RunReport;
       try {
         played = await runPlaybook({
@@ -349,7 +358,8 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   const retry = Object.entries(report.hosts)
     .filter(([, h]) => h.status === 'failed' || h.status === 'unreachable' || h.status === 'not run' || h.reason !== undefined)
     .map(([name]) => name);
-  if (retry.length > 0 && !flags.check) {
+  // as `ansible`, an ad-hoc command writes no retry file
+  if (retry.length > 0 && !flags.check && !adhoc) {
     const path = flags.retryFile ?? `${basename(playbookPath).replace(/\.[cm]?ts$/, '')}.retry`;
     try {
       writeAtomic(path, `${retry.join('\n')}\n`);
@@ -488,28 +498,9 @@ function addVaultOptions(command: Command): Command {
     .option('-J, --ask-vault-pass', 'ask for the vault password (read from stdin when not a terminal)', false);
 }
 
-/** Builds the command-line program; `main` runs it. */
-export function buildProgram(setExit: (code: number) => void): Command {
-  const program = new Command('provision')
-    .description('Agentless provisioner: TypeScript playbooks applied over SSH across an inventory.')
-    .version(version())
-    .showHelpAfterError('(add --help for the options)')
-    .exitOverride()
-    .addHelpText(
-      'after',
-      `
-Examples:
-  provision run playbooks/daemon.ts -i inventory --check --diff    what would change, per host
-  provision run playbooks/daemon.ts -i inventory                   apply it
-  provision run site.ts -i hosts.ini --serial 1,10%,100% --max-fail-percentage 0
-  provision inventory -i hosts.ini --graph                         the group tree
-  provision report run.json --html run.html                        a page of a saved report`,
-    );
-
-  program
-    .command('run')
-    .description('apply a playbook to the hosts of an inventory')
-    .argument('<playbook>', 'a .ts file that default-exports definePlaybook({...})')
+/** The options `run` and `adhoc` share: inventory, hosts, connection, become, check, output. */
+function addRunOptions(command: Command): Command {
+  return command
     .addOption(new Option('-i, --inventory <path>', 'inventory file or directory (repeatable)').argParser(collect).default([], './inventory'))
     .option('-l, --limit <pattern>', 'restrict to hosts matching a pattern (or @file of host names)')
     .option('-f, --forks <n>', 'hosts run in parallel', atLeastOne('--forks'), 10)
@@ -530,18 +521,42 @@ Examples:
     .option('--json', 'print the JSON report on stdout (progress goes to stderr)', false)
     .option('--report <file>', 'write the JSON report to a file')
     .option('-e, --extra-vars <vars>', 'key=value, a JSON/YAML object, or @file; highest precedence (repeatable)', collect, [])
+    .option('--task-timeout <seconds>', 'default timeout of each task (Ansible: TASK_TIMEOUT in ansible.cfg)', positiveInt('--task-timeout'))
+    .option('-v, --verbose', 'more output, up to -vvvv: -v every task, -vv their output, -vvv commands sent and connection steps, -vvvv SSH protocol debug (secrets redacted)', (_: string, n: number) => n + 1, 0)
+    .option('-c, --connection <type>', "connection where the inventory sets no ansible_connection: ssh (Ansible's smart) or local");
+}
+
+/** Builds the command-line program; `main` runs it. */
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('provision')
+    .description('Agentless provisioner: TypeScript playbooks applied over SSH across an inventory.')
+    .version(version())
+    .showHelpAfterError('(add --help for the options)')
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Examples:
+  provision run playbooks/daemon.ts -i inventory --check --diff    what would change, per host
+  provision run playbooks/daemon.ts -i inventory                   apply it
+  provision run site.ts -i hosts.ini --serial 1,10%,100% --max-fail-percentage 0
+  provision inventory -i hosts.ini --graph                         the group tree
+  provision report run.json --html run.html                        a page of a saved report`,
+    );
+
+  addRunOptions(program
+    .command('run')
+    .description('apply a playbook to the hosts of an inventory')
+    .argument('<playbook>', 'a .ts file that default-exports definePlaybook({...})'))
     .option('--serial <batches>', 'rollout batches: 5, 25% or a ramp 1,10%,100%')
     .option('--max-fail-percentage <pct>', 'halt the rollout when more than this share of a batch fails', percentage)
     .option('--any-errors-fatal', 'halt the rollout at the first failure', false)
     .option('--force-handlers', 'run notified handlers even after a failure', false)
-    .option('--task-timeout <seconds>', 'default timeout of each task (Ansible: TASK_TIMEOUT in ansible.cfg)', positiveInt('--task-timeout'))
     .option('-t, --tags <tags>', 'only run tasks with these tags (comma-separated)')
     .option('--skip-tags <tags>', 'skip tasks with any of these tags (comma-separated)')
     .option('--retry-file <file>', 'where to list failed, unreachable and not-run hosts (default <playbook>.retry)')
-    .option('-v, --verbose', 'more output, up to -vvvv: -v every task, -vv their output, -vvv commands sent and connection steps, -vvvv SSH protocol debug (secrets redacted)', (_: string, n: number) => n + 1, 0)
     .option('--start-at-task <name>', 'start at the first task of this name (or glob), as ansible-playbook does')
     .option('--step', 'ask before each task: (N)o/(y)es/(c)ontinue (needs a terminal)', false)
-    .option('-c, --connection <type>', "connection where the inventory sets no ansible_connection: ssh (Ansible's smart) or local")
     .option('--syntax-check', 'load and check the playbook (and the inventory), contact no host', false)
     .option('--list-hosts', 'list the hosts the play would run on, contact none', false)
     .option('--list-tasks', 'list the tasks --tags/--skip-tags select, with their tags, as ansible-playbook does (contacts no host: facts unknown)', false)
@@ -566,6 +581,31 @@ Examples:
       setExit(await runCommand(playbook, flags, (name) => command.getOptionValueSource(name) === 'cli'));
     });
 
+  addVaultOptions(
+    addRunOptions(
+      program
+        .command('adhoc')
+        .description('run one module on the hosts of a pattern, as `ansible PATTERN -m MODULE -a ARGS` does')
+        .argument('<pattern>', "a host pattern, as a play's hosts: all, web, 'web:!web3', h1,h2 …"),
+    )
+      .option('-m, --module-name <module>', "a module of provision's (command, shell, copy, packages …; ansible.builtin.NAME too), or a module file ./mod.ts[#export]", 'command')
+      .option('-a, --args <args>', "the module's arguments: key=value words, or a JSON object; free text for command and shell")
+      .option('--list-hosts', 'list the hosts the command would run on, contact none', false)
+      .addHelpText(
+        'after',
+        `
+Examples:
+  provision adhoc web -i hosts.ini -m shell -a 'uptime'
+  provision adhoc db -i hosts.ini -b -m packages -a 'present=postgresql'
+  provision adhoc all -i hosts.ini -m copy -a '{"dest": "/etc/motd", "content": "hi\\n"}' --check --diff`,
+      ),
+  ).action(async (pattern: string, flags: RunFlags & { moduleName: string; args?: string }, command: Command) => {
+    const { adhocRun } = await import('./adhoc.js');
+    const adhoc = await adhocRun(pattern, flags.moduleName, flags.args);
+    const defaults = { serial: undefined, anyErrorsFatal: false, forceHandlers: false, syntaxCheck: false, listTasks: false, listTags: false, step: false, detailedExitcode: false };
+    setExit(await runCommand(`adhoc ${pattern} -m ${flags.moduleName}`, { ...defaults, ...flags }, (name) => command.getOptionValueSource(name) === 'cli', adhoc));
+  });
+
   program
     .command('inventory')
     .description('show an inventory as ansible-inventory does')
@@ -575,8 +615,8 @@ Examples:
     .option('--host <name>', "one host's merged variables as JSON")
     .action(async (flags) => setExit(await inventoryCommand(flags)));
 
-  // both commands load inventories, so both take the vault options
-  for (const command of program.commands) addVaultOptions(command);
+  // these commands load inventories, so they take the vault options
+  for (const command of program.commands) if (command.name() !== 'adhoc') addVaultOptions(command);
 
   program
     .command('apply')
