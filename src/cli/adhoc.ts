@@ -103,20 +103,36 @@ async function findModule(name: string): Promise<{ module: string; fn: (params: 
   return { module: own, fn: fn as (params: Record<string, unknown>) => unknown };
 }
 
-/** The play of an ad-hoc command: one task, over the pattern's hosts. */
+/** The play var that carries templated arguments: the inventory renders it with each host's variables. */
+const argsVar = 'provision_adhoc_args';
+
+/**
+ * The play of an ad-hoc command: one task, over the pattern's hosts. Arguments holding `{{ }}` or `{% %}` are rendered
+ * per host with its variables, as Ansible renders them (through the play's vars); others are checked once, up front.
+ */
 export async function adhocPlay(pattern: string, moduleName: string, args: string | undefined): Promise<{ play: Playbook; module: string }> {
   const { module, fn } = await findModule(moduleName);
-  const params = parseModuleArgs(module, args);
-  let task: unknown;
-  try {
-    task = callWithTextParams(fn, params);
-  } catch (err) {
-    if (err instanceof InputError) throw new InputError(`-m ${moduleName} -a: ${err.message}`);
-    throw new InputError(`-m ${moduleName}: the module threw: ${(err as Error).message}`);
-  }
-  if (!isTask(task)) throw new InputError(`-m ${moduleName}: the module function did not return a task (use defineTask)`);
+  const build = (text: string | undefined): Task => {
+    const params = parseModuleArgs(module, text);
+    let task: unknown;
+    try {
+      task = callWithTextParams(fn, params);
+    } catch (err) {
+      if (err instanceof InputError) throw new InputError(`-m ${moduleName} -a: ${err.message}`);
+      throw new InputError(`-m ${moduleName}: the module threw: ${(err as Error).message}`);
+    }
+    if (!isTask(task)) throw new InputError(`-m ${moduleName}: the module function did not return a task (use defineTask)`);
+    return task;
+  };
+  const templated = args !== undefined && /\{\{|\{%/.test(args);
   // as `ansible`, no facts are gathered for the command modules; the others may read them (package manager, init)
-  const play: Playbook = { name: 'Ansible Ad-Hoc', hosts: pattern, gatherFacts: !['command', 'shell', 'debug', 'ping'].includes(module), tasks: [task as Task] };
+  const play: Playbook = {
+    name: 'Ansible Ad-Hoc',
+    hosts: pattern,
+    gatherFacts: !['command', 'shell', 'debug', 'ping'].includes(module),
+    ...(templated ? { vars: { [argsVar]: args } } : {}),
+    tasks: templated ? ({ vars }) => [build(String(vars[argsVar]))] : [build(args)],
+  };
   return { play, module };
 }
 

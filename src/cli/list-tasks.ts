@@ -24,15 +24,16 @@ export function formatListing(
   plays: Array<{ playbook: Playbook; hosts: string[]; varsOf: (host: string) => Vars }>,
   o: ListOptions,
 ): string {
-  const out = ['', `playbook: ${playbookPath}`, ''];
+  const out = ['', `playbook: ${playbookPath}`];
   for (const [i, { playbook, hosts, varsOf }] of plays.entries()) {
+    out.push('');
     out.push(`  play #${i + 1} (${terminalSafe(playbook.hosts)}): ${terminalSafe(playbook.name)}\tTAGS: []`);
     const lists = new Map<string, { hosts: string[]; tasks: Task[] }>();
     // A play that matched no host still lists a task list that is not a function of a host.
     const listedFor = hosts.length === 0 && typeof playbook.tasks !== 'function' ? [''] : hosts;
     for (const host of listedFor) {
       const tasks = buildOrFail(
-        () => resolveTasks(playbook, { host, vars: varsOf(host), facts: unknownFacts(host) }),
+        () => resolveTasks(playbook, { host, vars: host === '' ? {} : varsOf(host), facts: unknownFacts(host) }),
         'building the task list for --list-tasks (no host is contacted: facts are unknown)',
         host,
         playbookPath,
@@ -52,7 +53,6 @@ export function formatListing(
       const all = [...lists.values()].flatMap((l) => l.tasks.flatMap((t) => t.options.tags ?? []));
       out.push(`      TASK TAGS: ${tagList(all.map(terminalSafe))}`);
     }
-    out.push('');
   }
   return `${out.join('\n')}\n`;
 }
