@@ -22,7 +22,6 @@ import { exitCodeFor, exitCodes } from './exit-codes.js';
 import { checkPatterns, selectHosts } from './hosts.js';
 import { formatListing } from './list-tasks.js';
 import { createStepper } from './step.js';
-import { globToRegExp } from '../inventory/patterns.js';
 import { checkOutputPath, writeAtomic } from './output-file.js';
 import { createPlanRecorder, readPlanFile, vetAgainst, type PlanFile } from './plan-file.js';
 import { askPassword } from './prompt.js';
@@ -67,6 +66,7 @@ export interface RunFlags {
   become: boolean;
   becomeUser?: string;
   askBecomePass: boolean;
+  becomeMethod?: string;
   acceptNewHostKeys: boolean;
   knownHosts: string[];
   sshConfig?: string;
@@ -105,9 +105,9 @@ export interface RunFlags {
 }
 
 /** --start-at-task's test of a task's name, as Ansible's: the name itself, or a glob (fnmatch) matching it. */
-function startAtTest(name: string): (taskName: string) => boolean {
-  const glob = globToRegExp(name);
-  return (taskName) => taskName === name || glob.test(taskName);
+async function startAtTask(name: string): Promise<{ name: string; test(taskName: string): boolean }> {
+  const glob = (await import('../inventory/patterns.js')).globToRegExp(name);
+  return { name, test: (taskName) => taskName === name || glob.test(taskName) };
 }
 
 /** -c/--connection: the connection types provision has, by Ansible's names; any other is refused by name. */
@@ -156,6 +156,7 @@ function applyAnsibleConfig(flags: Partial<RunFlags> & { inventory: string[] } &
   if (!given('become') && cfg.become !== undefined) flags.become = cfg.become;
   if (!given('becomeUser') && cfg.becomeUser) flags.becomeUser = cfg.becomeUser;
   if (!given('askBecomePass') && cfg.becomeAskPass !== undefined) flags.askBecomePass = cfg.becomeAskPass;
+  if (!given('becomeMethod') && cfg.becomeMethod !== undefined) flags.becomeMethod = cfg.becomeMethod;
   return cfg;
 }
 
@@ -171,7 +172,7 @@ export async function runCommand(playbookPath: string, flags: RunFlags, given: (
   const cfg = applyAnsibleConfig(flags, given);
   if (flags.verbose) process.stderr.write(`provision: ${cfg.path ? `using config file ${cfg.path}` : 'no ansible.cfg found (ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg)'}\n`);
   const inventory = await loadInventoryWithWarnings(flags.inventory, flags);
-  const [{ resolveConnectionVars }, { parseExtraVars }] = await Promise.all([import('../inventory/index.js'), import('./extra-vars.js')]);
+  const [{ resolveConnectionVars, becomeMethodOf }, { parseExtraVars }] = await Promise.all([import('../inventory/index.js'), import('./extra-vars.js')]);
   if (flags.connection !== undefined) inventory.setDefaultVars({ ansible_connection: connectionFlag(flags.connection) }, '-c/--connection');
   if (cfg.sshArgs !== undefined) inventory.setDefaultVars({ ansible_ssh_args: cfg.sshArgs }, `${cfg.path} ([ssh_connection] ssh_args)`);
   // The SSH stack loads while esbuild compiles the playbook in its own process, when any host may need it.
@@ -218,6 +219,7 @@ export async function runCommand(playbookPath: string, flags: RunFlags, given: (
     if (c?.becomePassword) secret(c.becomePassword);
   }
   let becomePassword: string | undefined;
+  const becomeMethod = flags.becomeMethod === undefined ? undefined : becomeMethodOf(flags.becomeMethod, '--become-method');
   if (flags.askBecomePass) becomePassword = secret(await askPassword('BECOME password: '));
 
   // group_vars/ and host_vars/ beside the playbook win over the inventory's; variables render (Jinja2) when read
@@ -242,6 +244,7 @@ export async function runCommand(playbookPath: string, flags: RunFlags, given: (
         become: becomeOf(host, vars),
         becomeUser: c.becomeUser ?? flags.becomeUser ?? playbook.becomeUser,
         becomePassword: c.becomePassword ?? becomePassword,
+        method: c.becomeMethod ?? becomeMethod,
       };
       if (c.connection === 'local') return new LocalConnection(host, become);
       const { connectHost } = await (sshStack ?? import('../connection/connect.js'));
@@ -323,7 +326,11 @@ export async function runCommand(playbookPath: string, flags: RunFlags, given: (
           varsOf,
           connect,
           becomeOf,
-          hasBecomePassword: (host, vars) => (resolveConnectionVars(vars, host).becomePassword ?? becomePassword) !== undefined,
+          // su becomes only from root, asking nothing (see prepareCommand): sudo's password check is not its
+          hasBecomePassword: (host, vars) => {
+            const c = resolveConnectionVars(vars, host);
+            return (c.becomeMethod ?? becomeMethod) === 'su' || (c.becomePassword ?? becomePassword) !== undefined;
+          },
           forks: flags.forks,
           connectRetries: flags.connectRetries,
           check: flags.check,
@@ -334,7 +341,7 @@ export async function runCommand(playbookPath: string, flags: RunFlags, given: (
           timeout: flags.taskTimeout,
           tags: splitTags(flags.tags),
           skipTags: splitTags(flags.skipTags),
-          startAtTask: flags.startAtTask === undefined ? undefined : { name: flags.startAtTask, test: startAtTest(flags.startAtTask) },
+          startAtTask: flags.startAtTask === undefined ? undefined : await startAtTask(flags.startAtTask),
           confirmTask,
           signal: abort.signal,
           idPrefix: i === 0 ? '' : `play ${i + 1} `,
@@ -510,6 +517,7 @@ function addRunOptions(command: Command): Command {
     .option('--private-key <file>', 'SSH private key when the inventory names none')
     .option('-b, --become', 'run tasks through sudo', false)
     .option('--become-user <name>', 'the user to become (default root)')
+    .option('--become-method <method>', 'sudo (default), or su (from a root login only: su asks its password on a terminal)')
     .option('-K, --ask-become-pass', 'ask for the sudo password (read from stdin when not a terminal)', false)
     .option('--accept-new-host-keys', 'accept and record host keys not yet in known_hosts (a changed key is still refused)', false)
     .option('--known-hosts <file>', 'known_hosts file to check host keys against, before ~/.ssh/known_hosts (repeatable)', collect, [])

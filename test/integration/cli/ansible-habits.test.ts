@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { startFleet, type Fleet } from '../../fleet/fleet.js';
 import { parseReport, repoRoot, runCaptured, runCli, type CliResult } from '../../helpers/cli.js';
 
+const suUser = 'provhabits';
 const yml = join(repoRoot, 'test/fixtures/habits/play.yml');
 const ts = join(repoRoot, 'test/fixtures/habits/play.ts');
 
@@ -47,7 +48,8 @@ describe('ansible-playbook and ansible habits, side by side with ansible-core (3
 
   before(async function () {
     if (!existsSync('/usr/bin/ansible-playbook')) throw new Error('ansible-playbook is missing: apt-get install ansible-core (.ci/run installs it)');
-    fleet = await startFleet(3);
+    // a user with a login shell to become with su (this creates the account: see ensureSudoUser)
+    fleet = await startFleet(3, { users: [{ name: suUser }] });
     dir = mkdtempSync(join(tmpdir(), 'provision-habits-'));
     // the known_hosts through ssh's own option: both tools read it from the inventory
     inventory = fleet.writeInventory(join(dir, 'hosts.ini'), `ansible_ssh_common_args='-o UserKnownHostsFile=${fleet.knownHostsPath}'`);
@@ -167,6 +169,27 @@ describe('ansible-playbook and ansible habits, side by side with ansible-core (3
     const bad = await runCli(['adhoc', 'nowhere', '-i', local, '-c', 'docker', '-m', 'ping'], { cwd: dir });
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /-c\/--connection docker: not supported/);
+  });
+
+  it('--become-method su becomes another user from a root login, as ansible does; from another user it is refused, naming su', async () => {
+    const args = ['host01', '-b', '--become-method', 'su', '--become-user', suUser, '-m', 'command', '-a', 'id -un'];
+    const a = await ansible(...args);
+    const o = await adhoc(...args);
+    assert.equal(o.code, 0, o.stderr);
+    assert.deepEqual(blocks(o.stdout, ['host01']), blocks(a.stdout, ['host01']));
+    assert.deepEqual(blocks(o.stdout, ['host01']), [`host01 | CHANGED | rc=0 >>\n${suUser}`]);
+    // a nologin account refuses su, in both
+    const n = ['host01', '-b', '--become-method', 'su', '--become-user', 'nobody', '-m', 'command', '-a', 'id -un'];
+    assert.equal((await adhoc(...n)).code, (await ansible(...n)).code);
+    // from a login that is not root, su would ask a password on a terminal: refused, naming su
+    const inv = join(dir, 'as-user.ini');
+    writeFileSync(inv, `host01 ansible_host=127.0.0.1 ansible_port=${fleet.hosts[0]!.port} ansible_user=${suUser} ansible_ssh_private_key_file=${fleet.clientKeyPath} ansible_ssh_common_args='-o UserKnownHostsFile=${fleet.knownHostsPath}'\n`);
+    const u = await runCli(['adhoc', 'host01', '-i', inv, '-b', '--become-method', 'su', '-m', 'command', '-a', 'id -un'], { cwd: dir });
+    assert.equal(u.code, 2, u.stdout);
+    assert.match(u.stdout, /become method su from provhabits: su asks for its password on a terminal/);
+    const bad = await adhoc('host01', '-b', '--become-method', 'doas', '-m', 'ping');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--become-method doas: not supported/);
   });
 
   it('-vvv shows the commands sent and the connection steps, secrets redacted; --step needs a terminal', async () => {
