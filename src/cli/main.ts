@@ -548,6 +548,7 @@ Examples:
   provision run playbooks/daemon.ts -i inventory --check --diff    what would change, per host
   provision run playbooks/daemon.ts -i inventory                   apply it
   provision run site.ts -i hosts.ini --serial 1,10%,100% --max-fail-percentage 0
+  provision adhoc web -i hosts.ini -m shell -a 'uptime'               one module on a pattern's hosts, as ansible
   provision inventory -i hosts.ini --graph                         the group tree
   provision report run.json --html run.html                        a page of a saved report`,
     );
