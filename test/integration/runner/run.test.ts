@@ -64,7 +64,7 @@ describe('provision run (5 sshd hosts on loopback)', function () {
     assert.ok(!Number.isNaN(Date.parse(report.started)) && !Number.isNaN(Date.parse(report.finished)));
     assert.equal(typeof report.duration_ms, 'number');
     const host = report.hosts[fleet.hosts[0]!.name]!;
-    assert.deepEqual(Object.keys(host.stats).sort(), ['changed', 'failed', 'ok', 'skipped']);
+    assert.deepEqual(Object.keys(host.stats).sort(), ['changed', 'failed', 'left_out', 'ok', 'skipped']);
     for (const t of host.tasks) {
       assert.equal(typeof t.name, 'string');
       assert.equal(typeof t.module, 'string');
@@ -72,7 +72,7 @@ describe('provision run (5 sshd hosts on loopback)', function () {
       assert.equal(typeof t.changed, 'boolean');
       assert.equal(typeof t.duration_ms, 'number');
     }
-    assert.deepEqual(Object.keys(report.summary).sort(), ['changed', 'failed', 'halted', 'hosts', 'not_run', 'ok', 'skipped', 'unreachable']);
+    assert.deepEqual(Object.keys(report.summary).sort(), ['changed', 'failed', 'halted', 'hosts', 'left_out', 'not_run', 'ok', 'skipped', 'unreachable']);
   });
 
   it('restricts the run with --limit', async () => {
