@@ -10,8 +10,9 @@ export function createStepper(): (id: string, name: string) => Promise<boolean> 
   let queue: Promise<unknown> = Promise.resolve();
   // Hosts reach a task at different times: the first one asks, the others take its answer.
   return (id, name) => {
-    if (continuing) return Promise.resolve(true);
+    // a task answered already keeps its answer, for a host that reaches it after a later `c`
     let answer = answers.get(id);
+    if (!answer && continuing) return Promise.resolve(true);
     if (!answer) {
       answer = queue.then(async () => {
         if (continuing) return true;

@@ -3,6 +3,7 @@
 // --start-at-task, patterns that match nothing, -T, -c, and ad-hoc commands' output.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,32 @@ function recap(stdout: string): Record<string, string> {
     out[m[1] as string] = m.slice(2).join(' ');
   }
   return out;
+}
+
+/**
+ * Runs a command in a terminal (util-linux `script` gives it a pty) and answers each --step question, in order, when
+ * it is asked; returns the questions and the whole output.
+ */
+function inTerminal(command: string[], answers: string[], env: NodeJS.ProcessEnv): Promise<{ asked: string[]; output: string }> {
+  const quoted = command.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const child = spawn('script', ['-qec', quoted, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  const asked: string[] = [];
+  let seen = -1;
+  child.stdout.on('data', (d: Buffer) => {
+    output += d.toString();
+    // a terminal may draw a question twice: a question is new when it names another task than the last one
+    for (const m of output.matchAll(/Perform task: TASK: (\S+)/g)) {
+      if (m[1] === asked.at(-1) || m.index < seen) continue;
+      seen = m.index;
+      asked.push(m[1] as string);
+      child.stdin.write(`${answers[asked.length - 1] ?? 'n'}\r`);
+    }
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', () => resolve({ asked, output }));
+  });
 }
 
 /** An ad-hoc output's per-host blocks (a block starts at `HOST | `), sorted: hosts finish in any order. */
@@ -204,5 +231,20 @@ describe('ansible-playbook and ansible habits, side by side with ansible-core (3
     const s = await ours('--step');
     assert.equal(s.code, 1);
     assert.match(s.stderr, /--step asks before each task: it needs a terminal/);
+  });
+
+  it('--step asks before each task in a terminal, once for every host: n leaves it out, c runs the rest unasked', async () => {
+    const answers = ['y', 'n', 'c'];
+    const theirs = await inTerminal(['ansible-playbook', '-i', inventory, join(repoRoot, 'test/fixtures/habits/step.yml'), '--step'], answers, env);
+    const mine = await inTerminal(
+      [process.execPath, join(repoRoot, 'bin/provision.js'), 'run', join(repoRoot, 'test/fixtures/habits/step.ts'), '-i', inventory, '--step', '--retry-file', join(dir, 'r')],
+      answers,
+      { ...process.env, CI: '1' },
+    );
+    assert.deepEqual(theirs.asked, ['one', 'two', 'three']);
+    assert.deepEqual(mine.asked, theirs.asked, mine.output);
+    const clean = (t: string) => t.replace(/\r/g, '');
+    assert.equal(Object.keys(recap(clean(theirs.output))).length, 3, theirs.output);
+    assert.deepEqual(recap(clean(mine.output)), recap(clean(theirs.output)));
   });
 });
