@@ -226,6 +226,12 @@ describe('ansible-playbook and ansible habits, side by side with ansible-core (3
     assert.match(v.stderr, /^<host01> ESTABLISH SSH CONNECTION FOR USER: root to /m);
     assert.match(v.stderr, /^<host01> EXEC .*echo \*{8} \| wc -c/m);
     assert.doesNotMatch(`${v.stdout}${v.stderr}`, /hunter2-habits/);
+    const v4 = await runCli(['adhoc', 'host01', '-i', inv, '-m', 'shell', '-a', 'echo {{ ansible_password }}', '-vvvv'], { cwd: dir });
+    assert.equal(v4.code, 0, v4.stderr);
+    const protocol = v4.stderr.split('\n').filter((l) => l.startsWith('<host01> ') && !/ (EXEC|ESTABLISH|SSH connection) /.test(l));
+    assert.ok(protocol.length > 5, `-vvvv adds the SSH protocol's lines:\n${v4.stderr}`);
+    assert.equal(v.stderr.split('\n').filter((l) => protocol.includes(l)).length, 0, '-vvv has none of them');
+    assert.doesNotMatch(`${v4.stdout}${v4.stderr}`, /hunter2-habits/);
     const quiet = await runCli(['adhoc', 'host01', '-i', inv, '-m', 'shell', '-a', 'true', '-v'], { cwd: dir });
     assert.doesNotMatch(quiet.stderr, /EXEC/, '-v does not trace commands');
     const s = await ours('--step');
