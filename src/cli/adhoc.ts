@@ -193,7 +193,9 @@ export function createAdhocOutput(module: string, o: ProgressOptions): Progress 
 }
 
 /** What `run`'s machinery needs for an ad-hoc command. */
-export async function adhocRun(pattern: string, moduleName: string, args: string | undefined): Promise<AdhocRun> {
-  const { play, module } = await adhocPlay(pattern, moduleName, args);
+export async function adhocRun(pattern: string, moduleName: string, args: string | undefined, listHostsOnly = false): Promise<AdhocRun> {
+  const { play, module } = listHostsOnly
+    ? { play: { name: 'Ansible Ad-Hoc', hosts: pattern, tasks: [] }, module: moduleName }
+    : await adhocPlay(pattern, moduleName, args);
   return { plays: [play], progress: (o) => createAdhocOutput(module, o) };
 }

@@ -208,7 +208,9 @@ export async function runCommand(playbookPath: string, flags: RunFlags, given: (
   if (flags.listHosts) {
     for (const [i, play] of plays.entries()) {
       const hosts = hostsOf[i] as string[];
-      process.stdout.write(`play: ${play.name} (hosts: ${play.hosts})\n  hosts (${hosts.length}):\n${hosts.map((h) => `    ${h}\n`).join('')}`);
+      // `ansible --list-hosts` prints the hosts alone
+      if (!adhoc) process.stdout.write(`play: ${play.name} (hosts: ${play.hosts})\n`);
+      process.stdout.write(`  hosts (${hosts.length}):\n${hosts.map((h) => `    ${h}\n`).join('')}`);
     }
     return exitCodes.ok;
   }
@@ -610,7 +612,7 @@ Examples:
       ),
   ).action(async (pattern: string, flags: RunFlags & { moduleName: string; args?: string }, command: Command) => {
     const { adhocRun } = await import('./adhoc.js');
-    const adhoc = await adhocRun(pattern, flags.moduleName, flags.args);
+    const adhoc = await adhocRun(pattern, flags.moduleName, flags.listHosts ? undefined : flags.args, flags.listHosts);
     const defaults = { serial: undefined, anyErrorsFatal: false, forceHandlers: false, syntaxCheck: false, listTasks: false, listTags: false, step: false, detailedExitcode: false };
     setExit(await runCommand(`adhoc ${pattern} -m ${flags.moduleName}`, { ...defaults, ...flags }, (name) => command.getOptionValueSource(name) === 'cli', adhoc));
   });

@@ -144,6 +144,10 @@ describe('ansible-playbook and ansible habits, side by side with ansible-core (3
       const theirs = blocks(a.stdout.replace(/ {4}"ansible_facts": \{\n {8}"discovered_interpreter_python": "[^"]*"\n {4}\},\n/g, ''), hosts);
       assert.deepEqual(blocks(o.stdout, hosts), theirs, args.join(' '));
     }
+    const list = ['fleet:!host02', '--list-hosts'];
+    const [la, lo] = [await ansible(...list), await adhoc(...list)];
+    assert.equal(lo.code, 0, lo.stderr);
+    assert.equal(lo.stdout, la.stdout);
   });
 
   it('ad-hoc over the run machinery: --check, the JSON report, key=value typed by the schema, a module file of the user\'s', async () => {
