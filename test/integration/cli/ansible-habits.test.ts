@@ -159,6 +159,11 @@ describe('ansible-playbook and ansible habits, side by side with ansible-core (3
     assert.equal(report.hosts.host01?.tasks[0]?.status, 'changed');
     assert.equal(existsSync(`${root}/made`), false, '--check changed nothing');
     assert.match(c.stderr, /^host01 \| CHANGED => \{/m);
+    // --diff: the change's diff, then its host's line
+    const d = await adhoc('host01', '-m', 'copy', '-a', `dest=${root}/motd content=hello`, '--check', '--diff');
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stdout, /^\+hello\n[\s\S]*^host01 \| CHANGED => \{/m);
+    assert.equal(existsSync(`${root}/motd`), false);
     const mod = join(dir, 'marker.ts');
     writeFileSync(
       mod,
