@@ -3,17 +3,14 @@ import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import pLimit from 'p-limit';
 import { LocalConnection } from '../connection/local.js';
 import type { BecomeSettings, Connection } from '../connection/types.js';
 import { InputError, ProvisionError } from '../errors.js';
-import { gatherFacts } from '../facts/gather.js';
 import type { Inventory } from '../inventory/index.js';
 import type { LoadOptions } from '../inventory/load.js';
 import { loadPlays } from '../playbook/load.js';
-import type { Playbook, Task, Vars } from '../playbook/types.js';
-import { resolveTasks, shownName, unknownFacts } from '../runner/run.js';
-import { createProgress, type Progress } from '../report/progress.js';
+import type { Playbook, Vars } from '../playbook/types.js';
+import { createProgress, type Progress, type ProgressOptions } from '../report/progress.js';
 import { reportDiffGroups } from '../report/diff-groups.js';
 import { formatJunit } from '../report/junit.js';
 import { formatRecap } from '../report/recap.js';
@@ -23,7 +20,11 @@ import type { RunReport } from '../runner/events.js';
 import { mergeReports } from '../runner/merge-reports.js';
 import { runPlaybook } from '../runner/run.js';
 import { redact, secret } from '../secret.js';
+import { setTraceListener, traceProtocol } from '../connection/trace.js';
 import { exitCodeFor, exitCodes } from './exit-codes.js';
+import { checkPatterns, selectHosts } from './hosts.js';
+import { formatListing } from './list-tasks.js';
+import { createStepper } from './step.js';
 import { checkOutputPath, writeAtomic } from './output-file.js';
 import { createPlanRecorder, readPlanFile, vetAgainst, type PlanFile } from './plan-file.js';
 import { askPassword } from './prompt.js';
@@ -31,6 +32,9 @@ import { gatherVaultSecrets, type VaultFlags } from './vault-secrets.js';
 import { loadAnsibleConfig, type AnsibleConfig } from '../config/ansible-cfg.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** `a, b` of --tags and --skip-tags as a list. */
+const splitTags = (tags?: string): string[] | undefined => (tags ? tags.split(',').map((t) => t.trim()) : undefined);
 
 function positiveInt(name: string) {
   return (value: string) => {
@@ -54,7 +58,7 @@ function percentage(value: string) {
   return n;
 }
 
-interface RunFlags {
+export interface RunFlags {
   inventory: string[];
   limit?: string;
   forks: number;
@@ -65,6 +69,7 @@ interface RunFlags {
   become: boolean;
   becomeUser?: string;
   askBecomePass: boolean;
+  becomeMethod?: string;
   acceptNewHostKeys: boolean;
   knownHosts: string[];
   sshConfig?: string;
@@ -78,11 +83,14 @@ interface RunFlags {
   maxFailPercentage?: number;
   anyErrorsFatal: boolean;
   forceHandlers: boolean;
+  /** -T/--timeout: Ansible's connect timeout (the same as --connect-timeout). */
   timeout?: number;
+  taskTimeout?: number;
   tags?: string;
   skipTags?: string;
   retryFile?: string;
-  verbose: boolean;
+  /** -v … -vvvv: how many times -v was given. */
+  verbose: number;
   junit?: string;
   detailedExitcode: boolean;
   planOut?: string;
@@ -92,17 +100,34 @@ interface RunFlags {
   syntaxCheck: boolean;
   listHosts: boolean;
   listTasks: boolean;
+  listTags: boolean;
+  startAtTask?: string;
+  step: boolean;
+  connection?: string;
   vaultId: string[];
   vaultPasswordFile: string[];
   askVaultPass: boolean;
 }
 
-/** Hosts of the play: the playbook's pattern, narrowed by --limit (both Ansible patterns). */
-function selectHosts(inventory: Inventory, pattern: string, limit?: string): string[] {
-  const hosts = inventory.selectHosts(pattern);
-  if (!limit) return hosts;
-  const allowed = new Set(inventory.selectHosts(limit));
-  return hosts.filter((h) => allowed.has(h));
+/** --start-at-task's test of a task's name, as Ansible's: the name itself, or a glob (fnmatch) matching it. */
+async function startAtTask(name: string): Promise<{ name: string; test(taskName: string): boolean }> {
+  const glob = (await import('../inventory/patterns.js')).globToRegExp(name);
+  return { name, test: (taskName) => taskName === name || glob.test(taskName) };
+}
+
+/** -c/--connection: the connection types provision has, by Ansible's names; any other is refused by name. */
+export function connectionFlag(type: string): string {
+  if (['ssh', 'smart', 'paramiko', 'local', 'ansible.builtin.ssh', 'ansible.builtin.local'].includes(type)) return type;
+  throw new InputError(`-c/--connection ${type}: not supported (provision connects with ssh or local)`);
+}
+
+/** -vvv: each connection's steps and commands on stderr, -vvvv the SSH protocol's too; secrets redacted. */
+export function traceConnections(verbosity: number): void {
+  if (verbosity < 3) return;
+  traceProtocol(verbosity >= 4);
+  setTraceListener((level, host, line) => {
+    if (level <= verbosity) process.stderr.write(`<${terminalSafe(host)}> ${terminalSafe(redact(line))}\n`);
+  });
 }
 
 /** What the command does before its run starts, said by a Ctrl-C then (the run installs its own handler). */
@@ -144,14 +169,23 @@ function applyAnsibleConfig(flags: Partial<RunFlags> & { inventory: string[] } &
   if (!given('user') && cfg.remoteUser) flags.user = cfg.remoteUser;
   if (!given('privateKey') && cfg.privateKeyFile) flags.privateKey = cfg.privateKeyFile;
   if (!given('forks') && cfg.forks !== undefined) flags.forks = cfg.forks;
-  if (!given('connectTimeout') && cfg.timeout !== undefined) flags.connectTimeout = cfg.timeout;
+  if (flags.timeout !== undefined) flags.connectTimeout = flags.timeout;
+  else if (!given('connectTimeout') && cfg.timeout !== undefined) flags.connectTimeout = cfg.timeout;
   if (!given('become') && cfg.become !== undefined) flags.become = cfg.become;
   if (!given('becomeUser') && cfg.becomeUser) flags.becomeUser = cfg.becomeUser;
   if (!given('askBecomePass') && cfg.becomeAskPass !== undefined) flags.askBecomePass = cfg.becomeAskPass;
+  if (!given('becomeMethod') && cfg.becomeMethod !== undefined) flags.becomeMethod = cfg.becomeMethod;
   return cfg;
 }
 
-async function runCommand(playbookPath: string, flags: RunFlags, given: (name: string) => boolean = () => false): Promise<number> {
+/** What `adhoc` gives `run`'s machinery instead of a playbook file: its one play and its own output. */
+export interface AdhocRun {
+  plays: Playbook[];
+  progress: (o: ProgressOptions) => Progress;
+}
+
+/** `provision run` (and, with `adhoc`, `provision adhoc`): the plays over their hosts, the recap, the reports. */
+export async function runCommand(playbookPath: string, flags: RunFlags, given: (name: string) => boolean = () => false, adhoc?: AdhocRun): Promise<number> {
   const out = flags.json ? process.stderr : process.stdout;
   const cfg = applyAnsibleConfig(flags, given);
   if (flags.verbose) process.stderr.write(`provision: ${cfg.path ? `using config file ${cfg.path}` : 'no ansible.cfg found (ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg)'}\n`);
@@ -160,7 +194,8 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
     ? `it is named only by the saved plan ${flags.fromPlan}; to run it, name it yourself: provision apply ${flags.fromPlan} ${flags.inventory.map((i) => `-i ${i}`).join(' ')}`
     : undefined;
   const inventory = await loadInventoryWithWarnings(flags.inventory, flags, { refuseScripts });
-  const [{ resolveConnectionVars }, { parseExtraVars }] = await Promise.all([import('../inventory/index.js'), import('./extra-vars.js')]);
+  const [{ resolveConnectionVars, becomeMethodOf }, { parseExtraVars }] = await Promise.all([import('../inventory/index.js'), import('./extra-vars.js')]);
+  if (flags.connection !== undefined) inventory.setDefaultVars({ ansible_connection: connectionFlag(flags.connection) }, '-c/--connection');
   if (cfg.sshArgs !== undefined) inventory.setDefaultVars({ ansible_ssh_args: cfg.sshArgs }, `${cfg.path} ([ssh_connection] ssh_args)`);
   // The SSH stack loads while esbuild compiles the playbook in its own process, when any host may need it.
   // (a host whose connection type is not supported fails when its turn comes, if it is in the play: not here)
@@ -179,26 +214,16 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   if (flags.junit) checkOutputPath(flags.junit, '--junit');
   if (flags.planOut) checkOutputPath(flags.planOut, '--plan-out');
   if (flags.retryFile) checkOutputPath(flags.retryFile, '--retry-file');
-  startup(`compiling the playbook ${playbookPath}`);
-  const plays = await loadPlays(playbookPath);
+  if (!adhoc) startup(`compiling the playbook ${playbookPath}`);
+  const plays = adhoc ? adhoc.plays : await loadPlays(playbookPath);
   const extraVars = parseExtraVars(flags.extraVars);
   if (flags.syntaxCheck) {
     // Loaded, compiled and its export checked: as ansible-playbook --syntax-check, no host is contacted.
     process.stdout.write(`playbook: ${playbookPath}\n`);
     return exitCodes.ok;
   }
-  const playName = (i: number) => (plays.length > 1 ? `play ${i + 1} (${(plays[i] as Playbook).name}): ` : '');
-  const hostsOf = plays.map((play, i) => {
-    const hosts = selectHosts(inventory, play.hosts, flags.limit);
-    // As Ansible, a pattern that matches nothing stops the run: a typo in CI must not pass as "nothing to do".
-    if (hosts.length === 0) {
-      throw new InputError(
-        `${playName(i)}no hosts matched the play's hosts "${play.hosts}"${flags.limit ? ` with --limit "${flags.limit}"` : ''}; ` +
-          `the inventory's groups are: ${inventory.groupNames().join(', ')}`,
-      );
-    }
-    return hosts;
-  });
+  checkPatterns(inventory, plays.map((p) => p.hosts), flags.limit);
+  const hostsOf = plays.map((play) => selectHosts(inventory, play.hosts, flags.limit));
   const allHosts = [...new Set(hostsOf.flat())];
   const saved = flags.fromPlan ? readPlanFile(flags.fromPlan) : undefined;
   if (saved) checkPlanHosts(flags.fromPlan as string, saved, allHosts);
@@ -206,7 +231,9 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   if (flags.listHosts) {
     for (const [i, play] of plays.entries()) {
       const hosts = hostsOf[i] as string[];
-      process.stdout.write(`play: ${play.name} (hosts: ${play.hosts})\n  hosts (${hosts.length}):\n${hosts.map((h) => `    ${h}\n`).join('')}`);
+      // `ansible --list-hosts` prints the hosts alone
+      if (!adhoc) process.stdout.write(`play: ${play.name} (hosts: ${play.hosts})\n`);
+      process.stdout.write(`  hosts (${hosts.length}):\n${hosts.map((h) => `    ${h}\n`).join('')}`);
     }
     return exitCodes.ok;
   }
@@ -217,6 +244,7 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
     if (c?.becomePassword) secret(c.becomePassword);
   }
   let becomePassword: string | undefined;
+  const becomeMethod = flags.becomeMethod === undefined ? undefined : becomeMethodOf(flags.becomeMethod, '--become-method');
   if (flags.askBecomePass) {
     startup('reading the BECOME password (-K)');
     if (flags.verbose && !process.stdin.isTTY) process.stderr.write('provision: reading the BECOME password from stdin (not a terminal)\n');
@@ -224,7 +252,7 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   }
 
   // group_vars/ and host_vars/ beside the playbook win over the inventory's; variables render (Jinja2) when read
-  inventory.addPlaybookDir(dirname(resolve(playbookPath)));
+  if (!adhoc) inventory.addPlaybookDir(dirname(resolve(playbookPath)));
   /** What the runner needs of one play: its hosts' variables, become and connections. */
   const wiring = (playbook: Playbook) => {
     const varsOf = (host: string): Vars =>
@@ -245,6 +273,7 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
         become: becomeOf(host, vars),
         becomeUser: c.becomeUser ?? flags.becomeUser ?? playbook.becomeUser,
         becomePassword: c.becomePassword ?? becomePassword,
+        method: c.becomeMethod ?? becomeMethod,
       };
       if (c.connection === 'local') return new LocalConnection(host, become);
       const { connectHost } = await (sshStack ?? import('../connection/connect.js'));
@@ -267,17 +296,16 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
     return { varsOf, becomeOf, connect };
   };
 
-  if (flags.listTasks) {
-    startup("listing each host's tasks (connecting and gathering facts only)");
-    let code: number = exitCodes.ok;
-    for (const [i, play] of plays.entries()) {
-      const { varsOf, connect } = wiring(play);
-      code = Math.max(code, await listTasks(play, hostsOf[i] as string[], varsOf, connect, flags.forks));
-    }
-    return code;
+  if (flags.listTasks || flags.listTags) {
+    const listed = plays.map((playbook, i) => ({ playbook, hosts: hostsOf[i] as string[], varsOf: wiring(playbook).varsOf }));
+    process.stdout.write(formatListing(playbookPath, listed, { tasks: flags.listTasks, tags: flags.listTags, only: splitTags(flags.tags), skip: splitTags(flags.skipTags) }));
+    return exitCodes.ok;
   }
 
-  const tty = out.isTTY === true && process.env.CI === undefined;
+  const confirmTask = flags.step ? createStepper() : undefined;
+  // --step asks in the terminal, and -vvv traces there: the live display would draw over them.
+  const tty = out.isTTY === true && process.env.CI === undefined && !flags.step && flags.verbose < 3;
+  traceConnections(flags.verbose);
   let progress: Progress | undefined;
   const abort = new AbortController();
   const interrupt = new AbortController();
@@ -310,10 +338,19 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   const dropped = new Set<string>();
   try {
     for (const [i, playbook] of plays.entries()) {
-      const hosts = (hostsOf[i] as string[]).filter((h) => !dropped.has(h));
-      if (hosts.length === 0) continue;
+      const matched = hostsOf[i] as string[];
+      const hosts = matched.filter((h) => !dropped.has(h));
       const { varsOf, becomeOf, connect } = wiring(playbook);
-      progress = await createProgress({ tty, stream: out, diff: flags.diff, color: tty, verbose: flags.verbose });
+      if (matched.length === 0) {
+        // As ansible-playbook: the play is announced and passed over; its report has no hosts (exit 0). As `ansible`: a warning.
+        if (adhoc) process.stderr.write('provision: warning: No hosts matched, nothing to do\n');
+        else out.write(`PLAY ${terminalSafe(playbook.name)}\nskipping: no hosts matched\n`);
+        reports.push(await runPlaybook({ playbook, playbookPath, baseDir: dirname(resolve(playbookPath)), hosts, varsOf, connect, forks: 1, check: flags.check }));
+        continue;
+      }
+      if (hosts.length === 0) continue;
+      const shown: ProgressOptions = { tty, stream: out, diff: flags.diff, color: tty, verbose: flags.verbose > 0, verbosity: flags.verbose };
+      progress = adhoc ? adhoc.progress(shown) : await createProgress(shown);
       let played: RunReport;
       try {
         played = await runPlaybook({
@@ -324,7 +361,11 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
           varsOf,
           connect,
           becomeOf,
-          hasBecomePassword: (host, vars) => (resolveConnectionVars(vars, host).becomePassword ?? becomePassword) !== undefined,
+          // su becomes only from root, asking nothing (see prepareCommand): sudo's password check is not its
+          hasBecomePassword: (host, vars) => {
+            const c = resolveConnectionVars(vars, host);
+            return (c.becomeMethod ?? becomeMethod) === 'su' || (c.becomePassword ?? becomePassword) !== undefined;
+          },
           forks: flags.forks,
           connectRetries: flags.connectRetries,
           check: flags.check,
@@ -332,9 +373,11 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
           serial: flags.serial,
           maxFailPercentage: flags.maxFailPercentage,
           anyErrorsFatal: flags.anyErrorsFatal || undefined,
-          timeout: flags.timeout,
-          tags: flags.tags ? flags.tags.split(',').map((t) => t.trim()) : undefined,
-          skipTags: flags.skipTags ? flags.skipTags.split(',').map((t) => t.trim()) : undefined,
+          timeout: flags.taskTimeout,
+          tags: splitTags(flags.tags),
+          skipTags: splitTags(flags.skipTags),
+          startAtTask: flags.startAtTask === undefined ? undefined : await startAtTask(flags.startAtTask),
+          confirmTask,
           signal: abort.signal,
           interrupt: interrupt.signal,
           idPrefix: i === 0 ? '' : `play ${i + 1} `,
@@ -358,7 +401,8 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   const retry = Object.entries(report.hosts)
     .filter(([, h]) => h.status === 'failed' || h.status === 'unreachable' || h.status === 'not run' || h.reason !== undefined)
     .map(([name]) => name);
-  if (retry.length > 0 && !flags.check) {
+  // as `ansible`, an ad-hoc command writes no retry file
+  if (retry.length > 0 && !flags.check && !adhoc) {
     const path = flags.retryFile ?? `${basename(playbookPath).replace(/\.[cm]?ts$/, '')}.retry`;
     try {
       writeAtomic(path, `${retry.join('\n')}\n`);
@@ -374,7 +418,7 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
     if (failed.length > 0 || report.interrupted) {
       out.write(`provision: no plan written: ${failed.map(([name, h]) => `${name} ${h.status}`).join(', ') || 'interrupted'}\n`);
     } else {
-      const options = { inventory: flags.inventory, limit: flags.limit, extraVars: flags.extraVars, become: flags.become, becomeUser: flags.becomeUser, user: flags.user, privateKey: flags.privateKey, tags: flags.tags, skipTags: flags.skipTags, timeout: flags.timeout };
+      const options = { inventory: flags.inventory, limit: flags.limit, extraVars: flags.extraVars, become: flags.become, becomeUser: flags.becomeUser, user: flags.user, privateKey: flags.privateKey, tags: flags.tags, skipTags: flags.skipTags, timeout: flags.taskTimeout };
       // Owner-only: a plan holds what the hosts' files will hold (secrets are redacted, the rest is not).
       writeAtomic(flags.planOut, `${JSON.stringify(recorder.finish({ version: version(), playbookPath, options, hosts: allHosts }), null, 2)}\n`, 0o600);
       out.write(`provision: plan written to ${flags.planOut}; apply exactly it with: provision apply ${flags.planOut}\n`);
@@ -407,42 +451,6 @@ async function runCommand(playbookPath: string, flags: RunFlags, given: (name: s
   return code;
 }
 
-/** --list-tasks: each host's task list as its vars and facts build it (connect and facts only: nothing changes). */
-async function listTasks(
-  playbook: Playbook,
-  hosts: string[],
-  varsOf: (host: string) => Vars,
-  connect: (host: string, vars: Vars) => Promise<Connection>,
-  forks: number,
-): Promise<number> {
-  const limit = pLimit(Math.max(1, forks));
-  let failed = false;
-  const lists = await Promise.all(
-    hosts.map((host) =>
-      limit(async () => {
-        const vars = varsOf(host);
-        let conn: Connection;
-        try {
-          conn = await connect(host, vars);
-        } catch (err) {
-          failed = true;
-          return `  ${host}: unreachable: ${redact((err as Error).message)}\n`;
-        }
-        try {
-          const facts = playbook.gatherFacts === false ? unknownFacts(host) : await gatherFacts(conn);
-          const tasks = resolveTasks(playbook, { host, vars, facts });
-          const line = (t: Task) => `    ${shownName(t)}${t.options.tags?.length ? `\tTAGS: [${t.options.tags.join(', ')}]` : ''}\n`;
-          return `  ${host}:\n${tasks.map(line).join('')}`;
-        } finally {
-          await conn.close().catch(() => {});
-        }
-      }),
-    ),
-  );
-  process.stdout.write(`play: ${playbook.name} (hosts: ${playbook.hosts})\n${lists.join('')}`);
-  return failed ? exitCodes.hostUnreachable : exitCodes.ok;
-}
-
 async function inventoryCommand(flags: { inventory: string[]; list?: boolean; graph?: boolean; host?: string } & VaultFlags) {
   applyAnsibleConfig(flags, () => false);
   const inventory = await loadInventoryWithWarnings(flags.inventory, flags);
@@ -464,7 +472,7 @@ const version = (): string =>
   (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** Options a plan fixes: `apply` takes them from the plan, never from its command line (-i only to confirm it). */
-const planned = ['-l', '--limit', '-e', '--extra-vars', '-b', '--become', '--become-user', '-u', '--user', '--private-key', '-t', '--tags', '--skip-tags', '--timeout', '-C', '--check', '--plan-out'];
+const planned = ['-l', '--limit', '-e', '--extra-vars', '-b', '--become', '--become-user', '-u', '--user', '--private-key', '-t', '--tags', '--skip-tags', '--task-timeout', '-C', '--check', '--plan-out'];
 
 /** `provision apply plan.json [options]`: `run` of the plan's playbook with the plan's options, vetted against it. */
 async function applyCommand(planPath: string, given: string[]): Promise<number> {
@@ -491,7 +499,7 @@ async function applyCommand(planPath: string, given: string[]): Promise<number> 
     ...(o.privateKey !== undefined ? ['--private-key', o.privateKey] : []),
     ...(o.tags !== undefined ? ['--tags', o.tags] : []),
     ...(o.skipTags !== undefined ? ['--skip-tags', o.skipTags] : []),
-    ...(o.timeout !== undefined ? ['--timeout', String(o.timeout)] : []),
+    ...(o.timeout !== undefined ? ['--task-timeout', String(o.timeout)] : []),
     '--from-plan',
     planPath,
     ...rest,
@@ -569,6 +577,35 @@ function addVaultOptions(command: Command): Command {
     .option('-J, --ask-vault-pass', 'ask for the vault password (read from stdin when not a terminal)', false);
 }
 
+/** The options `run` and `adhoc` share: inventory, hosts, connection, become, check, output. */
+function addRunOptions(command: Command): Command {
+  return command
+    .addOption(new Option('-i, --inventory <path>', 'inventory file or directory (repeatable)').argParser(collect).default([], './inventory'))
+    .option('-l, --limit <pattern>', 'restrict to hosts matching a pattern (or @file of host names)')
+    .option('-f, --forks <n>', 'hosts run in parallel', atLeastOne('--forks'), 10)
+    .option('-C, --check', 'plan only: report what would change, change nothing', false)
+    .option('-D, --diff', 'show unified diffs of file changes', false)
+    .option('-u, --user <name>', 'SSH user when the inventory names none')
+    .option('--private-key <file>', 'SSH private key when the inventory names none')
+    .option('-b, --become', 'run tasks through sudo', false)
+    .option('--become-user <name>', 'the user to become (default root)')
+    .option('--become-method <method>', 'sudo (default), or su (from a root login only: su asks its password on a terminal)')
+    .option('-K, --ask-become-pass', 'ask for the sudo password (read from stdin when not a terminal)', false)
+    .option('--accept-new-host-keys', 'accept and record host keys not yet in known_hosts (a changed key is still refused)', false)
+    .option('--known-hosts <file>', 'known_hosts file to check host keys against, before ~/.ssh/known_hosts (repeatable)', collect, [])
+    .option('--ssh-config <file>', 'ssh config file (default ~/.ssh/config)')
+    .option('-T, --timeout <seconds>', "connect timeout, as Ansible's -T (the same as --connect-timeout)", atLeastOne('--timeout'))
+    .option('--connect-timeout <seconds>', 'SSH connect timeout', atLeastOne('--connect-timeout'), 10)
+    .option('--connect-retries <n>', 'retries of a refused or reset connect, with backoff', positiveInt('--connect-retries'), 2)
+    .option('--no-persistent-shell', 'open an SSH channel a command instead of one long-lived shell per host')
+    .option('--json', 'print the JSON report on stdout (progress goes to stderr)', false)
+    .option('--report <file>', 'write the JSON report to a file')
+    .option('-e, --extra-vars <vars>', 'key=value, a JSON/YAML object, or @file; highest precedence (repeatable)', collect, [])
+    .option('--task-timeout <seconds>', 'default timeout of each task (Ansible: TASK_TIMEOUT in ansible.cfg)', positiveInt('--task-timeout'))
+    .option('-v, --verbose', 'more output, up to -vvvv: -v every task, -vv their output, -vvv commands sent and connection steps, -vvvv SSH protocol debug (secrets redacted)', (_: string, n: number) => n + 1, 0)
+    .option('-c, --connection <type>', "connection where the inventory sets no ansible_connection: ssh (Ansible's smart) or local");
+}
+
 /** Builds the command-line program; `main` runs it. */
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('provision')
@@ -583,45 +620,28 @@ Examples:
   provision run playbooks/daemon.ts -i inventory --check --diff    what would change, per host
   provision run playbooks/daemon.ts -i inventory                   apply it
   provision run site.ts -i hosts.ini --serial 1,10%,100% --max-fail-percentage 0
+  provision adhoc web -i hosts.ini -m shell -a 'uptime'               one module on a pattern's hosts, as ansible
   provision inventory -i hosts.ini --graph                         the group tree
   provision report run.json --html run.html                        a page of a saved report`,
     );
 
-  program
+  addRunOptions(program
     .command('run')
     .description('apply a playbook to the hosts of an inventory')
-    .argument('<playbook>', 'a .ts file that default-exports definePlaybook({...})')
-    .addOption(new Option('-i, --inventory <path>', 'inventory file or directory (repeatable)').argParser(collect).default([], './inventory'))
-    .option('-l, --limit <pattern>', 'restrict to hosts matching a pattern (or @file of host names)')
-    .option('-f, --forks <n>', 'hosts run in parallel', atLeastOne('--forks'), 10)
-    .option('-C, --check', 'plan only: report what would change, change nothing', false)
-    .option('-D, --diff', 'show unified diffs of file changes', false)
-    .option('-u, --user <name>', 'SSH user when the inventory names none')
-    .option('--private-key <file>', 'SSH private key when the inventory names none')
-    .option('-b, --become', 'run tasks through sudo', false)
-    .option('--become-user <name>', 'the user to become (default root)')
-    .option('-K, --ask-become-pass', 'ask for the sudo password (read from stdin when not a terminal)', false)
-    .option('--accept-new-host-keys', 'accept and record host keys not yet in known_hosts (a changed key is still refused)', false)
-    .option('--known-hosts <file>', 'known_hosts file to check host keys against, before ~/.ssh/known_hosts (repeatable)', collect, [])
-    .option('--ssh-config <file>', 'ssh config file (default ~/.ssh/config)')
-    .option('--connect-timeout <seconds>', 'SSH connect timeout', atLeastOne('--connect-timeout'), 10)
-    .option('--connect-retries <n>', 'retries of a refused or reset connect, with backoff', positiveInt('--connect-retries'), 2)
-    .option('--no-persistent-shell', 'open an SSH channel a command instead of one long-lived shell per host')
-    .option('--json', 'print the JSON report on stdout (progress goes to stderr)', false)
-    .option('--report <file>', 'write the JSON report to a file')
-    .option('-e, --extra-vars <vars>', 'key=value, a JSON/YAML object, or @file; highest precedence (repeatable)', collect, [])
+    .argument('<playbook>', 'a .ts file that default-exports definePlaybook({...})'))
     .option('--serial <batches>', 'rollout batches: 5, 25% or a ramp 1,10%,100%')
     .option('--max-fail-percentage <pct>', 'halt the rollout when more than this share of a batch fails', percentage)
     .option('--any-errors-fatal', 'halt the rollout at the first failure', false)
     .option('--force-handlers', 'run notified handlers even after a failure', false)
-    .option('--timeout <seconds>', 'default timeout of each task', positiveInt('--timeout'))
     .option('-t, --tags <tags>', 'only run tasks with these tags (comma-separated)')
     .option('--skip-tags <tags>', 'skip tasks with any of these tags (comma-separated)')
     .option('--retry-file <file>', 'where to list failed, unreachable and not-run hosts (default <playbook>.retry)')
-    .option('-v, --verbose', 'print every task, not only changes and failures', false)
+    .option('--start-at-task <name>', 'start at the first task of this name (or glob), as ansible-playbook does')
+    .option('--step', 'ask before each task: (N)o/(y)es/(c)ontinue (needs a terminal)', false)
     .option('--syntax-check', 'load and check the playbook (and the inventory), contact no host', false)
     .option('--list-hosts', 'list the hosts the play would run on, contact none', false)
-    .option('--list-tasks', "list each host's tasks, built from its vars and facts (connects and gathers facts; changes nothing)", false)
+    .option('--list-tasks', 'list the tasks --tags/--skip-tags select, with their tags, as ansible-playbook does (contacts no host: facts unknown)', false)
+    .option('--list-tags', 'list the tags of the tasks --tags/--skip-tags select (contacts no host)', false)
     .option('--junit <file>', 'write a JUnit XML report (a test case per host and task) for CI')
     .option('--detailed-exitcode', `with --check: exit ${exitCodes.changesPending} when changes are pending, 0 when every host is converged`, false)
     .option('--plan-out <file>', 'with --check: save the plan, to apply exactly it later with provision apply FILE')
@@ -643,6 +663,31 @@ Examples:
       setExit(await runCommand(playbook, flags, (name) => command.getOptionValueSource(name) === 'cli'));
     });
 
+  addVaultOptions(
+    addRunOptions(
+      program
+        .command('adhoc')
+        .description('run one module on the hosts of a pattern, as `ansible PATTERN -m MODULE -a ARGS` does')
+        .argument('<pattern>', "a host pattern, as a play's hosts: all, web, 'web:!web3', h1,h2 …"),
+    )
+      .option('-m, --module-name <module>', "a module of provision's (command, shell, copy, packages …; ansible.builtin.NAME too), or a module file ./mod.ts[#export]", 'command')
+      .option('-a, --args <args>', "the module's arguments: key=value words, or a JSON object; free text for command and shell")
+      .option('--list-hosts', 'list the hosts the command would run on, contact none', false)
+      .addHelpText(
+        'after',
+        `
+Examples:
+  provision adhoc web -i hosts.ini -m shell -a 'uptime'
+  provision adhoc db -i hosts.ini -b -m packages -a 'present=postgresql'
+  provision adhoc all -i hosts.ini -m copy -a '{"dest": "/etc/motd", "content": "hi\\n"}' --check --diff`,
+      ),
+  ).action(async (pattern: string, flags: RunFlags & { moduleName: string; args?: string }, command: Command) => {
+    const { adhocRun } = await import('./adhoc.js');
+    const adhoc = await adhocRun(pattern, flags.moduleName, flags.listHosts ? undefined : flags.args, flags.listHosts);
+    const defaults = { serial: undefined, anyErrorsFatal: false, forceHandlers: false, syntaxCheck: false, listTasks: false, listTags: false, step: false, detailedExitcode: false };
+    setExit(await runCommand(`adhoc ${pattern} -m ${flags.moduleName}`, { ...defaults, ...flags }, (name) => command.getOptionValueSource(name) === 'cli', adhoc));
+  });
+
   program
     .command('inventory')
     .description('show an inventory as ansible-inventory does')
@@ -652,8 +697,8 @@ Examples:
     .option('--host <name>', "one host's merged variables as JSON")
     .action(async (flags) => setExit(await inventoryCommand(flags)));
 
-  // both commands load inventories, so both take the vault options
-  for (const command of program.commands) addVaultOptions(command);
+  // these commands load inventories, so they take the vault options
+  for (const command of program.commands) if (command.name() !== 'adhoc') addVaultOptions(command);
 
   program
     .command('apply')

@@ -18,6 +18,8 @@ export interface AnsibleConfig {
   become?: boolean;
   becomeUser?: string;
   becomeAskPass?: boolean;
+  /** [privilege_escalation] become_method: sudo or su. */
+  becomeMethod?: 'sudo' | 'su';
   /** [ssh_connection] ssh_args, the lowest-precedence value of the variable ansible_ssh_args. */
   sshArgs?: string;
   /** `section.key` of every setting in the file that provision does not use (said, not silently skipped). */
@@ -163,7 +165,11 @@ export function loadAnsibleConfig(env: NodeJS.ProcessEnv = process.env, cwd = pr
   const askPass = privilege.get('become_ask_pass');
   if (askPass) cfg.becomeAskPass = bool(askPass, path, 'become_ask_pass');
   const method = privilege.get('become_method');
-  if (method && method !== 'sudo') throw new InputError(`${path}: become_method = ${method} is not supported: provision becomes another user with sudo only`);
+  if (method) {
+    const m = method.replace(/^ansible\.builtin\./, '');
+    if (m !== 'sudo' && m !== 'su') throw new InputError(`${path}: become_method = ${method} is not supported: provision becomes with sudo, or su`);
+    cfg.becomeMethod = m;
+  }
   const sshArgs = ssh.get('ssh_args');
   if (sshArgs !== undefined) cfg.sshArgs = sshArgs;
   return cfg;

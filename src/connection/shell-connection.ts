@@ -7,6 +7,7 @@ import { missingFileCode, prepareCommand, readFileScript, sudoProbe, timeoutScri
 import { MarkerScanner, noiseKeeper, type ShellSession } from './shell-session.js';
 import { RequestStats } from './stats.js';
 import type { BecomeSettings, Command, Connection, ExecOptions, ExecResult, WriteFileOptions, WriteResult } from './types.js';
+import { trace } from './trace.js';
 
 /** Where a command's output goes as it arrives. */
 export interface Sink {
@@ -72,6 +73,7 @@ export abstract class ShellConnection implements Connection {
    * run the command (nologin, a restricted shell): a ConnectionError quotes what it said.
    */
   private async framedRun(script: string, stdin: Buffer | undefined, sink: Sink, timeoutMs?: number, inline = false): Promise<{ code: number; timedOut: boolean }> {
+    trace(3, this.host, `EXEC ${script}${stdin && stdin.length > 0 ? ` (stdin: ${stdin.length} bytes)` : ''}`);
     const start = `__provision_start_${randomBytes(9).toString('hex')}__`;
     // eval: a script that does not parse still comes after the marker, and fails as itself.
     let framed = `printf %s ${start}; printf %s ${start} >&2; eval ${quote(script)}`;

@@ -30,6 +30,14 @@ export function prepareCommand(
   const user = become.becomeUser ?? 'root';
   // Already that user (root deploying as root): no sudo, which a minimal host may not even have.
   if (!(opts.become ?? become.become) || become.loginUser === user) return { script: inner, stdin: input };
+  if (become.method === 'su') {
+    // su reads a password from a terminal only, which would mean scraping its prompt on a pty: from root it asks none.
+    if (become.loginUser !== 'root') {
+      throw new Error(`become method su from ${become.loginUser ?? 'a user that is not root'}: su asks for its password on a terminal, which provision does not drive; log in as root, or become with sudo`);
+    }
+    // as Ansible's su: the user's own shell runs `/bin/sh -c …` (a nologin account refuses, as it does there)
+    return { script: `su ${quote(user)} -c ${quote(`/bin/sh -c ${quote(inner)}`)}`, stdin: input };
+  }
   if (passwordNeeded) {
     if (become.becomePassword === undefined) {
       throw new Error('sudo needs a password: give --ask-become-pass or ansible_become_password');

@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import type { AuthMethod, BaseAgent, Client, ClientChannel } from 'ssh2';
 import { AuthenticationError, ConnectionError } from '../errors.js';
+import { trace, tracingProtocol } from './trace.js';
 import {
   certAuthorityMessage,
   changedHostKeyMessage,
@@ -242,6 +243,7 @@ export class SshConnection extends ShellConnection {
       authHandler.push({ type: 'agent', username: opts.user, agent: opts.agent } as AuthMethod);
       tried.push(typeof opts.agent === 'string' ? `ssh-agent (${opts.agent})` : 'ssh-agent');
     }
+    trace(3, opts.host, `ESTABLISH SSH CONNECTION FOR USER: ${opts.user} to ${where}${opts.openTransport ? ' (through a jump host or ProxyCommand)' : ''}`);
     // Reachability first: an unreachable host is reported as such even when it has no credentials either.
     const sock = opts.openTransport ? await opts.openTransport() : await openSocket(opts.host, opts.address, opts.port, timeoutMs);
     if (authHandler.length === 0) {
@@ -260,7 +262,9 @@ export class SshConnection extends ShellConnection {
         readyTimeout: timeoutMs,
         algorithms: { serverHostKey: hostKeyAlgorithmsFor(entries, name) as never },
         keepaliveInterval: 15_000,
+        ...(tracingProtocol() ? { debug: (line: string) => trace(4, opts.host, line) } : {}),
       });
+      trace(3, opts.host, `SSH connection to ${where} open (authentication tried: ${tried.join(', ')})`);
     } catch (err) {
       sock.destroy();
       ssh.dispose();

@@ -65,6 +65,8 @@ export interface BecomeSettings {
   become: boolean;
   becomeUser?: string;
   becomePassword?: string;
+  /** `su` instead of sudo: only from a root login, where su asks no password (see prepareCommand). */
+  method?: 'sudo' | 'su';
   /** The user the connection logs in as (set by the connection): already the become user means no sudo. */
   loginUser?: string;
 }

@@ -15,6 +15,8 @@ export interface HostConnection {
   become?: boolean;
   becomeUser?: string;
   becomePassword?: string;
+  /** How to become: `sudo` (default) or `su` (ansible_become_method). */
+  becomeMethod?: 'sudo' | 'su';
   /**
    * ssh command-line arguments from ansible_ssh_args, ansible_ssh_common_args, ansible_ssh_extra_args (in that
    * order, the ones set), split as Ansible splits them (shlex).
@@ -98,6 +100,8 @@ export function resolveConnectionVars(vars: Record<string, unknown>, host: strin
   if (becomeUser !== undefined) result.becomeUser = becomeUser;
   const becomePassword = str(['ansible_become_password', 'ansible_become_pass', 'become_password']);
   if (becomePassword !== undefined) result.becomePassword = secret(becomePassword);
+  const becomeMethod = str(['ansible_become_method', 'become_method']);
+  if (becomeMethod !== undefined) result.becomeMethod = becomeMethodOf(becomeMethod, `host ${host}: ansible_become_method`);
   for (const variable of ['ansible_ssh_args', 'ansible_ssh_common_args', 'ansible_ssh_extra_args']) {
     const v = vars[variable];
     if (v === undefined || v === null) continue;
@@ -112,4 +116,11 @@ export function resolveConnectionVars(vars: Record<string, unknown>, host: strin
     if (args.length > 0) (result.sshArgs ??= []).push({ variable, args });
   }
   return result;
+}
+
+/** A become method by Ansible's name: sudo, or su (as root: see prepareCommand); any other is refused, naming `where`. */
+export function becomeMethodOf(method: string, where: string): 'sudo' | 'su' {
+  const m = method.replace(/^ansible\.builtin\./, '');
+  if (m === 'sudo' || m === 'su') return m;
+  throw new InputError(`${where} ${method}: not supported (provision becomes with sudo, or su)`);
 }

@@ -2,6 +2,6 @@
 
 export { loadInventory } from './load.js';
 export { Inventory } from './inventory.js';
-export { resolveConnectionVars, type HostConnection } from './connection-vars.js';
+export { becomeMethodOf, resolveConnectionVars, type HostConnection } from './connection-vars.js';
 export { splitHostPattern } from './patterns.js';
 export { type InventoryValue, UnsafeText } from './values.js';

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { InputError } from '../errors.js';
 import { isIpAddress } from './host-range.js';
 import { type Group, type Host, type InventoryData, type Vars } from './model.js';
-import { selectHostNames } from './patterns.js';
+import { selectHostNames, unmatchedPatterns } from './patterns.js';
 import { toAnsibleJson, toPlainValue } from './values.js';
 import { HostTemplar } from './jinja.js';
 import { VarsDir } from './vars-files.js';
@@ -216,6 +216,11 @@ export class Inventory {
   /** Host names a pattern selects, in inventory order; an unknown pattern gives []. */
   selectHosts(pattern: string): string[] {
     return selectHostNames(this.data, pattern);
+  }
+
+  /** The single patterns of a pattern that match no host (what Ansible warns it ignores). */
+  unmatchedPatterns(pattern: string): string[] {
+    return unmatchedPatterns(this.data, pattern);
   }
 
   /** Exactly what `ansible-inventory --list` prints (as data). */

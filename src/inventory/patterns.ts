@@ -154,3 +154,13 @@ export function selectHostNames(inventory: InventoryData, pattern: string): stri
   }
   return [...new Set(hosts)].map((h) => h.name);
 }
+
+/**
+ * The single patterns of a pattern that match no host, without their `&`/`!` (as Ansible names them in its
+ * "Could not match supplied host pattern, ignoring: …" warning).
+ */
+export function unmatchedPatterns(inventory: InventoryData, pattern: string): string[] {
+  return expandFiles(splitHostPattern(pattern))
+    .filter((p) => !inventory.hosts.has(p) && matchOne(inventory, p).length === 0)
+    .map((p) => (p[0] === '&' || p[0] === '!' ? p.slice(1) : p));
+}

@@ -180,6 +180,21 @@ async function importPlaybook(path: string): Promise<{ default?: unknown }> {
 }
 
 /**
+ * A module file of the user's (an ad-hoc `-m ./my-module.ts`), compiled and imported as a playbook is: its exports.
+ * Running it is the user's choice, named on the command line.
+ */
+export async function importModuleFile(file: string): Promise<Record<string, unknown>> {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new PlaybookError(`${file}: no such module file`);
+  try {
+    return (await importPlaybook(path)) as Record<string, unknown>;
+  } catch (err) {
+    if (err instanceof PlaybookError) throw err;
+    throw new PlaybookError(`${playbookLocation(err) ?? file}: the module file does not load: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/**
  * Where in the user's own files (the playbook and what it imports, not a package) an error was thrown or a module
  * called: `playbooks/site.ts:12:5`, relative to the working directory; undefined when no frame is theirs.
  */

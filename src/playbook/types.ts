@@ -54,6 +54,8 @@ export interface TaskResult {
   rc?: number;
   /** In check mode: the change is a prediction that depends on an earlier planned change. */
   predicted?: boolean;
+  /** Skipped because the run's options left it out (--tags, --skip-tags, --start-at-task, --step). */
+  left_out?: boolean;
   /** The task failed but `ignoreErrors` let the host go on; not counted as a failure. */
   ignored?: boolean;
   /** The task's place in the play (`task 3`, `handler restart apache`, `gate`): the same task on every host. */

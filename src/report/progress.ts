@@ -14,6 +14,8 @@ export interface ProgressOptions {
   color: boolean;
   /** Print ok and skipped tasks too (plain mode). */
   verbose?: boolean;
+  /** -vv and more: each task's output, exit code and time under its line too. */
+  verbosity?: number;
 }
 
 export interface Progress {
@@ -81,10 +83,17 @@ function eventLines(e: RunEvent, o: ProgressOptions): string[] {
     case 'task-end': {
       const r = e.result;
       if (r.module === 'debug' && r.status === 'ok') return [`[${e.host}] ${safe(r.summary ?? '')}`];
-      if (!o.verbose && (r.status === 'ok' || r.status === 'skipped')) return [];
+      // what the run's options left out is not shown, as Ansible does not show it
+      if (r.left_out || (!o.verbose && (r.status === 'ok' || r.status === 'skipped'))) return [];
       const lines = [`[${e.host}] ${e.handler ? 'handler ' : ''}${taskLine(r, o.color)}`];
       if (r.status === 'failed' && r.error && r.error.includes('\n')) {
         lines.push(...r.error.split('\n').slice(1).map((l) => `[${e.host}]   ${safe(l)}`));
+      }
+      if ((o.verbosity ?? 0) >= 2 && r.status !== 'skipped') {
+        for (const [what, text] of [['stdout', r.stdout], ['stderr', r.stderr]] as const) {
+          if (text) lines.push(...text.replace(/\n$/, '').split('\n').map((l) => `[${e.host}]   ${what}: ${safe(l)}`));
+        }
+        lines.push(`[${e.host}]   ${r.rc === undefined ? '' : `rc=${r.rc} `}${r.duration_ms} ms${r.summary && r.status === 'failed' ? ` — ${safe(r.summary)}` : ''}`);
       }
       return lines;
     }

@@ -21,6 +21,7 @@ export interface SentApply {
 function decidedEarly(task: Task, opts: RunOptions): boolean {
   const o = task.options;
   return (
+    opts.confirmTask === undefined &&
     (o.when === undefined || o.when === true) &&
     selectedByTags(o.tags, opts.tags, opts.skipTags) &&
     !o.changedWhen &&

@@ -8,7 +8,10 @@ export interface HostStats {
   ok: number;
   changed: number;
   failed: number;
+  /** Every task not run: by its condition, by its module, and by --tags/--skip-tags (`left_out`, counted here too). */
   skipped: number;
+  /** Of `skipped`: the tasks --tags/--skip-tags left out (Ansible's recap does not count them). */
+  left_out: number;
 }
 
 export interface HostReport {
@@ -54,6 +57,8 @@ export interface RunReport {
     changed: number;
     failed: number;
     skipped: number;
+    /** Of `skipped`: tasks left out by --tags/--skip-tags. */
+    left_out: number;
     unreachable: number;
     not_run: number;
     /** Hosts cut short by a halt or an interruption (status `halted`). */

@@ -18,7 +18,7 @@ import type { HostReport, HostStats, RunEvent } from './events.js';
 import type { RunOptions } from './run.js';
 
 /** A host's counts before its first task. */
-export const emptyStats = (): HostStats => ({ ok: 0, changed: 0, failed: 0, skipped: 0 });
+export const emptyStats = (): HostStats => ({ ok: 0, changed: 0, failed: 0, skipped: 0, left_out: 0 });
 
 /** A Facts value for plays that skip fact gathering: everything unknown. */
 export function unknownFacts(host: string): Facts {
@@ -71,6 +71,8 @@ export interface HostRun {
   next: Array<{ task: Task; id: string }>;
   /** Applies sent ahead of their task's turn, with the apply of a task before them (see applyWithNext). */
   ahead: Map<Task, SentApply>;
+  /** Whether the task --start-at-task names has been reached (true without it). */
+  started: boolean;
 }
 
 /** Runs the play on one host and returns its report; throws only a PlaybookError (a mistake in building the play). */
@@ -132,6 +134,7 @@ export async function runHost(
       plans: new PlanCache((task) => task.check(taskContext(run, task, opts))),
       next: [],
       ahead: new Map(),
+      started: opts.startAtTask === undefined,
     };
     const view: HostView = { host, vars, facts };
     const tasks = buildOrFail(() => resolveTasks(playbook, view), 'building the task list', host, opts.playbookPath);
@@ -204,6 +207,11 @@ export async function runHost(
       if (outcome === 'changed') {
         for (const h of [task.options.notify ?? []].flat()) notified.add(h);
       }
+    }
+    if (!run.started && !failed) {
+      failed = true;
+      report.error = `--start-at-task ${JSON.stringify(opts.startAtTask?.name)}: no task of this name on ${host}`;
+      report.stats.failed++;
     }
     const cutShort = report.status === 'halted';
     if ((!failed && !cutShort) || opts.forceHandlers) {

@@ -11,6 +11,7 @@ export function summarize(hosts: HostReport[]): RunReport['summary'] {
     changed: sum('changed'),
     failed: sum('failed'),
     skipped: sum('skipped'),
+    left_out: sum('left_out'),
     unreachable: count('unreachable'),
     not_run: count('not run'),
     halted: count('halted'),
@@ -25,7 +26,7 @@ function mergeHost(a: HostReport, b: HostReport): HostReport {
   const merged: HostReport = {
     ...a,
     status: a.status === 'not run' ? b.status : b.status === 'not run' ? a.status : worse(a.status, b.status),
-    stats: { ok: a.stats.ok + b.stats.ok, changed: a.stats.changed + b.stats.changed, failed: a.stats.failed + b.stats.failed, skipped: a.stats.skipped + b.stats.skipped },
+    stats: { ok: a.stats.ok + b.stats.ok, changed: a.stats.changed + b.stats.changed, failed: a.stats.failed + b.stats.failed, skipped: a.stats.skipped + b.stats.skipped, left_out: a.stats.left_out + b.stats.left_out },
     tasks: [...a.tasks, ...b.tasks],
     duration_ms: a.duration_ms + b.duration_ms,
   };

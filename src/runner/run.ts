@@ -43,6 +43,10 @@ export interface RunOptions {
   tags?: string[];
   /** Tasks with any of these tags are skipped (`always` ones too, when named). */
   skipTags?: string[];
+  /** --start-at-task: the tasks before the first whose name passes `test` are left out (a host where none does fails). */
+  startAtTask?: { name: string; test(taskName: string): boolean };
+  /** --step: asked before each task (not handlers) with the task's id and name; false leaves the task out. */
+  confirmTask?: (id: string, name: string) => Promise<boolean>;
   /** Aborted: no new task starts; the report is still produced. */
   signal?: AbortSignal;
   /** Aborted (a second Ctrl-C, after `signal`): running tasks end at once, failed as interrupted; the report is kept. */

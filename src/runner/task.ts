@@ -148,12 +148,22 @@ export async function runTask(
     emit({ type: 'task-end', host, result: shown, handler });
     return outcome;
   };
-  const skipped = (why: string): Outcome => {
+  const skipped = (why: string, leftOut?: true): Outcome => {
     run.plans.forget(task);
-    return record({ ...base, status: 'skipped', changed: false, summary: why, duration_ms: Date.now() - started }, 'skipped');
+    return record({ ...base, status: 'skipped', changed: false, summary: why, ...(leftOut ? { left_out: true } : {}), duration_ms: Date.now() - started }, 'skipped');
   };
 
-  if (!handler && !selectedByTags(o.tags, opts.tags, opts.skipTags)) return skipped('not tagged for this run');
+  // Left out by the run's options: in the report as skipped, not in Ansible's recap (see HostStats.left_out).
+  const leftOut = (why: string): Outcome => {
+    report.stats.left_out++;
+    return skipped(why, true);
+  };
+  if (!handler && !selectedByTags(o.tags, opts.tags, opts.skipTags)) return leftOut('not tagged for this run');
+  if (kind === 'task' && !run.started) {
+    run.started = opts.startAtTask?.test(task.options.name ?? task.name) === true;
+    if (!run.started) return leftOut('before --start-at-task');
+  }
+  if (kind === 'task' && opts.confirmTask && !(await opts.confirmTask(id, name))) return leftOut('not confirmed at --step');
   if (kind === 'gate' && opts.check) return skipped('check mode: the changes it would check were not made');
   emit({ type: 'task-start', host, task: name, module: task.module, handler });
   try {

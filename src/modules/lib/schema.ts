@@ -106,6 +106,7 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], params: unkn
  * module, the parameter and the value. Returns the parameters as given (the schema only checks).
  */
 export function checkParams<S extends z.ZodObject>(module: string, schema: S, params: unknown): z.input<S> {
+  lastChecked = schema;
   if (params === null || typeof params !== 'object' || Array.isArray(params)) {
     throw new InputError(`${module}: parameters must be an object (got ${show(params)})`);
   }
@@ -115,6 +116,39 @@ export function checkParams<S extends z.ZodObject>(module: string, schema: S, pa
     throw new InputError(`${module}: ${lines.join('; ')}`);
   }
   return params as z.input<S>;
+}
+
+let lastChecked: z.ZodObject | undefined;
+
+/**
+ * Calls a module function with parameters given as text (an ad-hoc `-a key=value`): as written first, and when its
+ * schema refuses them, again with each value read as the schema's field takes it (a boolean, a number, a
+ * comma-separated list), the first reading that field accepts.
+ */
+export function callWithTextParams<T>(fn: (params: Record<string, unknown>) => T, params: Record<string, unknown>): T {
+  lastChecked = undefined;
+  try {
+    return fn(params);
+  } catch (err) {
+    const schema = lastChecked as z.ZodObject | undefined;
+    if (!schema) throw err;
+    const typed: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(params)) {
+      const field = schema.shape[k] as z.ZodType | undefined;
+      typed[k] = typeof v !== 'string' || !field ? v : (readings(v).find((r) => field.safeParse(r).success) ?? v);
+    }
+    return fn(typed);
+  }
+}
+
+/** What a text value may stand for, in order: itself, a boolean (Ansible's yes/no/true/false), a number, a list. */
+function readings(v: string): unknown[] {
+  const out: unknown[] = [v];
+  if (/^(true|yes|on)$/i.test(v)) out.push(true);
+  if (/^(false|no|off)$/i.test(v)) out.push(false);
+  if (/^-?\d+(\.\d+)?$/.test(v)) out.push(Number(v));
+  out.push(v === '' ? [] : v.split(',').map((s) => s.trim()));
+  return out;
 }
 
 /** A file mode as a string ('0644', 'u=rw,g=r'): its form is checked by validateMode, the TS type by FileMode. */

@@ -30,7 +30,7 @@ function hostileReport(): RunReport {
     hosts: {
       [host]: {
         status: 'failed',
-        stats: { ok: 0, changed: 1, failed: 1, skipped: 0 },
+        stats: { ok: 0, changed: 1, failed: 1, skipped: 0, left_out: 0 },
         error: payload('host error'),
         started: '2026-01-01T00:00:00.100Z',
         duration_ms: 1500,
@@ -43,7 +43,7 @@ function hostileReport(): RunReport {
         ],
       },
     },
-    summary: { hosts: 1, ok: 0, changed: 1, failed: 1, skipped: 0, unreachable: 0, not_run: 0, halted: 0 },
+    summary: { hosts: 1, ok: 0, changed: 1, failed: 1, skipped: 0, left_out: 0, unreachable: 0, not_run: 0, halted: 0 },
   };
 }
 

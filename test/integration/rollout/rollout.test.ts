@@ -217,9 +217,9 @@ describe('rollouts (20 sshd hosts on loopback, through the CLI)', function () {
     for (const h of fleet.hosts.filter((x) => x !== slow)) assert.equal(readFileSync(join(h.root, 'done.txt'), 'utf8'), 'done timeout\n');
   });
 
-  it('applies --timeout as every task\'s default', async () => {
+  it('applies --task-timeout as every task\'s default', async () => {
     const slow = host(2);
-    const { r, report } = await runJson([...base(), '--limit', `${host(1).name}:${slow.name}`, '--timeout', '5', '-e', `hang_on=${slow.name}`]);
+    const { r, report } = await runJson([...base(), '--limit', `${host(1).name}:${slow.name}`, '--task-timeout', '5', '-e', `hang_on=${slow.name}`]);
     assert.equal(r.code, 2, r.stderr);
     assert.match(report.hosts[slow.name]!.tasks.at(-1)?.error ?? '', /^timed out after 5 s/);
     assertDone(report, [host(1).name]);

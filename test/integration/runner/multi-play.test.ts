@@ -31,7 +31,7 @@ describe('a playbook of several plays (3 sshd hosts)', function () {
     assert.equal(existsSync(join(fleet.hosts[1]!.root, 'app/marker')), false, 'host02 failed in the first play');
     assert.equal(report.hosts.host02?.status, 'failed');
     assert.deepEqual(report.hosts.host01?.tasks.map((t) => [t.id, t.status]), [['task 1', 'changed'], ['task 2', 'skipped'], ['play 2 task 1', 'changed']]);
-    assert.deepEqual(report.summary, { hosts: 3, ok: 0, changed: 5, failed: 1, skipped: 2, unreachable: 0, not_run: 0, halted: 0 });
+    assert.deepEqual(report.summary, { hosts: 3, ok: 0, changed: 5, failed: 1, skipped: 2, left_out: 0, unreachable: 0, not_run: 0, halted: 0 });
     assert.equal(readFileSync(join(fleet.dir, 'r'), 'utf8'), 'host02\n');
     // The plain progress names both plays.
     const text = await run();

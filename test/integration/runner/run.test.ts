@@ -42,12 +42,12 @@ describe('provision run (5 sshd hosts on loopback)', function () {
       const hr = report.hosts[h.name];
       assert.ok(hr);
       assert.equal(hr.status, 'changed');
-      assert.deepEqual(hr.stats, { ok: 0, changed: 4, failed: 0, skipped: 1 });
+      assert.deepEqual(hr.stats, { ok: 0, changed: 4, failed: 0, skipped: 1, left_out: 0 });
       assert.equal(readFileSync(join(h.root, 'app/marker'), 'utf8'), `${h.name}\n`);
     }
     // The report file holds the same report as stdout.
     assert.deepEqual(JSON.parse(readFileSync(join(work, 'first.json'), 'utf8')).summary, report.summary);
-    assert.deepEqual(report.summary, { hosts: 5, ok: 0, changed: 20, failed: 0, skipped: 5, unreachable: 0, not_run: 0, halted: 0 });
+    assert.deepEqual(report.summary, { hosts: 5, ok: 0, changed: 20, failed: 0, skipped: 5, left_out: 0, unreachable: 0, not_run: 0, halted: 0 });
 
     const second = await runCli(base());
     assert.equal(second.code, 0, second.stderr);
@@ -64,7 +64,7 @@ describe('provision run (5 sshd hosts on loopback)', function () {
     assert.ok(!Number.isNaN(Date.parse(report.started)) && !Number.isNaN(Date.parse(report.finished)));
     assert.equal(typeof report.duration_ms, 'number');
     const host = report.hosts[fleet.hosts[0]!.name]!;
-    assert.deepEqual(Object.keys(host.stats).sort(), ['changed', 'failed', 'ok', 'skipped']);
+    assert.deepEqual(Object.keys(host.stats).sort(), ['changed', 'failed', 'left_out', 'ok', 'skipped']);
     for (const t of host.tasks) {
       assert.equal(typeof t.name, 'string');
       assert.equal(typeof t.module, 'string');
@@ -72,7 +72,7 @@ describe('provision run (5 sshd hosts on loopback)', function () {
       assert.equal(typeof t.changed, 'boolean');
       assert.equal(typeof t.duration_ms, 'number');
     }
-    assert.deepEqual(Object.keys(report.summary).sort(), ['changed', 'failed', 'halted', 'hosts', 'not_run', 'ok', 'skipped', 'unreachable']);
+    assert.deepEqual(Object.keys(report.summary).sort(), ['changed', 'failed', 'halted', 'hosts', 'left_out', 'not_run', 'ok', 'skipped', 'unreachable']);
   });
 
   it('restricts the run with --limit', async () => {

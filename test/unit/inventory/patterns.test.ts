@@ -91,4 +91,10 @@ describe('host patterns', function () {
     deepStrictEqual(['web1', 'webx', 'db'].filter((n) => globToRegExp('web[!x]').test(n)), ['web1']);
     deepStrictEqual(['a.b', 'axb'].filter((n) => globToRegExp('a.b').test(n)), ['a.b']);
   });
+
+  it('names the single patterns that match nothing, without & or !, as Ansible warns of them', function () {
+    deepStrictEqual(inv.unmatchedPatterns('web:&nosuch:!other'), ['nosuch', 'other']);
+    deepStrictEqual(inv.unmatchedPatterns('web1,zz,prod[9]'), ['zz', 'prod[9]']);
+    deepStrictEqual(inv.unmatchedPatterns('all:!web'), []);
+  });
 });

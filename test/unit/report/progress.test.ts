@@ -15,7 +15,7 @@ function fakeStream(tty: boolean): NodeJS.WriteStream & { text(): string } {
 }
 
 const result = (name: string, status: TaskResult['status']): TaskResult => ({ name, module: 'file', status, changed: status === 'changed', duration_ms: 1 });
-const hostReport = (status: HostReport['status']): HostReport => ({ status, stats: { ok: 1, changed: 0, failed: status === 'failed' ? 1 : 0, skipped: 0 }, tasks: status === 'failed' ? [{ ...result('deploy', 'failed'), error: 'boom' }] : [], duration_ms: 5 });
+const hostReport = (status: HostReport['status']): HostReport => ({ status, stats: { ok: 1, changed: 0, failed: status === 'failed' ? 1 : 0, skipped: 0, left_out: 0 }, tasks: status === 'failed' ? [{ ...result('deploy', 'failed'), error: 'boom' }] : [], duration_ms: 5 });
 
 /** The events of a 500-host rollout in three batches, host007 failing. */
 function fleetEvents(): RunEvent[] {

@@ -30,8 +30,8 @@ describe('report views', () => {
   it('JUnit: escapes markup and drops characters XML cannot hold', () => {
     const report: RunReport = {
       playbook: 'site.ts', check: false, started: '2026-01-01T00:00:00.000Z', finished: '2026-01-01T00:00:01.000Z', duration_ms: 1000, batches: [['h<1>']],
-      hosts: { 'h<1>': { status: 'failed', stats: { ok: 0, changed: 0, failed: 1, skipped: 0 }, duration_ms: 5, tasks: [{ name: 'a "b" & c', module: 'command', status: 'failed', changed: false, error: 'bad\u0001 <thing>', duration_ms: 5 }] } },
-      summary: { hosts: 1, ok: 0, changed: 0, failed: 1, skipped: 0, unreachable: 0, not_run: 0, halted: 0 },
+      hosts: { 'h<1>': { status: 'failed', stats: { ok: 0, changed: 0, failed: 1, skipped: 0, left_out: 0 }, duration_ms: 5, tasks: [{ name: 'a "b" & c', module: 'command', status: 'failed', changed: false, error: 'bad\u0001 <thing>', duration_ms: 5 }] } },
+      summary: { hosts: 1, ok: 0, changed: 0, failed: 1, skipped: 0, left_out: 0, unreachable: 0, not_run: 0, halted: 0 },
     };
     const xml = formatJunit(report, 'play');
     assert.match(xml, /<testcase name="\[h&lt;1&gt;\] play: a &quot;b&quot; &amp; c" classname="h&lt;1&gt;" time="0\.005">/);

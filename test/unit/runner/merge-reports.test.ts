@@ -5,7 +5,7 @@ import { mergeReports, summarize } from '../../../src/runner/merge-reports.js';
 
 const host = (status: HostReport['status'], tasks: string[], extra: Partial<HostReport> = {}): HostReport => ({
   status,
-  stats: { ok: 0, changed: tasks.length, failed: status === 'failed' ? 1 : 0, skipped: 0 },
+  stats: { ok: 0, changed: tasks.length, failed: status === 'failed' ? 1 : 0, skipped: 0, left_out: 0 },
   tasks: tasks.map((name) => ({ name, module: 'file', status: 'changed', changed: true, duration_ms: 1 })),
   duration_ms: 10,
   ...extra,
@@ -32,6 +32,6 @@ describe('mergeReports', () => {
     assert.deepEqual(merged.batches, [['a', 'b'], ['a', 'c']]);
     assert.equal(merged.duration_ms, 5000);
     assert.equal(merged.halted, 'max fail');
-    assert.deepEqual(merged.summary, { hosts: 3, ok: 0, changed: 3, failed: 1, skipped: 0, unreachable: 0, not_run: 0, halted: 0 });
+    assert.deepEqual(merged.summary, { hosts: 3, ok: 0, changed: 3, failed: 1, skipped: 0, left_out: 0, unreachable: 0, not_run: 0, halted: 0 });
   });
 });

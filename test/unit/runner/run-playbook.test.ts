@@ -60,10 +60,10 @@ describe('runPlaybook', () => {
     const state = new Map<string, string>();
     const pb = definePlaybook({ name: 't', hosts: 'all', tasks: [setKey(state, 'a', '1'), setKey(state, 'b', '2')] });
     const first = await run(pb);
-    assert.deepEqual(first.report.hosts.h1?.stats, { ok: 0, changed: 2, failed: 0, skipped: 0 });
+    assert.deepEqual(first.report.hosts.h1?.stats, { ok: 0, changed: 2, failed: 0, skipped: 0, left_out: 0 });
     assert.equal(first.report.hosts.h1?.status, 'changed');
     const second = await run(pb);
-    assert.deepEqual(second.report.hosts.h1?.stats, { ok: 2, changed: 0, failed: 0, skipped: 0 });
+    assert.deepEqual(second.report.hosts.h1?.stats, { ok: 2, changed: 0, failed: 0, skipped: 0, left_out: 0 });
     assert.equal(second.report.hosts.h1?.status, 'ok');
   });
 
@@ -260,7 +260,7 @@ describe('runPlaybook', () => {
     assert.equal(tasks[1]?.status, 'ok');
     assert.equal(tasks[2]?.status, 'changed');
     assert.equal(tasks[3]?.status, 'failed');
-    assert.deepEqual(report.hosts.h1?.stats, { ok: 2, changed: 1, failed: 1, skipped: 0 });
+    assert.deepEqual(report.hosts.h1?.stats, { ok: 2, changed: 1, failed: 1, skipped: 0, left_out: 0 });
   });
 
   it('fails a task that runs past its timeout and does not run the later ones', async () => {
