@@ -78,7 +78,7 @@ describe('a stuck host never holds the run; Ctrl-C keeps the report (real proces
 
   it('exits with its code and writes the report when a host\'s sshd is stopped in the middle of a task', async () => {
     const report = join(fleet.dir, 'stalled.json');
-    const run = startCli([...base(), '--timeout', '2', '--report', report]);
+    const run = startCli([...base(), '--task-timeout', '2', '--report', report]);
     children.push(run.child);
     const h = fleet.hosts[0]!;
     await fileAppears(join(h.root, 'started'), run.child);
