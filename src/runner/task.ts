@@ -36,7 +36,10 @@ class PlanRefused extends ProvisionError {
 export function untilInterrupted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return work;
   const interrupted = () => new ProvisionError('interrupted while it ran (a second Ctrl-C): what it did on the host so far is not known');
-  if (signal.aborted) return Promise.reject(interrupted());
+  if (signal.aborted) {
+    work.catch(() => {}); // its connection is closing: its failure is the interruption's, already said
+    return Promise.reject(interrupted());
+  }
   return new Promise((resolve, reject) => {
     const onAbort = () => reject(interrupted());
     signal.addEventListener('abort', onAbort, { once: true });
