@@ -2,7 +2,7 @@
 import { z } from './lib/zod.js';
 import { checkParams, moduleSchema } from './lib/schema.js';
 import { InputError, MissingOnHostError, ProvisionError } from '../errors.js';
-import { change, defineTask, noChange, type Plan, type Task, type TaskContext } from '../playbook/types.js';
+import { change, defineTask, noChange, type Footprint, type PathUse, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 import { requireOneOf } from './lib/params.js';
 import {
   actionScript,
@@ -58,7 +58,7 @@ export function service(params: ServiceParams): Task {
   ].filter(Boolean);
   // `name` is the service's, as in Ansible, so it is not the task's display name: build with it cleared, keep it in params
   const task = defineTask('service', `${what} ${label.join(', ')}`, { ...params, name: undefined }, {
-    footprint: { reads: [{ path: `service:${params.name}` }], writes: [{ path: `service:${params.name}` }] },
+    footprint: serviceFootprint(params.name),
     check: (ctx) => planService(ctx, params),
     async apply(ctx, plan) {
       const d = plan.data as ServiceData;
@@ -70,6 +70,30 @@ export function service(params: ServiceParams): Task {
   return { ...task, params };
 }
 
+// Where systemd looks for units, first wins (systemd.unit(5)); the read-ahead check is stale after a write in any.
+const unitDirs = ['/etc/systemd/system', '/run/systemd/system', '/usr/local/lib/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'];
+
+/** The systemd unit a service name means: `appsrv` is `appsrv.service`; a name with a unit suffix is itself. */
+const unitName = (name: string): string => (/\.[a-z]+$/.test(name) ? name : `${name}.service`);
+
+/**
+ * What the service check reads: the service's state, and every file that state comes from (its unit file, the
+ * template unit of an instance, their drop-ins, the enable links under /etc/systemd/system, the SysV init script), so
+ * an earlier task writing a unit or a link makes a plan read ahead stale and it is checked again.
+ */
+export function serviceFootprint(name: string): Footprint {
+  const unit = unitName(name);
+  const template = /^([^@]+@)[^@]*(\.[a-z]+)$/.exec(unit);
+  const units = template ? [unit, `${template[1]}${template[2]}`] : [unit];
+  const reads: PathUse[] = [{ path: `service:${name}` }, { path: `/etc/init.d/${name}` }];
+  // /etc/systemd/system whole: besides units and drop-ins it holds the enable links (`*.wants/`, `*.requires/`)
+  reads.push({ path: '/etc/systemd/system', tree: true });
+  for (const dir of unitDirs.slice(1)) {
+    for (const u of units) reads.push({ path: `${dir}/${u}` }, { path: `${dir}/${u}.d`, tree: true });
+  }
+  return { reads, writes: [{ path: `service:${name}` }] };
+}
+
 async function planService(ctx: TaskContext, p: ServiceParams): Promise<Plan> {
   const init: InitSystem = ctx.facts.init;
   const r = await ctx.exec(stateScript(init, p.name), { inline: true });
@@ -78,7 +102,7 @@ async function planService(ctx: TaskContext, p: ServiceParams): Promise<Plan> {
     // Its package may be planned for install by an earlier task: --check predicts then (only then), as the runner decides.
     throw new MissingOnHostError(
       `service ${p.name} not found on ${ctx.host} (${init === 'systemd' ? 'no systemd unit' : `no /etc/init.d/${p.name}`})`,
-      [{ path: `service:${p.name}` }, { path: init === 'systemd' ? `/etc/systemd/system/${p.name}.service` : `/etc/init.d/${p.name}` }],
+      [{ path: `service:${p.name}` }, { path: init === 'systemd' ? `/etc/systemd/system/${unitName(p.name)}` : `/etc/init.d/${p.name}` }],
     );
   }
   if (st.masked && wantsActive(p)) {

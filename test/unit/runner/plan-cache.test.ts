@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Plan, Task } from '../../../src/playbook/types.js';
 import { PlanCache } from '../../../src/runner/plan-cache.js';
+import { defineTask, noChange } from '../../../src/playbook/types.js';
 
 describe('PlanCache', () => {
   /** A task that reads one path; only what the cache looks at (footprint, when) is real. */
@@ -99,5 +100,15 @@ describe('PlanCache', () => {
     cache.prefetch(never);
     assert.equal(calls.size, 0);
     assert.equal((await cache.planFor(never, fresh)).summary, 'fresh');
+  });
+
+  it("a user's defineTask without a footprint is never read ahead: checked in its turn, after every write before it", async () => {
+    const { cache, calls } = counting();
+    const custom = defineTask('blockinfile', 'my block', {}, { check: async () => noChange(), apply: async () => {} });
+    assert.equal(custom.footprint, undefined);
+    cache.prefetch(custom);
+    cache.applied([{ path: '/etc/app.conf' }]);
+    assert.equal(calls.size, 0);
+    assert.equal((await cache.planFor(custom, fresh)).summary, 'fresh');
   });
 });

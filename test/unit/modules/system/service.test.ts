@@ -1,6 +1,7 @@
 // Service state: systemd and SysV probes read into one shape, and the change planned from it.
 import { strict as assert } from 'node:assert';
-import { service, planServiceChange } from '../../../../src/modules/service.js';
+import { service, planServiceChange, serviceFootprint } from '../../../../src/modules/service.js';
+import { planStillHolds } from '../../../../src/runner/footprint.js';
 import { actionScript, enableScript, parseSystemdShow, parseSysvState, type ServiceState } from '../../../../src/modules/lib/sys/service-state.js';
 
 const sysv = (running: boolean, enabled: boolean | null): ServiceState => ({
@@ -87,5 +88,31 @@ describe('service: planning', () => {
     assert.throws(() => service({ name: 'x; rm -rf /', state: 'started' }), /not a service name/);
     assert.throws(() => service({ name: 'apache2' }), /give state and\/or enabled/);
     assert.throws(() => service({ name: 'apache2', state: 'running' as never }), /state must be one of/);
+  });
+});
+
+describe('service: footprint', () => {
+  const stale = (name: string, path: string) => !planStillHolds(serviceFootprint(name), [[{ path }]]);
+
+  it('a write of its unit file, a drop-in or an enable link in any unit directory makes a plan read ahead stale', () => {
+    for (const dir of ['/etc/systemd/system', '/run/systemd/system', '/usr/local/lib/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system']) {
+      assert.ok(stale('appsrv', `${dir}/appsrv.service`), dir);
+      assert.ok(stale('appsrv', `${dir}/appsrv.service.d/override.conf`), dir);
+    }
+    assert.ok(stale('appsrv', '/etc/systemd/system/multi-user.target.wants/appsrv.service'));
+    assert.ok(stale('appsrv', '/etc/init.d/appsrv'));
+    assert.ok(stale('appsrv', 'service:appsrv'));
+    assert.ok(stale('web.socket', '/lib/systemd/system/web.socket'));
+  });
+  it('an instance reads its template unit and the template\'s drop-ins', () => {
+    assert.ok(stale('getty@tty1', '/lib/systemd/system/getty@.service'));
+    assert.ok(stale('getty@tty1.service', '/usr/lib/systemd/system/getty@.service.d/x.conf'));
+    assert.ok(stale('getty@tty1', '/lib/systemd/system/getty@tty1.service'));
+  });
+  it('holds after writes of other services\' vendor units and unrelated files', () => {
+    assert.ok(!stale('appsrv', '/lib/systemd/system/other.service'));
+    assert.ok(!stale('appsrv', '/etc/appsrv.conf'));
+    assert.ok(!stale('appsrv', 'service:other'));
+    assert.deepEqual(service({ name: 'appsrv', state: 'started' }).footprint?.writes, [{ path: 'service:appsrv' }]);
   });
 });
