@@ -13,3 +13,6 @@ export { http } from './http.js';
 export { debug } from './debug.js';
 export { user } from './user.js';
 export { group } from './group.js';
+// --- issue 21, part 2 (mod-b): downloads, archives, checkouts, Python packages, waits, apt sources ---
+export { getUrl } from './get-url.js';
+// --- end of issue 21, part 2 ---
