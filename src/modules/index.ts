@@ -16,4 +16,5 @@ export { group } from './group.js';
 // --- issue 21, part 2 (mod-b): downloads, archives, checkouts, Python packages, waits, apt sources ---
 export { getUrl } from './get-url.js';
 export { unarchive } from './unarchive.js';
+export { git } from './git.js';
 // --- end of issue 21, part 2 ---
