@@ -17,4 +17,5 @@ export { group } from './group.js';
 export { getUrl } from './get-url.js';
 export { unarchive } from './unarchive.js';
 export { git } from './git.js';
+export { pip } from './pip.js';
 // --- end of issue 21, part 2 ---
