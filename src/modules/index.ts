@@ -18,4 +18,5 @@ export { getUrl } from './get-url.js';
 export { unarchive } from './unarchive.js';
 export { git } from './git.js';
 export { pip } from './pip.js';
+export { waitFor } from './wait-for.js';
 // --- end of issue 21, part 2 ---
