@@ -19,4 +19,5 @@ export { unarchive } from './unarchive.js';
 export { git } from './git.js';
 export { pip } from './pip.js';
 export { waitFor } from './wait-for.js';
+export { aptRepository } from './apt-repository.js';
 // --- end of issue 21, part 2 ---
