@@ -13,3 +13,11 @@ export { http } from './http.js';
 export { debug } from './debug.js';
 export { user } from './user.js';
 export { group } from './group.js';
+// --- issue 21, part 2 (mod-b): downloads, archives, checkouts, Python packages, waits, apt sources ---
+export { getUrl } from './get-url.js';
+export { unarchive } from './unarchive.js';
+export { git } from './git.js';
+export { pip } from './pip.js';
+export { waitFor } from './wait-for.js';
+export { aptRepository } from './apt-repository.js';
+// --- end of issue 21, part 2 ---
