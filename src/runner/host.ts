@@ -71,6 +71,8 @@ export interface HostRun {
   next: Array<{ task: Task; id: string }>;
   /** Applies sent ahead of their task's turn, with the apply of a task before them (see applyWithNext). */
   ahead: Map<Task, SentApply>;
+  /** A real run from a saved plan refused a task whose fresh check differs from the plan (the host changed). */
+  planRefused?: boolean;
 }
 
 /** Runs the play on one host and returns its report; throws only a PlaybookError (a mistake in building the play). */
@@ -206,7 +208,9 @@ export async function runHost(
       }
     }
     const cutShort = report.status === 'halted';
-    if ((!failed && !cutShort) || opts.forceHandlers) {
+    // A saved plan refused part-way: what the tasks before the refusal changed is live, so the handlers they notified
+    // run (as Ansible's force_handlers), or new code would stay unserved until something else reloads it.
+    if ((!failed && !cutShort) || opts.forceHandlers || run.planRefused) {
       const outcome = await flushHandlers();
       if (outcome === 'unreachable') return finish();
       if (outcome === 'failed') failed = true;

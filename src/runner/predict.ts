@@ -1,6 +1,6 @@
 // --check's one licence to predict: a state missing on the host that an earlier planned change of the run writes.
 import type { MissingOnHostError } from '../errors.js';
-import type { Footprint } from '../playbook/types.js';
+import type { Footprint, PlannedTree } from '../playbook/types.js';
 import { overlaps } from './footprint.js';
 
 /** A change a task planned in --check (and so did not make), with what its apply would write. */
@@ -8,6 +8,8 @@ export interface PlannedChange {
   task: string;
   /** The task's footprint writes; undefined (no footprint) counts as writing anything. */
   writes: Footprint['writes'] | undefined;
+  /** The directory the change would rewrite, as it would be (a sync's). */
+  tree?: PlannedTree;
 }
 
 /**
