@@ -12,6 +12,7 @@ import {
   http,
   noChange,
   packages,
+  quote,
   secret,
   selinux,
   service,
@@ -133,12 +134,33 @@ export function wsgiEntryPath(site: SiteVars): string {
   return `${site.projectDir}/wsgi_production.py`;
 }
 
-/** The env file's text: one KEY=value a line, sorted, so a rerun writes the same bytes. */
+/**
+ * The env file's text: one KEY='value' a line, sorted, so a rerun writes the same bytes; each value is quoted for sh
+ * (app_env refuses newlines), so `set -a; . ./production.env` in a shell reads the same values as wsgi_production.py.
+ */
 export function envFileContent(env: Record<string, string>): string {
   return Object.keys(env)
     .sort()
-    .map((k) => `${k}=${env[k]}\n`)
+    .map((k) => `${k}=${quote(String(env[k]))}\n`)
     .join('');
+}
+
+/** The script beside manage.py that runs it as the site's user, with the production settings and the env file. */
+export function managePath(site: SiteVars): string {
+  return `${site.projectDir}/manage-production`;
+}
+
+/** The text of managePath: `sudo PROJECT/manage-production ARGS` runs `manage.py ARGS` as the application runs. */
+export function manageScript(site: SiteVars, python: string): string {
+  const { user } = appAccount(site);
+  return [
+    '#!/bin/sh',
+    `# Runs manage.py of ${site.siteName} as the application runs: user ${user}, settings ${productionSettings}, the env file.`,
+    '# Written by provision (playbooks/roles/django-apache.ts): local edits are overwritten on the next run.',
+    `cd ${quote(site.projectDir)} || exit 1`,
+    `exec runuser -u ${quote(user)} -- sh -c 'set -a && . ./production.env && set +a && DJANGO_SETTINGS_MODULE=${productionSettings} exec "$0" manage.py "$@"' ${quote(python)} "$@"`,
+    '',
+  ].join('\n');
 }
 
 /**
@@ -147,7 +169,7 @@ export function envFileContent(env: Record<string, string>): string {
  */
 export function syncExcludes(site: SiteVars): string[] {
   const hostOnly = [...(site.virtualenv ? [site.virtualenv] : []), site.dbDir, site.logDir, site.mediaDir, `${site.projectDir}/www_static`, secretKeyPath(site), envFilePath(site),
-    `${site.projectDir}/${productionSettings}.py`, wsgiEntryPath(site)]
+    `${site.projectDir}/${productionSettings}.py`, wsgiEntryPath(site), managePath(site)]
     .map((p) => posix.relative(site.projectDir, p))
     .filter((rel) => rel !== '' && !rel.startsWith('..'))
     .map((rel) => `/${rel}`);
@@ -278,6 +300,31 @@ function projectFound(site: SiteVars): Task {
 }
 
 /**
+ * Daemon mode: Apache's user leaves the site's group (an earlier embedded deploy put it there), so no Apache child
+ * can read the site's key and env file or write its data; left alone while another embedded site is configured on
+ * this Apache (it may share the group). The restart makes the change count in Apache's processes.
+ */
+function apacheLeavesGroup(facts: Facts, site: SiteVars): Task {
+  const apacheUser = facts.apache.user;
+  const { group: dataGroup } = appAccount(site);
+  const own = `${site.siteName}.conf`;
+  return defineTask('user', `${apacheUser} leaves group ${dataGroup}`, { notify: restartApache }, {
+    async check(ctx) {
+      // the group's own member list: a supplementary membership, which gpasswd -d removes (never a primary group)
+      const r = await ctx.exec(sh`getent group ${dataGroup} | cut -d: -f4; grep -l '^WSGIPythonPath' ${facts.apache.siteDir}/*.conf 2>/dev/null; true`);
+      const [members = '', ...confs] = r.stdout.split('\n');
+      if (!members.split(',').includes(apacheUser)) return noChange(`${apacheUser} is not a member of group ${dataGroup}`);
+      const others = confs.map((f) => f.trim()).filter((f) => f !== '' && posix.basename(f) !== own);
+      if (others.length > 0) return noChange(`${apacheUser} stays in group ${dataGroup}: ${others.join(', ')} serves an embedded site`);
+      return { changed: true, summary: `remove ${apacheUser} from group ${dataGroup} (daemon mode runs the site as ${appAccount(site).user})` };
+    },
+    async apply(ctx) {
+      await ctx.run(['gpasswd', '-d', apacheUser, dataGroup]);
+    },
+  });
+}
+
+/**
  * Embedded mode runs every site in Apache's own processes, with one server-wide WSGIPythonPath: a second
  * embedded site would break the first. Checked first, so nothing changes when it refuses.
  */
@@ -353,7 +400,8 @@ export function djangoApacheTasks(view: HostView, options: DjangoApacheOptions):
       ? null
       : user({ name: account.user, system: true, group: account.group, home: project, createHome: false, shell: '/usr/sbin/nologin', comment: `Django site ${site.siteName}` }),
     // Embedded mode runs the application as Apache's user: it joins the data's group (a restart makes that count).
-    mode === 'embedded' ? user({ name: apache.user, groups: [account.group], append: true, notify: restartApache }) : null,
+    mode === 'embedded' ? user({ name: apache.user, groups: [account.group], append: true, notify: restartApache })
+      : account.user === apache.user ? null : apacheLeavesGroup(facts, site),
 
     // 3. The project's code; what lives only on the host (data, logs, uploads, collected files, secrets) is excluded.
     file({ name: 'project directory', path: project, state: 'directory', mode: '0755' }),
@@ -401,6 +449,8 @@ export function djangoApacheTasks(view: HostView, options: DjangoApacheOptions):
     fromProject('template', 'production WSGI entry', { notify: codeChanged, dest: wsgiEntryPath(site) }, site, (p) =>
       template({ src: '../templates/wsgi_production.py.ejs', dest: wsgiEntryPath(site), vars: wsgiVars(site, p), mode: '0644' }),
     ),
+
+    copy({ name: 'manage.py as the application runs it', dest: managePath(site), content: manageScript(site, managePython), owner: 'root', group: 'root', mode: '0755' }),
 
     // 5. The data, logs and uploads, writable by the application's group only (unless the inventory asks for the seed's 0777/0666).
     file({ name: 'db directory', path: site.dbDir, state: 'directory', owner: 'root', group: dataGroup, mode: site.dbDirMode as FileMode }),

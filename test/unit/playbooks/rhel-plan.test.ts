@@ -85,7 +85,7 @@ describe('django-apache role: RHEL-family plan (facts given)', () => {
 
   it('uses wsgi_user / wsgi_group as given, without creating them', () => {
     const mine = plan(rhelFacts, 'daemon', { ...siteVars, wsgi_user: 'apache', wsgi_group: 'apache' });
-    assert.equal(byModule(mine, 'user').length + byModule(mine, 'group').length, 0);
+    assert.equal(byModule(mine, 'user').length + byModule(mine, 'group').length, 0, mine.map((t) => t.name).join(', '));
     assert.match(renderConf(rhelFacts, 'daemon', { ...siteVars, wsgi_user: 'apache', wsgi_group: 'apache' }), /user=apache group=apache /);
   });
 
@@ -112,12 +112,14 @@ describe('django-apache role: Debian plan', () => {
       'guard', // the project's source read first
       'packages',
       'group', 'user', // the application's own account
+      'user', // Apache's user leaves the site's group (an embedded deploy put it there)
       'file', // project directory
       'sync',
       'shell', // secret key
       'file',
       'copy', // env file
       'template', 'template', // production settings and WSGI entry
+      'copy', // manage-production, manage.py as the application runs it
       'file', 'file', 'file', // db/, logs/, media/
       'django', 'django', // migrate, collectstatic
       'file', // what manage.py made, writable by the application
@@ -167,13 +169,13 @@ describe('django-apache role: Debian plan', () => {
 
   it('keeps data, logs, uploads, collected files, secrets and generated modules out of the sync', () => {
     const exclude = params(one(plan(debianFacts, 'daemon'), 'sync', /sync/))['exclude'] as string[];
-    for (const p of ['/db', '/logs', '/media', '/www_static', '/secret_key', '/production.env', '/settings_production.py', '/wsgi_production.py',
+    for (const p of ['/db', '/logs', '/media', '/www_static', '/secret_key', '/production.env', '/settings_production.py', '/wsgi_production.py', '/manage-production',
       '.git/', '.venv/', '__pycache__/', '*.sqlite3', 'node_modules/']) {
       assert.ok(exclude.includes(p), p);
     }
     // sync_exclude replaces the defaults; what only lives on the host stays excluded; data outside project_dir needs no exclude
     const mine = params(one(plan(debianFacts, 'daemon', { ...siteVars, sync_exclude: ['*.log'], db_dir: '/var/lib/mysite' }), 'sync', /sync/))['exclude'];
-    assert.deepEqual(mine, ['*.log', '/logs', '/media', '/www_static', '/secret_key', '/production.env', '/settings_production.py', '/wsgi_production.py']);
+    assert.deepEqual(mine, ['*.log', '/logs', '/media', '/www_static', '/secret_key', '/production.env', '/settings_production.py', '/wsgi_production.py', '/manage-production']);
   });
 
   it('leaves SELinux alone when selinux_mode is unset', () => {
