@@ -15,12 +15,14 @@ export interface PlannedChange {
 /**
  * The earlier planned change that may create what `missing` needs, or undefined when none does: then --check fails
  * as the real run would. A change without a footprint, or one that writes anything (packages, commands), may create
- * anything.
+ * anything; one whose writes cover what is missing (the sync of a project, the command that creates a file) is named
+ * before those, the latest first, since it is the one that creates it.
  */
 export function plannedCreator(missing: Pick<MissingOnHostError, 'needs'>, planned: readonly PlannedChange[]): PlannedChange | undefined {
-  return planned.find(({ writes }) => {
-    if (writes === undefined || writes === 'anything' || missing.needs === 'any-change') return true;
-    const needs = missing.needs;
-    return writes.some((w) => needs.some((n) => overlaps(n, w)));
-  });
+  const needs = missing.needs;
+  const specific =
+    needs === 'any-change'
+      ? undefined
+      : [...planned].reverse().find(({ writes }) => writes !== undefined && writes !== 'anything' && writes.some((w) => needs.some((n) => overlaps(n, w))));
+  return specific ?? planned.find(({ writes }) => writes === undefined || writes === 'anything' || needs === 'any-change');
 }

@@ -65,7 +65,7 @@ describe('Django on a lab host, the second day: mode switch, a release through a
     await playOk('embedded');
     assert.match(await lab.sshOk(1, 'id -nG www-data'), /\bguestbook\b/, 'embedded mode puts www-data in the group');
     const report = await playOk('daemon');
-    assert.equal(task(report, 'www-data not in group guestbook')?.changed, true);
+    assert.equal(task(report, 'www-data leaves group guestbook')?.changed, true);
     assert.doesNotMatch(await lab.sshOk(1, 'id -nG www-data'), /\bguestbook\b/);
     const read = await lab.ssh(1, 'runuser -u www-data -- cat /srv/guestbook/secret_key');
     assert.notEqual(read.code, 0, 'www-data cannot read the key');

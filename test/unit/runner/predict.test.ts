@@ -27,6 +27,15 @@ describe('plannedCreator', () => {
     assert.equal(plannedCreator(missing([{ path: '/x' }]), [{ task: 'django', writes: undefined }])?.task, 'django');
   });
 
+  it('names the change that writes what is missing before one that writes anything (a fresh host: the sync, not the packages)', () => {
+    const planned = [
+      { task: 'install Apache', writes: 'anything' as const },
+      { task: 'sync the project', writes: [{ path: '/srv/app', tree: true }] },
+    ];
+    assert.equal(plannedCreator(missing([{ path: '/srv/app', tree: true }]), planned)?.task, 'sync the project');
+    assert.equal(plannedCreator(missing([{ path: 'packages:' }]), planned)?.task, 'install Apache');
+  });
+
   it('lets a state any change may bring (a health check) be predicted after any planned change', () => {
     assert.equal(plannedCreator(missing('any-change'), [{ task: 'copy b', writes: [{ path: '/etc/b' }] }])?.task, 'copy b');
   });
