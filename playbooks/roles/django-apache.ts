@@ -92,6 +92,8 @@ export function apacheConfigVars(facts: Facts, site: SiteVars, mode: WsgiMode, p
     log_dir: facts.apache.logDir,
     validate_define: validateDefine(site.siteName),
     static_url: project?.staticUrl ?? '/static/',
+    media_url: site.mediaUrl,
+    media_dir: site.mediaDir,
     python_home: site.virtualenv ?? '',
   };
 }
@@ -104,6 +106,7 @@ export function settingsVars(site: SiteVars, project: Pick<DjangoProject, 'setti
     allowed_hosts: site.allowedHosts,
     static_root: `${site.projectDir}/www_static`,
     media_dir: site.mediaDir,
+    media_url: site.mediaUrl,
     secret_key_file: secretKeyPath(site),
     db_dir: site.dbDir,
     log_dir: site.logDir,
@@ -268,7 +271,8 @@ function requirementsInstalled(site: SiteVars, venv: string, notify: string): Ta
  * run as root) get that group and `db_file_mode` / `log_file_mode`; a converged host has none, so it is ok.
  */
 function dataFilesWritable(site: SiteVars, dataGroup: string): Task {
-  const dirs: Array<[string, string]> = [[site.dbDir, site.dbFileMode], [site.logDir, site.logFileMode], [site.mediaDir, site.dbFileMode]];
+  // uploads are the application's (Django writes them 0644, FILE_UPLOAD_PERMISSIONS): not a change to a deploy
+  const dirs: Array<[string, string]> = [[site.dbDir, site.dbFileMode], [site.logDir, site.logFileMode]];
   const find = dirs.map(([d]) => sh`find ${d} -mindepth 1 -type f '(' ! -group ${dataGroup} -o ! -perm -g=rw ')' -print 2>/dev/null`).join('; ');
   return defineTask('file', 'data and log files writable by the application', {}, {
     async check(ctx) {
@@ -455,7 +459,7 @@ export function djangoApacheTasks(view: HostView, options: DjangoApacheOptions):
     // 5. The data, logs and uploads, writable by the application's group only (unless the inventory asks for the seed's 0777/0666).
     file({ name: 'db directory', path: site.dbDir, state: 'directory', owner: 'root', group: dataGroup, mode: site.dbDirMode as FileMode }),
     file({ name: 'logs directory', path: site.logDir, state: 'directory', owner: 'root', group: dataGroup, mode: site.logDirMode as FileMode }),
-    file({ name: 'media directory', path: site.mediaDir, state: 'directory', owner: 'root', group: dataGroup, mode: site.dbDirMode as FileMode }),
+    file({ name: 'media directory', path: site.mediaDir, state: 'directory', owner: 'root', group: dataGroup, mode: site.mediaDirMode as FileMode }),
 
     // 6. Schema and static files, with the Python mod_wsgi embeds; the database is made by migrate, as the application's group.
     django({ name: 'migrate the database', command: 'migrate --noinput', ...manage }),

@@ -32,6 +32,10 @@ export interface SiteVars {
   dbDir: string;
   logDir: string;
   mediaDir: string;
+  /** The URL Apache serves media_dir at (MEDIA_URL). */
+  mediaUrl: string;
+  /** Mode of media_dir: Apache reads uploads in daemon mode too, so others may enter it. */
+  mediaDirMode: string;
   /** Packages the project needs besides Apache, mod_wsgi and Django, for this host's family. */
   extraPackages: { debian: string[]; redhat: string[] };
   /** What `sync` leaves out of the copy (and never deletes on the host). */
@@ -102,6 +106,13 @@ function mode(vars: Vars, name: string, fallback: string): string {
   if (typeof vars[name] === 'number') fail(name, `must be an octal mode in quotes such as '${fallback}' (got the number ${String(vars[name])})`);
   const v = str(vars, name, fallback);
   if (!octalMode.test(v)) fail(name, `must be an octal mode in quotes such as '${fallback}' (got ${JSON.stringify(v)})`);
+  return v;
+}
+
+/** A URL path that begins and ends with '/', as MEDIA_URL and Apache's Alias take it. */
+function urlPath(vars: Vars, name: string, fallback: string): string {
+  const v = str(vars, name, fallback);
+  if (!/^\/([A-Za-z0-9._-]+\/)+$/.test(v)) fail(name, `must be a path such as '${fallback}': '/', then letters, digits, '.', '_', '-', ending in '/' (got ${JSON.stringify(v)})`);
   return v;
 }
 
@@ -238,6 +249,8 @@ export function readSiteVars(vars: Vars): SiteVars {
     dbDir: plainDir(vars, 'db_dir', `${projectDir}/db`),
     logDir: plainDir(vars, 'log_dir', `${projectDir}/logs`),
     mediaDir: plainDir(vars, 'media_dir', `${projectDir}/media`),
+    mediaUrl: urlPath(vars, 'media_url', '/media/'),
+    mediaDirMode: mode(vars, 'media_dir_mode', '0775'),
     extraPackages: extraPackages(vars),
     syncExclude: strList(vars, 'sync_exclude', /^[^\s]+$/, 'a pattern') ?? [...defaultSyncExclude],
     appEnv: appEnv(vars),

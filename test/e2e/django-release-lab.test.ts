@@ -123,4 +123,17 @@ describe('Django on a lab host, the second day: mode switch, a release through a
     assert.match(log, /RuntimeError: provision-lab-boom/);
     assert.equal((await playOk('daemon')).summary.changed, 0, 'the log is not a change to a deploy');
   });
+
+  it('uploads are served at MEDIA_URL as plain files, never listed or run, and are not a change to a deploy', async () => {
+    const code =
+      'from django.core.files.base import ContentFile; from django.core.files.storage import default_storage as s; ' +
+      "print(s.save('up/hello.txt', ContentFile(b'hello upload')), s.save('up/run.py', ContentFile(b'print(1)')))";
+    const made = await playOk('manage', '-e', JSON.stringify({ manage_args: `shell -c "${code}"` }));
+    assert.equal(made.hosts.h1?.tasks[0]?.stdout?.trim(), 'up/hello.txt up/run.py');
+    assert.deepEqual(await get('/media/up/hello.txt'), { status: 200, body: 'hello upload' });
+    assert.deepEqual(await get('/media/up/run.py'), { status: 200, body: 'print(1)' }, 'a script is sent as it is, not run');
+    assert.equal((await get('/media/up/')).status, 403, 'no directory listing');
+    const rerun = await playOk('daemon');
+    assert.equal(rerun.summary.changed, 0, JSON.stringify(rerun.hosts.h1?.tasks.filter((t) => t.changed)));
+  });
 });
