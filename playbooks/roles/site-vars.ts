@@ -44,6 +44,8 @@ export interface SiteVars {
   appEnv: Record<string, string>;
   /** Paths the health check GETs after a deploy (unset: `/` and one static file found in the project). */
   healthCheckPaths?: string[];
+  /** Request headers the health checks send (health_check_headers), e.g. Accept: text/html. */
+  healthCheckHeaders: Record<string, string>;
   /** A virtualenv for the project (mod_wsgi's python-home), with its requirements file installed; unset: the distribution's packages. */
   virtualenv?: string;
   /** The requirements file, relative to the project's folder. */
@@ -159,6 +161,22 @@ function extraPackages(vars: Vars): { debian: string[]; redhat: string[] } {
   return { debian: all, redhat: all };
 }
 
+/** health_check_headers: a mapping of HTTP header names to values. */
+function headers(vars: Vars): Record<string, string> {
+  const name = 'health_check_headers';
+  const v = vars[name];
+  if (v === undefined || v === null || v === '') return {};
+  if (typeof v !== 'object' || Array.isArray(v)) fail(name, `must be a mapping Header-Name: value (got ${JSON.stringify(v)})`);
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(v as Vars)) {
+    if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(k)) fail(name, `${JSON.stringify(k)} is not a header name`);
+    if (typeof x !== 'string' && typeof x !== 'number') fail(name, `${k} must be a string (got ${JSON.stringify(x)})`);
+    if (/[\r\n\0]/.test(String(x))) fail(name, `${k} cannot hold a newline`);
+    out[k] = String(x);
+  }
+  return out;
+}
+
 /** app_env: a mapping of environment variable names to values (strings, numbers or booleans). */
 function appEnv(vars: Vars): Record<string, string> {
   const v = vars['app_env'];
@@ -255,6 +273,7 @@ export function readSiteVars(vars: Vars): SiteVars {
     syncExclude: strList(vars, 'sync_exclude', /^[^\s]+$/, 'a pattern') ?? [...defaultSyncExclude],
     appEnv: appEnv(vars),
     ...(healthCheckPaths === undefined ? {} : { healthCheckPaths }),
+    healthCheckHeaders: headers(vars),
     ...(virtualenv === undefined ? {} : { virtualenv }),
     requirements,
     pipOptions,

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Facts, HostView, Task, Vars } from 'provision';
 import {
   apacheConfigVars,
+  djangoApacheGate,
   djangoApacheHandlers,
   djangoApacheTasks,
   readSiteVars,
@@ -289,6 +290,17 @@ describe('django-apache role: variables', () => {
     bad({ ...siteVars, project_dir: undefined }, /variable project_dir: is not set/);
     bad({ ...siteVars, project_dir: 'srv/mysite' }, /variable project_dir: must be an absolute path/);
     bad({ ...siteVars, project_dir: '/srv/my site' }, /variable project_dir/);
+  });
+
+  it('sends health_check_headers with every health check and the gate; refuses a header that is not one', () => {
+    const vars = { ...siteVars, health_check_headers: { Accept: 'text/html' } };
+    // (the static file's check is built from the project when it runs: pageCheck, as these)
+    const checks = byModule(plan(debianFacts, 'daemon', vars), 'http').filter((t) => t.name !== 'a static file answers');
+    assert.ok(checks.length > 0);
+    for (const c of checks) assert.deepEqual(params(c)['headers'], { Accept: 'text/html' }, c.name);
+    assert.deepEqual(params(djangoApacheGate({ host: 'h', vars, facts: debianFacts }))['headers'], { Accept: 'text/html' });
+    bad({ ...siteVars, health_check_headers: { 'Bad Name': 'x' } }, /variable health_check_headers: "Bad Name" is not a header name/);
+    bad({ ...siteVars, health_check_headers: { Accept: 'a\nb' } }, /Accept cannot hold a newline/);
   });
 
   it('refuses a health check Django would reject', () => {
