@@ -196,7 +196,7 @@ function pythonOf(facts: Facts): string {
 const discovered = new Map<string, DjangoProject>();
 
 /** The project in `project_src`, read once per run (relative paths resolve against the playbook's folder, as sync's). */
-function projectOf(ctx: TaskContext, site: SiteVars): DjangoProject {
+function projectOf(ctx: Pick<TaskContext, 'baseDir'>, site: SiteVars): DjangoProject {
   const src = resolve(ctx.baseDir, site.projectSrc);
   const key = `${src}\0${site.djangoSettings ?? ''}\0${site.djangoWsgi ?? ''}`;
   let p = discovered.get(key);
@@ -359,6 +359,9 @@ function oneEmbeddedSite(facts: Facts, site: SiteVars): Task {
 export function djangoApacheTasks(view: HostView, options: DjangoApacheOptions): Task[] {
   const { facts } = view;
   const site = readSiteVars(view.vars);
+  // The project's source is read while the task list is built: what cannot be found (no manage.py, a settings
+  // module to name) is an input error naming the variable, before any host is touched.
+  if (view.baseDir !== undefined) projectOf({ baseDir: view.baseDir }, site);
   const { mode } = options;
   if (facts.os.family === 'unknown') {
     throw new Error(`${view.host}: unsupported OS family (${facts.os.id || 'unknown'}): only the Debian and RHEL families are supported`);

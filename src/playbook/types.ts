@@ -265,6 +265,8 @@ export interface HostView {
   host: string;
   vars: Vars;
   facts: Facts;
+  /** Directory of the playbook file (what relative `src` paths resolve against), when the runner builds the view. */
+  baseDir?: string;
 }
 
 export type TaskList = Array<Task | Task[] | false | null | undefined>;

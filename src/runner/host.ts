@@ -135,7 +135,7 @@ export async function runHost(
       next: [],
       ahead: new Map(),
     };
-    const view: HostView = { host, vars, facts };
+    const view: HostView = { host, vars, facts, baseDir: opts.baseDir };
     const tasks = buildOrFail(() => resolveTasks(playbook, view), 'building the task list', host, opts.playbookPath);
     // The facts say whether sudo works without a password: one clear line before the first task, not a sudo prompt.
     const becomes = tasks.some((t) => t.options.become ?? run.become);

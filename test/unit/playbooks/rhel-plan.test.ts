@@ -292,6 +292,13 @@ describe('django-apache role: variables', () => {
     bad({ ...siteVars, project_dir: '/srv/my site' }, /variable project_dir/);
   });
 
+  it('reads the project while the task list is built: a project without manage.py is an input error there', () => {
+    const base = join(dirname(fileURLToPath(import.meta.url)), '../../../playbooks');
+    const view = (src: string): HostView => ({ host: 'h', vars: { ...siteVars, project_src: src }, facts: debianFacts, baseDir: base });
+    assert.throws(() => djangoApacheTasks(view('../playbooks/roles'), { mode: 'daemon' }), /has no manage\.py: set django_settings/);
+    assert.ok(djangoApacheTasks(view('../examples/guestbook'), { mode: 'daemon' }).length > 10);
+  });
+
   it('sends health_check_headers with every health check and the gate; refuses a header that is not one', () => {
     const vars = { ...siteVars, health_check_headers: { Accept: 'text/html' } };
     // (the static file's check is built from the project when it runs: pageCheck, as these)
