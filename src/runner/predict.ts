@@ -8,6 +8,8 @@ export interface PlannedChange {
   task: string;
   /** The task's footprint writes; undefined (no footprint) counts as writing anything. */
   writes: Footprint['writes'] | undefined;
+  /** What its check read (a command's `creates` guard among them): a command guarded by a path creates it. */
+  reads?: Footprint['reads'];
   /** The directory the change would rewrite, as it would be (a sync's). */
   tree?: PlannedTree;
 }
@@ -15,14 +17,18 @@ export interface PlannedChange {
 /**
  * The earlier planned change that may create what `missing` needs, or undefined when none does: then --check fails
  * as the real run would. A change without a footprint, or one that writes anything (packages, commands), may create
- * anything; one whose writes cover what is missing (the sync of a project, the command that creates a file) is named
- * before those, the latest first, since it is the one that creates it.
+ * anything; one whose writes cover what is missing (the sync of a project), or a command guarded by that very path
+ * (`creates`), is named before those, the latest first, since it is the one that creates it.
  */
 export function plannedCreator(missing: Pick<MissingOnHostError, 'needs'>, planned: readonly PlannedChange[]): PlannedChange | undefined {
   const needs = missing.needs;
   const specific =
     needs === 'any-change'
       ? undefined
-      : [...planned].reverse().find(({ writes }) => writes !== undefined && writes !== 'anything' && writes.some((w) => needs.some((n) => overlaps(n, w))));
+      : [...planned].reverse().find(({ writes, reads }) =>
+          writes === 'anything'
+            ? (reads ?? []).some((r) => !r.tree && needs.some((n) => !n.tree && overlaps(n, r)))
+            : writes !== undefined && writes.some((w) => needs.some((n) => overlaps(n, w))),
+        );
   return specific ?? planned.find(({ writes }) => writes === undefined || writes === 'anything' || needs === 'any-change');
 }

@@ -192,7 +192,7 @@ export async function runTask(
       result = { ...base, status: 'ok', changed: false, duration_ms: 0 };
       if (plan.summary) result.summary = plan.summary;
     } else if (opts.check) {
-      run.planned.push({ task: name, writes: task.footprint?.writes, ...(plan.tree ? { tree: { ...plan.tree, task: name } } : {}) });
+      run.planned.push({ task: name, writes: task.footprint?.writes, ...(task.footprint ? { reads: task.footprint.reads } : {}), ...(plan.tree ? { tree: { ...plan.tree, task: name } } : {}) });
       result = { ...base, status: 'changed', changed: true, duration_ms: 0 };
       if (plan.summary) result.summary = plan.summary;
       if (plan.diff) result.diff = plan.diff;

@@ -34,6 +34,9 @@ describe('plannedCreator', () => {
     ];
     assert.equal(plannedCreator(missing([{ path: '/srv/app', tree: true }]), planned)?.task, 'sync the project');
     assert.equal(plannedCreator(missing([{ path: 'packages:' }]), planned)?.task, 'install Apache');
+    // the key under the project is excluded from the sync: the command guarded by `creates` makes it
+    const key = [...planned, { task: 'generate the key', writes: 'anything' as const, reads: [{ path: '/srv/app/secret_key' }] }];
+    assert.equal(plannedCreator(missing([{ path: '/srv/app/secret_key' }]), key)?.task, 'generate the key');
   });
 
   it('lets a state any change may bring (a health check) be predicted after any planned change', () => {
