@@ -22,13 +22,16 @@ export interface PlannedChange {
  */
 export function plannedCreator(missing: Pick<MissingOnHostError, 'needs'>, planned: readonly PlannedChange[]): PlannedChange | undefined {
   const needs = missing.needs;
-  const specific =
-    needs === 'any-change'
-      ? undefined
-      : [...planned].reverse().find(({ writes, reads }) =>
-          writes === 'anything'
-            ? (reads ?? []).some((r) => !r.tree && needs.some((n) => !n.tree && overlaps(n, r)))
-            : writes !== undefined && writes.some((w) => needs.some((n) => overlaps(n, w))),
-        );
-  return specific ?? planned.find(({ writes }) => writes === undefined || writes === 'anything' || needs === 'any-change');
+  if (needs === 'any-change') return planned[0];
+  // what is missing lies at (or under) what the change writes, or a command is guarded by that very path
+  const covers = ({ writes, reads }: PlannedChange) =>
+    writes === 'anything'
+      ? (reads ?? []).some((r) => !r.tree && needs.some((n) => overlaps({ path: n.path }, r)))
+      : writes !== undefined && writes.some((w) => needs.some((n) => overlaps({ path: n.path }, w)));
+  const touches = ({ writes }: PlannedChange) => writes !== undefined && writes !== 'anything' && writes.some((w) => needs.some((n) => overlaps(n, w)));
+  return (
+    [...planned].reverse().find(covers) ??
+    planned.find(touches) ??
+    planned.find(({ writes }) => writes === undefined || writes === 'anything')
+  );
 }

@@ -61,6 +61,13 @@ describe('Django on a lab host, the second day: mode switch, a release through a
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
+  it('on a fresh host, --check names the task that creates what a check reads (the sync, the key\'s command)', async () => {
+    const { code, report } = await play('embedded', '--check');
+    assert.equal(code, 0);
+    assert.match(task(report, 'migrate the database')?.summary ?? '', /depends on an earlier planned change: sync the project\)/);
+    assert.match(task(report, 'secret key readable by the application only')?.summary ?? '', /depends on an earlier planned change: generate the Django secret key\)/);
+  });
+
   it('embedded, then daemon: Apache\'s user leaves the site\'s group and cannot read its key', async () => {
     await playOk('embedded');
     assert.match(await lab.sshOk(1, 'id -nG www-data'), /\bguestbook\b/, 'embedded mode puts www-data in the group');

@@ -31,6 +31,7 @@ describe('plannedCreator', () => {
     const planned = [
       { task: 'install Apache', writes: 'anything' as const },
       { task: 'sync the project', writes: [{ path: '/srv/app', tree: true }] },
+      { task: 'media directory', writes: [{ path: '/srv/app/media' }] },
     ];
     assert.equal(plannedCreator(missing([{ path: '/srv/app', tree: true }]), planned)?.task, 'sync the project');
     assert.equal(plannedCreator(missing([{ path: 'packages:' }]), planned)?.task, 'install Apache');
