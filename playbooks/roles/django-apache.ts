@@ -12,6 +12,7 @@ import {
   http,
   noChange,
   packages,
+  quote,
   secret,
   selinux,
   service,
@@ -91,6 +92,8 @@ export function apacheConfigVars(facts: Facts, site: SiteVars, mode: WsgiMode, p
     log_dir: facts.apache.logDir,
     validate_define: validateDefine(site.siteName),
     static_url: project?.staticUrl ?? '/static/',
+    media_url: site.mediaUrl,
+    media_dir: site.mediaDir,
     python_home: site.virtualenv ?? '',
   };
 }
@@ -103,6 +106,7 @@ export function settingsVars(site: SiteVars, project: Pick<DjangoProject, 'setti
     allowed_hosts: site.allowedHosts,
     static_root: `${site.projectDir}/www_static`,
     media_dir: site.mediaDir,
+    media_url: site.mediaUrl,
     secret_key_file: secretKeyPath(site),
     db_dir: site.dbDir,
     log_dir: site.logDir,
@@ -133,12 +137,33 @@ export function wsgiEntryPath(site: SiteVars): string {
   return `${site.projectDir}/wsgi_production.py`;
 }
 
-/** The env file's text: one KEY=value a line, sorted, so a rerun writes the same bytes. */
+/**
+ * The env file's text: one KEY='value' a line, sorted, so a rerun writes the same bytes; each value is quoted for sh
+ * (app_env refuses newlines), so `set -a; . ./production.env` in a shell reads the same values as wsgi_production.py.
+ */
 export function envFileContent(env: Record<string, string>): string {
   return Object.keys(env)
     .sort()
-    .map((k) => `${k}=${env[k]}\n`)
+    .map((k) => `${k}=${quote(String(env[k]))}\n`)
     .join('');
+}
+
+/** The script beside manage.py that runs it as the site's user, with the production settings and the env file. */
+export function managePath(site: SiteVars): string {
+  return `${site.projectDir}/manage-production`;
+}
+
+/** The text of managePath: `sudo PROJECT/manage-production ARGS` runs `manage.py ARGS` as the application runs. */
+export function manageScript(site: SiteVars, python: string): string {
+  const { user } = appAccount(site);
+  return [
+    '#!/bin/sh',
+    `# Runs manage.py of ${site.siteName} as the application runs: user ${user}, settings ${productionSettings}, the env file.`,
+    '# Written by provision (playbooks/roles/django-apache.ts): local edits are overwritten on the next run.',
+    `cd ${quote(site.projectDir)} || exit 1`,
+    `exec runuser -u ${quote(user)} -- sh -c 'set -a && . ./production.env && set +a && DJANGO_SETTINGS_MODULE=${productionSettings} exec "$0" manage.py "$@"' ${quote(python)} "$@"`,
+    '',
+  ].join('\n');
 }
 
 /**
@@ -147,7 +172,7 @@ export function envFileContent(env: Record<string, string>): string {
  */
 export function syncExcludes(site: SiteVars): string[] {
   const hostOnly = [...(site.virtualenv ? [site.virtualenv] : []), site.dbDir, site.logDir, site.mediaDir, `${site.projectDir}/www_static`, secretKeyPath(site), envFilePath(site),
-    `${site.projectDir}/${productionSettings}.py`, wsgiEntryPath(site)]
+    `${site.projectDir}/${productionSettings}.py`, wsgiEntryPath(site), managePath(site)]
     .map((p) => posix.relative(site.projectDir, p))
     .filter((rel) => rel !== '' && !rel.startsWith('..'))
     .map((rel) => `/${rel}`);
@@ -171,7 +196,7 @@ function pythonOf(facts: Facts): string {
 const discovered = new Map<string, DjangoProject>();
 
 /** The project in `project_src`, read once per run (relative paths resolve against the playbook's folder, as sync's). */
-function projectOf(ctx: TaskContext, site: SiteVars): DjangoProject {
+function projectOf(ctx: Pick<TaskContext, 'baseDir'>, site: SiteVars): DjangoProject {
   const src = resolve(ctx.baseDir, site.projectSrc);
   const key = `${src}\0${site.djangoSettings ?? ''}\0${site.djangoWsgi ?? ''}`;
   let p = discovered.get(key);
@@ -246,7 +271,8 @@ function requirementsInstalled(site: SiteVars, venv: string, notify: string): Ta
  * run as root) get that group and `db_file_mode` / `log_file_mode`; a converged host has none, so it is ok.
  */
 function dataFilesWritable(site: SiteVars, dataGroup: string): Task {
-  const dirs: Array<[string, string]> = [[site.dbDir, site.dbFileMode], [site.logDir, site.logFileMode], [site.mediaDir, site.dbFileMode]];
+  // uploads are the application's (Django writes them 0644, FILE_UPLOAD_PERMISSIONS): not a change to a deploy
+  const dirs: Array<[string, string]> = [[site.dbDir, site.dbFileMode], [site.logDir, site.logFileMode]];
   const find = dirs.map(([d]) => sh`find ${d} -mindepth 1 -type f '(' ! -group ${dataGroup} -o ! -perm -g=rw ')' -print 2>/dev/null`).join('; ');
   return defineTask('file', 'data and log files writable by the application', {}, {
     async check(ctx) {
@@ -274,6 +300,31 @@ function projectFound(site: SiteVars): Task {
       return noChange(`settings ${p.settingsModule}, WSGI ${p.wsgiModule}.${p.wsgiCallable}, ${statics}`);
     },
     async apply() {},
+  });
+}
+
+/**
+ * Daemon mode: Apache's user leaves the site's group (an earlier embedded deploy put it there), so no Apache child
+ * can read the site's key and env file or write its data; left alone while another embedded site is configured on
+ * this Apache (it may share the group). The restart makes the change count in Apache's processes.
+ */
+function apacheLeavesGroup(facts: Facts, site: SiteVars): Task {
+  const apacheUser = facts.apache.user;
+  const { group: dataGroup } = appAccount(site);
+  const own = `${site.siteName}.conf`;
+  return defineTask('user', `${apacheUser} leaves group ${dataGroup}`, { notify: restartApache }, {
+    async check(ctx) {
+      // the group's own member list: a supplementary membership, which gpasswd -d removes (never a primary group)
+      const r = await ctx.exec(sh`getent group ${dataGroup} | cut -d: -f4; grep -l '^WSGIPythonPath' ${facts.apache.siteDir}/*.conf 2>/dev/null; true`);
+      const [members = '', ...confs] = r.stdout.split('\n');
+      if (!members.split(',').includes(apacheUser)) return noChange(`${apacheUser} is not a member of group ${dataGroup}`);
+      const others = confs.map((f) => f.trim()).filter((f) => f !== '' && posix.basename(f) !== own);
+      if (others.length > 0) return noChange(`${apacheUser} stays in group ${dataGroup}: ${others.join(', ')} serves an embedded site`);
+      return { changed: true, summary: `remove ${apacheUser} from group ${dataGroup} (daemon mode runs the site as ${appAccount(site).user})` };
+    },
+    async apply(ctx) {
+      await ctx.run(['gpasswd', '-d', apacheUser, dataGroup]);
+    },
   });
 }
 
@@ -308,6 +359,9 @@ function oneEmbeddedSite(facts: Facts, site: SiteVars): Task {
 export function djangoApacheTasks(view: HostView, options: DjangoApacheOptions): Task[] {
   const { facts } = view;
   const site = readSiteVars(view.vars);
+  // The project's source is read while the task list is built: what cannot be found (no manage.py, a settings
+  // module to name) is an input error naming the variable, before any host is touched.
+  if (view.baseDir !== undefined) projectOf({ baseDir: view.baseDir }, site);
   const { mode } = options;
   if (facts.os.family === 'unknown') {
     throw new Error(`${view.host}: unsupported OS family (${facts.os.id || 'unknown'}): only the Debian and RHEL families are supported`);
@@ -353,7 +407,8 @@ export function djangoApacheTasks(view: HostView, options: DjangoApacheOptions):
       ? null
       : user({ name: account.user, system: true, group: account.group, home: project, createHome: false, shell: '/usr/sbin/nologin', comment: `Django site ${site.siteName}` }),
     // Embedded mode runs the application as Apache's user: it joins the data's group (a restart makes that count).
-    mode === 'embedded' ? user({ name: apache.user, groups: [account.group], append: true, notify: restartApache }) : null,
+    mode === 'embedded' ? user({ name: apache.user, groups: [account.group], append: true, notify: restartApache })
+      : account.user === apache.user ? null : apacheLeavesGroup(facts, site),
 
     // 3. The project's code; what lives only on the host (data, logs, uploads, collected files, secrets) is excluded.
     file({ name: 'project directory', path: project, state: 'directory', mode: '0755' }),
@@ -402,10 +457,12 @@ export function djangoApacheTasks(view: HostView, options: DjangoApacheOptions):
       template({ src: '../templates/wsgi_production.py.ejs', dest: wsgiEntryPath(site), vars: wsgiVars(site, p), mode: '0644' }),
     ),
 
+    copy({ name: 'manage.py as the application runs it', dest: managePath(site), content: manageScript(site, managePython), owner: 'root', group: 'root', mode: '0755' }),
+
     // 5. The data, logs and uploads, writable by the application's group only (unless the inventory asks for the seed's 0777/0666).
     file({ name: 'db directory', path: site.dbDir, state: 'directory', owner: 'root', group: dataGroup, mode: site.dbDirMode as FileMode }),
     file({ name: 'logs directory', path: site.logDir, state: 'directory', owner: 'root', group: dataGroup, mode: site.logDirMode as FileMode }),
-    file({ name: 'media directory', path: site.mediaDir, state: 'directory', owner: 'root', group: dataGroup, mode: site.dbDirMode as FileMode }),
+    file({ name: 'media directory', path: site.mediaDir, state: 'directory', owner: 'root', group: dataGroup, mode: site.mediaDirMode as FileMode }),
 
     // 6. Schema and static files, with the Python mod_wsgi embeds; the database is made by migrate, as the application's group.
     django({ name: 'migrate the database', command: 'migrate --noinput', ...manage }),
@@ -476,6 +533,7 @@ function pageCheck(site: SiteVars, path: string): Task {
     url: `http://${site.healthCheckHost}:${site.httpPort}${path}`,
     status: 200,
     ...(path === '/' && site.pageText ? { contains: site.pageText } : {}),
+    ...(Object.keys(site.healthCheckHeaders).length > 0 ? { headers: site.healthCheckHeaders } : {}),
     from: 'host',
     retries: 10,
     delay: 1,
@@ -494,6 +552,7 @@ function homePageCheck(site: SiteVars): Task {
     url: siteUrl(site),
     status: 200,
     ...(site.pageText ? { contains: site.pageText } : {}),
+    ...(Object.keys(site.healthCheckHeaders).length > 0 ? { headers: site.healthCheckHeaders } : {}),
     from: 'host',
     retries: 10,
     delay: 1,

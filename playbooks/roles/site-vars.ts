@@ -32,6 +32,10 @@ export interface SiteVars {
   dbDir: string;
   logDir: string;
   mediaDir: string;
+  /** The URL Apache serves media_dir at (MEDIA_URL). */
+  mediaUrl: string;
+  /** Mode of media_dir: Apache reads uploads in daemon mode too, so others may enter it. */
+  mediaDirMode: string;
   /** Packages the project needs besides Apache, mod_wsgi and Django, for this host's family. */
   extraPackages: { debian: string[]; redhat: string[] };
   /** What `sync` leaves out of the copy (and never deletes on the host). */
@@ -40,6 +44,8 @@ export interface SiteVars {
   appEnv: Record<string, string>;
   /** Paths the health check GETs after a deploy (unset: `/` and one static file found in the project). */
   healthCheckPaths?: string[];
+  /** Request headers the health checks send (health_check_headers), e.g. Accept: text/html. */
+  healthCheckHeaders: Record<string, string>;
   /** A virtualenv for the project (mod_wsgi's python-home), with its requirements file installed; unset: the distribution's packages. */
   virtualenv?: string;
   /** The requirements file, relative to the project's folder. */
@@ -105,6 +111,13 @@ function mode(vars: Vars, name: string, fallback: string): string {
   return v;
 }
 
+/** A URL path that begins and ends with '/', as MEDIA_URL and Apache's Alias take it. */
+function urlPath(vars: Vars, name: string, fallback: string): string {
+  const v = str(vars, name, fallback);
+  if (!/^\/([A-Za-z0-9._-]+\/)+$/.test(v)) fail(name, `must be a path such as '${fallback}': '/', then letters, digits, '.', '_', '-', ending in '/' (got ${JSON.stringify(v)})`);
+  return v;
+}
+
 /** An optional user or group name. */
 function account(vars: Vars, name: string): string | undefined {
   if (vars[name] === undefined || vars[name] === null || vars[name] === '') return undefined;
@@ -146,6 +159,22 @@ function extraPackages(vars: Vars): { debian: string[]; redhat: string[] } {
   }
   const all = strList(vars, 'extra_packages', packageName, 'a package name') ?? [];
   return { debian: all, redhat: all };
+}
+
+/** health_check_headers: a mapping of HTTP header names to values. */
+function headers(vars: Vars): Record<string, string> {
+  const name = 'health_check_headers';
+  const v = vars[name];
+  if (v === undefined || v === null || v === '') return {};
+  if (typeof v !== 'object' || Array.isArray(v)) fail(name, `must be a mapping Header-Name: value (got ${JSON.stringify(v)})`);
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(v as Vars)) {
+    if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(k)) fail(name, `${JSON.stringify(k)} is not a header name`);
+    if (typeof x !== 'string' && typeof x !== 'number') fail(name, `${k} must be a string (got ${JSON.stringify(x)})`);
+    if (/[\r\n\0]/.test(String(x))) fail(name, `${k} cannot hold a newline`);
+    out[k] = String(x);
+  }
+  return out;
 }
 
 /** app_env: a mapping of environment variable names to values (strings, numbers or booleans). */
@@ -238,10 +267,13 @@ export function readSiteVars(vars: Vars): SiteVars {
     dbDir: plainDir(vars, 'db_dir', `${projectDir}/db`),
     logDir: plainDir(vars, 'log_dir', `${projectDir}/logs`),
     mediaDir: plainDir(vars, 'media_dir', `${projectDir}/media`),
+    mediaUrl: urlPath(vars, 'media_url', '/media/'),
+    mediaDirMode: mode(vars, 'media_dir_mode', '0775'),
     extraPackages: extraPackages(vars),
     syncExclude: strList(vars, 'sync_exclude', /^[^\s]+$/, 'a pattern') ?? [...defaultSyncExclude],
     appEnv: appEnv(vars),
     ...(healthCheckPaths === undefined ? {} : { healthCheckPaths }),
+    healthCheckHeaders: headers(vars),
     ...(virtualenv === undefined ? {} : { virtualenv }),
     requirements,
     pipOptions,

@@ -1,11 +1,21 @@
 // Runs a Django project's manage.py commands, reading changed/ok from their own output so a converged host is ok.
+import { posix } from 'node:path';
 import { z } from './lib/zod.js';
 import { checkParams, moduleSchema } from './lib/schema.js';
 import { sh } from '../connection/quote.js';
 import { CommandError, InputError, MissingOnHostError } from '../errors.js';
-import { change, defineTask, noChange, type Plan, type Task, type TaskContext } from '../playbook/types.js';
+import { change, defineTask, noChange, type Plan, type PlannedTree, type Task, type TaskContext } from '../playbook/types.js';
 import { requireAbsolute } from './lib/params.js';
-import { migrateChanged, migratePlanProbe, parseCollectstatic, parseMigratePlan } from './lib/sys/django-output.js';
+import {
+  migrateChanged,
+  migratePlanProbe,
+  parseCollectstatic,
+  parseMigratePlan,
+  parseReleaseState,
+  pendingAfterRelease,
+  releaseProbe,
+  staticAfterRelease,
+} from './lib/sys/django-output.js';
 import { splitArgs } from './lib/sys/split-args.js';
 
 const djangoSchema = moduleSchema({
@@ -124,6 +134,16 @@ function lastLine(text: string): string | undefined {
   return text.trim().split('\n').pop()?.trim() || undefined;
 }
 
+/** The planned tree (--check) that rewrites the project, when an earlier task plans one: the check reads the release. */
+function releaseTree(ctx: TaskContext, project: string): PlannedTree | undefined {
+  const inside = (a: string, b: string) => a === b || a.startsWith(b.endsWith('/') ? b : `${b}/`);
+  const norm = (d: string) => posix.normalize(d).replace(/(.)\/$/, '$1');
+  const trees = ctx.checkMode ? ctx.plannedTrees.filter((t) => inside(norm(project), norm(t.dest)) || inside(norm(t.dest), norm(project))) : [];
+  return trees.at(-1);
+}
+
+const listed = (names: readonly string[], max = 10) => names.slice(0, max).join(', ') + (names.length > max ? ', …' : '');
+
 async function planDjango(ctx: TaskContext, p: DjangoParams, words: string[], kind: DjangoCommandKind): Promise<Plan> {
   const python = p.python ?? ctx.facts.python;
   if (!python) throw new InputError(`django: no python3 found on ${ctx.host}; give python`);
@@ -131,33 +151,63 @@ async function planDjango(ctx: TaskContext, p: DjangoParams, words: string[], ki
   const data: DjangoData = { argv };
   const would = `would run: manage.py ${p.command}`;
   if (kind.kind === 'other') return change(would, { data });
-  const probe =
-    kind.kind === 'collectstatic'
-      ? [python, 'manage.py', ...kind.dryRun]
-      : [python, 'manage.py', 'shell', ...kind.globals, '-c', migratePlanProbe(kind.database)];
-  const r = await ctx.exec(probe, execOptions(p));
-  if (r.code !== 0) {
+  const tree = releaseTree(ctx, p.project);
+  const probe = async (args: string[], what: string) => {
+    const r = await ctx.exec([python, 'manage.py', ...args], execOptions(p));
+    if (r.code === 0) return r.stdout;
     // A project or a Python package not there yet may be what an earlier task (sync, packages) would bring.
     const manage = `${p.project}/manage.py`;
     if ((await ctx.exec(sh`[ -f ${manage} ]`)).code !== 0) {
       throw new MissingOnHostError(`django: ${manage} does not exist on ${ctx.host}`, [{ path: p.project, tree: true }]);
     }
-    const failure = new CommandError(`manage.py ${probe.slice(2, 3).join(' ')} (to plan ${p.command})`, r.code, r.stdout, r.stderr);
+    const failure = new CommandError(`manage.py ${what} (to plan ${p.command})`, r.code, r.stdout, r.stderr);
     if (/\bModuleNotFoundError\b|\bNo module named\b/.test(r.stderr)) throw new MissingOnHostError(failure.message, [{ path: 'packages:' }]);
     throw failure;
-  }
+  };
+  const shell = (code: string) => probe(['shell', ...(kind.kind === 'migrate' ? kind.globals : []), '-c', code], 'shell');
+  const release = async () => {
+    const out = await shell(releaseProbe(kind.kind === 'migrate' ? { kind: 'migrate', database: kind.database } : { kind: 'collectstatic' }));
+    return parseReleaseState(out);
+  };
+  /** A change the release may make, not known until its code is there: predicted, never ok. */
+  const unsure = (what: string, why: string[]) =>
+    ({ ...change(`${what} (predicted: ${why.join('; ')}; cannot know before ${tree?.task ?? 'the sync'})`, { data }), predicted: true });
+
   if (kind.kind === 'collectstatic') {
-    const counts = parseCollectstatic(r.stdout);
+    const counts = parseCollectstatic(await probe(kind.dryRun, 'collectstatic'));
     if (counts === null) return change(would, { data });
+    if (tree) {
+      const state = await release();
+      if (state === null) return unsure(would, ['the release probe printed nothing']);
+      const brings = staticAfterRelease(state, p.project, tree);
+      const files = [...brings.added, ...brings.modified];
+      const what = files.length > 0 ? `would copy the static files the release adds or changes (${files.length}: ${listed(files, 5)})` : would;
+      if (brings.modified.length > 0 || brings.unsure.length > 0) {
+        const why = [...(brings.modified.length > 0 ? ['collectstatic copies a changed file only when it is newer than its copy'] : []), ...brings.unsure];
+        return unsure(what, why);
+      }
+      if (files.length > 0) return change(what, { data });
+    }
     if (counts.copied + counts.deleted === 0) return noChange(`0 static files to copy, ${counts.unmodified} unmodified`);
     return change(`would copy ${counts.copied} static files (${counts.unmodified} unmodified)`, { data });
   }
-  const plan = parseMigratePlan(r.stdout);
+  const s = (n: number) => `${n} migration${n === 1 ? '' : 's'}`;
+  if (tree) {
+    const state = await release();
+    if (state === null) return unsure(would, ['the release probe printed nothing']);
+    if (state.missing) return change('would create the database and apply all migrations', { data: { ...data, createsDatabase: true } });
+    const { names, unsure: why } = pendingAfterRelease(state, p.project, tree);
+    const what = names.length > 0 ? `would apply ${s(names.length)}: ${listed(names)}` : 'may apply migrations';
+    if (why.length > 0) return unsure(what, why);
+    if (names.length === 0) return noChange('no migrations to apply, with the code the sync brings');
+    return change(`${what} (with the code the sync brings)`, { data });
+  }
+  const plan = parseMigratePlan(await shell(migratePlanProbe(kind.database)));
   if (plan === null) return change(would, { data });
   if (plan.pending === 'missing-database') {
     return change('would create the database and apply all migrations', { data: { ...data, createsDatabase: true } });
   }
   if (plan.pending === 0) return noChange('no migrations to apply');
   const more = plan.pending > plan.names.length ? ', …' : '';
-  return change(`would apply ${plan.pending} migration${plan.pending === 1 ? '' : 's'}: ${plan.names.join(', ')}${more}`, { data });
+  return change(`would apply ${s(plan.pending)}: ${plan.names.join(', ')}${more}`, { data });
 }

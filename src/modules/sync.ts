@@ -4,7 +4,7 @@ import { checkParams, modeSchema, moduleSchema } from './lib/schema.js';
 import { readFileSync } from 'node:fs';
 import { quote } from '../connection/quote.js';
 import { InputError } from '../errors.js';
-import { change, defineTask, noChange, type FileDiff, type Plan, type Task, type TaskContext } from '../playbook/types.js';
+import { change, defineTask, noChange, type FileDiff, type Plan, type PlannedTree, type Task, type TaskContext } from '../playbook/types.js';
 import { chownArg } from './lib/attrs.js';
 import { buildFileDiff, maxDiffBytes } from './lib/file-diff.js';
 import { compileExcludes, type Exclude } from './lib/glob.js';
@@ -138,7 +138,15 @@ async function planSync(ctx: TaskContext, p: SyncParams, exclude: Exclude, what:
   }
   const summary = `+${added.length} ~${changed.length} -${removed.length}${attrOnly ? ` (${attrOnly} attribute change${attrOnly === 1 ? '' : 's'})` : ''}`;
   const diff = await buildDiffs(ctx, p, added, changed, removed);
-  return change(remote.size === 0 ? `absent → directory, ${summary}` : summary, { diff, data });
+  // what dest would hold, for the checks after this one in --check (a Django project's migrations, static files)
+  const tree: PlannedTree = {
+    dest: p.dest,
+    files: local.filter((l) => l.type !== 'directory').map((l) => l.path),
+    deletes: p.delete === true,
+    changed: [...added, ...changed.map((c) => c.l), ...removed].map((e) => e.path),
+    added: added.map((e) => e.path),
+  };
+  return change(remote.size === 0 ? `absent → directory, ${summary}` : summary, { diff, data, tree });
 }
 
 async function buildDiffs(

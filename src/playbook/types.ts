@@ -27,6 +27,27 @@ export interface Plan {
   data?: unknown;
   /** True when the change is predicted from an earlier task's planned change (check mode), not observed. */
   predicted?: boolean;
+  /** What a directory on the host would hold once this plan is applied (sync): later checks of --check read it. */
+  tree?: PlannedTree;
+}
+
+/**
+ * A directory's content as a planned (not made) change would leave it, known on the controller: a check that reads
+ * files there (a Django project's migrations) reads these instead of what the host has now.
+ */
+export interface PlannedTree {
+  /** The task that plans it. */
+  task?: string;
+  /** The directory on the host. */
+  dest: string;
+  /** Every file and link it would hold, relative to dest ('/' separators); paths the change leaves alone are not listed. */
+  files: readonly string[];
+  /** Whether files of dest that `files` does not list go (a sync with delete); otherwise they stay. */
+  deletes: boolean;
+  /** The paths, relative to dest, that the change adds, changes or removes. */
+  changed: readonly string[];
+  /** Of those, the ones it adds. */
+  added: readonly string[];
 }
 
 /** What apply() reports: `changed` overrides the plan's (a command that said it did nothing), plus output. */
@@ -77,6 +98,8 @@ export interface TaskContext {
   /** In check mode: an earlier task on this host planned a change that was not made, so what this task
    * reads may not be what a real run would find (a module may then give up waiting early). */
   readonly earlierChangesPlanned: boolean;
+  /** In check mode: the directories earlier planned changes would rewrite, as they would be (see PlannedTree). */
+  readonly plannedTrees: readonly PlannedTree[];
   /** Directory of the playbook file: relative `src` paths resolve against it. */
   readonly baseDir: string;
   readonly conn: Connection;
@@ -244,6 +267,8 @@ export interface HostView {
   host: string;
   vars: Vars;
   facts: Facts;
+  /** Directory of the playbook file (what relative `src` paths resolve against), when the runner builds the view. */
+  baseDir?: string;
 }
 
 export type TaskList = Array<Task | Task[] | false | null | undefined>;

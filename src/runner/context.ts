@@ -3,7 +3,7 @@ import type { Command, Connection, ExecOptions, WriteFileOptions } from '../conn
 import { toScript } from '../connection/quote.js';
 import { CommandError } from '../errors.js';
 import type { Facts } from '../facts/types.js';
-import type { TaskContext, TaskResult, Vars } from '../playbook/types.js';
+import type { PlannedTree, TaskContext, TaskResult, Vars } from '../playbook/types.js';
 
 export interface ContextOptions {
   host: string;
@@ -16,6 +16,8 @@ export interface ContextOptions {
   registered?: Record<string, TaskResult>;
   /** In check mode: an earlier task planned a change that was not made. */
   earlierChangesPlanned?: boolean;
+  /** In check mode: the directories earlier planned changes would rewrite. */
+  plannedTrees?: readonly PlannedTree[];
   /** Epoch milliseconds by which the task must end: every command gets the time that remains. */
   deadline?: number;
 }
@@ -37,6 +39,7 @@ export function createContext(o: ContextOptions): TaskContext {
     checkMode: o.checkMode,
     become: o.become,
     earlierChangesPlanned: o.earlierChangesPlanned ?? false,
+    plannedTrees: o.plannedTrees ?? [],
     baseDir: o.baseDir,
     conn: o.conn,
     registered: o.registered ?? {},

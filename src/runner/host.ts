@@ -73,6 +73,8 @@ export interface HostRun {
   ahead: Map<Task, SentApply>;
   /** Whether the task --start-at-task names has been reached (true without it). */
   started: boolean;
+  /** A real run from a saved plan refused a task whose fresh check differs from the plan (the host changed). */
+  planRefused?: boolean;
 }
 
 /** Runs the play on one host and returns its report; throws only a PlaybookError (a mistake in building the play). */
@@ -136,7 +138,7 @@ export async function runHost(
       ahead: new Map(),
       started: opts.startAtTask === undefined,
     };
-    const view: HostView = { host, vars, facts };
+    const view: HostView = { host, vars, facts, baseDir: opts.baseDir };
     const tasks = buildOrFail(() => resolveTasks(playbook, view), 'building the task list', host, opts.playbookPath);
     // The facts say whether sudo works without a password: one clear line before the first task, not a sudo prompt.
     const becomes = tasks.some((t) => t.options.become ?? run.become);
@@ -214,7 +216,9 @@ export async function runHost(
       report.stats.failed++;
     }
     const cutShort = report.status === 'halted';
-    if ((!failed && !cutShort) || opts.forceHandlers) {
+    // A saved plan refused part-way: what the tasks before the refusal changed is live, so the handlers they notified
+    // run (as Ansible's force_handlers), or new code would stay unserved until something else reloads it.
+    if ((!failed && !cutShort) || opts.forceHandlers || run.planRefused) {
       const outcome = await flushHandlers();
       if (outcome === 'unreachable') return finish();
       if (outcome === 'failed') failed = true;

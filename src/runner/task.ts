@@ -116,6 +116,7 @@ export function taskContext(run: HostRun, task: Task, opts: RunOptions, deadline
     baseDir: opts.baseDir,
     registered: run.registered,
     earlierChangesPlanned: opts.check && run.planned.length > 0,
+    plannedTrees: opts.check ? run.planned.flatMap((p) => (p.tree ? [p.tree] : [])) : [],
     deadline,
   });
 }
@@ -222,7 +223,7 @@ export async function runTask(
       result = { ...base, status: 'ok', changed: false, duration_ms: 0 };
       if (plan.summary) result.summary = plan.summary;
     } else if (opts.check) {
-      run.planned.push({ task: name, writes: task.footprint?.writes });
+      run.planned.push({ task: name, writes: task.footprint?.writes, ...(task.footprint ? { reads: task.footprint.reads } : {}), ...(plan.tree ? { tree: { ...plan.tree, task: name } } : {}) });
       result = { ...base, status: 'changed', changed: true, duration_ms: 0 };
       if (plan.summary) result.summary = plan.summary;
       if (plan.diff) result.diff = plan.diff;
@@ -255,6 +256,7 @@ export async function runTask(
     result = { ...base, status: 'failed', changed: false, error: errorMessage(err), duration_ms: 0 };
     // A refused task shows what it would do now, beside what the plan said.
     if (err instanceof PlanRefused && err.plan.diff) result.diff = err.plan.diff;
+    if (err instanceof PlanRefused) run.planRefused = true;
     const e = err as { stdout?: unknown; stderr?: unknown; code?: unknown };
     if (err instanceof ProvisionError && typeof e.code === 'number') {
       result.rc = e.code;

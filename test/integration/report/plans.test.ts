@@ -42,12 +42,12 @@ describe('saved plans: run --check --plan-out, then provision apply (3 sshd host
     assert.equal(existsSync(conf(0)), false, '--check changed nothing');
     const saved = JSON.parse(readFileSync(plan(), 'utf8')) as { hosts: Record<string, Array<{ id: string; changed: boolean }>> };
     assert.deepEqual(Object.keys(saved.hosts), ['host01', 'host02', 'host03']);
-    assert.deepEqual(saved.hosts.host01?.map((t) => [t.id, t.changed]), [['task 1', true], ['task 2', true], ['task 3', true]]);
+    assert.deepEqual(saved.hosts.host01?.map((t) => [t.id, t.changed]), [['task 1', true], ['task 2', true], ['task 3', true], ['handler config changed', true]]);
 
     const r = await apply();
     assert.equal(r.code, 0, r.stderr);
     const report = parseReport(r.stdout);
-    assert.equal(report.summary.changed, 9);
+    assert.equal(report.summary.changed, 12);
     assert.equal(readFileSync(conf(2), 'utf8'), 'port 8080\n');
     const again = await runCli(['run', playbook, '-i', inventory, ...connection(), '--json'], { cwd: fleet.dir });
     assert.equal(parseReport(again.stdout).summary.changed, 0);
@@ -68,6 +68,10 @@ describe('saved plans: run --check --plan-out, then provision apply (3 sshd host
     assert.match(refused?.error ?? '', /the host changed since the plan/);
     assert.equal(refused?.diff?.[0]?.before, 'hello\n', 'the refusal carries the diff it would apply now');
     assert.equal(readFileSync(join(fleet.hosts[1]!.root, 'motd'), 'utf8'), 'hello\n', 'the refused change was not made');
+    // the config changed before the refusal: the handler it notified still ran, as with Ansible's force_handlers
+    assert.equal(readFileSync(conf(1), 'utf8'), 'port 8080\n');
+    assert.equal(report.hosts.host02?.tasks.at(-1)?.id, 'handler config changed');
+    assert.equal(readFileSync(join(fleet.hosts[1]!.root, 'etc/taken-up'), 'utf8'), 'taken up\n');
   });
 
   it('refuses a change the plan did not show', async () => {

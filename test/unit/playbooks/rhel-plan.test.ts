@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Facts, HostView, Task, Vars } from 'provision';
 import {
   apacheConfigVars,
+  djangoApacheGate,
   djangoApacheHandlers,
   djangoApacheTasks,
   readSiteVars,
@@ -85,7 +86,7 @@ describe('django-apache role: RHEL-family plan (facts given)', () => {
 
   it('uses wsgi_user / wsgi_group as given, without creating them', () => {
     const mine = plan(rhelFacts, 'daemon', { ...siteVars, wsgi_user: 'apache', wsgi_group: 'apache' });
-    assert.equal(byModule(mine, 'user').length + byModule(mine, 'group').length, 0);
+    assert.equal(byModule(mine, 'user').length + byModule(mine, 'group').length, 0, mine.map((t) => t.name).join(', '));
     assert.match(renderConf(rhelFacts, 'daemon', { ...siteVars, wsgi_user: 'apache', wsgi_group: 'apache' }), /user=apache group=apache /);
   });
 
@@ -112,12 +113,14 @@ describe('django-apache role: Debian plan', () => {
       'guard', // the project's source read first
       'packages',
       'group', 'user', // the application's own account
+      'user', // Apache's user leaves the site's group (an embedded deploy put it there)
       'file', // project directory
       'sync',
       'shell', // secret key
       'file',
       'copy', // env file
       'template', 'template', // production settings and WSGI entry
+      'copy', // manage-production, manage.py as the application runs it
       'file', 'file', 'file', // db/, logs/, media/
       'django', 'django', // migrate, collectstatic
       'file', // what manage.py made, writable by the application
@@ -167,13 +170,13 @@ describe('django-apache role: Debian plan', () => {
 
   it('keeps data, logs, uploads, collected files, secrets and generated modules out of the sync', () => {
     const exclude = params(one(plan(debianFacts, 'daemon'), 'sync', /sync/))['exclude'] as string[];
-    for (const p of ['/db', '/logs', '/media', '/www_static', '/secret_key', '/production.env', '/settings_production.py', '/wsgi_production.py',
+    for (const p of ['/db', '/logs', '/media', '/www_static', '/secret_key', '/production.env', '/settings_production.py', '/wsgi_production.py', '/manage-production',
       '.git/', '.venv/', '__pycache__/', '*.sqlite3', 'node_modules/']) {
       assert.ok(exclude.includes(p), p);
     }
     // sync_exclude replaces the defaults; what only lives on the host stays excluded; data outside project_dir needs no exclude
     const mine = params(one(plan(debianFacts, 'daemon', { ...siteVars, sync_exclude: ['*.log'], db_dir: '/var/lib/mysite' }), 'sync', /sync/))['exclude'];
-    assert.deepEqual(mine, ['*.log', '/logs', '/media', '/www_static', '/secret_key', '/production.env', '/settings_production.py', '/wsgi_production.py']);
+    assert.deepEqual(mine, ['*.log', '/logs', '/media', '/www_static', '/secret_key', '/production.env', '/settings_production.py', '/wsgi_production.py', '/manage-production']);
   });
 
   it('leaves SELinux alone when selinux_mode is unset', () => {
@@ -287,6 +290,24 @@ describe('django-apache role: variables', () => {
     bad({ ...siteVars, project_dir: undefined }, /variable project_dir: is not set/);
     bad({ ...siteVars, project_dir: 'srv/mysite' }, /variable project_dir: must be an absolute path/);
     bad({ ...siteVars, project_dir: '/srv/my site' }, /variable project_dir/);
+  });
+
+  it('reads the project while the task list is built: a project without manage.py is an input error there', () => {
+    const base = join(dirname(fileURLToPath(import.meta.url)), '../../../playbooks');
+    const view = (src: string): HostView => ({ host: 'h', vars: { ...siteVars, project_src: src }, facts: debianFacts, baseDir: base });
+    assert.throws(() => djangoApacheTasks(view('../playbooks/roles'), { mode: 'daemon' }), /has no manage\.py: set django_settings/);
+    assert.ok(djangoApacheTasks(view('../examples/guestbook'), { mode: 'daemon' }).length > 10);
+  });
+
+  it('sends health_check_headers with every health check and the gate; refuses a header that is not one', () => {
+    const vars = { ...siteVars, health_check_headers: { Accept: 'text/html' } };
+    // (the static file's check is built from the project when it runs: pageCheck, as these)
+    const checks = byModule(plan(debianFacts, 'daemon', vars), 'http').filter((t) => t.name !== 'a static file answers');
+    assert.ok(checks.length > 0);
+    for (const c of checks) assert.deepEqual(params(c)['headers'], { Accept: 'text/html' }, c.name);
+    assert.deepEqual(params(djangoApacheGate({ host: 'h', vars, facts: debianFacts }))['headers'], { Accept: 'text/html' });
+    bad({ ...siteVars, health_check_headers: { 'Bad Name': 'x' } }, /variable health_check_headers: "Bad Name" is not a header name/);
+    bad({ ...siteVars, health_check_headers: { Accept: 'a\nb' } }, /Accept cannot hold a newline/);
   });
 
   it('refuses a health check Django would reject', () => {

@@ -27,6 +27,19 @@ describe('plannedCreator', () => {
     assert.equal(plannedCreator(missing([{ path: '/x' }]), [{ task: 'django', writes: undefined }])?.task, 'django');
   });
 
+  it('names the change that writes what is missing before one that writes anything (a fresh host: the sync, not the packages)', () => {
+    const planned = [
+      { task: 'install Apache', writes: 'anything' as const },
+      { task: 'sync the project', writes: [{ path: '/srv/app', tree: true }] },
+      { task: 'media directory', writes: [{ path: '/srv/app/media' }] },
+    ];
+    assert.equal(plannedCreator(missing([{ path: '/srv/app', tree: true }]), planned)?.task, 'sync the project');
+    assert.equal(plannedCreator(missing([{ path: 'packages:' }]), planned)?.task, 'install Apache');
+    // the key under the project is excluded from the sync: the command guarded by `creates` makes it
+    const key = [...planned, { task: 'generate the key', writes: 'anything' as const, reads: [{ path: '/srv/app/secret_key' }] }];
+    assert.equal(plannedCreator(missing([{ path: '/srv/app/secret_key' }]), key)?.task, 'generate the key');
+  });
+
   it('lets a state any change may bring (a health check) be predicted after any planned change', () => {
     assert.equal(plannedCreator(missing('any-change'), [{ task: 'copy b', writes: [{ path: '/etc/b' }] }])?.task, 'copy b');
   });

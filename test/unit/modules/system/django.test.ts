@@ -1,7 +1,7 @@
 // Django commands: which can be predicted, and how their output says whether they changed anything.
 import { strict as assert } from 'node:assert';
 import { changedFromOutput, classifyDjangoCommand, doneSummary, django } from '../../../../src/modules/django.js';
-import { migrateChanged, parseCollectstatic, parseMigratePlan } from '../../../../src/modules/lib/sys/django-output.js';
+import { migrateChanged, parseCollectstatic, parseMigratePlan, parseReleaseState, pendingAfterRelease, releaseMarker, releaseProbe, staticAfterRelease, type ReleaseState } from '../../../../src/modules/lib/sys/django-output.js';
 import { splitArgs } from '../../../../src/modules/lib/sys/split-args.js';
 
 describe('django: output parsing', () => {
@@ -70,5 +70,57 @@ describe('django: what a real run says it did', () => {
 
   it('other commands: what ran', () => {
     assert.equal(doneSummary(classifyDjangoCommand(['createcachetable']), '', 'createcachetable'), 'ran: manage.py createcachetable');
+  });
+});
+
+describe('django: what a release brings (--check reads the planned tree)', () => {
+  const project = '/srv/site';
+  const tree = (files: string[], changed: string[], added = changed) => ({ dest: project, files, deletes: true, changed, added });
+  const state: ReleaseState = {
+    watch: ['mysite/settings.py', 'polls/apps.py', '../../usr/lib/python3/dist-packages/django/contrib/auth/apps.py'],
+    plan: [],
+    apps: [
+      { label: 'auth', dir: '../../usr/lib/python3/dist-packages/django/contrib/auth/migrations', applied: ['0001_initial'] },
+      { label: 'polls', dir: 'polls/migrations', applied: ['0001_initial'] },
+    ],
+  };
+
+  it('reads the probe line', () => {
+    assert.deepEqual(parseReleaseState(`noise\n${releaseMarker}{"watch":[],"missing":true}\n`), { watch: [], missing: true });
+    assert.equal(parseReleaseState('nothing'), null);
+    assert.match(releaseProbe({ kind: 'migrate', database: 'default' }), /applied_migrations/);
+  });
+
+  it('counts the migration files of the new tree that the database has not applied', () => {
+    const files = ['manage.py', 'polls/migrations/__init__.py', 'polls/migrations/0001_initial.py', 'polls/migrations/0002_question_note.py', 'polls/models.py'];
+    const r = pendingAfterRelease(state, project, tree(files, ['polls/migrations/0002_question_note.py', 'polls/models.py'], ['polls/migrations/0002_question_note.py']));
+    assert.deepEqual(r, { names: ['polls.0002_question_note'], unsure: [] });
+  });
+
+  it('keeps the host plan for apps outside the tree; a release without migrations brings none', () => {
+    const s: ReleaseState = { ...state, plan: ['auth.0002_alter'] };
+    const files = ['polls/migrations/__init__.py', 'polls/migrations/0001_initial.py'];
+    assert.deepEqual(pendingAfterRelease(s, project, tree(files, ['polls/views.py'])).names, ['auth.0002_alter']);
+  });
+
+  it('cannot know when the release changes the settings, or migrations of an app the host does not list', () => {
+    const files = ['mysite/settings.py', 'blog/migrations/__init__.py', 'blog/migrations/0001_initial.py'];
+    const r = pendingAfterRelease(state, project, tree(files, ['mysite/settings.py', 'blog/migrations/0001_initial.py']));
+    assert.deepEqual(r.names, []);
+    assert.equal(r.unsure.length, 2);
+    assert.match(r.unsure.join('\n'), /mysite\/settings\.py/);
+    assert.match(r.unsure.join('\n'), /blog\/migrations/);
+  });
+
+  it('a project in a subfolder of the synced tree maps its paths', () => {
+    const t = { dest: '/srv', files: ['site/polls/migrations/0001_initial.py', 'site/polls/migrations/0002_x.py'], deletes: true, changed: ['site/polls/migrations/0002_x.py'], added: [] };
+    assert.deepEqual(pendingAfterRelease(state, project, t).names, ['polls.0002_x']);
+  });
+
+  it('static files the release adds are a change; changed ones are predicted', () => {
+    const s: ReleaseState = { watch: [], dirs: ['static', '../../usr/lib/python3/dist-packages/django/contrib/admin/static'] };
+    const files = ['static/site.css', 'static/new.js', 'polls/views.py'];
+    const r = staticAfterRelease(s, project, { dest: project, files, deletes: true, changed: ['static/site.css', 'static/new.js', 'polls/views.py', 'static/gone.css'], added: ['static/new.js'] });
+    assert.deepEqual(r, { added: ['static/new.js'], modified: ['static/site.css'], unsure: [] });
   });
 });
