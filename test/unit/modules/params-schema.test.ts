@@ -48,6 +48,12 @@ describe('module parameters are checked at run time', () => {
       debug: { msg: 'a' },
       user: { name: 'app' },
       group: { name: 'app' },
+      getUrl: { url: 'http://127.0.0.1/a', dest: '/x' },
+      unarchive: { src: 'a.tar.gz', dest: '/x' },
+      git: { repo: '/srv/repo.git', dest: '/x' },
+      pip: { name: ['a'] },
+      waitFor: { port: 80 },
+      aptRepository: { repo: 'deb http://127.0.0.1/debian bookworm main' },
     };
     // every function the modules export: a new module without a minimal call here fails the test
     const fns = Object.entries(modules).filter(([, f]) => typeof f === 'function');
