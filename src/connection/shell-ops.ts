@@ -140,15 +140,21 @@ function atomicWriteScript(path: string, content: Buffer, opts: WriteFileOptions
   if (opts.backupTo) body.push(sh`{ [ ! -f "$p" ] || [ -L "$p" ] || cp -p --remove-destination -- "$p" ${opts.backupTo}; }`);
   // -T: a link to a directory planted at dest is replaced, never entered.
   body.push('mv -f -T -- "$t" "$p"');
+  // The content must never be readable under a wider mode than the one it ends with, even for the moment before the
+  // chmod or in the file a killed shell leaves: when a mode is set (or kept from the file replaced), the temporary
+  // file is created under umask 077. The shell's umask is read from /proc with a builtin (no program started) and
+  // put back as soon as the file is open; a new file without a mode keeps 0666 less the umask, its final mode anyway.
+  const restrict = opts.mode ? 'true' : '[ -f "$p" ] && [ ! -L "$p" ]';
   return [
-    'local p t f rc made=',
+    'local p t f rc made= k r rest u=',
     `p=${quote(path)}; t=${quote(tmp)}`,
     ...(opts.createParents ? [sh`mkdir -p -- ${dir} || return 1`] : []),
+    `if ${restrict}; then { while read -r k r rest; do [ "$k" != Umask: ] || { u=$r; break; }; done < /proc/self/status; } 2>/dev/null; fi`,
     `trap ${quote(`rm -f -- ${quote(tmp)}`)} EXIT; trap 'exit 129' HUP INT TERM PIPE`,
     // noclobber: the redirection creates the file with O_EXCL; the group runs only when it did.
-    'set -C',
-    `{ made=1; ${body.join(' &&\n')}\n} 3>"$t"`,
-    'rc=$?; set +C',
+    'set -C; [ -z "$u" ] || umask 077',
+    `{ made=1; { [ -z "$u" ] || umask "$u"; } && ${body.join(' &&\n')}\n} 3>"$t"`,
+    'rc=$?; set +C; [ -z "$u" ] || umask "$u"',
     '[ "$rc" -eq 0 ] || [ -z "$made" ] || rm -f -- "$t"',
     'trap - EXIT HUP INT TERM PIPE',
     'return "$rc"',
