@@ -125,7 +125,7 @@ describe('saved plans: run --check --plan-out, then provision apply (3 sshd host
     assert.equal((await makePlan('--limit', 'host01,host02,host03')).code, 0);
     const plain = await apply();
     assert.equal(plain.code, 0, plain.stderr);
-    assert.match(plain.stderr, /provision: applying .*plan\.json, made .* for site\.ts\n  inventory: hosts\.ini\n  limit: host01,host02,host03\n  hosts: host01 \(3 to change\), host02 \(3 to change\), host03 \(3 to change\)/);
+    assert.match(plain.stderr, /provision: applying .*plan\.json, made .* for site\.ts\n  inventory: hosts\.ini\n  limit: host01,host02,host03\n  hosts: host01 \(4 to change\), host02 \(4 to change\), host03 \(4 to change\)/);
 
     // The plan now names a script printing the same hosts: apply from the plan alone must not run it.
     reset();
