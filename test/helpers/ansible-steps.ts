@@ -2,6 +2,7 @@
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Plan, Task, TaskContext } from '../../src/playbook/types.js';
 import type { Fleet, FleetHost } from '../fleet/fleet.js';
 
 export interface AnsibleStep {
@@ -48,4 +49,25 @@ export async function ansibleSteps(fleet: Fleet, host: FleetHost, tasks: object[
     }
     return { changed: status === 'CHANGED', failed: status.startsWith('FAILED'), msg };
   });
+}
+
+/** Runs a task as a real run does: its check, then its apply when the check plans a change. */
+export async function runTask(t: Task, ctx: TaskContext): Promise<{ plan: Plan; changed: boolean }> {
+  const plan = await t.check(ctx);
+  if (!plan.changed) return { plan, changed: false };
+  const r = await t.apply(ctx, plan);
+  return { plan, changed: r?.changed ?? true };
+}
+
+/** provision's changed/failed for each step, in order, as ansibleSteps gives Ansible's (a step that throws failed). */
+export async function ourSteps<S>(steps: readonly S[], run: (step: S) => Promise<{ changed: boolean }>): Promise<Array<{ changed: boolean; failed: boolean }>> {
+  const mine: Array<{ changed: boolean; failed: boolean }> = [];
+  for (const s of steps) {
+    try {
+      mine.push({ changed: (await run(s)).changed, failed: false });
+    } catch {
+      mine.push({ changed: false, failed: true });
+    }
+  }
+  return mine;
 }

@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { connectHost } from '../../../src/connection/connect.js';
 import type { Connection } from '../../../src/connection/types.js';
 import { getUrl, type GetUrlParams } from '../../../src/modules/get-url.js';
-import type { Plan, Task } from '../../../src/playbook/types.js';
+import type { Task } from '../../../src/playbook/types.js';
 import { createContext } from '../../../src/runner/context.js';
 import { debianFacts } from '../../fixtures/facts.js';
 import { sshTargetOf, startFleet, type Fleet } from '../../fleet/fleet.js';
-import { ansibleSteps } from '../../helpers/ansible-steps.js';
+import { ansibleSteps, ourSteps, runTask } from '../../helpers/ansible-steps.js';
 
 const hex = (alg: string, b: string | Buffer) => createHash(alg).update(b).digest('hex');
 
@@ -29,13 +29,7 @@ describe('getUrl through sshd', function () {
 
   const ctxFor = (checkMode: boolean) => createContext({ host: 'host01', conn, vars: {}, facts: debianFacts(), checkMode, become: false, baseDir: root });
   const check = (t: Task) => t.check(ctxFor(true));
-  async function run(t: Task): Promise<{ plan: Plan; changed: boolean }> {
-    const ctx = ctxFor(false);
-    const plan = await t.check(ctx);
-    if (!plan.changed) return { plan, changed: false };
-    const r = await t.apply(ctx, plan);
-    return { plan, changed: r?.changed ?? true };
-  }
+  const run = (t: Task) => runTask(t, ctxFor(false));
   const serve = (name: string, body: string, mtime = Date.now() - 3600_000) => files.set(`/${name}`, { body, mtime: Math.floor(mtime / 1000) * 1000 });
 
   before(async () => {
@@ -142,14 +136,7 @@ describe('getUrl through sshd', function () {
       { url: `${base}/a.bin`, dest: dir, mode: '0600' },
       { url: `${base}/a.bin`, dest: join(dir, 'c.bin'), checksum: `sha1:${hex('sha1', 'wrong')}` },
     ];
-    const mine: Array<{ changed: boolean; failed: boolean }> = [];
-    for (const s of steps(ours)) {
-      try {
-        mine.push({ changed: (await run(getUrl(s))).changed, failed: false });
-      } catch {
-        mine.push({ changed: false, failed: true });
-      }
-    }
+    const mine = await ourSteps(steps(ours), (s) => run(getUrl(s)));
     const ansible = await ansibleSteps(fleet, fleet.hosts[0]!, steps(theirs).map((s) => ({ get_url: s })));
     assert.deepEqual(mine, ansible.map(({ changed, failed }) => ({ changed, failed })));
     const listing = (d: string) => readdirSync(d).sort().map((n) => `${n} ${(statSync(join(d, n)).mode & 0o7777).toString(8)} ${readFileSync(join(d, n), 'utf8')}`);

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { connectHost } from '../../../src/connection/connect.js';
 import type { Connection } from '../../../src/connection/types.js';
 import { git, type GitParams } from '../../../src/modules/git.js';
-import type { Plan, Task } from '../../../src/playbook/types.js';
+import type { Task } from '../../../src/playbook/types.js';
 import { createContext } from '../../../src/runner/context.js';
 import { debianFacts } from '../../fixtures/facts.js';
 import { sshTargetOf, startFleet, type Fleet } from '../../fleet/fleet.js';
-import { ansibleSteps } from '../../helpers/ansible-steps.js';
+import { ansibleSteps, ourSteps, runTask } from '../../helpers/ansible-steps.js';
 
 describe('git through sshd', function () {
   this.timeout(120_000);
@@ -22,13 +22,7 @@ describe('git through sshd', function () {
 
   const ctxFor = (checkMode: boolean) => createContext({ host: 'host01', conn, vars: {}, facts: debianFacts(), checkMode, become: false, baseDir: root });
   const check = (t: Task) => t.check(ctxFor(true));
-  async function run(t: Task): Promise<{ plan: Plan; changed: boolean }> {
-    const ctx = ctxFor(false);
-    const plan = await t.check(ctx);
-    if (!plan.changed) return { plan, changed: false };
-    const r = await t.apply(ctx, plan);
-    return { plan, changed: r?.changed ?? true };
-  }
+  const run = (t: Task) => runTask(t, ctxFor(false));
   const g = (...args: string[]) => execFileSync('git', ['-C', work, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { encoding: 'utf8' }).trim();
   function commit(file: string, text: string, tag?: string): string {
     writeFileSync(join(work, file), text);
@@ -108,14 +102,7 @@ describe('git through sshd', function () {
     ];
     const ours = join(root, 'ours');
     const theirs = join(root, 'theirs');
-    const mine: Array<{ changed: boolean; failed: boolean }> = [];
-    for (const s of steps(ours)) {
-      try {
-        mine.push({ changed: (await run(git(s))).changed, failed: false });
-      } catch {
-        mine.push({ changed: false, failed: true });
-      }
-    }
+    const mine = await ourSteps(steps(ours), (s) => run(git(s)));
     const ansible = await ansibleSteps(fleet, fleet.hosts[0]!, steps(theirs).map((s) => ({ git: s })));
     assert.deepEqual(mine, ansible.map(({ changed, failed }) => ({ changed, failed })));
     assert.equal(head(ours), head(theirs));

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { connectHost } from '../../../src/connection/connect.js';
 import type { Connection } from '../../../src/connection/types.js';
 import { pip, type PipParams } from '../../../src/modules/pip.js';
-import type { Plan, Task } from '../../../src/playbook/types.js';
+import type { Task } from '../../../src/playbook/types.js';
 import { createContext } from '../../../src/runner/context.js';
 import { debianFacts } from '../../fixtures/facts.js';
 import { sshTargetOf, startFleet, type Fleet } from '../../fleet/fleet.js';
-import { ansibleSteps } from '../../helpers/ansible-steps.js';
+import { ansibleSteps, ourSteps, runTask } from '../../helpers/ansible-steps.js';
 
 const python = '/usr/bin/python3';
 
@@ -23,13 +23,7 @@ describe('pip through sshd', function () {
 
   const ctxFor = (checkMode: boolean) => createContext({ host: 'host01', conn, vars: {}, facts: debianFacts(), checkMode, become: false, baseDir: root });
   const check = (t: Task) => t.check(ctxFor(true));
-  async function run(t: Task): Promise<{ plan: Plan; changed: boolean }> {
-    const ctx = ctxFor(false);
-    const plan = await t.check(ctx);
-    if (!plan.changed) return { plan, changed: false };
-    await t.apply(ctx, plan);
-    return { plan, changed: true };
-  }
+  const run = (t: Task) => runTask(t, ctxFor(false));
   const installed = (venv: string) => execFileSync(join(venv, 'bin/pip'), ['freeze'], { encoding: 'utf8' }).trim();
 
   before(async function () {
@@ -98,14 +92,7 @@ describe('pip through sshd', function () {
         { name: 'tinypkg==9.9', ...common },
       ];
     };
-    const mine: Array<{ changed: boolean; failed: boolean }> = [];
-    for (const s of steps(join(root, 'ours'))) {
-      try {
-        mine.push({ changed: (await run(pip(s))).changed, failed: false });
-      } catch {
-        mine.push({ changed: false, failed: true });
-      }
-    }
+    const mine = await ourSteps(steps(join(root, 'ours')), (s) => run(pip(s)));
     const ansible = await ansibleSteps(
       fleet,
       fleet.hosts[0]!,

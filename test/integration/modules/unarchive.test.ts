@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { connectHost } from '../../../src/connection/connect.js';
 import type { Connection } from '../../../src/connection/types.js';
 import { unarchive, type UnarchiveParams } from '../../../src/modules/unarchive.js';
-import type { Plan, Task } from '../../../src/playbook/types.js';
+import type { Task } from '../../../src/playbook/types.js';
 import { createContext } from '../../../src/runner/context.js';
 import { debianFacts } from '../../fixtures/facts.js';
 import { sshTargetOf, startFleet, type Fleet } from '../../fleet/fleet.js';
-import { ansibleSteps } from '../../helpers/ansible-steps.js';
+import { ansibleSteps, ourSteps, runTask } from '../../helpers/ansible-steps.js';
 
 /** Every path below `dir` with its type, mode and content. */
 function listing(dir: string): string[] {
@@ -35,13 +35,7 @@ describe('unarchive through sshd', function () {
 
   const ctxFor = (checkMode: boolean) => createContext({ host: 'host01', conn, vars: {}, facts: { ...debianFacts(), uid: 0 }, checkMode, become: false, baseDir: root });
   const check = (t: Task) => t.check(ctxFor(true));
-  async function run(t: Task): Promise<{ plan: Plan; changed: boolean }> {
-    const ctx = ctxFor(false);
-    const plan = await t.check(ctx);
-    if (!plan.changed) return { plan, changed: false };
-    await t.apply(ctx, plan);
-    return { plan, changed: true };
-  }
+  const run = (t: Task) => runTask(t, ctxFor(false));
   /** An archive of `tree` (app/…): tar with a compression flag, or zip. */
   function archive(name: string): string {
     const out = join(root, name);
@@ -123,14 +117,7 @@ describe('unarchive through sshd', function () {
     const ours = join(root, 'ours');
     const theirs = join(root, 'theirs');
     for (const d of [ours, theirs]) for (const sub of ['', 'z', 'm']) mkdirSync(join(d, sub), { recursive: true });
-    const mine: Array<{ changed: boolean; failed: boolean }> = [];
-    for (const s of steps(ours)) {
-      try {
-        mine.push({ changed: (await run(unarchive(s))).changed, failed: false });
-      } catch {
-        mine.push({ changed: false, failed: true });
-      }
-    }
+    const mine = await ourSteps(steps(ours), (s) => run(unarchive(s)));
     const ansible = await ansibleSteps(
       fleet,
       fleet.hosts[0]!,

@@ -10,7 +10,7 @@ import { waitFor, type WaitForParams } from '../../../src/modules/wait-for.js';
 import type { Task } from '../../../src/playbook/types.js';
 import { createContext } from '../../../src/runner/context.js';
 import { debianFacts } from '../../fixtures/facts.js';
-import { ansibleSteps } from '../../helpers/ansible-steps.js';
+import { ansibleSteps, ourSteps } from '../../helpers/ansible-steps.js';
 import { freePort, sshTargetOf, startFleet, type Fleet } from '../../fleet/fleet.js';
 
 describe('waitFor through sshd', function () {
@@ -82,14 +82,7 @@ describe('waitFor through sshd', function () {
       { path: file, searchRegex: 'version=3', timeout: 2 },
       { path: join(root, 'none'), state: 'absent' },
     ];
-    const mine: Array<{ changed: boolean; failed: boolean }> = [];
-    for (const s of steps) {
-      try {
-        mine.push({ changed: (await run(waitFor(s))).changed, failed: false });
-      } catch {
-        mine.push({ changed: false, failed: true });
-      }
-    }
+    const mine = await ourSteps(steps, (s) => run(waitFor(s)));
     const ansible = await ansibleSteps(fleet, fleet.hosts[0]!, steps.map(({ searchRegex, ...s }) => ({ wait_for: { ...s, search_regex: searchRegex } })));
     assert.deepEqual(mine, ansible.map(({ changed, failed }) => ({ changed, failed })));
   });
