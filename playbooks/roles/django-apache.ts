@@ -297,7 +297,7 @@ function projectFound(site: SiteVars): Task {
     async check(ctx) {
       const p = projectOf(ctx, site);
       const statics = p.staticFile === null ? 'no static file' : `static ${p.staticUrl}${p.staticFile}`;
-      return noChange(`settings ${p.settingsModule}, WSGI ${p.wsgiModule}.${p.wsgiCallable}, ${statics}`);
+      return noChange(`settings ${p.settingsModule} (from ${p.settingsFrom}), WSGI ${p.wsgiModule}.${p.wsgiCallable}, ${statics}`);
     },
     async apply() {},
   });
