@@ -521,18 +521,22 @@ function healthChecks(site: SiteVars): Task[] {
   ];
 }
 
-/** The rollout's gate: the home page answers from the host (with `page_text` when set), after every host's tasks. */
+/** The rollout's gate: page_path (default `/`) answers from the host with page_status and page_text, after every host's tasks. */
 export function djangoApacheGate(view: HostView): Task {
-  return pageCheck(readSiteVars(view.vars), '/');
+  return pageCheck(readSiteVars(view.vars), readSiteVars(view.vars).pagePath);
 }
 
-/** GET a path from the host until it answers 200 (Apache may still be starting). */
-function pageCheck(site: SiteVars, path: string): Task {
+/**
+ * GET a path from the host until it answers (Apache may still be starting), redirects followed: page_path must answer
+ * page_status with page_text; any other path 200.
+ */
+function pageCheck(site: SiteVars, path: string, name = `${path} answers`): Task {
+  const page = path === site.pagePath;
   return http({
-    name: `${path} answers`,
+    name,
     url: `http://${site.healthCheckHost}:${site.httpPort}${path}`,
-    status: 200,
-    ...(path === '/' && site.pageText ? { contains: site.pageText } : {}),
+    status: page ? site.pageStatus : 200,
+    ...(page && site.pageText ? { contains: site.pageText } : {}),
     ...(Object.keys(site.healthCheckHeaders).length > 0 ? { headers: site.healthCheckHeaders } : {}),
     from: 'host',
     retries: 10,
@@ -540,23 +544,14 @@ function pageCheck(site: SiteVars, path: string): Task {
   });
 }
 
-/** The site's address as the host itself reaches it. */
+/** The page the health check reads (page_path) as the host itself reaches it. */
 function siteUrl(site: SiteVars): string {
-  return `http://${site.healthCheckHost}:${site.httpPort}/`;
+  return `http://${site.healthCheckHost}:${site.httpPort}${site.pagePath}`;
 }
 
-/** GET / from the host until it answers 200 with the page's text (Apache may still be starting). */
+/** GET page_path (default `/`) from the host until it answers page_status with the page's text. */
 function homePageCheck(site: SiteVars): Task {
-  return http({
-    name: `home page answers at ${siteUrl(site)}`,
-    url: siteUrl(site),
-    status: 200,
-    ...(site.pageText ? { contains: site.pageText } : {}),
-    ...(Object.keys(site.healthCheckHeaders).length > 0 ? { headers: site.healthCheckHeaders } : {}),
-    from: 'host',
-    retries: 10,
-    delay: 1,
-  });
+  return pageCheck(site, site.pagePath, `${site.pagePath === '/' ? 'home page' : site.pagePath} answers at ${siteUrl(site)}`);
 }
 
 /**
