@@ -267,13 +267,20 @@ function requirementsInstalled(site: SiteVars, venv: string, notify: string): Ta
 }
 
 /**
- * Files under the data, log and media folders that the application's group cannot write (made by manage.py
- * run as root) get that group and `db_file_mode` / `log_file_mode`; a converged host has none, so it is ok.
+ * Files under the data and log folders that the application cannot write (made by manage.py run as root, or by the
+ * other mode's user before a mode switch) get the application's group and `db_file_mode` / `log_file_mode`; a file
+ * the application's own user made (a log it opened, in embedded mode Apache's user) is its own to write. A converged
+ * host has none, so it is ok.
  */
-function dataFilesWritable(site: SiteVars, dataGroup: string): Task {
+export function dataFilesCommand(site: SiteVars, dataGroup: string, appUser: string): string {
+  const dirs = [site.dbDir, site.logDir];
+  return dirs.map((d) => sh`find ${d} -mindepth 1 -type f ! -user ${appUser} '(' ! -group ${dataGroup} -o ! -perm -g=rw ')' -print 2>/dev/null`).join('; ');
+}
+
+function dataFilesWritable(site: SiteVars, dataGroup: string, appUser: string): Task {
   // uploads are the application's (Django writes them 0644, FILE_UPLOAD_PERMISSIONS): not a change to a deploy
   const dirs: Array<[string, string]> = [[site.dbDir, site.dbFileMode], [site.logDir, site.logFileMode]];
-  const find = dirs.map(([d]) => sh`find ${d} -mindepth 1 -type f '(' ! -group ${dataGroup} -o ! -perm -g=rw ')' -print 2>/dev/null`).join('; ');
+  const find = dataFilesCommand(site, dataGroup, appUser);
   return defineTask('file', 'data and log files writable by the application', {}, {
     async check(ctx) {
       const r = await ctx.exec(`${find}; true`);
@@ -468,7 +475,7 @@ export function djangoApacheTasks(view: HostView, options: DjangoApacheOptions):
     django({ name: 'migrate the database', command: 'migrate --noinput', ...manage }),
     django({ name: 'collect static files', command: 'collectstatic --noinput', ...manage }),
     // manage.py ran as root: what it created (the database, a log file) must be the application's to write.
-    dataFilesWritable(site, dataGroup),
+    dataFilesWritable(site, dataGroup, mode === 'embedded' ? apache.user : account.user),
 
     // 7. The seed's SELinux step, when asked for; the module skips it with the reason where SELinux is absent.
     site.selinuxMode ? selinux({ name: `SELinux ${site.selinuxMode}`, state: site.selinuxMode }) : null,

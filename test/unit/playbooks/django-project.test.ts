@@ -31,6 +31,17 @@ describe('django project discovery', () => {
     });
   });
 
+  it('reads the test projects of other layouts: a settings package served with production.py, a login-only site', () => {
+    assert.deepEqual(discoverProject(join(root, 'test/fixtures/django/recipes')), {
+      settingsModule: 'config.settings.production', settingsFrom: 'config/wsgi.py', wsgiModule: 'config.wsgi', wsgiCallable: 'application',
+      staticUrl: '/assets/', staticFile: 'recipes/recipes.css',
+    });
+    assert.deepEqual(discoverProject(join(root, 'test/fixtures/django/notes')), {
+      settingsModule: 'notes_site.settings', settingsFrom: 'manage.py', wsgiModule: 'notes_site.wsgi', wsgiCallable: 'application',
+      staticUrl: '/static/', staticFile: 'notes.css',
+    });
+  });
+
   it('reads Python string assignments and setdefault calls, not comments or other names', () => {
     assert.equal(pythonString("WSGI_APPLICATION = 'a.b.app'\n", 'WSGI_APPLICATION'), 'a.b.app');
     assert.equal(pythonString("# WSGI_APPLICATION = 'x.y'\n", 'WSGI_APPLICATION'), null);
