@@ -274,7 +274,9 @@ function requirementsInstalled(site: SiteVars, venv: string, notify: string): Ta
  */
 export function dataFilesCommand(site: SiteVars, dataGroup: string, appUser: string): string {
   const dirs = [site.dbDir, site.logDir];
-  return dirs.map((d) => sh`find ${d} -mindepth 1 -type f ! -user ${appUser} '(' ! -group ${dataGroup} -o ! -perm -g=rw ')' -print 2>/dev/null`).join('; ');
+  const find = (notOwn: string) => dirs.map((d) => sh`find ${d} -mindepth 1 -type f ` + notOwn + sh`'(' ! -group ${dataGroup} -o ! -perm -g=rw ')' -print 2>/dev/null`).join('; ');
+  // a user not made yet (--check before the user task) owns nothing: every file is looked at
+  return sh`if id -u ${appUser} >/dev/null 2>&1; then ` + find(sh`! -user ${appUser} `) + '; else ' + find('') + '; fi';
 }
 
 function dataFilesWritable(site: SiteVars, dataGroup: string, appUser: string): Task {

@@ -121,6 +121,8 @@ describe('Django projects of other layouts on lab hosts: a settings package, a l
     assert.match((await get(recipes('/'))).body, /Lab soup \(20 min\)/);
     // production.py's own LOGGING is kept, its log file moved to log_dir
     assert.match(await lab.sshOk(1, 'cat /srv/recipes/logs/recipes.log'), /INFO recipes\.views index: 1 recipes/);
+    // Apache's user made it (embedded mode runs the site in Apache's processes): its own file, no change to a deploy
+    assert.equal((await lab.sshOk(1, 'stat -c %U:%G /srv/recipes/logs/recipes.log')).trim(), 'www-data:www-data');
 
     // notes: / redirects to the login page; a user made with manage.py logs in and sees their note
     const home = await get(notes('/'));
@@ -145,6 +147,8 @@ describe('Django projects of other layouts on lab hosts: a settings package, a l
     const session = await logIn('lab', 'lab-pass-19');
     assert.match((await get(notes('/'), session)).body, /kept across modes/);
     assert.match(await lab.sshOk(1, 'pgrep -a -u recipes'), /wsgi:recipes/, 'the daemon processes run as the site\'s user');
+    // the log embedded mode's Apache user made is handed to the site's group, so the daemon's user writes it
+    assert.equal((await lab.sshOk(1, 'stat -c "%U:%G %a" /srv/recipes/logs/recipes.log')).trim(), 'www-data:recipes 660');
     assert.match(await lab.sshOk(1, 'tail -1 /srv/recipes/logs/recipes.log'), /index: 1 recipes/);
     await converged('daemon');
   });
