@@ -267,13 +267,22 @@ function requirementsInstalled(site: SiteVars, venv: string, notify: string): Ta
 }
 
 /**
- * Files under the data, log and media folders that the application's group cannot write (made by manage.py
- * run as root) get that group and `db_file_mode` / `log_file_mode`; a converged host has none, so it is ok.
+ * Files under the data and log folders that the application cannot write (made by manage.py run as root, or by the
+ * other mode's user before a mode switch) get the application's group and `db_file_mode` / `log_file_mode`; a file
+ * the application's own user made (a log it opened, in embedded mode Apache's user) is its own to write. A converged
+ * host has none, so it is ok.
  */
-function dataFilesWritable(site: SiteVars, dataGroup: string): Task {
+export function dataFilesCommand(site: SiteVars, dataGroup: string, appUser: string): string {
+  const dirs = [site.dbDir, site.logDir];
+  const find = (notOwn: string) => dirs.map((d) => sh`find ${d} -mindepth 1 -type f ` + notOwn + sh`'(' ! -group ${dataGroup} -o ! -perm -g=rw ')' -print 2>/dev/null`).join('; ');
+  // a user not made yet (--check before the user task) owns nothing: every file is looked at
+  return sh`if id -u ${appUser} >/dev/null 2>&1; then ` + find(sh`! -user ${appUser} `) + '; else ' + find('') + '; fi';
+}
+
+function dataFilesWritable(site: SiteVars, dataGroup: string, appUser: string): Task {
   // uploads are the application's (Django writes them 0644, FILE_UPLOAD_PERMISSIONS): not a change to a deploy
   const dirs: Array<[string, string]> = [[site.dbDir, site.dbFileMode], [site.logDir, site.logFileMode]];
-  const find = dirs.map(([d]) => sh`find ${d} -mindepth 1 -type f '(' ! -group ${dataGroup} -o ! -perm -g=rw ')' -print 2>/dev/null`).join('; ');
+  const find = dataFilesCommand(site, dataGroup, appUser);
   return defineTask('file', 'data and log files writable by the application', {}, {
     async check(ctx) {
       const r = await ctx.exec(`${find}; true`);
@@ -297,7 +306,7 @@ function projectFound(site: SiteVars): Task {
     async check(ctx) {
       const p = projectOf(ctx, site);
       const statics = p.staticFile === null ? 'no static file' : `static ${p.staticUrl}${p.staticFile}`;
-      return noChange(`settings ${p.settingsModule}, WSGI ${p.wsgiModule}.${p.wsgiCallable}, ${statics}`);
+      return noChange(`settings ${p.settingsModule} (from ${p.settingsFrom}), WSGI ${p.wsgiModule}.${p.wsgiCallable}, ${statics}`);
     },
     async apply() {},
   });
@@ -468,7 +477,7 @@ export function djangoApacheTasks(view: HostView, options: DjangoApacheOptions):
     django({ name: 'migrate the database', command: 'migrate --noinput', ...manage }),
     django({ name: 'collect static files', command: 'collectstatic --noinput', ...manage }),
     // manage.py ran as root: what it created (the database, a log file) must be the application's to write.
-    dataFilesWritable(site, dataGroup),
+    dataFilesWritable(site, dataGroup, mode === 'embedded' ? apache.user : account.user),
 
     // 7. The seed's SELinux step, when asked for; the module skips it with the reason where SELinux is absent.
     site.selinuxMode ? selinux({ name: `SELinux ${site.selinuxMode}`, state: site.selinuxMode }) : null,
@@ -521,18 +530,22 @@ function healthChecks(site: SiteVars): Task[] {
   ];
 }
 
-/** The rollout's gate: the home page answers from the host (with `page_text` when set), after every host's tasks. */
+/** The rollout's gate: page_path (default `/`) answers from the host with page_status and page_text, after every host's tasks. */
 export function djangoApacheGate(view: HostView): Task {
-  return pageCheck(readSiteVars(view.vars), '/');
+  return pageCheck(readSiteVars(view.vars), readSiteVars(view.vars).pagePath);
 }
 
-/** GET a path from the host until it answers 200 (Apache may still be starting). */
-function pageCheck(site: SiteVars, path: string): Task {
+/**
+ * GET a path from the host until it answers (Apache may still be starting), redirects followed: page_path must answer
+ * page_status with page_text; any other path 200.
+ */
+function pageCheck(site: SiteVars, path: string, name = `${path} answers`): Task {
+  const page = path === site.pagePath;
   return http({
-    name: `${path} answers`,
+    name,
     url: `http://${site.healthCheckHost}:${site.httpPort}${path}`,
-    status: 200,
-    ...(path === '/' && site.pageText ? { contains: site.pageText } : {}),
+    status: page ? site.pageStatus : 200,
+    ...(page && site.pageText ? { contains: site.pageText } : {}),
     ...(Object.keys(site.healthCheckHeaders).length > 0 ? { headers: site.healthCheckHeaders } : {}),
     from: 'host',
     retries: 10,
@@ -540,23 +553,14 @@ function pageCheck(site: SiteVars, path: string): Task {
   });
 }
 
-/** The site's address as the host itself reaches it. */
+/** The page the health check reads (page_path) as the host itself reaches it. */
 function siteUrl(site: SiteVars): string {
-  return `http://${site.healthCheckHost}:${site.httpPort}/`;
+  return `http://${site.healthCheckHost}:${site.httpPort}${site.pagePath}`;
 }
 
-/** GET / from the host until it answers 200 with the page's text (Apache may still be starting). */
+/** GET page_path (default `/`) from the host until it answers page_status with the page's text. */
 function homePageCheck(site: SiteVars): Task {
-  return http({
-    name: `home page answers at ${siteUrl(site)}`,
-    url: siteUrl(site),
-    status: 200,
-    ...(site.pageText ? { contains: site.pageText } : {}),
-    ...(Object.keys(site.healthCheckHeaders).length > 0 ? { headers: site.healthCheckHeaders } : {}),
-    from: 'host',
-    retries: 10,
-    delay: 1,
-  });
+  return pageCheck(site, site.pagePath, `${site.pagePath === '/' ? 'home page' : site.pagePath} answers at ${siteUrl(site)}`);
 }
 
 /**

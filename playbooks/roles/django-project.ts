@@ -1,11 +1,15 @@
 // Finds what a Django project's deploy needs in its source folder, as Django itself would: manage.py names the settings, WSGI_APPLICATION the callable.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+
+const dottedName = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
 /** What the role needs to know of a project, read from its source on the controller. */
 export interface DjangoProject {
   /** DJANGO_SETTINGS_MODULE of the project's own settings, e.g. `mysite.settings`. */
   settingsModule: string;
+  /** Where settingsModule was read: `manage.py`, the WSGI module's file (`config/wsgi.py`), or `django_settings`. */
+  settingsFrom: string;
   /** The module holding the WSGI callable, e.g. `mysite.wsgi`, and the callable's name (`application`). */
   wsgiModule: string;
   wsgiCallable: string;
@@ -40,18 +44,62 @@ export function pythonString(source: string, name: string): string | null {
   return setdefault ? setdefault[2]! : null;
 }
 
-/** The files that make up a settings module: `pkg/settings.py`, or every .py of a settings package (`__init__.py` first). */
-export function settingsFiles(src: string, module: string): string[] {
-  const base = join(src, ...module.split('.'));
-  if (existsSync(`${base}.py`)) return [`${base}.py`];
-  if (existsSync(join(base, '__init__.py'))) {
-    const rest = readdirSync(base)
-      .filter((f) => f.endsWith('.py') && f !== '__init__.py')
-      .sort()
-      .map((f) => join(base, f));
-    return [join(base, '__init__.py'), ...rest];
+/** The modules the `from X import *` lines of `source` name, relative ones resolved against `module` (the importing module). */
+export function starImports(source: string, module: string, isPackage: boolean): string[] {
+  const out: string[] = [];
+  for (const m of source.matchAll(/^from[ \t]+(\.*)([A-Za-z_][A-Za-z0-9_.]*)?[ \t]+import[ \t]+\*/gm)) {
+    const dots = m[1]!.length;
+    const name = m[2] ?? '';
+    if (dots === 0) {
+      if (name !== '') out.push(name);
+      continue;
+    }
+    // `from .base import *` in a.settings.production is a.settings.base; in the package a/settings/__init__.py, too
+    const parts = module.split('.');
+    const up = isPackage ? dots - 1 : dots;
+    if (up >= parts.length) continue;
+    const parent = parts.slice(0, parts.length - up);
+    out.push([...parent, ...(name === '' ? [] : [name])].join('.'));
   }
-  return [];
+  return out;
+}
+
+/** The file of one module (`pkg/mod.py` or `pkg/mod/__init__.py`) and whether it is a package; null when neither exists. */
+function moduleFile(src: string, module: string): { path: string; isPackage: boolean } | null {
+  const base = join(src, ...module.split('.'));
+  if (existsSync(`${base}.py`)) return { path: `${base}.py`, isPackage: false };
+  if (existsSync(join(base, '__init__.py'))) return { path: join(base, '__init__.py'), isPackage: true };
+  return null;
+}
+
+/**
+ * The files that make up a settings module, the module's own first: `pkg/settings.py`, or a settings package
+ * (`__init__.py`, then its other .py files), then what they star-import from the project
+ * (`from .base import *` in config/settings/production.py brings config/settings/base.py), depth first.
+ * A setting is then the first assignment found: the module's own overrides what it imports.
+ */
+export function settingsFiles(src: string, module: string): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  const visit = (mod: string, depth: number): void => {
+    const f = moduleFile(src, mod);
+    if (f === null || seen.has(f.path) || depth > 8) return;
+    seen.add(f.path);
+    out.push(f.path);
+    if (f.isPackage && depth === 0) {
+      const dir = dirname(f.path);
+      for (const e of readdirSync(dir).filter((e) => e.endsWith('.py') && e !== '__init__.py').sort()) {
+        const p = join(dir, e);
+        if (!seen.has(p)) {
+          seen.add(p);
+          out.push(p);
+        }
+      }
+    }
+    for (const m of starImports(read(f.path) ?? '', mod, f.isPackage)) visit(m, depth + 1);
+  };
+  visit(module, 0);
+  return out;
 }
 
 /** The first file (sorted, depth first) under any `static/` folder of the project, relative to it: what collectstatic copies. */
@@ -90,16 +138,21 @@ export function discoverProject(src: string, given: { settings?: string; wsgi?: 
     if (existsSync(join(src, `${m}.py`))) fail(src, `has its own ${m}.py beside manage.py: the playbook generates that module; rename yours`);
   }
   let settingsModule = given.settings;
+  let settingsFrom = 'django_settings';
   if (settingsModule === undefined) {
     const manage = read(join(src, 'manage.py'));
     if (manage === null) fail(src, 'has no manage.py: set django_settings (the settings module, e.g. mysite.settings)');
     settingsModule = pythonString(manage, 'DJANGO_SETTINGS_MODULE') ?? undefined;
     if (!settingsModule) fail(src, "manage.py does not name DJANGO_SETTINGS_MODULE: set django_settings (e.g. 'mysite.settings')");
+    settingsFrom = 'manage.py';
   }
-  const files = settingsFiles(src, settingsModule);
+  let files = settingsFiles(src, settingsModule);
   if (files.length === 0) fail(src, `the settings module ${settingsModule} is neither ${settingsModule.replace(/\./g, '/')}.py nor a package: set django_settings`);
-  const sources = files.map((f) => read(f) ?? '');
-  const setting = (name: string) => sources.map((s) => pythonString(s, name)).find((v) => v !== null) ?? null;
+  const settingOf = (paths: string[]) => {
+    const sources = paths.map((f) => read(f) ?? '');
+    return (name: string) => sources.map((s) => pythonString(s, name)).find((v) => v !== null) ?? null;
+  };
+  let setting = settingOf(files);
 
   let wsgi = given.wsgi ?? setting('WSGI_APPLICATION');
   if (wsgi === null) {
@@ -111,12 +164,27 @@ export function discoverProject(src: string, given: { settings?: string; wsgi?: 
   const dot = wsgi.lastIndexOf('.');
   if (dot <= 0) fail(src, `WSGI_APPLICATION ${JSON.stringify(wsgi)} is not module.callable: set django_wsgi`);
   const wsgiModule = wsgi.slice(0, dot);
-  if (!existsSync(join(src, ...wsgiModule.split('.')) + '.py') && !existsSync(join(src, ...wsgiModule.split('.'), '__init__.py'))) {
+  const wsgiFile = moduleFile(src, wsgiModule);
+  if (wsgiFile === null) {
     fail(src, `the WSGI module ${wsgiModule} (from ${given.wsgi ? 'django_wsgi' : 'WSGI_APPLICATION'}) is not in the project: set django_wsgi`);
+  }
+  if (given.settings === undefined) {
+    // A project serves with the settings its WSGI module names (manage.py's are often the developer's): config/wsgi.py
+    // naming config.settings.production is the production settings the role builds on
+    const served = pythonString(read(wsgiFile.path) ?? '', 'DJANGO_SETTINGS_MODULE');
+    if (served !== null && served !== settingsModule && dottedName.test(served)) {
+      const servedFiles = settingsFiles(src, served);
+      if (servedFiles.length > 0) {
+        settingsModule = served;
+        files = servedFiles;
+        setting = settingOf(files);
+        settingsFrom = relative(src, wsgiFile.path);
+      }
+    }
   }
   let staticUrl = setting('STATIC_URL') ?? '/static/';
   if (/^[a-z]+:\/\//i.test(staticUrl)) staticUrl = '/static/'; // served elsewhere (a CDN): Apache's alias is unused then
   if (!staticUrl.startsWith('/')) staticUrl = `/${staticUrl}`;
   if (!staticUrl.endsWith('/')) staticUrl = `${staticUrl}/`;
-  return { settingsModule, wsgiModule, wsgiCallable: wsgi.slice(dot + 1), staticUrl, staticFile: findStaticFile(src) };
+  return { settingsModule, settingsFrom, wsgiModule, wsgiCallable: wsgi.slice(dot + 1), staticUrl, staticFile: findStaticFile(src) };
 }

@@ -22,8 +22,12 @@ export interface SiteVars {
   selinuxMode?: SelinuxMode;
   djangoPackage: string;
   healthCheckHost: string;
-  /** Text the home page must hold; unset: only its status is checked. */
+  /** Text the checked page (page_path) must hold; unset: only its status is checked. */
   pageText?: string;
+  /** The page the health check and the rollout's gate GET (page_path), redirects followed: `/` unless a login page, say, is the one to read. */
+  pagePath: string;
+  /** The statuses of page_path that count as healthy (page_status); default 200. */
+  pageStatus: number[];
   /** DJANGO_SETTINGS_MODULE of the project (unset: what manage.py names). */
   djangoSettings?: string;
   /** The WSGI callable, `package.wsgi.application` (unset: the settings' WSGI_APPLICATION). */
@@ -193,6 +197,24 @@ function appEnv(vars: Vars): Record<string, string> {
   return out;
 }
 
+/** page_status: one HTTP status or a list of them, each 200-599 (redirects are followed, so a 3xx is never the answer). */
+function statuses(vars: Vars): number[] {
+  const name = 'page_status';
+  const v = vars[name];
+  if (v === undefined || v === null || v === '') return [200];
+  const list = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',') : [v];
+  const out = list.map((x) => {
+    const n = typeof x === 'number' ? x : typeof x === 'string' && /^\s*\d+\s*$/.test(x) ? Number(x) : NaN;
+    if (!Number.isInteger(n) || n < 100 || n > 599) fail(name, `must be an HTTP status such as 200, or a list of them (got ${JSON.stringify(x)})`);
+    if (n >= 300 && n < 400) {
+      fail(name, `${n} is a redirect, which the health check follows: set page_path to the page it leads to (e.g. '/accounts/login/') and keep the status 200`);
+    }
+    return n;
+  });
+  if (out.length === 0) fail(name, 'is an empty list: give the status the page answers, e.g. 200');
+  return out;
+}
+
 /** allowed_hosts as a list: a YAML list, or a comma-separated string (INI inventories). */
 function hostList(vars: Vars, name: string): string[] {
   const v = vars[name];
@@ -251,6 +273,8 @@ export function readSiteVars(vars: Vars): SiteVars {
   }
   const healthCheckPaths = strList(vars, 'health_check_paths', /^\/[^\s]*$/, 'a path starting with /');
   const pageText = vars['page_text'] ? str(vars, 'page_text') : undefined;
+  const pagePath = str(vars, 'page_path', '/');
+  if (!/^\/[^\s]*$/.test(pagePath)) fail('page_path', `must be a path starting with / such as '/accounts/login/' (got ${JSON.stringify(pagePath)})`);
   const virtualenv = vars['virtualenv'] ? plainDir(vars, 'virtualenv', '') : undefined;
   const requirements = str(vars, 'requirements', 'requirements.txt');
   if (!/^[A-Za-z0-9._-][A-Za-z0-9._\/-]*$/.test(requirements) || requirements.split('/').includes('..')) {
@@ -296,5 +320,7 @@ export function readSiteVars(vars: Vars): SiteVars {
     djangoPackage: str(vars, 'django_package', 'python3-django'),
     healthCheckHost,
     ...(pageText === undefined ? {} : { pageText }),
+    pagePath,
+    pageStatus: statuses(vars),
   };
 }

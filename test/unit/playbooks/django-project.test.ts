@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { discoverProject, pythonString } from '../../../playbooks/roles/django-project.js';
+import { discoverProject, pythonString, settingsFiles, starImports } from '../../../playbooks/roles/django-project.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -23,11 +23,22 @@ describe('django project discovery', () => {
 
   it('reads both example projects', () => {
     assert.deepEqual(discoverProject(join(root, 'examples/mysite')), {
-      settingsModule: 'mysite.settings', wsgiModule: 'mysite.wsgi', wsgiCallable: 'application', staticUrl: '/static/', staticFile: 'css/site.css',
+      settingsModule: 'mysite.settings', settingsFrom: 'manage.py', wsgiModule: 'mysite.wsgi', wsgiCallable: 'application', staticUrl: '/static/', staticFile: 'css/site.css',
     });
     assert.deepEqual(discoverProject(join(root, 'examples/guestbook')), {
-      settingsModule: 'config.settings', wsgiModule: 'config.wsgi', wsgiCallable: 'application', staticUrl: '/static/',
+      settingsModule: 'config.settings', settingsFrom: 'manage.py', wsgiModule: 'config.wsgi', wsgiCallable: 'application', staticUrl: '/static/',
       staticFile: 'guestbook/css/guestbook.css',
+    });
+  });
+
+  it('reads the test projects of other layouts: a settings package served with production.py, a login-only site', () => {
+    assert.deepEqual(discoverProject(join(root, 'test/fixtures/django/recipes')), {
+      settingsModule: 'config.settings.production', settingsFrom: 'config/wsgi.py', wsgiModule: 'config.wsgi', wsgiCallable: 'application',
+      staticUrl: '/assets/', staticFile: 'recipes/recipes.css',
+    });
+    assert.deepEqual(discoverProject(join(root, 'test/fixtures/django/notes')), {
+      settingsModule: 'notes_site.settings', settingsFrom: 'manage.py', wsgiModule: 'notes_site.wsgi', wsgiCallable: 'application',
+      staticUrl: '/static/', staticFile: 'notes.css',
     });
   });
 
@@ -73,5 +84,43 @@ describe('django project discovery', () => {
     write('shop/static/shop/b.css', '');
     const p = discoverProject(dir);
     assert.deepEqual([p.staticUrl, p.staticFile], ['/static/', 'shop/b.css']);
+  });
+  it('resolves star imports, relative and absolute, as Python would', () => {
+    const src = 'from .base import *  # noqa\nfrom config.common import *\nfrom ..shared import *\nfrom . import *\nfrom os import path\n# from .local import *\n';
+    assert.deepEqual(starImports(src, 'config.settings.production', false), ['config.settings.base', 'config.common', 'config.shared', 'config.settings']);
+    // in a package's __init__.py, `.` is the package itself
+    assert.deepEqual(starImports('from .base import *\n', 'config.settings', true), ['config.settings.base']);
+    assert.deepEqual(starImports('from ...x import *\n', 'a.b', false), []);
+  });
+
+  it('reads a settings module with what it star-imports, its own assignments first', () => {
+    write('config/settings/__init__.py', '');
+    write('config/settings/base.py', 'from config.common import *\n');
+    write('config/settings/production.py', 'from .base import *\n');
+    write('config/common.py', '');
+    assert.deepEqual(settingsFiles(dir, 'config.settings.production').map((f) => f.slice(dir.length + 1)), [
+      'config/settings/production.py', 'config/settings/base.py', 'config/common.py',
+    ]);
+    // a cycle is read once
+    write('config/common.py', 'from config.settings.production import *\n');
+    assert.equal(settingsFiles(dir, 'config.settings.production').length, 3);
+  });
+
+  it('builds on the settings the WSGI module names (config.settings.production), reading base.py for what production.py imports', () => {
+    write('manage.py', manage('config.settings.base'));
+    write('config/__init__.py', '');
+    write('config/settings/__init__.py', '');
+    write('config/settings/base.py', "WSGI_APPLICATION = 'config.wsgi.application'\nSTATIC_URL = 'assets/'\n");
+    write('config/settings/production.py', "from .base import *  # noqa\nSTATIC_URL = '/s/'\n");
+    write('config/wsgi.py', manage('config.settings.production'));
+    const p = discoverProject(dir);
+    assert.deepEqual([p.settingsModule, p.settingsFrom, p.wsgiModule, p.staticUrl], ['config.settings.production', 'config/wsgi.py', 'config.wsgi', '/s/']);
+    // production.py without its own STATIC_URL: base.py's
+    write('config/settings/production.py', 'from .base import *  # noqa\nDEBUG = False\n');
+    assert.equal(discoverProject(dir).staticUrl, '/assets/');
+    // django_settings wins; a WSGI module naming a module that is not there is ignored
+    assert.deepEqual([discoverProject(dir, { settings: 'config.settings.base' }).settingsModule, discoverProject(dir, { settings: 'config.settings.base' }).settingsFrom], ['config.settings.base', 'django_settings']);
+    write('config/wsgi.py', manage('config.settings.missing'));
+    assert.deepEqual([discoverProject(dir).settingsModule, discoverProject(dir).settingsFrom], ['config.settings.base', 'manage.py']);
   });
 });
