@@ -2,10 +2,13 @@
 // Ansible's rules for the type of a result (a lone number stays a number, "[…]" becomes a list) are added here.
 
 import nunjucks from 'nunjucks';
-import { Document, isScalar, visit } from 'yaml';
 import { InputError } from '../errors.js';
 import { evalPythonLiteral } from './python-literal.js';
 import { UnsafeText, VaultText } from './values.js';
+import { FILTERS, SUPPORTED_FILTERS } from './jinja-filters.js';
+import { Missing, NativeText, Undefined, pyRepr, pyText, pyType, unwrap } from './jinja-python.js';
+
+export { pyJson, pyRepr, pyText, pyYaml } from './jinja-python.js';
 
 /** A variable whose template cannot be rendered: names the variable, the file it came from and the construct. */
 export class TemplateVarError extends InputError {
@@ -29,88 +32,6 @@ export function isPossiblyTemplate(text: string): boolean {
   return TEMPLATE_START.test(text);
 }
 
-// ---- Python's text forms of values (str() and repr()), as Jinja prints them under Ansible ----
-
-function pyStrRepr(s: string): string {
-  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-  let out = '';
-  for (const ch of s) {
-    const code = ch.codePointAt(0)!;
-    if (ch === '\\') out += '\\\\';
-    else if (ch === quote) out += `\\${quote}`;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
-    else out += ch;
-  }
-  return quote + out + quote;
-}
-
-function pyNumber(n: number): string {
-  if (Number.isNaN(n)) return 'nan';
-  if (n === Infinity) return 'inf';
-  if (n === -Infinity) return '-inf';
-  return String(n);
-}
-
-/** Python's repr() of a value. */
-export function pyRepr(v: unknown): string {
-  if (v instanceof Missing) throw new Undefined(`'${v.name}' is undefined`);
-  if (v === null || v === undefined) return 'None';
-  if (v === true) return 'True';
-  if (v === false) return 'False';
-  if (typeof v === 'number') return pyNumber(v);
-  if (typeof v === 'string') return pyStrRepr(v);
-  if (v instanceof UnsafeText) return pyStrRepr(v.text);
-  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
-  if (typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${pyStrRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
-  return String(v);
-}
-
-/** Python's str() of a value (what `{{ x }}` prints); None prints as '' under Ansible's finalize. */
-export function pyText(v: unknown): string {
-  if (v instanceof NativeText) return v.text;
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'string') return v;
-  return pyRepr(v);
-}
-
-/** Python's json.dumps() with its default separators and ensure_ascii. */
-export function pyJson(v: unknown): string {
-  if (v === null || v === undefined) return 'null';
-  if (typeof v === 'boolean') return String(v);
-  if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : String(v);
-  if (typeof v === 'string') {
-    let out = '"';
-    for (const ch of v) {
-      const code = ch.codePointAt(0)!;
-      const esc: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
-      if (esc[ch]) out += esc[ch];
-      else if (code >= 0x20 && code < 0x7f) out += ch;
-      else if (code > 0xffff) {
-        const h = code - 0x10000;
-        out += `\\u${(0xd800 + (h >> 10)).toString(16)}\\u${(0xdc00 + (h & 0x3ff)).toString(16)}`;
-      } else out += `\\u${code.toString(16).padStart(4, '0')}`;
-    }
-    return `${out}"`;
-  }
-  if (Array.isArray(v)) return `[${v.map(pyJson).join(', ')}]`;
-  if (typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${pyJson(k)}: ${pyJson(x)}`).join(', ')}}`;
-  return pyJson(String(v));
-}
-
-/** PyYAML's dump with Ansible's to_yaml options (default_flow_style=None): flow style for collections of scalars. */
-export function pyYaml(v: unknown): string {
-  const doc = new Document(v, { version: '1.1', sortMapEntries: true });
-  visit(doc, {
-    Map: (_k, node) => void (node.flow = node.items.every((p) => isScalar(p.value))),
-    Seq: (_k, node) => void (node.flow = node.items.every((i) => isScalar(i))),
-  });
-  return doc.toString({ flowCollectionPadding: false, lineWidth: 0, indentSeq: false });
-}
-
-/** Ansible's result typing (ansible_eval_concat): text that looks like a list, dict or bool becomes one. */
 function convertText(out: string): unknown {
   if (out.startsWith('{') || out.startsWith('[') || out === 'True' || out === 'False') {
     const v = evalPythonLiteral(out);
@@ -122,98 +43,6 @@ function convertText(out: string): unknown {
     }
   }
   return out;
-}
-
-// ---- filters: only the ones the README lists; anything else is refused by name ----
-
-/** The text of the string-making filters (string, to_json, to_yaml): Ansible never turns it back into data. */
-class NativeText {
-  constructor(readonly text: string) {}
-}
-
-const unwrap = (v: unknown): unknown => (v instanceof NativeText ? v.text : v);
-
-class Missing {
-  constructor(readonly name: string) {}
-}
-
-function pyRegex(pattern: string, flags: string): RegExp {
-  const js = pattern
-    .replace(/\(\?P<(\w+)>/g, '(?<$1>')
-    .replace(/\(\?P=(\w+)\)/g, '\\k<$1>')
-    .replace(/\\A/g, '^')
-    .replace(/\\Z/g, '$(?![\\s\\S])');
-  return new RegExp(js, flags);
-}
-
-function pyReplacement(repl: string): string {
-  return repl.replace(/\$/g, '$$$$').replace(/\\g<(\w+)>|\\(\d{1,2})|\\(.)/g, (_m, name: string | undefined, num: string | undefined, ch: string | undefined) => {
-    if (name !== undefined) return /^\d+$/.test(name) ? `$${name}` : `$<${name}>`;
-    if (num !== undefined) return `$${num}`;
-    return ({ n: '\n', t: '\t', r: '\r', '\\': '\\' } as Record<string, string>)[ch!] ?? `\\${ch}`;
-  });
-}
-
-function toInt(value: unknown, dflt = 0, base = 10): number {
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  if (typeof value === 'number') return Number.isFinite(value) ? Math.trunc(value) : dflt;
-  if (typeof value === 'string') {
-    const t = value.trim().replace(/_/g, '');
-    const asInt = base === 10 ? /^[-+]?\d+$/.test(t) : /^[-+]?[0-9a-z]+$/i.test(t);
-    if (asInt) {
-      const n = parseInt(t, base);
-      if (!Number.isNaN(n)) return n;
-    }
-    const f = Number(t);
-    if (t !== '' && Number.isFinite(f) && /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(t)) return Math.trunc(f);
-  }
-  return dflt;
-}
-
-const FILTERS: Record<string, (...args: never[]) => unknown> = {
-  default: (value: unknown, dflt: unknown = '', boolean = false) => (value === undefined || value instanceof Missing || (boolean && !truthy(value)) ? dflt : value),
-  lower: (value: unknown) => pyText(value).toLowerCase(),
-  upper: (value: unknown) => pyText(value).toUpperCase(),
-  int: (value: unknown, dflt = 0, base = 10) => toInt(value, dflt, base),
-  bool: (value: unknown) => {
-    if (typeof value === 'boolean') return value;
-    if (value === null || value === undefined) return false;
-    const v = typeof value === 'string' ? value.toLowerCase() : value;
-    return v === 'yes' || v === 'on' || v === '1' || v === 'true' || v === 1;
-  },
-  string: (value: unknown) => new NativeText(pyText(value)),
-  trim: (value: unknown) => pyText(value).trim(),
-  replace: (value: unknown, old: string, repl: string, count?: number) => {
-    const s = pyText(value);
-    const o = pyText(old);
-    if (count === undefined) return s.split(o).join(pyText(repl));
-    const parts = s.split(o);
-    return parts.slice(0, count + 1).join(pyText(repl)) + (parts.length > count + 1 ? o + parts.slice(count + 1).join(o) : '');
-  },
-  join: (value: unknown, sep = '') => (Array.isArray(value) ? value.map(pyText).join(pyText(sep)) : typeof value === 'string' ? [...value].join(pyText(sep)) : pyText(value)),
-  length: (value: unknown) => (Array.isArray(value) || typeof value === 'string' ? value.length : value !== null && typeof value === 'object' ? Object.keys(value).length : 0),
-  first: (value: unknown) => (Array.isArray(value) || typeof value === 'string' ? value[0] : undefined),
-  last: (value: unknown) => (Array.isArray(value) || typeof value === 'string' ? value[value.length - 1] : undefined),
-  regex_replace: (value: unknown, pattern = '', replacement = '', ignorecase = false, multiline = false) =>
-    pyText(value).replace(pyRegex(pyText(pattern), `g${ignorecase ? 'i' : ''}${multiline ? 'm' : ''}`), pyReplacement(pyText(replacement))),
-  to_json: (value: unknown) => new NativeText(pyJson(value)),
-  to_yaml: (value: unknown) => new NativeText(pyYaml(value)),
-  mandatory: (value: unknown, msg?: string) => {
-    if (value === undefined || value instanceof Missing) {
-      throw new Error(msg ?? `Mandatory variable ${value instanceof Missing ? `'${value.name}' ` : ''} not defined.`);
-    }
-    return value;
-  },
-};
-FILTERS['d'] = FILTERS['default']!;
-
-/** The filters a variable's template may use. */
-export const SUPPORTED_FILTERS = Object.keys(FILTERS).sort();
-
-function truthy(v: unknown): boolean {
-  if (Array.isArray(v)) return v.length > 0;
-  if (v !== null && typeof v === 'object') return Object.keys(v).length > 0;
-  return Boolean(v);
 }
 
 // ---- the engine ----
@@ -295,14 +124,6 @@ function installNamesAsData(): void {
   };
 }
 
-function pyType(v: unknown): string {
-  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
-  if (typeof v === 'boolean') return 'bool';
-  if (typeof v === 'string') return 'str';
-  if (Array.isArray(v)) return 'list';
-  if (v === null) return 'NoneType';
-  return 'dict';
-}
 
 /** Python's `+`, `-`, `*`, `%` and `~`: lists concatenate, text and numbers do not mix (nunjucks would use JavaScript's). */
 function pythonOperator(op: string, a: unknown, b: unknown): unknown {
@@ -412,7 +233,6 @@ function explain(message: string): string {
   return message;
 }
 
-class Undefined extends Error {}
 
 /**
  * Renders one host's variables on demand: `vars.x` renders x when read (and what x refers to), never before,

@@ -1,0 +1,150 @@
+// Python's view of values as Jinja under Ansible shows them: str(), repr(), json.dumps, yaml.dump, truth, regexes,
+// and the two markers a render passes around (an undefined name, text that stays text).
+
+import { Document, isScalar, visit } from 'yaml';
+import { UnsafeText } from './values.js';
+
+// ---- Python's text forms of values (str() and repr()), as Jinja prints them under Ansible ----
+
+export function pyStrRepr(s: string): string {
+  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
+  let out = '';
+  for (const ch of s) {
+    const code = ch.codePointAt(0)!;
+    if (ch === '\\') out += '\\\\';
+    else if (ch === quote) out += `\\${quote}`;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return quote + out + quote;
+}
+
+export function pyNumber(n: number): string {
+  if (Number.isNaN(n)) return 'nan';
+  if (n === Infinity) return 'inf';
+  if (n === -Infinity) return '-inf';
+  return String(n);
+}
+
+/** Python's repr() of a value. */
+export function pyRepr(v: unknown): string {
+  if (v instanceof Missing) throw new Undefined(`'${v.name}' is undefined`);
+  if (v === null || v === undefined) return 'None';
+  if (v === true) return 'True';
+  if (v === false) return 'False';
+  if (typeof v === 'number') return pyNumber(v);
+  if (typeof v === 'string') return pyStrRepr(v);
+  if (v instanceof UnsafeText) return pyStrRepr(v.text);
+  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
+  if (typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${pyStrRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
+  return String(v);
+}
+
+/** Python's str() of a value (what `{{ x }}` prints); None prints as '' under Ansible's finalize. */
+export function pyText(v: unknown): string {
+  if (v instanceof NativeText) return v.text;
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'string') return v;
+  return pyRepr(v);
+}
+
+/** Python's json.dumps() with its default separators and ensure_ascii. */
+export function pyJson(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'boolean') return String(v);
+  if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : String(v);
+  if (typeof v === 'string') {
+    let out = '"';
+    for (const ch of v) {
+      const code = ch.codePointAt(0)!;
+      const esc: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
+      if (esc[ch]) out += esc[ch];
+      else if (code >= 0x20 && code < 0x7f) out += ch;
+      else if (code > 0xffff) {
+        const h = code - 0x10000;
+        out += `\\u${(0xd800 + (h >> 10)).toString(16)}\\u${(0xdc00 + (h & 0x3ff)).toString(16)}`;
+      } else out += `\\u${code.toString(16).padStart(4, '0')}`;
+    }
+    return `${out}"`;
+  }
+  if (Array.isArray(v)) return `[${v.map(pyJson).join(', ')}]`;
+  if (typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${pyJson(k)}: ${pyJson(x)}`).join(', ')}}`;
+  return pyJson(String(v));
+}
+
+/** PyYAML's dump with Ansible's to_yaml options (default_flow_style=None): flow style for collections of scalars. */
+export function pyYaml(v: unknown): string {
+  const doc = new Document(v, { version: '1.1', sortMapEntries: true });
+  visit(doc, {
+    Map: (_k, node) => void (node.flow = node.items.every((p) => isScalar(p.value))),
+    Seq: (_k, node) => void (node.flow = node.items.every((i) => isScalar(i))),
+  });
+  return doc.toString({ flowCollectionPadding: false, lineWidth: 0, indentSeq: false });
+}
+
+/** Ansible's result typing (ansible_eval_concat): text that looks like a list, dict or bool becomes one. */
+
+/** The text of the string-making filters (string, to_json, to_yaml): Ansible never turns it back into data. */
+export class NativeText {
+  constructor(readonly text: string) {}
+}
+
+export const unwrap = (v: unknown): unknown => (v instanceof NativeText ? v.text : v);
+
+export class Missing {
+  constructor(readonly name: string) {}
+}
+
+export function pyRegex(pattern: string, flags: string): RegExp {
+  const js = pattern
+    .replace(/\(\?P<(\w+)>/g, '(?<$1>')
+    .replace(/\(\?P=(\w+)\)/g, '\\k<$1>')
+    .replace(/\\A/g, '^')
+    .replace(/\\Z/g, '$(?![\\s\\S])');
+  return new RegExp(js, flags);
+}
+
+export function pyReplacement(repl: string): string {
+  return repl.replace(/\$/g, '$$$$').replace(/\\g<(\w+)>|\\(\d{1,2})|\\(.)/g, (_m, name: string | undefined, num: string | undefined, ch: string | undefined) => {
+    if (name !== undefined) return /^\d+$/.test(name) ? `$${name}` : `$<${name}>`;
+    if (num !== undefined) return `$${num}`;
+    return ({ n: '\n', t: '\t', r: '\r', '\\': '\\' } as Record<string, string>)[ch!] ?? `\\${ch}`;
+  });
+}
+
+export function toInt(value: unknown, dflt = 0, base = 10): number {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'number') return Number.isFinite(value) ? Math.trunc(value) : dflt;
+  if (typeof value === 'string') {
+    const t = value.trim().replace(/_/g, '');
+    const asInt = base === 10 ? /^[-+]?\d+$/.test(t) : /^[-+]?[0-9a-z]+$/i.test(t);
+    if (asInt) {
+      const n = parseInt(t, base);
+      if (!Number.isNaN(n)) return n;
+    }
+    const f = Number(t);
+    if (t !== '' && Number.isFinite(f) && /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(t)) return Math.trunc(f);
+  }
+  return dflt;
+}
+
+export function truthy(v: unknown): boolean {
+  if (Array.isArray(v)) return v.length > 0;
+  if (v !== null && typeof v === 'object') return Object.keys(v).length > 0;
+  return Boolean(v);
+}
+
+export function pyType(v: unknown): string {
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'string') return 'str';
+  if (Array.isArray(v)) return 'list';
+  if (v === null) return 'NoneType';
+  return 'dict';
+}
+
+/** An undefined value was used (printed, compared, iterated, given to a filter): Ansible's AnsibleUndefinedVariable. */
+export class Undefined extends Error {}
