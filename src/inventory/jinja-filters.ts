@@ -32,7 +32,7 @@ export const FILTERS: Record<string, (...args: never[]) => unknown> = {
   to_yaml: (value: unknown) => new NativeText(pyYaml(value)),
   mandatory: (value: unknown, msg?: string) => {
     if (value === undefined || value instanceof Missing) {
-      throw new Error(msg ?? `Mandatory variable ${value instanceof Missing ? `'${value.name}' ` : ''} not defined.`);
+      throw new Error(msg ?? `Mandatory variable ${value instanceof Missing ? `'${value.name}' ` : ''}not defined.`);
     }
     return value;
   },

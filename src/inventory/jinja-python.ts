@@ -31,7 +31,7 @@ export function pyNumber(n: number): string {
 
 /** Python's repr() of a value. */
 export function pyRepr(v: unknown): string {
-  if (v instanceof Missing) throw new Undefined(`'${v.name}' is undefined`);
+  defined(v);
   if (v === null || v === undefined) return 'None';
   if (v === true) return 'True';
   if (v === false) return 'False';
@@ -94,8 +94,80 @@ export class NativeText {
 
 export const unwrap = (v: unknown): unknown => (v instanceof NativeText ? v.text : v);
 
+/**
+ * Ansible's AnsibleUndefined: a name (or attribute, or a variable whose own template met one) that is not defined.
+ * It may be passed on, tested (`is defined`) and replaced (`default`); any other use fails with `message`.
+ */
 export class Missing {
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    readonly message = `'${name}' is undefined`,
+  ) {}
+}
+
+/** Fails when v is undefined: what every use of a value but `default`, `is defined` and passing it on does. */
+export function defined<T>(v: T): T {
+  if (v instanceof Missing) {
+    const err = new Undefined(v.message);
+    undefinedSeen.hook?.(err);
+    throw err;
+  }
+  return v;
+}
+
+/** Told of every use of an undefined value before it is thrown: the engine keeps the first (its wrapping loses it). */
+export const undefinedSeen: { hook?: (err: Undefined) => void } = {};
+
+/** Python's bool(): empty lists, mappings and text are false; an undefined value fails. */
+export function pyTruth(v: unknown): boolean {
+  return truthy(unwrap(defined(v)));
+}
+
+/** Python's ==: lists and mappings compare by content, 1 == 1.0 == True. */
+export function pyEquals(a: unknown, b: unknown): boolean {
+  a = unwrap(defined(a));
+  b = unwrap(defined(b));
+  if (a instanceof UnsafeText) a = a.text;
+  if (b instanceof UnsafeText) b = b.text;
+  if ((typeof a === 'number' || typeof a === 'boolean') && (typeof b === 'number' || typeof b === 'boolean')) return Number(a) === Number(b);
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => pyEquals(x, b[i]));
+  }
+  if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object') {
+    const ka = Object.keys(a);
+    const kb = b as Record<string, unknown>;
+    return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(kb, k) && pyEquals((a as Record<string, unknown>)[k], kb[k]));
+  }
+  return a === b || (a == null && b == null);
+}
+
+/** Python's <, <=, >, >=: numbers with numbers, text with text, lists item by item; anything else is a TypeError. */
+export function pyOrder(a: unknown, b: unknown): number {
+  a = unwrap(defined(a));
+  b = unwrap(defined(b));
+  const num = (v: unknown) => typeof v === 'number' || typeof v === 'boolean';
+  if (num(a) && num(b)) return Number(a) - Number(b);
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) {
+      if (!pyEquals(a[i], b[i])) return pyOrder(a[i], b[i]);
+    }
+    return a.length - b.length;
+  }
+  throw new Error(`'<' not supported between instances of '${pyType(a)}' and '${pyType(b)}'`);
+}
+
+/** Python's `in`: an item of a list, a key of a mapping, a substring of text. */
+export function pyIn(item: unknown, container: unknown): boolean {
+  item = unwrap(defined(item));
+  container = unwrap(defined(container));
+  if (Array.isArray(container)) return container.some((x) => pyEquals(x, item));
+  if (typeof container === 'string') {
+    if (typeof item !== 'string') throw new Error(`'in <string>' requires string as left operand, not ${pyType(item)}`);
+    return container.includes(item);
+  }
+  if (container !== null && typeof container === 'object') return typeof item === 'string' && Object.hasOwn(container, item);
+  throw new Error(`argument of type '${pyType(container)}' is not iterable`);
 }
 
 export function pyRegex(pattern: string, flags: string): RegExp {

@@ -6,13 +6,15 @@ import { InputError } from '../errors.js';
 import { evalPythonLiteral } from './python-literal.js';
 import { UnsafeText, VaultText } from './values.js';
 import { FILTERS, SUPPORTED_FILTERS } from './jinja-filters.js';
-import { Missing, NativeText, Undefined, pyRepr, pyText, pyType, unwrap } from './jinja-python.js';
+import { Missing, NativeText, Undefined, defined, pyEquals, pyIn, pyOrder, pyRepr, pyText, pyTruth, pyType, undefinedSeen, unwrap } from './jinja-python.js';
 
 export { pyJson, pyRepr, pyText, pyYaml } from './jinja-python.js';
 
 /** A variable whose template cannot be rendered: names the variable, the file it came from and the construct. */
 export class TemplateVarError extends InputError {
   override name = 'TemplateVarError';
+  /** The template met an undefined value (Ansible's AnsibleUndefinedVariable), not another error. */
+  undefinedName = false;
 }
 
 /** What a rendering needs: the raw (untemplated) vars of one host, where each came from, and the magic vars. */
@@ -48,6 +50,7 @@ function convertText(out: string): unknown {
 // ---- the engine ----
 
 type Runtime = {
+  fromIterator: (v: unknown) => unknown;
   suppressValue: (val: unknown, autoescape: boolean) => unknown;
   memberLookup: (obj: unknown, val: unknown) => unknown;
 };
@@ -98,8 +101,10 @@ function installNamesAsData(): void {
   type Emitter = { _emit(s: string): void; compile(n: unknown, f: unknown): void; fail(msg: string): never };
   compiler.Compiler.prototype['compileIs'] = function compileIs(this: Emitter, node: Node, frame: unknown): void {
     const test = node.right.typename === 'FunCall' ? node.right.name! : node.right;
-    if (test.typename !== 'Symbol' || typeof test.value !== 'string') this.fail('a test is named by a name, as in `x is defined`');
-    this._emit(`env.getTest(${JSON.stringify(test.value)}).call(context, `);
+    // `none`, `true` and `false` are both constants and test names
+    const literalTest = test.typename === 'Literal' && (test.value === null || typeof test.value === 'boolean') ? String(test.value ?? 'none') : undefined;
+    if (literalTest === undefined && (test.typename !== 'Symbol' || typeof test.value !== 'string')) this.fail('a test is named by a name, as in `x is defined`');
+    this._emit(`env.getTest(${JSON.stringify(literalTest ?? test.value)}).call(context, `);
     this.compile(node.left, frame);
     if (node.right.args) {
       this._emit(',');
@@ -127,10 +132,8 @@ function installNamesAsData(): void {
 
 /** Python's `+`, `-`, `*`, `%` and `~`: lists concatenate, text and numbers do not mix (nunjucks would use JavaScript's). */
 function pythonOperator(op: string, a: unknown, b: unknown): unknown {
-  if (a instanceof Missing) throw new Undefined(`'${a.name}' is undefined`);
-  if (b instanceof Missing) throw new Undefined(`'${b.name}' is undefined`);
-  a = unwrap(a);
-  b = unwrap(b);
+  a = unwrap(defined(a));
+  b = unwrap(defined(b));
   if (op === '~') return pyText(a) + pyText(b);
   const num = (v: unknown) => typeof v === 'number' || typeof v === 'boolean';
   if (num(a) && num(b)) {
@@ -170,6 +173,112 @@ function installPythonOperators(): void {
   }
 }
 
+/**
+ * Ansible's StrictUndefined: a condition (`if`, `… if … else …`, `and`, `or`, `not`), a comparison, `in`, a loop and a
+ * call all use Python's truth and equality, and fail on an undefined value instead of reading it as true.
+ */
+function installUndefinedRules(): void {
+  const compiler = (nunjucks as unknown as { compiler: { Compiler: { prototype: Record<string, unknown> } } }).compiler;
+  const proto = compiler.Compiler.prototype;
+  type N = { cond: unknown; body: unknown; else_: unknown; left: unknown; right: unknown; target: unknown; expr: unknown; ops: Array<{ type: string; expr: unknown }> };
+  type Emitter = {
+    _emit(s: string): void;
+    _emitLine(s: string): void;
+    compile(n: unknown, f: unknown): void;
+    _compileExpression(n: unknown, f: unknown): void;
+    _withScopedSyntax(fn: () => void): void;
+    fail(msg: string): never;
+  };
+  const rt = runtime as unknown as Record<string, unknown>;
+  rt['pyTruth'] = pyTruth;
+  rt['pyOr'] = (a: unknown, b: () => unknown) => (pyTruth(a) ? a : b());
+  rt['pyAnd'] = (a: unknown, b: () => unknown) => (pyTruth(a) ? b() : a);
+  rt['pyCompare'] = (first: unknown, ...rest: unknown[]) => {
+    let left = first;
+    for (let i = 0; i < rest.length; i += 2) {
+      const op = rest[i] as string;
+      const right = rest[i + 1];
+      const ok = op === '==' ? pyEquals(left, right) : op === '!=' ? !pyEquals(left, right)
+        : op === '<' ? pyOrder(left, right) < 0 : op === '>' ? pyOrder(left, right) > 0
+        : op === '<=' ? pyOrder(left, right) <= 0 : pyOrder(left, right) >= 0;
+      if (!ok) return false;
+      left = right;
+    }
+    return true;
+  };
+  rt['inOperator'] = (item: unknown, container: unknown) => pyIn(item, container);
+  const fromIterator = runtime.fromIterator;
+  rt['fromIterator'] = (v: unknown) => fromIterator(unwrap(defined(v)));
+  rt['callWrap'] = (fn: unknown, name: string, context: unknown, args: unknown[]) => {
+    if (fn instanceof Missing) throw new Error(`Unable to call \`${name}\`, which is undefined or falsey`);
+    for (const a of args) defined(a);
+    if (typeof fn !== 'function') throw new Error(`Unable to call \`${name}\`, which is ${fn ? 'not a function' : 'undefined or falsey'}`);
+    return (fn as (...a: unknown[]) => unknown).apply(context, args);
+  };
+  proto['compileIf'] = function compileIf(this: Emitter, node: N, frame: unknown, async?: boolean): void {
+    if (async) this.fail('asynchronous templates are not supported');
+    this._emit('if(runtime.pyTruth(');
+    this._compileExpression(node.cond, frame);
+    this._emitLine(')) {');
+    this._withScopedSyntax(() => this.compile(node.body, frame));
+    if (node.else_) {
+      this._emitLine('}\nelse {');
+      this._withScopedSyntax(() => this.compile(node.else_, frame));
+    }
+    this._emitLine('}');
+  };
+  proto['compileInlineIf'] = function compileInlineIf(this: Emitter, node: N, frame: unknown): void {
+    this._emit('(runtime.pyTruth(');
+    this.compile(node.cond, frame);
+    this._emit(')?');
+    this.compile(node.body, frame);
+    this._emit(':');
+    // Jinja's `a if c` without else gives an undefined value
+    if (node.else_ !== null) this.compile(node.else_, frame);
+    else this._emit('""');
+    this._emit(')');
+  };
+  for (const [method, fn] of [['compileOr', 'pyOr'], ['compileAnd', 'pyAnd']] as const) {
+    proto[method] = function emit(this: Emitter, node: N, frame: unknown): void {
+      this._emit(`runtime.${fn}(`);
+      this.compile(node.left, frame);
+      this._emit(', function() { return ');
+      this.compile(node.right, frame);
+      this._emit('; })');
+    };
+  }
+  proto['compileNot'] = function compileNot(this: Emitter, node: N, frame: unknown): void {
+    this._emit('!runtime.pyTruth(');
+    this.compile(node.target, frame);
+    this._emit(')');
+  };
+  const compareOps: Record<string, string> = { '==': '==', '===': '==', '!=': '!=', '!==': '!=', '<': '<', '>': '>', '<=': '<=', '>=': '>=' };
+  proto['compileCompare'] = function compileCompare(this: Emitter, node: N, frame: unknown): void {
+    this._emit('runtime.pyCompare(');
+    this.compile(node.expr, frame);
+    for (const op of node.ops) {
+      const js = compareOps[op.type];
+      if (!js) this.fail(`the comparison ${JSON.stringify(op.type)} is not supported`);
+      this._emit(`, "${js}", `);
+      this.compile(op.expr, frame);
+    }
+    this._emit(')');
+  };
+}
+
+/** The filters an undefined value may be given to. */
+const LENIENT_FILTERS = new Set(['default', 'd', 'mandatory']);
+
+/** Fails the render in progress when v is undefined, keeping the message (nunjucks would wrap it). */
+function undefinedIn(v: unknown): void {
+  defined(v);
+}
+
+undefinedSeen.hook = (err) => {
+  const frame = frames[frames.length - 1];
+  if (frame) frame.error ??= err;
+};
+
 let env: nunjucks.Environment | undefined;
 const compiled = new Map<string, nunjucks.Template>();
 
@@ -178,11 +287,17 @@ function environment(): nunjucks.Environment {
   installLiteralBackslashes();
   installNamesAsData();
   installPythonOperators();
+  installUndefinedRules();
   env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
   const filters = (env as unknown as { filters: Record<string, unknown> }).filters;
   for (const name of Object.keys(filters)) delete filters[name];
   for (const [name, fn] of Object.entries(FILTERS)) {
-    env.addFilter(name, (...args: unknown[]) => (fn as (...a: unknown[]) => unknown)(...args.map(unwrap)));
+    // only default/d and mandatory take an undefined value; for any other filter it is an error, as in Ansible
+    const lenient = LENIENT_FILTERS.has(name);
+    env.addFilter(name, (...args: unknown[]) => {
+      if (!lenient) for (const a of args) undefinedIn(a);
+      return (fn as (...a: unknown[]) => unknown)(...args.map(unwrap));
+    });
   }
   const tests = (env as unknown as { tests: Record<string, unknown> }).tests;
   for (const name of Object.keys(tests)) if (!['defined', 'undefined', 'none'].includes(name)) delete tests[name];
@@ -302,6 +417,9 @@ export class HostTemplar {
     try {
       return unwrap(this.read(name));
     } catch (err) {
+      // as Ansible's lazy variables: a variable whose template meets an undefined name is itself undefined here,
+      // an error only where it is used (so `x | default(…)` and `x is defined` work)
+      if (err instanceof TemplateVarError && err.undefinedName) return new Missing(name, err.message);
       return failIn(frame, err as Error);
     }
   }
@@ -345,18 +463,24 @@ export class HostTemplar {
     const saved = { suppressValue: runtime.suppressValue, memberLookup: runtime.memberLookup, globals: e.globals };
     e.globals = this.lookupScope;
     runtime.suppressValue = (val) => {
-      if (val instanceof Missing) failIn(frame, new Undefined(`'${val.name}' is undefined`));
+      defined(val);
       if (val === undefined) failIn(frame, new Undefined('an attribute or item of the value is undefined'));
       frame.outputs.push(val);
       return pyText(val);
     };
     runtime.memberLookup = (obj, key) => {
-      if (obj instanceof Missing) failIn(frame, new Undefined(`'${obj.name}' is undefined`));
-      if (obj === undefined || obj === null) failIn(frame, new Undefined(`cannot read ${pyRepr(key)} of ${pyRepr(obj)}`));
+      // Ansible's undefined gives itself for any attribute or item, so `x.y | default(…)` works when x is undefined
+      if (obj instanceof Missing) return obj;
+      const k = String(key);
+      if (obj === undefined || obj === null) return new Missing(k, `${pyRepr(obj)} has no attribute ${pyRepr(k)}`);
       // only a value's own attributes and items: never its prototype's (`constructor`, `__proto__`)
-      const v = typeof obj === 'object' && obj !== null && !Object.hasOwn(obj, String(key)) ? undefined : saved.memberLookup(obj, key);
+      const v = typeof obj === 'object' && !Object.hasOwn(obj, k) ? undefined : saved.memberLookup(obj, key);
       // JavaScript's own methods ('x'.toUpperCase, a list's pop) are not Jinja's: calling one is refused by name
       if (typeof v === 'function') return undefined;
+      if (v === undefined) {
+        const kind = Array.isArray(obj) ? 'list object' : typeof obj === 'object' ? 'dict object' : `${pyType(obj)} object`;
+        return new Missing(k, `'${kind}' has no attribute ${pyRepr(k)}`);
+      }
       return v;
     };
     let out: string;
@@ -366,7 +490,9 @@ export class HostTemplar {
       const first = frame.error;
       if (first instanceof TemplateVarError) throw first;
       const msg = first ? first.message : explain(describe(err));
-      throw new TemplateVarError(`${this.where(name)}: ${JSON.stringify(text)}: ${msg}`);
+      const failure = new TemplateVarError(`${this.where(name)}: ${JSON.stringify(text)}: ${msg}`);
+      failure.undefinedName = first instanceof Undefined;
+      throw failure;
     } finally {
       runtime.suppressValue = saved.suppressValue;
       runtime.memberLookup = saved.memberLookup;
