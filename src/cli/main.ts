@@ -195,6 +195,15 @@ export async function runCommand(playbookPath: string, flags: RunFlags, given: (
     : undefined;
   const inventory = await loadInventoryWithWarnings(flags.inventory, flags, { refuseScripts });
   const [{ resolveConnectionVars, becomeMethodOf }, { parseExtraVars }] = await Promise.all([import('../inventory/index.js'), import('./extra-vars.js')]);
+  // the magic variables ansible-playbook's options set (playbook_dir is the current folder for ad-hoc, as in Ansible)
+  inventory.setRunVars({
+    ...(adhoc ? {} : { playbook_dir: dirname(resolve(playbookPath)) }),
+    ansible_check_mode: flags.check,
+    ansible_diff_mode: flags.diff,
+    ansible_run_tags: [...new Set(splitTags(flags.tags) ?? ['all'])],
+    ansible_skip_tags: [...new Set(splitTags(flags.skipTags) ?? [])],
+    ansible_forks: flags.forks,
+  });
   if (flags.connection !== undefined) inventory.setDefaultVars({ ansible_connection: connectionFlag(flags.connection) }, '-c/--connection');
   if (cfg.sshArgs !== undefined) inventory.setDefaultVars({ ansible_ssh_args: cfg.sshArgs }, `${cfg.path} ([ssh_connection] ssh_args)`);
   // The SSH stack loads while esbuild compiles the playbook in its own process, when any host may need it.

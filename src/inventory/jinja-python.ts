@@ -220,3 +220,22 @@ export function pyType(v: unknown): string {
 
 /** An undefined value was used (printed, compared, iterated, given to a filter): Ansible's AnsibleUndefinedVariable. */
 export class Undefined extends Error {}
+
+/**
+ * Calls fn with nunjucks' keyword arguments (a last `{ __keywords: true, … }` argument) put in their places by name;
+ * an unknown keyword is refused by name.
+ */
+export function callWithKeywords(what: string, names: readonly string[], fn: (...a: unknown[]) => unknown, args: unknown[]): unknown {
+  const last = args[args.length - 1] as Record<string, unknown> | undefined;
+  if (!last || typeof last !== 'object' || !Object.hasOwn(last, '__keywords')) return fn(...args);
+  const positional = args.slice(0, -1);
+  for (const [k, v] of Object.entries(last)) {
+    if (k === '__keywords') continue;
+    const at = names.indexOf(k);
+    if (at < 0) throw new Error(`${what} got an unexpected keyword argument '${k}'${names.length ? ` (it takes: ${names.join(', ')})` : ''}`);
+    // the value comes first, then the parameters in order
+    while (positional.length < at + 1) positional.push(undefined);
+    positional[at + 1] = v;
+  }
+  return fn(...positional);
+}

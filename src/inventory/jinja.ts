@@ -6,7 +6,8 @@ import { InputError } from '../errors.js';
 import { evalPythonLiteral } from './python-literal.js';
 import { UnsafeText, VaultText } from './values.js';
 import { FILTERS, SUPPORTED_FILTERS } from './jinja-filters.js';
-import { Missing, NativeText, Undefined, defined, pyEquals, pyIn, pyOrder, pyRepr, pyText, pyTruth, pyType, undefinedSeen, unwrap } from './jinja-python.js';
+import { SUPPORTED_TESTS, TEST_PARAMS, TESTS } from './jinja-tests.js';
+import { Missing, NativeText, Undefined, callWithKeywords, defined, pyEquals, pyIn, pyOrder, pyRepr, pyText, pyTruth, pyType, undefinedSeen, unwrap } from './jinja-python.js';
 
 export { pyJson, pyRepr, pyText, pyYaml } from './jinja-python.js';
 
@@ -22,7 +23,7 @@ export interface TemplateScope {
   raw: Record<string, unknown>;
   /** The file (or `-e`, or the playbook) a variable came from, for error messages. */
   originOf(name: string): string | undefined;
-  /** `groups`, `hostvars` and other magic variables, looked up after `raw`. */
+  /** `groups`, `hostvars` and other magic variables: they win over `raw`, as Ansible's magic vars win over all. */
   magic: Record<string, unknown>;
 }
 
@@ -98,7 +99,7 @@ function installNamesAsData(): void {
   };
   const compiler = (nunjucks as unknown as { compiler: { Compiler: { prototype: Record<string, unknown> } } }).compiler;
   type Node = { typename: string; value?: unknown; name?: Node; args?: unknown; left: unknown; right: Node };
-  type Emitter = { _emit(s: string): void; compile(n: unknown, f: unknown): void; fail(msg: string): never };
+  type Emitter = { _emit(s: string): void; compile(n: unknown, f: unknown): void; _compileAggregate(n: unknown, f: unknown): void; fail(msg: string): never };
   compiler.Compiler.prototype['compileIs'] = function compileIs(this: Emitter, node: Node, frame: unknown): void {
     const test = node.right.typename === 'FunCall' ? node.right.name! : node.right;
     // `none`, `true` and `false` are both constants and test names
@@ -108,7 +109,7 @@ function installNamesAsData(): void {
     this.compile(node.left, frame);
     if (node.right.args) {
       this._emit(',');
-      this.compile(node.right.args, frame);
+      this._compileAggregate(node.right.args, frame);
     }
     this._emit(') === true');
   };
@@ -300,11 +301,15 @@ function environment(): nunjucks.Environment {
     });
   }
   const tests = (env as unknown as { tests: Record<string, unknown> }).tests;
-  for (const name of Object.keys(tests)) if (!['defined', 'undefined', 'none'].includes(name)) delete tests[name];
-  const addTest = (name: string, fn: (v: unknown) => boolean) => (tests[name] = fn);
-  addTest('defined', (v: unknown) => v !== undefined && !(v instanceof Missing));
-  addTest('undefined', (v: unknown) => v === undefined || v instanceof Missing);
-  addTest('none', (v: unknown) => v === null);
+  for (const name of Object.keys(tests)) delete tests[name];
+  for (const [name, fn] of Object.entries(TESTS)) {
+    const params = TEST_PARAMS[name] ?? [];
+    tests[name] = (value: unknown, ...args: unknown[]) => {
+      for (const a of args) undefinedIn(a);
+      const v = value instanceof Missing ? value : unwrap(value);
+      return callWithKeywords(`the test "${name}"`, params, fn as (...a: unknown[]) => unknown, [v, ...args.map(unwrap)]);
+    };
+  }
   return env;
 }
 
@@ -344,7 +349,7 @@ function explain(message: string): string {
   const call = /Unable to call `([^`]+)`/.exec(message);
   if (call) return `calling "${call[1]}" is not supported (lookups, queries and other functions are not; only filters: ${SUPPORTED_FILTERS.join(', ')})`;
   const test = /test not found: (\w+)/.exec(message);
-  if (test) return `the test "${test[1]}" is not supported (supported: defined, undefined, none)`;
+  if (test) return `the test "${test[1]}" is not supported (supported: ${SUPPORTED_TESTS.join(', ')})`;
   return message;
 }
 
@@ -389,7 +394,8 @@ export class HostTemplar {
   read(name: string): unknown {
     if (this.cache.has(name)) return this.cache.get(name);
     let value: unknown;
-    if (Object.hasOwn(this.scope.raw, name)) {
+    // magic variables win over every other, -e included, as in Ansible
+    if (!Object.hasOwn(this.scope.magic, name) && Object.hasOwn(this.scope.raw, name)) {
       const raw = this.scope.raw[name];
       this.rendering.add(name);
       try {
@@ -409,7 +415,7 @@ export class HostTemplar {
 
   /** A variable looked up from inside a template. */
   private lookup(name: string): unknown {
-    if (!Object.hasOwn(this.scope.raw, name)) return this.scope.magic[name];
+    if (Object.hasOwn(this.scope.magic, name) || !Object.hasOwn(this.scope.raw, name)) return this.scope.magic[name];
     const frame = frames[frames.length - 1]!;
     if (this.rendering.has(name)) {
       failIn(frame, new TemplateVarError(`${this.where(name)}: recursive loop detected in template: "${name}" refers to itself`));
@@ -435,7 +441,7 @@ export class HostTemplar {
     if (typeof raw === 'string') {
       if (!isPossiblyTemplate(raw)) return raw;
       const single = SINGLE_VAR.exec(raw);
-      if (single && Object.hasOwn(this.scope.raw, single[1]!)) {
+      if (single && Object.hasOwn(this.scope.raw, single[1]!) && !Object.hasOwn(this.scope.magic, single[1]!)) {
         const target = this.scope.raw[single[1]!];
         if (typeof target === 'boolean' || typeof target === 'number' || target === null) return target;
       }
