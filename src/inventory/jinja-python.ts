@@ -76,13 +76,45 @@ export function pyJson(v: unknown): string {
 }
 
 /** PyYAML's dump with Ansible's to_yaml options (default_flow_style=None): flow style for collections of scalars. */
-export function pyYaml(v: unknown): string {
+export function pyYaml(v: unknown, opts: { nice?: boolean; indent?: number } = {}): string {
+  if (opts.nice) return niceYaml(v, opts.indent ?? 4);
   const doc = new Document(v, { version: '1.1', sortMapEntries: true });
   visit(doc, {
     Map: (_k, node) => void (node.flow = node.items.every((p) => isScalar(p.value))),
     Seq: (_k, node) => void (node.flow = node.items.every((i) => isScalar(i))),
   });
   return doc.toString({ flowCollectionPadding: false, lineWidth: 0, indentSeq: false });
+}
+
+/** PyYAML's block style (default_flow_style=False, indent=N), as to_nice_yaml writes: lists indentless, `-   key`. */
+function niceYaml(v: unknown, indent: number): string {
+  const scalar = (x: unknown): string => new Document(x, { version: '1.1' }).toString({ lineWidth: 0 }).replace(/\n(\.\.\.\n)?$/, '');
+  const isColl = (x: unknown) => x !== null && typeof x === 'object' && (Array.isArray(x) ? x.length > 0 : Object.keys(x).length > 0);
+  const lines: string[] = [];
+  // first: what goes before the first line (a key's or a dash's prefix); col: the column of the following lines
+  const emit = (x: unknown, first: string | undefined, col: number): void => {
+    const pad = ' '.repeat(col);
+    if (Array.isArray(x)) {
+      x.forEach((item, i) => {
+        const dash = `${i === 0 && first !== undefined ? first : pad}-`;
+        if (isColl(item)) emit(item, dash + ' '.repeat(Math.max(1, indent - 1)), col + indent);
+        else lines.push(`${dash} ${scalar(item)}`);
+      });
+    } else {
+      Object.keys(x as object).sort().forEach((k, i) => {
+        const val = (x as Record<string, unknown>)[k];
+        const key = `${i === 0 && first !== undefined ? first : pad}${scalar(k)}:`;
+        if (!isColl(val)) lines.push(`${key} ${scalar(val)}`);
+        else {
+          lines.push(key);
+          emit(val, undefined, Array.isArray(val) ? col : col + indent);
+        }
+      });
+    }
+  };
+  if (!isColl(v)) return `${scalar(v)}\n${typeof v === 'object' ? '' : '...\n'}`;
+  emit(v, undefined, 0);
+  return `${lines.join('\n')}\n`;
 }
 
 /** Ansible's result typing (ansible_eval_concat): text that looks like a list, dict or bool becomes one. */

@@ -4,7 +4,7 @@
 import { existsSync, lstatSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute } from 'node:path';
-import { Missing, defined, pyEquals, pyIn, pyRegex, pyText, pyTruth } from './jinja-python.js';
+import { Missing, callWithKeywords, defined, pyEquals, pyIn, pyRegex, pyText, pyTruth } from './jinja-python.js';
 
 /** Python's re.match/re.search with Ansible's ignorecase and multiline flags. */
 export function regexTest(value: unknown, pattern: unknown, ignorecase = false, multiline = false, matchType = 'search'): boolean {
@@ -161,3 +161,10 @@ export const TEST_PARAMS: Record<string, string[]> = {
 
 /** The tests a variable's template may use. */
 export const SUPPORTED_TESTS = Object.keys(TESTS).filter((n) => /^\w+$/.test(n)).sort();
+
+/** Runs the test named `name` on value (filters' select and selectattr name their test): an unknown name is refused. */
+export function callTest(name: string, value: unknown, args: unknown[]): boolean {
+  const fn = TESTS[name];
+  if (!fn) throw new Error(`test not found: ${name}`);
+  return callWithKeywords(`the test "${name}"`, TEST_PARAMS[name] ?? [], fn as (...a: unknown[]) => unknown, [value, ...args]) === true;
+}

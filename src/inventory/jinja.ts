@@ -5,7 +5,7 @@ import nunjucks from 'nunjucks';
 import { InputError } from '../errors.js';
 import { evalPythonLiteral } from './python-literal.js';
 import { UnsafeText, VaultText } from './values.js';
-import { FILTERS, SUPPORTED_FILTERS } from './jinja-filters.js';
+import { FILTERS, FILTER_PARAMS, OWN_KEYWORDS, SUPPORTED_FILTERS } from './jinja-filters.js';
 import { SUPPORTED_TESTS, TEST_PARAMS, TESTS } from './jinja-tests.js';
 import { Missing, NativeText, Undefined, callWithKeywords, defined, pyEquals, pyIn, pyOrder, pyRepr, pyText, pyTruth, pyType, undefinedSeen, unwrap } from './jinja-python.js';
 
@@ -297,7 +297,9 @@ function environment(): nunjucks.Environment {
     const lenient = LENIENT_FILTERS.has(name);
     env.addFilter(name, (...args: unknown[]) => {
       if (!lenient) for (const a of args) undefinedIn(a);
-      return (fn as (...a: unknown[]) => unknown)(...args.map(unwrap));
+      const plain = args.map(unwrap);
+      if (OWN_KEYWORDS.has(name)) return (fn as (...a: unknown[]) => unknown)(...plain);
+      return callWithKeywords(`the filter "${name}"`, FILTER_PARAMS[name] ?? [], fn as (...a: unknown[]) => unknown, plain);
     });
   }
   const tests = (env as unknown as { tests: Record<string, unknown> }).tests;
