@@ -7,6 +7,7 @@ import { evalPythonLiteral } from './python-literal.js';
 import { UnsafeText, VaultText } from './values.js';
 import { FILTERS, FILTER_PARAMS, OWN_KEYWORDS, SUPPORTED_FILTERS } from './jinja-filters.js';
 import { SUPPORTED_TESTS, TEST_PARAMS, TESTS } from './jinja-tests.js';
+import { SUPPORTED_LOOKUPS, callLookup, type LookupContext } from './jinja-lookups.js';
 import { Missing, NativeText, Undefined, callWithKeywords, defined, pyEquals, pyIn, pyOrder, pyRepr, pyText, pyTruth, pyType, undefinedSeen, unwrap } from './jinja-python.js';
 
 export { pyJson, pyRepr, pyText, pyYaml } from './jinja-python.js';
@@ -349,7 +350,7 @@ function explain(message: string): string {
   const filter = /filter not found: (\w+)/.exec(message);
   if (filter) return `the filter "${filter[1]}" is not supported (supported: ${SUPPORTED_FILTERS.join(', ')})`;
   const call = /Unable to call `([^`]+)`/.exec(message);
-  if (call) return `calling "${call[1]}" is not supported (lookups, queries and other functions are not; only filters: ${SUPPORTED_FILTERS.join(', ')})`;
+  if (call) return `calling "${call[1]}" is not supported (the functions are lookup, query and q, with the lookups ${SUPPORTED_LOOKUPS.join(', ')}; Python's methods are not)`;
   const test = /test not found: (\w+)/.exec(message);
   if (test) return `the test "${test[1]}" is not supported (supported: ${SUPPORTED_TESTS.join(', ')})`;
   return message;
@@ -381,6 +382,25 @@ export class HostTemplar {
     });
     // what a template sees: variables rendered lazily (an undefined one is a Missing marker), then True/False/None
     const consts: Record<string, unknown> = { True: true, False: false, None: null, true: true, false: false, none: null };
+    // lookups run on the controller; relative paths are found from playbook_dir, as Ansible's search path does
+    const lookupContext: LookupContext = {
+      baseDir: typeof scope.magic['playbook_dir'] === 'string' ? scope.magic['playbook_dir'] : process.cwd(),
+      renderTemplate: (text, path) => {
+        const name = self.current[self.current.length - 1] ?? 'lookup';
+        return isPossiblyTemplate(text) ? unwrap(self.render(text, name, `template ${path}`)) : text;
+      },
+    };
+    const lookupFn = (kind: 'lookup' | 'query') => (...args: unknown[]) => {
+      try {
+        return callLookup(kind, args, lookupContext);
+      } catch (err) {
+        const frame = frames[frames.length - 1];
+        if (frame) frame.error ??= err as Error;
+        throw err;
+      }
+    };
+    consts['lookup'] = lookupFn('lookup');
+    consts['query'] = consts['q'] = lookupFn('query');
     this.lookupScope = new Proxy({} as Record<string, unknown>, {
       has: () => true,
       get: (_t, name) => {
@@ -458,13 +478,25 @@ export class HostTemplar {
     return raw;
   }
 
-  private render(text: string, name: string): unknown {
+  /** The variables being rendered, innermost last (a template lookup's errors name the variable that called it). */
+  private readonly current: string[] = [];
+
+  private render(text: string, name: string, label = JSON.stringify(text)): unknown {
     let template: nunjucks.Template;
     try {
       template = compile(text);
     } catch (err) {
-      throw new TemplateVarError(`${this.where(name)}: template syntax error in ${JSON.stringify(text)}: ${describe(err)}`);
+      throw new TemplateVarError(`${this.where(name)}: template syntax error in ${label}: ${describe(err)}`);
     }
+    this.current.push(name);
+    try {
+      return this.renderCompiled(template, name, label);
+    } finally {
+      this.current.pop();
+    }
+  }
+
+  private renderCompiled(template: nunjucks.Template, name: string, label: string): unknown {
     const frame: Frame = { outputs: [] };
     frames.push(frame);
     const e = environment() as unknown as { globals: unknown };
@@ -498,7 +530,7 @@ export class HostTemplar {
       const first = frame.error;
       if (first instanceof TemplateVarError) throw first;
       const msg = first ? first.message : explain(describe(err));
-      const failure = new TemplateVarError(`${this.where(name)}: ${JSON.stringify(text)}: ${msg}`);
+      const failure = new TemplateVarError(`${this.where(name)}: ${label}: ${msg}`);
       failure.undefinedName = first instanceof Undefined;
       throw failure;
     } finally {

@@ -19,7 +19,8 @@ describe('Jinja2 in inventory variables: the unsupported and the lazy', function
     h1:
       ok: "{{ 'A' | lower }}"
       capitalized: "{{ 'abc' | capitalize }}"
-      looked_up: "{{ lookup('env', 'HOME') }}"
+      looked_up: "{{ lookup('pipe', 'id') }}"
+      py_method: "{{ 'a,b'.split(',') }}"
       bad_syntax: "{{ 'abc' | }}"
       undefined_ref: "{{ nowhere }}"
       loop_a: "{{ loop_b }}"
@@ -47,10 +48,11 @@ describe('Jinja2 in inventory variables: the unsupported and the lazy', function
     strictEqual(vars['unsafe'], '{{ kept as text }}');
   });
 
-  it('an unsupported filter, a lookup, a syntax error, an undefined name and a loop each name the construct', async function () {
+  it('an unsupported filter, a pipe lookup not allowed, a Python method, a syntax error, an undefined name and a loop each name the construct', async function () {
     const vars = (await loadInventory([file])).templatedVars('h1');
     expectError(vars, 'capitalized', /the filter "capitalize" is not supported/);
-    expectError(vars, 'looked_up', /calling "lookup" is not supported/);
+    expectError(vars, 'looked_up', /refused unless the run allows it \(--allow-pipe-lookup/);
+    expectError(vars, 'py_method', /calling ".*split.*" is not supported .*Python's methods are not/);
     expectError(vars, 'bad_syntax', /template syntax error/);
     expectError(vars, 'undefined_ref', /'nowhere' is undefined/);
     expectError(vars, 'undefined_filter_input', /'nowhere' is undefined/);
