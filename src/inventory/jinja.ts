@@ -144,7 +144,10 @@ function pythonOperator(op: string, a: unknown, b: unknown): unknown {
     if (op === '+') return x + y;
     if (op === '-') return x - y;
     if (op === '*') return x * y;
+    if (op === '**') return x ** y;
     if (y === 0) throw new Error('division by zero');
+    if (op === '/') return x / y;
+    if (op === '//') return Math.floor(x / y);
     return ((x % y) + y) % y;
   }
   if (op === '+' && typeof a === 'string' && typeof b === 'string') return a + b;
@@ -159,7 +162,26 @@ function pythonOperator(op: string, a: unknown, b: unknown): unknown {
 function installPythonOperators(): void {
   const compiler = (nunjucks as unknown as { compiler: { Compiler: { prototype: Record<string, unknown> } } }).compiler;
   (runtime as unknown as Record<string, unknown>)['pythonOperator'] = pythonOperator;
-  const ops: Record<string, string> = { compileAdd: '+', compileSub: '-', compileMul: '*', compileMod: '%', compileConcat: '~' };
+  const ops: Record<string, string> = {
+    compileAdd: '+', compileSub: '-', compileMul: '*', compileMod: '%', compileConcat: '~', compileDiv: '/', compileFloorDiv: '//', compilePow: '**',
+  };
+  // unary minus and plus: numbers only, an undefined value fails (JavaScript would give NaN)
+  (runtime as unknown as Record<string, unknown>)['pythonUnary'] = (op: string, v: unknown): unknown => {
+    v = unwrap(defined(v));
+    if (typeof v !== 'number' && typeof v !== 'boolean') throw new Error(`bad operand type for unary ${op}: '${pyType(v)}'`);
+    return op === '-' ? -Number(v) : Number(v);
+  };
+  for (const [method, op] of [['compileNeg', '-'], ['compilePos', '+']] as const) {
+    compiler.Compiler.prototype[method] = function emit(
+      this: { _emit(s: string): void; compile(n: unknown, f: unknown): void },
+      node: { target: unknown },
+      frame: unknown,
+    ): void {
+      this._emit(`runtime.pythonUnary(${JSON.stringify(op)}, `);
+      this.compile(node.target, frame);
+      this._emit(')');
+    };
+  }
   for (const [method, op] of Object.entries(ops)) {
     compiler.Compiler.prototype[method] = function emit(
       this: { _emit(s: string): void; compile(n: unknown, f: unknown): void },
