@@ -16,11 +16,18 @@ export const ANSIBLE_VERSION = { full: '2.14.18', major: 2, minor: 14, revision:
 
 /** The controller's python3 on the PATH (Ansible's ansible_playbook_python is the Python it runs on). */
 function controllerPython(): string | null {
-  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
-    if (dir && existsSync(join(dir, 'python3'))) return join(dir, 'python3');
+  if (pythonFound === undefined) {
+    pythonFound = null;
+    for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+      if (dir && existsSync(join(dir, 'python3'))) {
+        pythonFound = join(dir, 'python3');
+        break;
+      }
+    }
   }
-  return null;
+  return pythonFound;
 }
+let pythonFound: string | null | undefined;
 
 /** One source of variables in precedence order, with the file each variable came from. */
 interface Layer {

@@ -306,7 +306,7 @@ export const FILTERS: Record<string, (...args: never[]) => unknown> = {
       return list.map((x) => { const v = get(x); return v instanceof Missing && dflt !== undefined ? dflt : v; });
     }
     const name = pyText(args.shift());
-    const filter = FILTERS[name];
+    const filter = Object.hasOwn(FILTERS, name) ? FILTERS[name] : undefined;
     if (!filter) throw new Error(`filter not found: ${name}`);
     return list.map((x) => unwrap((filter as (...a: unknown[]) => unknown)(x, ...args, ...(kw ? [kw] : []))));
   },

@@ -135,7 +135,7 @@ export function callLookup(kind: 'lookup' | 'query', args: unknown[], ctx: Looku
   const kw: Record<string, unknown> = last && typeof last === 'object' && Object.hasOwn(last, '__keywords') ? { ...(args.pop() as object) } : {};
   delete kw['__keywords'];
   const name = pyText(args.shift());
-  const lookup = LOOKUPS[name];
+  const lookup = Object.hasOwn(LOOKUPS, name) ? LOOKUPS[name] : undefined;
   if (!lookup) throw new Error(`the lookup "${name}" is not supported (supported: ${SUPPORTED_LOOKUPS.join(', ')})`);
   const wantlist = kw['wantlist'] === true;
   const errors = kw['errors'];

@@ -164,7 +164,7 @@ export const SUPPORTED_TESTS = Object.keys(TESTS).filter((n) => /^\w+$/.test(n))
 
 /** Runs the test named `name` on value (filters' select and selectattr name their test): an unknown name is refused. */
 export function callTest(name: string, value: unknown, args: unknown[]): boolean {
-  const fn = TESTS[name];
+  const fn = Object.hasOwn(TESTS, name) ? TESTS[name] : undefined;
   if (!fn) throw new Error(`test not found: ${name}`);
-  return callWithKeywords(`the test "${name}"`, TEST_PARAMS[name] ?? [], fn as (...a: unknown[]) => unknown, [value, ...args]) === true;
+  return callWithKeywords(`the test "${name}"`, (Object.hasOwn(TEST_PARAMS, name) ? TEST_PARAMS[name] : undefined) ?? [], fn as (...a: unknown[]) => unknown, [value, ...args]) === true;
 }

@@ -327,6 +327,16 @@ function environment(): nunjucks.Environment {
   }
   const tests = (env as unknown as { tests: Record<string, unknown> }).tests;
   for (const name of Object.keys(tests)) delete tests[name];
+  // a filter or test is one of these by its own name, never an inherited one (`constructor`, `__proto__`)
+  const e = env as unknown as { getFilter(n: string): unknown; getTest(n: string): unknown };
+  e.getFilter = (n: string) => {
+    if (!Object.hasOwn(filters, n)) throw new Error(`filter not found: ${n}`);
+    return filters[n];
+  };
+  e.getTest = (n: string) => {
+    if (!Object.hasOwn(tests, n)) throw new Error(`test not found: ${n}`);
+    return tests[n];
+  };
   for (const [name, fn] of Object.entries(TESTS)) {
     const params = TEST_PARAMS[name] ?? [];
     tests[name] = (value: unknown, ...args: unknown[]) => {
