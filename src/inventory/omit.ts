@@ -7,6 +7,8 @@ export const OMIT = `__omit_place_holder__${createHash('sha1').update(randomByte
 
 /** Removes every key whose value is OMIT, in mappings and lists of mappings too (Ansible's remove_omit). */
 export function removeOmitted(params: Record<string, unknown>): void {
+  // a frozen object cannot lose a key: the schema then refuses the placeholder by the parameter's name
+  if (Object.isFrozen(params)) return;
   for (const [k, v] of Object.entries(params)) {
     if (v === OMIT) delete params[k];
     else if (Array.isArray(v)) {
