@@ -226,13 +226,13 @@ export class Inventory {
     const hostvars: Record<string, unknown> = new Proxy({} as Record<string, unknown>, {
       get: (_t, name) => {
         if (typeof name !== 'string' || !this.data.hosts.has(name)) return undefined;
-        if (name === host && overrides === hostvarsOverrides) return templar.vars;
+        if (name === host && overrides === hostvarsOverrides) return templar.hostvarsView;
         let t = others.get(name);
         if (!t) {
           t = this.templar(name, hostvarsOverrides, overrideOrigin, hostvarsOverrides);
           others.set(name, t);
         }
-        return t.vars;
+        return t.hostvarsView;
       },
       has: (_t, name) => typeof name === 'string' && this.data.hosts.has(name),
       ownKeys: () => this.hostNames(),

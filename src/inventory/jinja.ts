@@ -398,19 +398,32 @@ export class HostTemplar {
   private readonly rendering = new Set<string>();
   /** A read-only view of the variables that renders each one when it is read. */
   readonly vars: Record<string, unknown>;
+  /** The same variables as `hostvars[host]` shows them to a template (see the constructor). */
+  readonly hostvarsView: Record<string, unknown>;
   private readonly lookupScope: Record<string, unknown>;
 
   constructor(private readonly scope: TemplateScope) {
     const self = this;
     const has = (name: string) => Object.hasOwn(scope.raw, name) || Object.hasOwn(scope.magic, name);
-    this.vars = new Proxy({} as Record<string, unknown>, {
-      get: (_t, name) => (typeof name === 'string' && has(name) ? self.read(name) : undefined),
-      has: (_t, name) => typeof name === 'string' && has(name),
-      ownKeys: () => [...new Set([...Object.keys(scope.raw), ...Object.keys(scope.magic)])],
-      getOwnPropertyDescriptor: (_t, name) =>
-        typeof name === 'string' && has(name) ? { value: self.read(name), enumerable: true, configurable: true, writable: false } : undefined,
-      set: () => false,
-      deleteProperty: () => false,
+    const view = (read: (name: string) => unknown) =>
+      new Proxy({} as Record<string, unknown>, {
+        get: (_t, name) => (typeof name === 'string' && has(name) ? read(name) : undefined),
+        has: (_t, name) => typeof name === 'string' && has(name),
+        ownKeys: () => [...new Set([...Object.keys(scope.raw), ...Object.keys(scope.magic)])],
+        getOwnPropertyDescriptor: (_t, name) =>
+          typeof name === 'string' && has(name) ? { value: read(name), enumerable: true, configurable: true, writable: false } : undefined,
+        set: () => false,
+        deleteProperty: () => false,
+      });
+    this.vars = view((name) => self.read(name));
+    // Ansible's hostvars render with fail_on_undefined=False: a variable that meets an undefined name stays as written
+    this.hostvarsView = view((name) => {
+      try {
+        return self.read(name);
+      } catch (err) {
+        if (err instanceof TemplateVarError && err.undefinedName) return scope.raw[name];
+        throw err;
+      }
     });
     // what a template sees: variables rendered lazily (an undefined one is a Missing marker), then True/False/None
     const consts: Record<string, unknown> = { True: true, False: false, None: null, true: true, false: false, none: null };
