@@ -98,6 +98,8 @@ export interface RunFlags {
   /** The inventory comes from the saved plan, not from the user's command line. */
   planInventory: boolean;
   syntaxCheck: boolean;
+  /** --allow-pipe-lookup: inventory text may run programs through lookup('pipe', …). */
+  allowPipeLookup?: boolean;
   listHosts: boolean;
   listTasks: boolean;
   listTags: boolean;
@@ -194,7 +196,17 @@ export async function runCommand(playbookPath: string, flags: RunFlags, given: (
     ? `it is named only by the saved plan ${flags.fromPlan}; to run it, name it yourself: provision apply ${flags.fromPlan} ${flags.inventory.map((i) => `-i ${i}`).join(' ')}`
     : undefined;
   const inventory = await loadInventoryWithWarnings(flags.inventory, flags, { refuseScripts });
-  const [{ resolveConnectionVars, becomeMethodOf }, { parseExtraVars }] = await Promise.all([import('../inventory/index.js'), import('./extra-vars.js')]);
+  const [{ resolveConnectionVars, becomeMethodOf, allowPipeLookup }, { parseExtraVars }] = await Promise.all([import('../inventory/index.js'), import('./extra-vars.js')]);
+  if (flags.allowPipeLookup) allowPipeLookup();
+  // the magic variables ansible-playbook's options set (playbook_dir is the current folder for ad-hoc, as in Ansible)
+  inventory.setRunVars({
+    ...(adhoc ? {} : { playbook_dir: dirname(resolve(playbookPath)) }),
+    ansible_check_mode: flags.check,
+    ansible_diff_mode: flags.diff,
+    ansible_run_tags: [...new Set(splitTags(flags.tags) ?? ['all'])],
+    ansible_skip_tags: [...new Set(splitTags(flags.skipTags) ?? [])],
+    ansible_forks: flags.forks,
+  });
   if (flags.connection !== undefined) inventory.setDefaultVars({ ansible_connection: connectionFlag(flags.connection) }, '-c/--connection');
   if (cfg.sshArgs !== undefined) inventory.setDefaultVars({ ansible_ssh_args: cfg.sshArgs }, `${cfg.path} ([ssh_connection] ssh_args)`);
   // The SSH stack loads while esbuild compiles the playbook in its own process, when any host may need it.
@@ -603,7 +615,8 @@ function addRunOptions(command: Command): Command {
     .option('-e, --extra-vars <vars>', 'key=value, a JSON/YAML object, or @file; highest precedence (repeatable)', collect, [])
     .option('--task-timeout <seconds>', 'default timeout of each task (Ansible: TASK_TIMEOUT in ansible.cfg)', positiveInt('--task-timeout'))
     .option('-v, --verbose', 'more output, up to -vvvv: -v every task, -vv their output, -vvv commands sent and connection steps, -vvvv SSH protocol debug (secrets redacted)', (_: string, n: number) => n + 1, 0)
-    .option('-c, --connection <type>', "connection where the inventory sets no ansible_connection: ssh (Ansible's smart) or local");
+    .option('-c, --connection <type>', "connection where the inventory sets no ansible_connection: ssh (Ansible's smart) or local")
+    .option('--allow-pipe-lookup', "let variables' lookup('pipe', …) run programs on the controller (or PROVISION_ALLOW_PIPE_LOOKUP=1)", false);
 }
 
 /** Builds the command-line program; `main` runs it. */

@@ -1,6 +1,7 @@
 // The loaded inventory as the rest of provision sees it: hosts, groups, merged vars, patterns, and ansible-inventory's views.
 
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
 import { isIpAddress } from './host-range.js';
 import { type Group, type Host, type InventoryData, type Vars } from './model.js';
@@ -8,6 +9,25 @@ import { selectHostNames, unmatchedPatterns } from './patterns.js';
 import { toAnsibleJson, toPlainValue } from './values.js';
 import { HostTemplar } from './jinja.js';
 import { VarsDir } from './vars-files.js';
+import { OMIT } from './omit.js';
+
+/** The ansible-core release whose behaviour provision matches: what `ansible_version` says. */
+export const ANSIBLE_VERSION = { full: '2.14.18', major: 2, minor: 14, revision: 18, string: '2.14.18' };
+
+/** The controller's python3 on the PATH (Ansible's ansible_playbook_python is the Python it runs on). */
+function controllerPython(): string | null {
+  if (pythonFound === undefined) {
+    pythonFound = null;
+    for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+      if (dir && existsSync(join(dir, 'python3'))) {
+        pythonFound = join(dir, 'python3');
+        break;
+      }
+    }
+  }
+  return pythonFound;
+}
+let pythonFound: string | null | undefined;
 
 /** One source of variables in precedence order, with the file each variable came from. */
 interface Layer {
@@ -71,6 +91,20 @@ export class Inventory {
 
   /** group_vars/ and host_vars/ beside the playbook: they win over the inventory's, as in Ansible. */
   private readonly playbookDirs: VarsDir[] = [];
+  /** Magic variables of the run (playbook_dir, ansible_check_mode, ansible_run_tags …): they win over every other. */
+  private readonly runMagic: Record<string, unknown> = {
+    playbook_dir: process.cwd(),
+    ansible_check_mode: false,
+    ansible_diff_mode: false,
+    ansible_run_tags: ['all'],
+    ansible_skip_tags: [],
+  };
+
+  /** Sets magic variables of the run, as ansible-playbook's options set them (ansible_check_mode from --check …). */
+  setRunVars(vars: Record<string, unknown>): void {
+    Object.assign(this.runMagic, vars);
+  }
+
   /** Below everything else (e.g. ansible.cfg's ssh_args as ansible_ssh_args), with where each came from. */
   private readonly defaults: Layer = { vars: {}, origins: {} };
 
@@ -192,13 +226,13 @@ export class Inventory {
     const hostvars: Record<string, unknown> = new Proxy({} as Record<string, unknown>, {
       get: (_t, name) => {
         if (typeof name !== 'string' || !this.data.hosts.has(name)) return undefined;
-        if (name === host && overrides === hostvarsOverrides) return templar.vars;
+        if (name === host && overrides === hostvarsOverrides) return templar.hostvarsView;
         let t = others.get(name);
         if (!t) {
           t = this.templar(name, hostvarsOverrides, overrideOrigin, hostvarsOverrides);
           others.set(name, t);
         }
-        return t.vars;
+        return t.hostvarsView;
       },
       has: (_t, name) => typeof name === 'string' && this.data.hosts.has(name),
       ownKeys: () => this.hostNames(),
@@ -208,7 +242,14 @@ export class Inventory {
     const templar: HostTemplar = new HostTemplar({
       raw,
       originOf: (name) => (Object.hasOwn(overrides, name) ? overrideOrigin(name) : origins[name]),
-      magic: { groups, hostvars },
+      magic: {
+        ...this.runMagic,
+        ansible_version: ANSIBLE_VERSION,
+        ansible_playbook_python: controllerPython(),
+        omit: OMIT,
+        groups,
+        hostvars,
+      },
     });
     return templar;
   }

@@ -2,14 +2,21 @@
 // Ansible's rules for the type of a result (a lone number stays a number, "[…]" becomes a list) are added here.
 
 import nunjucks from 'nunjucks';
-import { Document, isScalar, visit } from 'yaml';
 import { InputError } from '../errors.js';
 import { evalPythonLiteral } from './python-literal.js';
 import { UnsafeText, VaultText } from './values.js';
+import { FILTERS, FILTER_PARAMS, OWN_KEYWORDS, SUPPORTED_FILTERS } from './jinja-filters.js';
+import { SUPPORTED_TESTS, TEST_PARAMS, TESTS } from './jinja-tests.js';
+import { SUPPORTED_LOOKUPS, callLookup, type LookupContext } from './jinja-lookups.js';
+import { Missing, NativeText, Undefined, callWithKeywords, defined, pyEquals, pyIn, pyOrder, pyRepr, pyText, pyTruth, pyType, undefinedSeen, unwrap } from './jinja-python.js';
+
+export { pyJson, pyRepr, pyText, pyYaml } from './jinja-python.js';
 
 /** A variable whose template cannot be rendered: names the variable, the file it came from and the construct. */
 export class TemplateVarError extends InputError {
   override name = 'TemplateVarError';
+  /** The template met an undefined value (Ansible's AnsibleUndefinedVariable), not another error. */
+  undefinedName = false;
 }
 
 /** What a rendering needs: the raw (untemplated) vars of one host, where each came from, and the magic vars. */
@@ -17,7 +24,7 @@ export interface TemplateScope {
   raw: Record<string, unknown>;
   /** The file (or `-e`, or the playbook) a variable came from, for error messages. */
   originOf(name: string): string | undefined;
-  /** `groups`, `hostvars` and other magic variables, looked up after `raw`. */
+  /** `groups`, `hostvars` and other magic variables: they win over `raw`, as Ansible's magic vars win over all. */
   magic: Record<string, unknown>;
 }
 
@@ -29,88 +36,6 @@ export function isPossiblyTemplate(text: string): boolean {
   return TEMPLATE_START.test(text);
 }
 
-// ---- Python's text forms of values (str() and repr()), as Jinja prints them under Ansible ----
-
-function pyStrRepr(s: string): string {
-  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-  let out = '';
-  for (const ch of s) {
-    const code = ch.codePointAt(0)!;
-    if (ch === '\\') out += '\\\\';
-    else if (ch === quote) out += `\\${quote}`;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
-    else out += ch;
-  }
-  return quote + out + quote;
-}
-
-function pyNumber(n: number): string {
-  if (Number.isNaN(n)) return 'nan';
-  if (n === Infinity) return 'inf';
-  if (n === -Infinity) return '-inf';
-  return String(n);
-}
-
-/** Python's repr() of a value. */
-export function pyRepr(v: unknown): string {
-  if (v instanceof Missing) throw new Undefined(`'${v.name}' is undefined`);
-  if (v === null || v === undefined) return 'None';
-  if (v === true) return 'True';
-  if (v === false) return 'False';
-  if (typeof v === 'number') return pyNumber(v);
-  if (typeof v === 'string') return pyStrRepr(v);
-  if (v instanceof UnsafeText) return pyStrRepr(v.text);
-  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
-  if (typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${pyStrRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
-  return String(v);
-}
-
-/** Python's str() of a value (what `{{ x }}` prints); None prints as '' under Ansible's finalize. */
-export function pyText(v: unknown): string {
-  if (v instanceof NativeText) return v.text;
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'string') return v;
-  return pyRepr(v);
-}
-
-/** Python's json.dumps() with its default separators and ensure_ascii. */
-export function pyJson(v: unknown): string {
-  if (v === null || v === undefined) return 'null';
-  if (typeof v === 'boolean') return String(v);
-  if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : String(v);
-  if (typeof v === 'string') {
-    let out = '"';
-    for (const ch of v) {
-      const code = ch.codePointAt(0)!;
-      const esc: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
-      if (esc[ch]) out += esc[ch];
-      else if (code >= 0x20 && code < 0x7f) out += ch;
-      else if (code > 0xffff) {
-        const h = code - 0x10000;
-        out += `\\u${(0xd800 + (h >> 10)).toString(16)}\\u${(0xdc00 + (h & 0x3ff)).toString(16)}`;
-      } else out += `\\u${code.toString(16).padStart(4, '0')}`;
-    }
-    return `${out}"`;
-  }
-  if (Array.isArray(v)) return `[${v.map(pyJson).join(', ')}]`;
-  if (typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${pyJson(k)}: ${pyJson(x)}`).join(', ')}}`;
-  return pyJson(String(v));
-}
-
-/** PyYAML's dump with Ansible's to_yaml options (default_flow_style=None): flow style for collections of scalars. */
-export function pyYaml(v: unknown): string {
-  const doc = new Document(v, { version: '1.1', sortMapEntries: true });
-  visit(doc, {
-    Map: (_k, node) => void (node.flow = node.items.every((p) => isScalar(p.value))),
-    Seq: (_k, node) => void (node.flow = node.items.every((i) => isScalar(i))),
-  });
-  return doc.toString({ flowCollectionPadding: false, lineWidth: 0, indentSeq: false });
-}
-
-/** Ansible's result typing (ansible_eval_concat): text that looks like a list, dict or bool becomes one. */
 function convertText(out: string): unknown {
   if (out.startsWith('{') || out.startsWith('[') || out === 'True' || out === 'False') {
     const v = evalPythonLiteral(out);
@@ -124,101 +49,10 @@ function convertText(out: string): unknown {
   return out;
 }
 
-// ---- filters: only the ones the README lists; anything else is refused by name ----
-
-/** The text of the string-making filters (string, to_json, to_yaml): Ansible never turns it back into data. */
-class NativeText {
-  constructor(readonly text: string) {}
-}
-
-const unwrap = (v: unknown): unknown => (v instanceof NativeText ? v.text : v);
-
-class Missing {
-  constructor(readonly name: string) {}
-}
-
-function pyRegex(pattern: string, flags: string): RegExp {
-  const js = pattern
-    .replace(/\(\?P<(\w+)>/g, '(?<$1>')
-    .replace(/\(\?P=(\w+)\)/g, '\\k<$1>')
-    .replace(/\\A/g, '^')
-    .replace(/\\Z/g, '$(?![\\s\\S])');
-  return new RegExp(js, flags);
-}
-
-function pyReplacement(repl: string): string {
-  return repl.replace(/\$/g, '$$$$').replace(/\\g<(\w+)>|\\(\d{1,2})|\\(.)/g, (_m, name: string | undefined, num: string | undefined, ch: string | undefined) => {
-    if (name !== undefined) return /^\d+$/.test(name) ? `$${name}` : `$<${name}>`;
-    if (num !== undefined) return `$${num}`;
-    return ({ n: '\n', t: '\t', r: '\r', '\\': '\\' } as Record<string, string>)[ch!] ?? `\\${ch}`;
-  });
-}
-
-function toInt(value: unknown, dflt = 0, base = 10): number {
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  if (typeof value === 'number') return Number.isFinite(value) ? Math.trunc(value) : dflt;
-  if (typeof value === 'string') {
-    const t = value.trim().replace(/_/g, '');
-    const asInt = base === 10 ? /^[-+]?\d+$/.test(t) : /^[-+]?[0-9a-z]+$/i.test(t);
-    if (asInt) {
-      const n = parseInt(t, base);
-      if (!Number.isNaN(n)) return n;
-    }
-    const f = Number(t);
-    if (t !== '' && Number.isFinite(f) && /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(t)) return Math.trunc(f);
-  }
-  return dflt;
-}
-
-const FILTERS: Record<string, (...args: never[]) => unknown> = {
-  default: (value: unknown, dflt: unknown = '', boolean = false) => (value === undefined || value instanceof Missing || (boolean && !truthy(value)) ? dflt : value),
-  lower: (value: unknown) => pyText(value).toLowerCase(),
-  upper: (value: unknown) => pyText(value).toUpperCase(),
-  int: (value: unknown, dflt = 0, base = 10) => toInt(value, dflt, base),
-  bool: (value: unknown) => {
-    if (typeof value === 'boolean') return value;
-    if (value === null || value === undefined) return false;
-    const v = typeof value === 'string' ? value.toLowerCase() : value;
-    return v === 'yes' || v === 'on' || v === '1' || v === 'true' || v === 1;
-  },
-  string: (value: unknown) => new NativeText(pyText(value)),
-  trim: (value: unknown) => pyText(value).trim(),
-  replace: (value: unknown, old: string, repl: string, count?: number) => {
-    const s = pyText(value);
-    const o = pyText(old);
-    if (count === undefined) return s.split(o).join(pyText(repl));
-    const parts = s.split(o);
-    return parts.slice(0, count + 1).join(pyText(repl)) + (parts.length > count + 1 ? o + parts.slice(count + 1).join(o) : '');
-  },
-  join: (value: unknown, sep = '') => (Array.isArray(value) ? value.map(pyText).join(pyText(sep)) : typeof value === 'string' ? [...value].join(pyText(sep)) : pyText(value)),
-  length: (value: unknown) => (Array.isArray(value) || typeof value === 'string' ? value.length : value !== null && typeof value === 'object' ? Object.keys(value).length : 0),
-  first: (value: unknown) => (Array.isArray(value) || typeof value === 'string' ? value[0] : undefined),
-  last: (value: unknown) => (Array.isArray(value) || typeof value === 'string' ? value[value.length - 1] : undefined),
-  regex_replace: (value: unknown, pattern = '', replacement = '', ignorecase = false, multiline = false) =>
-    pyText(value).replace(pyRegex(pyText(pattern), `g${ignorecase ? 'i' : ''}${multiline ? 'm' : ''}`), pyReplacement(pyText(replacement))),
-  to_json: (value: unknown) => new NativeText(pyJson(value)),
-  to_yaml: (value: unknown) => new NativeText(pyYaml(value)),
-  mandatory: (value: unknown, msg?: string) => {
-    if (value === undefined || value instanceof Missing) {
-      throw new Error(msg ?? `Mandatory variable ${value instanceof Missing ? `'${value.name}' ` : ''} not defined.`);
-    }
-    return value;
-  },
-};
-FILTERS['d'] = FILTERS['default']!;
-
-/** The filters a variable's template may use. */
-export const SUPPORTED_FILTERS = Object.keys(FILTERS).sort();
-
-function truthy(v: unknown): boolean {
-  if (Array.isArray(v)) return v.length > 0;
-  if (v !== null && typeof v === 'object') return Object.keys(v).length > 0;
-  return Boolean(v);
-}
-
 // ---- the engine ----
 
 type Runtime = {
+  fromIterator: (v: unknown) => unknown;
   suppressValue: (val: unknown, autoescape: boolean) => unknown;
   memberLookup: (obj: unknown, val: unknown) => unknown;
 };
@@ -266,15 +100,17 @@ function installNamesAsData(): void {
   };
   const compiler = (nunjucks as unknown as { compiler: { Compiler: { prototype: Record<string, unknown> } } }).compiler;
   type Node = { typename: string; value?: unknown; name?: Node; args?: unknown; left: unknown; right: Node };
-  type Emitter = { _emit(s: string): void; compile(n: unknown, f: unknown): void; fail(msg: string): never };
+  type Emitter = { _emit(s: string): void; compile(n: unknown, f: unknown): void; _compileAggregate(n: unknown, f: unknown): void; fail(msg: string): never };
   compiler.Compiler.prototype['compileIs'] = function compileIs(this: Emitter, node: Node, frame: unknown): void {
     const test = node.right.typename === 'FunCall' ? node.right.name! : node.right;
-    if (test.typename !== 'Symbol' || typeof test.value !== 'string') this.fail('a test is named by a name, as in `x is defined`');
-    this._emit(`env.getTest(${JSON.stringify(test.value)}).call(context, `);
+    // `none`, `true` and `false` are both constants and test names
+    const literalTest = test.typename === 'Literal' && (test.value === null || typeof test.value === 'boolean') ? String(test.value ?? 'none') : undefined;
+    if (literalTest === undefined && (test.typename !== 'Symbol' || typeof test.value !== 'string')) this.fail('a test is named by a name, as in `x is defined`');
+    this._emit(`env.getTest(${JSON.stringify(literalTest ?? test.value)}).call(context, `);
     this.compile(node.left, frame);
     if (node.right.args) {
       this._emit(',');
-      this.compile(node.right.args, frame);
+      this._compileAggregate(node.right.args, frame);
     }
     this._emit(') === true');
   };
@@ -295,21 +131,11 @@ function installNamesAsData(): void {
   };
 }
 
-function pyType(v: unknown): string {
-  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
-  if (typeof v === 'boolean') return 'bool';
-  if (typeof v === 'string') return 'str';
-  if (Array.isArray(v)) return 'list';
-  if (v === null) return 'NoneType';
-  return 'dict';
-}
 
 /** Python's `+`, `-`, `*`, `%` and `~`: lists concatenate, text and numbers do not mix (nunjucks would use JavaScript's). */
 function pythonOperator(op: string, a: unknown, b: unknown): unknown {
-  if (a instanceof Missing) throw new Undefined(`'${a.name}' is undefined`);
-  if (b instanceof Missing) throw new Undefined(`'${b.name}' is undefined`);
-  a = unwrap(a);
-  b = unwrap(b);
+  a = unwrap(defined(a));
+  b = unwrap(defined(b));
   if (op === '~') return pyText(a) + pyText(b);
   const num = (v: unknown) => typeof v === 'number' || typeof v === 'boolean';
   if (num(a) && num(b)) {
@@ -318,7 +144,10 @@ function pythonOperator(op: string, a: unknown, b: unknown): unknown {
     if (op === '+') return x + y;
     if (op === '-') return x - y;
     if (op === '*') return x * y;
+    if (op === '**') return x ** y;
     if (y === 0) throw new Error('division by zero');
+    if (op === '/') return x / y;
+    if (op === '//') return Math.floor(x / y);
     return ((x % y) + y) % y;
   }
   if (op === '+' && typeof a === 'string' && typeof b === 'string') return a + b;
@@ -333,7 +162,26 @@ function pythonOperator(op: string, a: unknown, b: unknown): unknown {
 function installPythonOperators(): void {
   const compiler = (nunjucks as unknown as { compiler: { Compiler: { prototype: Record<string, unknown> } } }).compiler;
   (runtime as unknown as Record<string, unknown>)['pythonOperator'] = pythonOperator;
-  const ops: Record<string, string> = { compileAdd: '+', compileSub: '-', compileMul: '*', compileMod: '%', compileConcat: '~' };
+  const ops: Record<string, string> = {
+    compileAdd: '+', compileSub: '-', compileMul: '*', compileMod: '%', compileConcat: '~', compileDiv: '/', compileFloorDiv: '//', compilePow: '**',
+  };
+  // unary minus and plus: numbers only, an undefined value fails (JavaScript would give NaN)
+  (runtime as unknown as Record<string, unknown>)['pythonUnary'] = (op: string, v: unknown): unknown => {
+    v = unwrap(defined(v));
+    if (typeof v !== 'number' && typeof v !== 'boolean') throw new Error(`bad operand type for unary ${op}: '${pyType(v)}'`);
+    return op === '-' ? -Number(v) : Number(v);
+  };
+  for (const [method, op] of [['compileNeg', '-'], ['compilePos', '+']] as const) {
+    compiler.Compiler.prototype[method] = function emit(
+      this: { _emit(s: string): void; compile(n: unknown, f: unknown): void },
+      node: { target: unknown },
+      frame: unknown,
+    ): void {
+      this._emit(`runtime.pythonUnary(${JSON.stringify(op)}, `);
+      this.compile(node.target, frame);
+      this._emit(')');
+    };
+  }
   for (const [method, op] of Object.entries(ops)) {
     compiler.Compiler.prototype[method] = function emit(
       this: { _emit(s: string): void; compile(n: unknown, f: unknown): void },
@@ -349,6 +197,112 @@ function installPythonOperators(): void {
   }
 }
 
+/**
+ * Ansible's StrictUndefined: a condition (`if`, `… if … else …`, `and`, `or`, `not`), a comparison, `in`, a loop and a
+ * call all use Python's truth and equality, and fail on an undefined value instead of reading it as true.
+ */
+function installUndefinedRules(): void {
+  const compiler = (nunjucks as unknown as { compiler: { Compiler: { prototype: Record<string, unknown> } } }).compiler;
+  const proto = compiler.Compiler.prototype;
+  type N = { cond: unknown; body: unknown; else_: unknown; left: unknown; right: unknown; target: unknown; expr: unknown; ops: Array<{ type: string; expr: unknown }> };
+  type Emitter = {
+    _emit(s: string): void;
+    _emitLine(s: string): void;
+    compile(n: unknown, f: unknown): void;
+    _compileExpression(n: unknown, f: unknown): void;
+    _withScopedSyntax(fn: () => void): void;
+    fail(msg: string): never;
+  };
+  const rt = runtime as unknown as Record<string, unknown>;
+  rt['pyTruth'] = pyTruth;
+  rt['pyOr'] = (a: unknown, b: () => unknown) => (pyTruth(a) ? a : b());
+  rt['pyAnd'] = (a: unknown, b: () => unknown) => (pyTruth(a) ? b() : a);
+  rt['pyCompare'] = (first: unknown, ...rest: unknown[]) => {
+    let left = first;
+    for (let i = 0; i < rest.length; i += 2) {
+      const op = rest[i] as string;
+      const right = rest[i + 1];
+      const ok = op === '==' ? pyEquals(left, right) : op === '!=' ? !pyEquals(left, right)
+        : op === '<' ? pyOrder(left, right) < 0 : op === '>' ? pyOrder(left, right) > 0
+        : op === '<=' ? pyOrder(left, right) <= 0 : pyOrder(left, right) >= 0;
+      if (!ok) return false;
+      left = right;
+    }
+    return true;
+  };
+  rt['inOperator'] = (item: unknown, container: unknown) => pyIn(item, container);
+  const fromIterator = runtime.fromIterator;
+  rt['fromIterator'] = (v: unknown) => fromIterator(unwrap(defined(v)));
+  rt['callWrap'] = (fn: unknown, name: string, context: unknown, args: unknown[]) => {
+    if (fn instanceof Missing) throw new Error(`Unable to call \`${name}\`, which is undefined or falsey`);
+    for (const a of args) defined(a);
+    if (typeof fn !== 'function') throw new Error(`Unable to call \`${name}\`, which is ${fn ? 'not a function' : 'undefined or falsey'}`);
+    return (fn as (...a: unknown[]) => unknown).apply(context, args);
+  };
+  proto['compileIf'] = function compileIf(this: Emitter, node: N, frame: unknown, async?: boolean): void {
+    if (async) this.fail('asynchronous templates are not supported');
+    this._emit('if(runtime.pyTruth(');
+    this._compileExpression(node.cond, frame);
+    this._emitLine(')) {');
+    this._withScopedSyntax(() => this.compile(node.body, frame));
+    if (node.else_) {
+      this._emitLine('}\nelse {');
+      this._withScopedSyntax(() => this.compile(node.else_, frame));
+    }
+    this._emitLine('}');
+  };
+  proto['compileInlineIf'] = function compileInlineIf(this: Emitter, node: N, frame: unknown): void {
+    this._emit('(runtime.pyTruth(');
+    this.compile(node.cond, frame);
+    this._emit(')?');
+    this.compile(node.body, frame);
+    this._emit(':');
+    // Jinja's `a if c` without else gives an undefined value
+    if (node.else_ !== null) this.compile(node.else_, frame);
+    else this._emit('""');
+    this._emit(')');
+  };
+  for (const [method, fn] of [['compileOr', 'pyOr'], ['compileAnd', 'pyAnd']] as const) {
+    proto[method] = function emit(this: Emitter, node: N, frame: unknown): void {
+      this._emit(`runtime.${fn}(`);
+      this.compile(node.left, frame);
+      this._emit(', function() { return ');
+      this.compile(node.right, frame);
+      this._emit('; })');
+    };
+  }
+  proto['compileNot'] = function compileNot(this: Emitter, node: N, frame: unknown): void {
+    this._emit('!runtime.pyTruth(');
+    this.compile(node.target, frame);
+    this._emit(')');
+  };
+  const compareOps: Record<string, string> = { '==': '==', '===': '==', '!=': '!=', '!==': '!=', '<': '<', '>': '>', '<=': '<=', '>=': '>=' };
+  proto['compileCompare'] = function compileCompare(this: Emitter, node: N, frame: unknown): void {
+    this._emit('runtime.pyCompare(');
+    this.compile(node.expr, frame);
+    for (const op of node.ops) {
+      const js = compareOps[op.type];
+      if (!js) this.fail(`the comparison ${JSON.stringify(op.type)} is not supported`);
+      this._emit(`, "${js}", `);
+      this.compile(op.expr, frame);
+    }
+    this._emit(')');
+  };
+}
+
+/** The filters an undefined value may be given to. */
+const LENIENT_FILTERS = new Set(['default', 'd', 'mandatory']);
+
+/** Fails the render in progress when v is undefined, keeping the message (nunjucks would wrap it). */
+function undefinedIn(v: unknown): void {
+  defined(v);
+}
+
+undefinedSeen.hook = (err) => {
+  const frame = frames[frames.length - 1];
+  if (frame) frame.error ??= err;
+};
+
 let env: nunjucks.Environment | undefined;
 const compiled = new Map<string, nunjucks.Template>();
 
@@ -357,18 +311,40 @@ function environment(): nunjucks.Environment {
   installLiteralBackslashes();
   installNamesAsData();
   installPythonOperators();
+  installUndefinedRules();
   env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
   const filters = (env as unknown as { filters: Record<string, unknown> }).filters;
   for (const name of Object.keys(filters)) delete filters[name];
   for (const [name, fn] of Object.entries(FILTERS)) {
-    env.addFilter(name, (...args: unknown[]) => (fn as (...a: unknown[]) => unknown)(...args.map(unwrap)));
+    // only default/d and mandatory take an undefined value; for any other filter it is an error, as in Ansible
+    const lenient = LENIENT_FILTERS.has(name);
+    env.addFilter(name, (...args: unknown[]) => {
+      if (!lenient) for (const a of args) undefinedIn(a);
+      const plain = args.map(unwrap);
+      if (OWN_KEYWORDS.has(name)) return (fn as (...a: unknown[]) => unknown)(...plain);
+      return callWithKeywords(`the filter "${name}"`, FILTER_PARAMS[name] ?? [], fn as (...a: unknown[]) => unknown, plain);
+    });
   }
   const tests = (env as unknown as { tests: Record<string, unknown> }).tests;
-  for (const name of Object.keys(tests)) if (!['defined', 'undefined', 'none'].includes(name)) delete tests[name];
-  const addTest = (name: string, fn: (v: unknown) => boolean) => (tests[name] = fn);
-  addTest('defined', (v: unknown) => v !== undefined && !(v instanceof Missing));
-  addTest('undefined', (v: unknown) => v === undefined || v instanceof Missing);
-  addTest('none', (v: unknown) => v === null);
+  for (const name of Object.keys(tests)) delete tests[name];
+  // a filter or test is one of these by its own name, never an inherited one (`constructor`, `__proto__`)
+  const e = env as unknown as { getFilter(n: string): unknown; getTest(n: string): unknown };
+  e.getFilter = (n: string) => {
+    if (!Object.hasOwn(filters, n)) throw new Error(`filter not found: ${n}`);
+    return filters[n];
+  };
+  e.getTest = (n: string) => {
+    if (!Object.hasOwn(tests, n)) throw new Error(`test not found: ${n}`);
+    return tests[n];
+  };
+  for (const [name, fn] of Object.entries(TESTS)) {
+    const params = TEST_PARAMS[name] ?? [];
+    tests[name] = (value: unknown, ...args: unknown[]) => {
+      for (const a of args) undefinedIn(a);
+      const v = value instanceof Missing ? value : unwrap(value);
+      return callWithKeywords(`the test "${name}"`, params, fn as (...a: unknown[]) => unknown, [v, ...args.map(unwrap)]);
+    };
+  }
   return env;
 }
 
@@ -406,13 +382,12 @@ function explain(message: string): string {
   const filter = /filter not found: (\w+)/.exec(message);
   if (filter) return `the filter "${filter[1]}" is not supported (supported: ${SUPPORTED_FILTERS.join(', ')})`;
   const call = /Unable to call `([^`]+)`/.exec(message);
-  if (call) return `calling "${call[1]}" is not supported (lookups, queries and other functions are not; only filters: ${SUPPORTED_FILTERS.join(', ')})`;
+  if (call) return `calling "${call[1]}" is not supported (the functions are lookup, query and q, with the lookups ${SUPPORTED_LOOKUPS.join(', ')}; Python's methods are not)`;
   const test = /test not found: (\w+)/.exec(message);
-  if (test) return `the test "${test[1]}" is not supported (supported: defined, undefined, none)`;
+  if (test) return `the test "${test[1]}" is not supported (supported: ${SUPPORTED_TESTS.join(', ')})`;
   return message;
 }
 
-class Undefined extends Error {}
 
 /**
  * Renders one host's variables on demand: `vars.x` renders x when read (and what x refers to), never before,
@@ -423,22 +398,54 @@ export class HostTemplar {
   private readonly rendering = new Set<string>();
   /** A read-only view of the variables that renders each one when it is read. */
   readonly vars: Record<string, unknown>;
+  /** The same variables as `hostvars[host]` shows them to a template (see the constructor). */
+  readonly hostvarsView: Record<string, unknown>;
   private readonly lookupScope: Record<string, unknown>;
 
   constructor(private readonly scope: TemplateScope) {
     const self = this;
     const has = (name: string) => Object.hasOwn(scope.raw, name) || Object.hasOwn(scope.magic, name);
-    this.vars = new Proxy({} as Record<string, unknown>, {
-      get: (_t, name) => (typeof name === 'string' && has(name) ? self.read(name) : undefined),
-      has: (_t, name) => typeof name === 'string' && has(name),
-      ownKeys: () => [...new Set([...Object.keys(scope.raw), ...Object.keys(scope.magic)])],
-      getOwnPropertyDescriptor: (_t, name) =>
-        typeof name === 'string' && has(name) ? { value: self.read(name), enumerable: true, configurable: true, writable: false } : undefined,
-      set: () => false,
-      deleteProperty: () => false,
+    const view = (read: (name: string) => unknown) =>
+      new Proxy({} as Record<string, unknown>, {
+        get: (_t, name) => (typeof name === 'string' && has(name) ? read(name) : undefined),
+        has: (_t, name) => typeof name === 'string' && has(name),
+        ownKeys: () => [...new Set([...Object.keys(scope.raw), ...Object.keys(scope.magic)])],
+        getOwnPropertyDescriptor: (_t, name) =>
+          typeof name === 'string' && has(name) ? { value: read(name), enumerable: true, configurable: true, writable: false } : undefined,
+        set: () => false,
+        deleteProperty: () => false,
+      });
+    this.vars = view((name) => self.read(name));
+    // Ansible's hostvars render with fail_on_undefined=False: a variable that meets an undefined name stays as written
+    this.hostvarsView = view((name) => {
+      try {
+        return self.read(name);
+      } catch (err) {
+        if (err instanceof TemplateVarError && err.undefinedName) return scope.raw[name];
+        throw err;
+      }
     });
     // what a template sees: variables rendered lazily (an undefined one is a Missing marker), then True/False/None
     const consts: Record<string, unknown> = { True: true, False: false, None: null, true: true, false: false, none: null };
+    // lookups run on the controller; relative paths are found from playbook_dir, as Ansible's search path does
+    const lookupContext: LookupContext = {
+      baseDir: typeof scope.magic['playbook_dir'] === 'string' ? scope.magic['playbook_dir'] : process.cwd(),
+      renderTemplate: (text, path) => {
+        const name = self.current[self.current.length - 1] ?? 'lookup';
+        return isPossiblyTemplate(text) ? unwrap(self.render(text, name, `template ${path}`)) : text;
+      },
+    };
+    const lookupFn = (kind: 'lookup' | 'query') => (...args: unknown[]) => {
+      try {
+        return callLookup(kind, args, lookupContext);
+      } catch (err) {
+        const frame = frames[frames.length - 1];
+        if (frame) frame.error ??= err as Error;
+        throw err;
+      }
+    };
+    consts['lookup'] = lookupFn('lookup');
+    consts['query'] = consts['q'] = lookupFn('query');
     this.lookupScope = new Proxy({} as Record<string, unknown>, {
       has: () => true,
       get: (_t, name) => {
@@ -454,7 +461,8 @@ export class HostTemplar {
   read(name: string): unknown {
     if (this.cache.has(name)) return this.cache.get(name);
     let value: unknown;
-    if (Object.hasOwn(this.scope.raw, name)) {
+    // magic variables win over every other, -e included, as in Ansible
+    if (!Object.hasOwn(this.scope.magic, name) && Object.hasOwn(this.scope.raw, name)) {
       const raw = this.scope.raw[name];
       this.rendering.add(name);
       try {
@@ -474,7 +482,7 @@ export class HostTemplar {
 
   /** A variable looked up from inside a template. */
   private lookup(name: string): unknown {
-    if (!Object.hasOwn(this.scope.raw, name)) return this.scope.magic[name];
+    if (Object.hasOwn(this.scope.magic, name) || !Object.hasOwn(this.scope.raw, name)) return this.scope.magic[name];
     const frame = frames[frames.length - 1]!;
     if (this.rendering.has(name)) {
       failIn(frame, new TemplateVarError(`${this.where(name)}: recursive loop detected in template: "${name}" refers to itself`));
@@ -482,6 +490,9 @@ export class HostTemplar {
     try {
       return unwrap(this.read(name));
     } catch (err) {
+      // as Ansible's lazy variables: a variable whose template meets an undefined name is itself undefined here,
+      // an error only where it is used (so `x | default(…)` and `x is defined` work)
+      if (err instanceof TemplateVarError && err.undefinedName) return new Missing(name, err.message);
       return failIn(frame, err as Error);
     }
   }
@@ -497,7 +508,7 @@ export class HostTemplar {
     if (typeof raw === 'string') {
       if (!isPossiblyTemplate(raw)) return raw;
       const single = SINGLE_VAR.exec(raw);
-      if (single && Object.hasOwn(this.scope.raw, single[1]!)) {
+      if (single && Object.hasOwn(this.scope.raw, single[1]!) && !Object.hasOwn(this.scope.magic, single[1]!)) {
         const target = this.scope.raw[single[1]!];
         if (typeof target === 'boolean' || typeof target === 'number' || target === null) return target;
       }
@@ -512,31 +523,49 @@ export class HostTemplar {
     return raw;
   }
 
-  private render(text: string, name: string): unknown {
+  /** The variables being rendered, innermost last (a template lookup's errors name the variable that called it). */
+  private readonly current: string[] = [];
+
+  private render(text: string, name: string, label = JSON.stringify(text)): unknown {
     let template: nunjucks.Template;
     try {
       template = compile(text);
     } catch (err) {
-      throw new TemplateVarError(`${this.where(name)}: template syntax error in ${JSON.stringify(text)}: ${describe(err)}`);
+      throw new TemplateVarError(`${this.where(name)}: template syntax error in ${label}: ${describe(err)}`);
     }
+    this.current.push(name);
+    try {
+      return this.renderCompiled(template, name, label);
+    } finally {
+      this.current.pop();
+    }
+  }
+
+  private renderCompiled(template: nunjucks.Template, name: string, label: string): unknown {
     const frame: Frame = { outputs: [] };
     frames.push(frame);
     const e = environment() as unknown as { globals: unknown };
     const saved = { suppressValue: runtime.suppressValue, memberLookup: runtime.memberLookup, globals: e.globals };
     e.globals = this.lookupScope;
     runtime.suppressValue = (val) => {
-      if (val instanceof Missing) failIn(frame, new Undefined(`'${val.name}' is undefined`));
+      defined(val);
       if (val === undefined) failIn(frame, new Undefined('an attribute or item of the value is undefined'));
       frame.outputs.push(val);
       return pyText(val);
     };
     runtime.memberLookup = (obj, key) => {
-      if (obj instanceof Missing) failIn(frame, new Undefined(`'${obj.name}' is undefined`));
-      if (obj === undefined || obj === null) failIn(frame, new Undefined(`cannot read ${pyRepr(key)} of ${pyRepr(obj)}`));
+      // Ansible's undefined gives itself for any attribute or item, so `x.y | default(…)` works when x is undefined
+      if (obj instanceof Missing) return obj;
+      const k = String(key);
+      if (obj === undefined || obj === null) return new Missing(k, `${pyRepr(obj)} has no attribute ${pyRepr(k)}`);
       // only a value's own attributes and items: never its prototype's (`constructor`, `__proto__`)
-      const v = typeof obj === 'object' && obj !== null && !Object.hasOwn(obj, String(key)) ? undefined : saved.memberLookup(obj, key);
+      const v = typeof obj === 'object' && !Object.hasOwn(obj, k) ? undefined : saved.memberLookup(obj, key);
       // JavaScript's own methods ('x'.toUpperCase, a list's pop) are not Jinja's: calling one is refused by name
       if (typeof v === 'function') return undefined;
+      if (v === undefined) {
+        const kind = Array.isArray(obj) ? 'list object' : typeof obj === 'object' ? 'dict object' : `${pyType(obj)} object`;
+        return new Missing(k, `'${kind}' has no attribute ${pyRepr(k)}`);
+      }
       return v;
     };
     let out: string;
@@ -546,7 +575,9 @@ export class HostTemplar {
       const first = frame.error;
       if (first instanceof TemplateVarError) throw first;
       const msg = first ? first.message : explain(describe(err));
-      throw new TemplateVarError(`${this.where(name)}: ${JSON.stringify(text)}: ${msg}`);
+      const failure = new TemplateVarError(`${this.where(name)}: ${label}: ${msg}`);
+      failure.undefinedName = first instanceof Undefined;
+      throw failure;
     } finally {
       runtime.suppressValue = saved.suppressValue;
       runtime.memberLookup = saved.memberLookup;

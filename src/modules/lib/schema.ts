@@ -3,6 +3,7 @@
 import leven from 'leven';
 import { z } from './zod.js';
 import { InputError } from '../../errors.js';
+import { removeOmitted } from '../../inventory/omit.js';
 import type { CommonOptions, TaskResult, When } from '../../playbook/types.js';
 import type { FileMode } from './mode.js';
 
@@ -110,6 +111,8 @@ export function checkParams<S extends z.ZodObject>(module: string, schema: S, pa
   if (params === null || typeof params !== 'object' || Array.isArray(params)) {
     throw new InputError(`${module}: parameters must be an object (got ${show(params)})`);
   }
+  // a parameter given Ansible's `omit` ("{{ x | default(omit) }}") is left out, as if never given
+  removeOmitted(params as Record<string, unknown>);
   const r = schema.safeParse(params);
   if (!r.success) {
     const lines = describeIssues(r.error.issues, params, Object.keys(schema.shape));

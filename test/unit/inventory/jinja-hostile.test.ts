@@ -41,6 +41,12 @@ describe('Jinja2 in inventory variables: hostile text runs nothing', function ()
       to_string: '{{ toString }}',
       has_own: "{{ hasOwnProperty('x') }}",
       via_hostvars: "{{ hostvars['h1'].symbol_quote }}",
+      inherited_filter: "{{ 'x' | constructor }}",
+      inherited_test: "{{ 'x' is __proto__ }}",
+      inherited_lookup: "{{ lookup('constructor', 'x') }}",
+      inherited_map: "{{ ['x'] | map('constructor') | list }}",
+      inherited_select: "{{ ['x'] | select('toString') | list }}",
+      pipe_not_allowed: `{{ lookup('pipe', 'touch ' ~ ${JSON.stringify(marker).replace(/"/g, "'")}) }}`,
     });
     mkdirSync(join(dir, 'group_vars'));
     writeFileSync(join(dir, 'hosts.ini'), 'h1\n');

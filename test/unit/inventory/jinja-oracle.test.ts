@@ -56,6 +56,7 @@ describe('inventory variables render as Ansible renders them (recorded ansible -
       ['07-lists', 'h1', 'settings'],
       ['09-json-yaml', 'h1', 'conf_yaml'],
       ['10-hostvars', 'web1', 'db_url_seen'],
+      ['14-undefined', 'h1', 'a_nested_default'],
     ];
     for (const [dir, host, name] of sample) {
       const out = execFileSync('ansible', ['-i', sourceOf(dir), host, '-m', 'debug', '-a', `var=${name}`], {

@@ -19,7 +19,8 @@ describe('Jinja2 in inventory variables: the unsupported and the lazy', function
     h1:
       ok: "{{ 'A' | lower }}"
       capitalized: "{{ 'abc' | capitalize }}"
-      looked_up: "{{ lookup('env', 'HOME') }}"
+      looked_up: "{{ lookup('pipe', 'id') }}"
+      py_method: "{{ 'a,b'.split(',') }}"
       bad_syntax: "{{ 'abc' | }}"
       undefined_ref: "{{ nowhere }}"
       loop_a: "{{ loop_b }}"
@@ -47,18 +48,45 @@ describe('Jinja2 in inventory variables: the unsupported and the lazy', function
     strictEqual(vars['unsafe'], '{{ kept as text }}');
   });
 
-  it('an unsupported filter, a lookup, a syntax error, an undefined name and a loop each name the construct', async function () {
+  it('an unsupported filter, a pipe lookup not allowed, a Python method, a syntax error, an undefined name and a loop each name the construct', async function () {
     const vars = (await loadInventory([file])).templatedVars('h1');
     expectError(vars, 'capitalized', /the filter "capitalize" is not supported/);
-    expectError(vars, 'looked_up', /calling "lookup" is not supported/);
+    expectError(vars, 'looked_up', /refused unless the run allows it \(--allow-pipe-lookup/);
+    expectError(vars, 'py_method', /calling ".*split.*" is not supported .*Python's methods are not/);
     expectError(vars, 'bad_syntax', /template syntax error/);
     expectError(vars, 'undefined_ref', /'nowhere' is undefined/);
     expectError(vars, 'undefined_filter_input', /'nowhere' is undefined/);
     expectError(vars, 'loop_a', /recursive loop detected/);
-    expectError(vars, 'missing_attr', /undefined/);
+    expectError(vars, 'missing_attr', /'dict object' has no attribute 'nope'/);
     expectError(vars, 'js_method', /calling "groups\["all"\]\["pop"\]" is not supported|calling ".*pop.*" is not supported/);
     expectError(vars, 'text_plus_number', /unsupported operand types for \+: 'str' and 'int'/);
     deepStrictEqual(vars['groups'], { all: ['h1'], ungrouped: ['h1'] });
+  });
+
+  it('an undefined name in a condition, a filter, a comparison or a loop names itself; default() is lazy', async function () {
+    const undef = join(dir, 'undefined.yml');
+    writeFileSync(
+      undef,
+      `all:
+  hosts:
+    h1:
+      internal_protocol: "{{ 'https' if enable_tls else 'http' }}"
+      branch: "{% if enable_x %}y{% endif %}"
+      flag: "{{ enable_y | bool }}"
+      compared: "{{ port == 80 }}"
+      looped: "{% for i in items %}{{ i }}{% endfor %}"
+      extra_broken: "{{ extra_undefined }}"
+      unused_default: "{{ 'given' | default(nowhere.at_all) }}"
+      nested_default: "{{ extra_broken | default('fallback') }}"
+`,
+    );
+    const vars = (await loadInventory([undef])).templatedVars('h1');
+    for (const [name, missing] of [['internal_protocol', 'enable_tls'], ['branch', 'enable_x'], ['flag', 'enable_y'], ['compared', 'port'], ['looped', 'items']]) {
+      throws(() => vars[name!], (err: Error) => err.message.startsWith(`${undef}: variable "${name}"`) && err.message.includes(`'${missing}' is undefined`), name);
+    }
+    strictEqual(vars['unused_default'], 'given');
+    strictEqual(vars['nested_default'], 'fallback');
+    throws(() => vars['extra_broken'], /'extra_undefined' is undefined/);
   });
 
   it('an extra var overrides an inventory variable and is rendered too, naming -e as its origin when broken', async function () {
