@@ -63,6 +63,11 @@ export function pyReToJs(pattern: string, opts: PyReOptions = {}): RegExp {
   let out = '';
   let inClass = false;
   let classStart = false;
+  // where the open class starts in out, whether it is negated, and the sets of \W \D \S it holds (as JavaScript
+  // cannot put a negated Python class inside a class, the class is rewritten as a group when it closes)
+  let classAt = 0;
+  let classNegated = false;
+  let classComplements: string[] = [];
   let groups = 0;
   // the last token was a quantifier, so a '+' now would make it possessive
   let prevQuant = false;
@@ -93,8 +98,8 @@ export function pyReToJs(pattern: string, opts: PyReOptions = {}): RegExp {
         const cls: Record<string, string> = { w, d, s };
         if (e in cls) out += inClass ? cls[e] : `[${cls[e]}]`;
         else if ('WDS'.includes(e)) {
-          if (inClass) throw new PyReUnsupported(`\\${e} inside a character class is not supported`);
-          out += `[^${cls[e.toLowerCase()]}]`;
+          if (inClass) classComplements.push(cls[e.toLowerCase()] as string);
+          else out += `[^${cls[e.toLowerCase()]}]`;
         } else if (e === 'b') out += inClass ? '\\x08' : boundary;
         else if (e === 'B') {
           if (inClass) throw new SyntaxError('bad escape \\B');
@@ -113,9 +118,14 @@ export function pyReToJs(pattern: string, opts: PyReOptions = {}): RegExp {
     if (inClass) {
       if (c === ']' && !classStart) {
         inClass = false;
-        out += ']';
+        if (classComplements.length === 0) out += ']';
+        else {
+          const members = out.slice(classAt + (classNegated ? 2 : 1));
+          out = out.slice(0, classAt);
+          if (!classNegated) out += `(?:${[...(members ? [`[${members}]`] : []), ...classComplements.map((set) => `[^${set}]`)].join('|')})`;
+          else out += `(?:${members ? `(?![${members}])` : ''}${classComplements.map((set) => `(?=[${set}])`).join('')}[\\s\\S])`;
+        }
       } else if (c === '[') out += '\\[';
-      else if (c === '^' && classStart && out.endsWith('[')) { out += '^'; i++; continue; }
       else if (c === ']') out += '\\]';
       else out += c;
       classStart = false;
@@ -125,9 +135,12 @@ export function pyReToJs(pattern: string, opts: PyReOptions = {}): RegExp {
     if (c === '[') {
       inClass = true;
       classStart = true;
+      classAt = out.length;
+      classComplements = [];
       out += '[';
       i++;
-      if (src[i] === '^') { out += '^'; i++; }
+      classNegated = src[i] === '^';
+      if (classNegated) { out += '^'; i++; }
       continue;
     }
     if (c === '(') {
