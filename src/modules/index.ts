@@ -21,3 +21,7 @@ export { pip } from './pip.js';
 export { waitFor } from './wait-for.js';
 export { aptRepository } from './apt-repository.js';
 // --- end of issue 21, part 2 ---
+// --- issue 21, part 3 (modc): blocks, replacements, cron ---
+export { blockinfile } from './blockinfile.js';
+export { replace } from './replace.js';
+// --- end of issue 21, part 3 ---

@@ -54,6 +54,8 @@ describe('module parameters are checked at run time', () => {
       pip: { name: ['a'] },
       waitFor: { port: 80 },
       aptRepository: { repo: 'deb http://127.0.0.1/debian bookworm main' },
+      blockinfile: { path: '/x', block: 'a' },
+      replace: { path: '/x', regexp: 'a' },
     };
     // every function the modules export: a new module without a minimal call here fails the test
     const fns = Object.entries(modules).filter(([, f]) => typeof f === 'function');
