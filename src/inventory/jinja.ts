@@ -1,11 +1,19 @@
 // Jinja2 in inventory variables, rendered lazily as Ansible's templar does: nunjucks evaluates, Ansible's filters and
 // Ansible's rules for the type of a result (a lone number stays a number, "[…]" becomes a list) are added here.
 
-import nunjucks from 'nunjucks';
-import { Document, isScalar, visit } from 'yaml';
+import { createRequire } from 'node:module';
+import type nunjucks from 'nunjucks';
 import { InputError } from '../errors.js';
 import { evalPythonLiteral } from './python-literal.js';
 import { UnsafeText, VaultText } from './values.js';
+
+// nunjucks (22 modules) and yaml (70) load at the first template rendered or to_yaml called: most inventories hold no
+// Jinja, and a run that renders none should not pay for them.
+const require = createRequire(import.meta.url);
+let nunjucksModule: typeof nunjucks | undefined;
+const nj = (): typeof nunjucks => (nunjucksModule ??= require('nunjucks') as typeof nunjucks);
+let yamlModule: typeof import('yaml') | undefined;
+const yaml = (): typeof import('yaml') => (yamlModule ??= require('yaml') as typeof import('yaml'));
 
 /** A variable whose template cannot be rendered: names the variable, the file it came from and the construct. */
 export class TemplateVarError extends InputError {
@@ -102,6 +110,7 @@ export function pyJson(v: unknown): string {
 
 /** PyYAML's dump with Ansible's to_yaml options (default_flow_style=None): flow style for collections of scalars. */
 export function pyYaml(v: unknown): string {
+  const { Document, isScalar, visit } = yaml();
   const doc = new Document(v, { version: '1.1', sortMapEntries: true });
   visit(doc, {
     Map: (_k, node) => void (node.flow = node.items.every((p) => isScalar(p.value))),
@@ -222,14 +231,15 @@ type Runtime = {
   suppressValue: (val: unknown, autoescape: boolean) => unknown;
   memberLookup: (obj: unknown, val: unknown) => unknown;
 };
-const runtime = (nunjucks as unknown as { runtime: Runtime }).runtime;
+let runtimeOf: Runtime | undefined;
+const rt = (): Runtime => (runtimeOf ??= (nj() as unknown as { runtime: Runtime }).runtime);
 
 /**
  * Ansible doubles every backslash inside an expression before Jinja reads it, so a backslash in a string literal is
  * just a backslash (`'\.'` is the two characters a regex wants); nunjucks would read escapes instead.
  */
 function installLiteralBackslashes(): void {
-  const lexer = (nunjucks as unknown as { lexer: { lex: (src: string) => object } }).lexer;
+  const lexer = (nj() as unknown as { lexer: { lex: (src: string) => object } }).lexer;
   const proto = Object.getPrototypeOf(lexer.lex('')) as Record<string, unknown>;
   proto['_parseString'] = function parseString(this: { forward(): void; current(): string; isFinished(): boolean }, delimiter: string): string {
     this.forward();
@@ -254,7 +264,7 @@ const NAME = /^[\p{L}\p{Nl}_][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}]*$/u;
  * `__proto__` or `valueOf`), an attribute only among a value's own.
  */
 function installNamesAsData(): void {
-  const lexer = (nunjucks as unknown as { lexer: { lex: (src: string) => object; TOKEN_SYMBOL: string } }).lexer;
+  const lexer = (nj() as unknown as { lexer: { lex: (src: string) => object; TOKEN_SYMBOL: string } }).lexer;
   const proto = Object.getPrototypeOf(lexer.lex('')) as Record<string, unknown>;
   const nextToken = proto['nextToken'] as (this: unknown) => { type: string; value: string } | null;
   proto['nextToken'] = function checkedToken(this: unknown) {
@@ -264,7 +274,7 @@ function installNamesAsData(): void {
     }
     return tok;
   };
-  const compiler = (nunjucks as unknown as { compiler: { Compiler: { prototype: Record<string, unknown> } } }).compiler;
+  const compiler = (nj() as unknown as { compiler: { Compiler: { prototype: Record<string, unknown> } } }).compiler;
   type Node = { typename: string; value?: unknown; name?: Node; args?: unknown; left: unknown; right: Node };
   type Emitter = { _emit(s: string): void; compile(n: unknown, f: unknown): void; fail(msg: string): never };
   compiler.Compiler.prototype['compileIs'] = function compileIs(this: Emitter, node: Node, frame: unknown): void {
@@ -284,7 +294,7 @@ function installNamesAsData(): void {
     return nodeName.call(this, node).replace(/[^\p{L}\p{N}_.[\]' ]/gu, '?');
   };
   const own = (bag: object, name: string): boolean => Object.hasOwn(bag, name);
-  (runtime as unknown as Record<string, unknown>)['contextOrFrameLookup'] = (
+  (rt() as unknown as Record<string, unknown>)['contextOrFrameLookup'] = (
     context: { ctx: Record<string, unknown>; env: { globals: Record<string, unknown> } },
     frame: { lookup(name: string): unknown },
     name: string,
@@ -331,8 +341,8 @@ function pythonOperator(op: string, a: unknown, b: unknown): unknown {
 
 /** Makes nunjucks compile `+ - * % ~` to pythonOperator instead of JavaScript's operators. */
 function installPythonOperators(): void {
-  const compiler = (nunjucks as unknown as { compiler: { Compiler: { prototype: Record<string, unknown> } } }).compiler;
-  (runtime as unknown as Record<string, unknown>)['pythonOperator'] = pythonOperator;
+  const compiler = (nj() as unknown as { compiler: { Compiler: { prototype: Record<string, unknown> } } }).compiler;
+  (rt() as unknown as Record<string, unknown>)['pythonOperator'] = pythonOperator;
   const ops: Record<string, string> = { compileAdd: '+', compileSub: '-', compileMul: '*', compileMod: '%', compileConcat: '~' };
   for (const [method, op] of Object.entries(ops)) {
     compiler.Compiler.prototype[method] = function emit(
@@ -357,7 +367,7 @@ function environment(): nunjucks.Environment {
   installLiteralBackslashes();
   installNamesAsData();
   installPythonOperators();
-  env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
+  env = new (nj().Environment)(null, { autoescape: false, throwOnUndefined: false });
   const filters = (env as unknown as { filters: Record<string, unknown> }).filters;
   for (const name of Object.keys(filters)) delete filters[name];
   for (const [name, fn] of Object.entries(FILTERS)) {
@@ -389,7 +399,7 @@ const frames: Frame[] = [];
 function compile(text: string): nunjucks.Template {
   let t = compiled.get(text);
   if (!t) {
-    t = new nunjucks.Template(text, environment(), undefined, true);
+    t = new (nj().Template)(text, environment(), undefined, true);
     compiled.set(text, t);
   }
   return t;
@@ -522,6 +532,7 @@ export class HostTemplar {
     const frame: Frame = { outputs: [] };
     frames.push(frame);
     const e = environment() as unknown as { globals: unknown };
+    const runtime = rt();
     const saved = { suppressValue: runtime.suppressValue, memberLookup: runtime.memberLookup, globals: e.globals };
     e.globals = this.lookupScope;
     runtime.suppressValue = (val) => {
