@@ -11,7 +11,7 @@ import { computePhases, median, runSteps, type BenchReport } from './phases.js';
 import { explainLines, type HostCounts } from './hostcount.js';
 import { killStarted } from './procs.js';
 import { reapedCpuMs, sessionsEnded, straceMissing, traceHost, type HostTracer } from './strace.js';
-import { checkCountTargets, checkTargets, failedTools, ratio, type BenchResults, type ProvisionFigures, type SizeResult, type Spread, type ToolFigures } from './results.js';
+import { checkCostTargets, checkCountTargets, checkTargets, failedTools, ratio, type BenchResults, type ProvisionFigures, type SizeResult, type Spread, type ToolFigures } from './results.js';
 import { formatResults } from './table.js';
 import { ansibleAvailable, benchDir, runAnsible, runFloor, runProvision, versionCpu, type BenchSetup, type Target, type ToolRun } from './tools.js';
 import { diffSnapshots, emptyRoot, snapshotTree, type TreeSnapshot } from './tree.js';
@@ -342,6 +342,7 @@ async function main(): Promise<number> {
     sizes,
     targets: checkTargets(sizes),
     count_targets: checkCountTargets(sizes, startup),
+    cost_targets: checkCostTargets(sizes, startup),
     startup,
     notes,
   };

@@ -11,7 +11,7 @@ import { attribute, explainLines, parseExecve, parseStrace } from './hostcount.j
 import { packageOf, summarizeCpuProfile } from './cpu-profile.js';
 import { startLatencyProxy } from './latency-proxy.js';
 import { hostSteps, median, overlapGroups, splitBusyTime } from './phases.js';
-import { checkCountTargets, checkTargets, failedTools, type SizeResult } from './results.js';
+import { checkCostTargets, checkCountTargets, checkTargets, failedTools, type SizeResult } from './results.js';
 import { formatCounts } from './table.js';
 import { benchDir, parseAnsibleRecap, parseGnuTime } from './tools.js';
 import type { TraceEvent } from './trace.js';
@@ -108,6 +108,29 @@ describe('bench: targets', () => {
     assert.deepEqual(failedTools([s]), []);
     s.ansible = { ...s.ansible, skipped: undefined, error: 'cold run 1: no PLAY RECAP\nmore' } as typeof s.ansible;
     assert.deepEqual(failedTools([s]), ['ansible at 1 host: cold run 1: no PLAY RECAP']);
+  });
+
+  it("checks issue 23's targets: one host's controller CPU, a cold host's processes, per host CPU and RSS at the largest fleet", () => {
+    const host = (processes: number) => ({ processes, execs: processes, programs: [] as Array<[string, number]> });
+    const one = size(1, 1, 1, 2);
+    one.provision.counts = { controller_cpu_ms: { cold: 290, warm: 210 }, host: { cold: host(45), warm: host(7) }, host_cpu_ms: { cold: null, warm: null }, bytes: { cold: null, warm: null } };
+    const fifty = size(50, 1, 1, 2);
+    fifty.provision.peak_rss_mb = 100;
+    fifty.provision.counts = { controller_cpu_ms: { cold: 900, warm: 240 }, host: { cold: null, warm: null }, host_cpu_ms: { cold: null, warm: null }, bytes: { cold: null, warm: null } };
+    const t = checkCostTargets([one, fifty], { version_cpu_ms: 80, npx_version_cpu_ms: null });
+    const find = (prefix: string) => t.find((x) => x.target.startsWith(prefix));
+    assert.equal(find('controller CPU of a warm one-host run ≤ 0.20 s')?.met, false, '0.21 s is not');
+    assert.equal(find('controller CPU of a warm one-host run')?.figure, '0.21 s');
+    assert.equal(find('controller CPU of a cold one-host run ≤ 0.30 s')?.met, true);
+    assert.equal(find('cold: processes on the host ≤ 25 (1 host)')?.met, false);
+    assert.equal(find('warm: processes on the host ≤ 10 (1 host)')?.met, true);
+    assert.deepEqual(find('controller CPU per host of a warm run ≤ 5 ms (50 hosts)'), { target: 'controller CPU per host of a warm run ≤ 5 ms (50 hosts)', figure: '4.8 ms', met: true });
+    assert.equal(find('controller peak RSS per host ≤ 1 MB (50 hosts)')?.figure, '2.00 MB (100 MB in all)');
+    assert.equal(find('controller peak RSS per host')?.met, false);
+    assert.equal(find('controller peak RSS ≤ 300 MB'), undefined, 'only measured from 200 hosts');
+    assert.equal(find('scale: 1,000 loopback hosts')?.met, false, 'a run without 1,000 hosts says so');
+    assert.equal(find('the Django role')?.met, false, 'not measured here, never counted as met');
+    assert.equal(find('`provision --version`')?.met, true);
   });
 
   it('reads GNU time figures, also after a non-zero exit line', () => {

@@ -88,6 +88,8 @@ export interface BenchResults {
   targets: TargetCheck[];
   /** Issue 12's targets, on counts. */
   count_targets: TargetCheck[];
+  /** Issue 23's targets: the controller's CPU and memory, a cold host's processes. */
+  cost_targets?: TargetCheck[];
   /**
    * `provision --version`: controller CPU ms, median, run as node bin/provision.js and through npx; `--help`'s, the
    * whole command line loaded (no host, no playbook).
@@ -131,6 +133,45 @@ export function checkCountTargets(sizes: SizeResult[], startup: BenchResults['st
       met: startup.version_cpu_ms <= 250,
     });
   }
+  return out;
+}
+
+/** Issue 23's targets (the controller as cheap as the hosts), for what was measured; counts and CPU, never wall time. */
+export function checkCostTargets(sizes: SizeResult[], startup: BenchResults['startup']): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const s1 = (cpu: number) => `${(cpu / 1000).toFixed(2)} s`;
+  const one = sizes.find((s) => s.hosts === 1 && s.latency_ms === 0) ?? sizes.find((s) => s.hosts === 1);
+  const cpu = one?.provision.counts?.controller_cpu_ms;
+  if (cpu?.warm !== null && cpu?.warm !== undefined) out.push({ target: 'controller CPU of a warm one-host run ≤ 0.20 s', figure: s1(cpu.warm), met: cpu.warm <= 200 });
+  if (cpu?.cold !== null && cpu?.cold !== undefined) out.push({ target: 'controller CPU of a cold one-host run ≤ 0.30 s', figure: s1(cpu.cold), met: cpu.cold <= 300 });
+  for (const s of sizes) {
+    const at = `(${s.hosts} host${s.hosts === 1 ? '' : 's'})`;
+    const host = s.provision.counts?.host;
+    if (host?.cold) out.push({ target: `cold: processes on the host ≤ 25 ${at}`, figure: `${host.cold.processes}`, met: host.cold.processes <= 25 });
+    if (host?.warm) out.push({ target: `warm: processes on the host ≤ 10 ${at}`, figure: `${host.warm.processes}`, met: host.warm.processes <= 10 });
+  }
+  // Per host figures at the largest fleet measured (of 10 hosts or more): what one more host costs the controller.
+  const big = [...sizes].filter((s) => s.hosts >= 10).sort((a, b) => b.hosts - a.hosts)[0];
+  if (big) {
+    const warm = big.provision.counts?.controller_cpu_ms.warm;
+    if (warm !== null && warm !== undefined) {
+      const per = warm / big.hosts;
+      out.push({ target: `controller CPU per host of a warm run ≤ 5 ms (${big.hosts} hosts)`, figure: `${per.toFixed(1)} ms`, met: per <= 5 });
+    }
+    const rss = big.provision.peak_rss_mb;
+    if (rss !== null) {
+      const per = rss / big.hosts;
+      out.push({ target: `controller peak RSS per host ≤ 1 MB (${big.hosts} hosts)`, figure: `${per.toFixed(2)} MB (${rss.toFixed(0)} MB in all)`, met: per <= 1 });
+    }
+    if (big.hosts >= 200 && rss !== null) out.push({ target: `controller peak RSS ≤ 300 MB at 200 hosts or more (${big.hosts} hosts)`, figure: `${rss.toFixed(0)} MB`, met: rss <= 300 });
+  }
+  if (!sizes.some((s) => s.hosts >= 1000)) {
+    const top = Math.max(0, ...sizes.map((s) => s.hosts));
+    out.push({ target: 'scale: 1,000 loopback hosts on one controller', figure: `not measured in this run (largest: ${top}; --hosts 1000)`, met: false });
+  }
+  // The Django role is not the bench's workload (it needs Apache and Django on the host): counted elsewhere, not here.
+  out.push({ target: 'the Django role (playbooks/daemon.ts) on a converged host in ≤ 3 round trips', figure: 'not measured by the bench (bench/workload.ts is not the Django role)', met: false });
+  if (startup.version_cpu_ms !== null) out.push({ target: '`provision --version` ≤ 0.25 s CPU', figure: s1(startup.version_cpu_ms), met: startup.version_cpu_ms <= 250 });
   return out;
 }
 

@@ -105,6 +105,8 @@ export function formatResults(results: BenchResults, profile: boolean): string {
   parts.push(`\`provision --version\` controller CPU: ${v === null ? '-' : `${(v / 1000).toFixed(2)} s`} (node bin/provision.js), ${npx === null ? '-' : `${(npx / 1000).toFixed(2)} s`} (npx provision)`);
   const help = results.startup.help_cpu_ms;
   if (help !== undefined && help !== null) parts.push(`\`provision --help\` controller CPU (the whole command line loaded, no host): ${(help / 1000).toFixed(2)} s`);
+  const cost = results.cost_targets ?? [];
+  if (cost.length > 0) parts.push('', 'targets (issue 23, the controller as cheap as the hosts):', ...cost.map(mark));
   if (results.count_targets.length > 0) parts.push('', 'targets (issue 12, counts):', ...results.count_targets.map(mark));
   for (const s of results.sizes) {
     const programs = formatPrograms(s);

@@ -1,8 +1,13 @@
 // Python's view of values as Jinja under Ansible shows them: str(), repr(), json.dumps, yaml.dump, truth, regexes,
 // and the two markers a render passes around (an undefined name, text that stays text).
 
-import { Document, isScalar, visit } from 'yaml';
+import { createRequire } from 'node:module';
 import { UnsafeText } from './values.js';
+
+// yaml (~70 modules) loads at the first to_yaml: a run whose inventory calls none should not pay for it.
+const require = createRequire(import.meta.url);
+let yamlModule: typeof import('yaml') | undefined;
+const yaml = (): typeof import('yaml') => (yamlModule ??= require('yaml') as typeof import('yaml'));
 
 // ---- Python's text forms of values (str() and repr()), as Jinja prints them under Ansible ----
 
@@ -78,6 +83,7 @@ export function pyJson(v: unknown): string {
 /** PyYAML's dump with Ansible's to_yaml options (default_flow_style=None): flow style for collections of scalars. */
 export function pyYaml(v: unknown, opts: { nice?: boolean; indent?: number } = {}): string {
   if (opts.nice) return niceYaml(v, opts.indent ?? 4);
+  const { Document, isScalar, visit } = yaml();
   const doc = new Document(v, { version: '1.1', sortMapEntries: true });
   visit(doc, {
     Map: (_k, node) => void (node.flow = node.items.every((p) => isScalar(p.value))),
@@ -88,6 +94,7 @@ export function pyYaml(v: unknown, opts: { nice?: boolean; indent?: number } = {
 
 /** PyYAML's block style (default_flow_style=False, indent=N), as to_nice_yaml writes: lists indentless, `-   key`. */
 function niceYaml(v: unknown, indent: number): string {
+  const { Document } = yaml();
   const scalar = (x: unknown): string => new Document(x, { version: '1.1' }).toString({ lineWidth: 0 }).replace(/\n(\.\.\.\n)?$/, '');
   const isColl = (x: unknown) => x !== null && typeof x === 'object' && (Array.isArray(x) ? x.length > 0 : Object.keys(x).length > 0);
   const lines: string[] = [];

@@ -1,7 +1,8 @@
 // Jinja2 in inventory variables, rendered lazily as Ansible's templar does: nunjucks evaluates, Ansible's filters and
 // Ansible's rules for the type of a result (a lone number stays a number, "[…]" becomes a list) are added here.
 
-import nunjucks from 'nunjucks';
+import { createRequire } from 'node:module';
+import type nunjucks from 'nunjucks';
 import { InputError } from '../errors.js';
 import { evalPythonLiteral } from './python-literal.js';
 import { UnsafeText, VaultText } from './values.js';
@@ -11,6 +12,12 @@ import { SUPPORTED_LOOKUPS, callLookup, type LookupContext } from './jinja-looku
 import { Missing, NativeText, Undefined, callWithKeywords, defined, pyEquals, pyIn, pyOrder, pyRepr, pyText, pyTruth, pyType, undefinedSeen, unwrap } from './jinja-python.js';
 
 export { pyJson, pyRepr, pyText, pyYaml } from './jinja-python.js';
+
+// nunjucks (22 modules) loads at the first template rendered: most inventories hold no Jinja, and a run that renders
+// none should not pay for it.
+const require = createRequire(import.meta.url);
+let nunjucksModule: typeof nunjucks | undefined;
+const nj = (): typeof nunjucks => (nunjucksModule ??= require('nunjucks') as typeof nunjucks);
 
 /** A variable whose template cannot be rendered: names the variable, the file it came from and the construct. */
 export class TemplateVarError extends InputError {
@@ -56,14 +63,14 @@ type Runtime = {
   suppressValue: (val: unknown, autoescape: boolean) => unknown;
   memberLookup: (obj: unknown, val: unknown) => unknown;
 };
-const runtime = (nunjucks as unknown as { runtime: Runtime }).runtime;
+const nunjucksRuntime = (): Runtime => (nj() as unknown as { runtime: Runtime }).runtime;
 
 /**
  * Ansible doubles every backslash inside an expression before Jinja reads it, so a backslash in a string literal is
  * just a backslash (`'\.'` is the two characters a regex wants); nunjucks would read escapes instead.
  */
 function installLiteralBackslashes(): void {
-  const lexer = (nunjucks as unknown as { lexer: { lex: (src: string) => object } }).lexer;
+  const lexer = (nj() as unknown as { lexer: { lex: (src: string) => object } }).lexer;
   const proto = Object.getPrototypeOf(lexer.lex('')) as Record<string, unknown>;
   proto['_parseString'] = function parseString(this: { forward(): void; current(): string; isFinished(): boolean }, delimiter: string): string {
     this.forward();
@@ -88,7 +95,8 @@ const NAME = /^[\p{L}\p{Nl}_][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}]*$/u;
  * `__proto__` or `valueOf`), an attribute only among a value's own.
  */
 function installNamesAsData(): void {
-  const lexer = (nunjucks as unknown as { lexer: { lex: (src: string) => object; TOKEN_SYMBOL: string } }).lexer;
+  const runtime = nunjucksRuntime();
+  const lexer = (nj() as unknown as { lexer: { lex: (src: string) => object; TOKEN_SYMBOL: string } }).lexer;
   const proto = Object.getPrototypeOf(lexer.lex('')) as Record<string, unknown>;
   const nextToken = proto['nextToken'] as (this: unknown) => { type: string; value: string } | null;
   proto['nextToken'] = function checkedToken(this: unknown) {
@@ -98,7 +106,7 @@ function installNamesAsData(): void {
     }
     return tok;
   };
-  const compiler = (nunjucks as unknown as { compiler: { Compiler: { prototype: Record<string, unknown> } } }).compiler;
+  const compiler = (nj() as unknown as { compiler: { Compiler: { prototype: Record<string, unknown> } } }).compiler;
   type Node = { typename: string; value?: unknown; name?: Node; args?: unknown; left: unknown; right: Node };
   type Emitter = { _emit(s: string): void; compile(n: unknown, f: unknown): void; _compileAggregate(n: unknown, f: unknown): void; fail(msg: string): never };
   compiler.Compiler.prototype['compileIs'] = function compileIs(this: Emitter, node: Node, frame: unknown): void {
@@ -160,7 +168,8 @@ function pythonOperator(op: string, a: unknown, b: unknown): unknown {
 
 /** Makes nunjucks compile `+ - * % ~` to pythonOperator instead of JavaScript's operators. */
 function installPythonOperators(): void {
-  const compiler = (nunjucks as unknown as { compiler: { Compiler: { prototype: Record<string, unknown> } } }).compiler;
+  const runtime = nunjucksRuntime();
+  const compiler = (nj() as unknown as { compiler: { Compiler: { prototype: Record<string, unknown> } } }).compiler;
   (runtime as unknown as Record<string, unknown>)['pythonOperator'] = pythonOperator;
   const ops: Record<string, string> = {
     compileAdd: '+', compileSub: '-', compileMul: '*', compileMod: '%', compileConcat: '~', compileDiv: '/', compileFloorDiv: '//', compilePow: '**',
@@ -202,7 +211,8 @@ function installPythonOperators(): void {
  * call all use Python's truth and equality, and fail on an undefined value instead of reading it as true.
  */
 function installUndefinedRules(): void {
-  const compiler = (nunjucks as unknown as { compiler: { Compiler: { prototype: Record<string, unknown> } } }).compiler;
+  const runtime = nunjucksRuntime();
+  const compiler = (nj() as unknown as { compiler: { Compiler: { prototype: Record<string, unknown> } } }).compiler;
   const proto = compiler.Compiler.prototype;
   type N = { cond: unknown; body: unknown; else_: unknown; left: unknown; right: unknown; target: unknown; expr: unknown; ops: Array<{ type: string; expr: unknown }> };
   type Emitter = {
@@ -312,7 +322,7 @@ function environment(): nunjucks.Environment {
   installNamesAsData();
   installPythonOperators();
   installUndefinedRules();
-  env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
+  env = new (nj().Environment)(null, { autoescape: false, throwOnUndefined: false });
   const filters = (env as unknown as { filters: Record<string, unknown> }).filters;
   for (const name of Object.keys(filters)) delete filters[name];
   for (const [name, fn] of Object.entries(FILTERS)) {
@@ -365,7 +375,7 @@ const frames: Frame[] = [];
 function compile(text: string): nunjucks.Template {
   let t = compiled.get(text);
   if (!t) {
-    t = new nunjucks.Template(text, environment(), undefined, true);
+    t = new (nj().Template)(text, environment(), undefined, true);
     compiled.set(text, t);
   }
   return t;
@@ -545,6 +555,7 @@ export class HostTemplar {
     const frame: Frame = { outputs: [] };
     frames.push(frame);
     const e = environment() as unknown as { globals: unknown };
+    const runtime = nunjucksRuntime();
     const saved = { suppressValue: runtime.suppressValue, memberLookup: runtime.memberLookup, globals: e.globals };
     e.globals = this.lookupScope;
     runtime.suppressValue = (val) => {

@@ -40,6 +40,15 @@ export interface LoadOptions {
   refuseScripts?: string;
 }
 
+/**
+ * Whether YAML could read this text as a mapping (what a YAML inventory is): only with a `key:` (a colon before a blank
+ * or the line's end), a flow mapping's `{` or a `?` key. Text without any is INI, and yaml (~70 modules) is not loaded
+ * to find that out.
+ */
+export function couldBeYamlMapping(text: string): boolean {
+  return /:(?:\s|$)/m.test(text) || text.includes('{') || /^\s*\?(?:\s|$)/m.test(text);
+}
+
 function parseFile(file: string, inventory: InventoryData, warnings: string[], opts: LoadOptions): void {
   const ext = extname(file);
   if (ext === '.toml') throw new InventoryError(file, undefined, 'TOML inventories are not supported; use INI or YAML');
@@ -67,7 +76,7 @@ function parseFile(file: string, inventory: InventoryData, warnings: string[], o
     // no extension: Ansible tries YAML first, then INI
     let isYaml = false;
     try {
-      isYaml = parseYamlInventory(text, file, new InventoryData());
+      isYaml = couldBeYamlMapping(text) && parseYamlInventory(text, file, new InventoryData());
     } catch {
       isYaml = false;
     }

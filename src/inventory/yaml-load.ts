@@ -1,10 +1,21 @@
 // Loads YAML the way Ansible's loader (PyYAML, YAML 1.1) types it, keeping line numbers for error messages.
 
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, LineCounter, Node } from 'yaml';
 import { InventoryError } from '../errors.js';
 import { type InventoryValue, UnsafeText, VaultText } from './values.js';
 import { decryptVault, isVaultText } from './vault.js';
 import { secret } from '../secret.js';
+
+// yaml (~70 modules) loads at the first YAML file read: an INI inventory with no group_vars/host_vars never needs it.
+const require = createRequire(import.meta.url);
+type Yaml = typeof import('yaml');
+let yamlModule: Yaml | undefined;
+const yaml = (): Yaml => (yamlModule ??= require('yaml') as Yaml);
+const isAlias = ((n: unknown) => yaml().isAlias(n)) as Yaml['isAlias'];
+const isMap = ((n: unknown) => yaml().isMap(n)) as Yaml['isMap'];
+const isScalar = ((n: unknown) => yaml().isScalar(n)) as Yaml['isScalar'];
+const isSeq = ((n: unknown) => yaml().isSeq(n)) as Yaml['isSeq'];
 
 type Obj = { [key: string]: InventoryValue };
 
@@ -229,8 +240,8 @@ export function loadYaml(text: string, file: string): LoadedYaml {
       // not JSON: YAML below says where it is wrong
     }
   }
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { schema: 'failsafe', version: '1.1', uniqueKeys: false, lineCounter: counter, prettyErrors: false });
+  const counter = new (yaml().LineCounter)();
+  const doc = yaml().parseDocument(text, { schema: 'failsafe', version: '1.1', uniqueKeys: false, lineCounter: counter, prettyErrors: false });
   const err = doc.errors[0];
   if (err) {
     const line = err.linePos?.[0]?.line ?? (err.pos ? counter.linePos(err.pos[0]).line : undefined);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { InventoryError } from '../../../src/errors.js';
 import { loadInventory } from '../../../src/inventory/index.js';
+import { couldBeYamlMapping } from '../../../src/inventory/load.js';
 
 describe('loadInventory', function () {
   let root: string;
@@ -154,5 +155,16 @@ describe('loadInventory', function () {
   it('an empty .yml file is an empty inventory', async function () {
     tree({ 'inv.yml': '# nothing yet\n' });
     deepStrictEqual((await loadInventory([at('inv.yml')])).hostNames(), []);
+  });
+});
+
+describe('couldBeYamlMapping (an inventory file without extension, before YAML is loaded to try it)', function () {
+  it('is false for INI text, true for what YAML could read as a mapping', function () {
+    for (const ini of ['localhost ansible_connection=local\n', '[web]\nweb1 ansible_host=10.0.0.1 ansible_port=2222\n[web:vars]\nx=a:b\n', '# only a comment\n', '']) {
+      strictEqual(couldBeYamlMapping(ini), false, ini);
+    }
+    for (const yaml of ['all:\n  hosts:\n    a:\n', 'all:', '{"all": {"hosts": {"a": null}}}', '? all\n', 'web:\tx\n']) {
+      strictEqual(couldBeYamlMapping(yaml), true, yaml);
+    }
   });
 });
