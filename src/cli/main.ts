@@ -1,7 +1,7 @@
 // The `provision` command: parses options, wires inventory, playbook, connections, runner and reporters.
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { LocalConnection } from '../connection/local.js';
 import type { BecomeSettings, Connection } from '../connection/types.js';
@@ -581,6 +581,72 @@ async function reportCommand(path: string, flags: { html?: string; junit?: strin
   return exitCodes.ok;
 }
 
+interface ShardFlags extends VaultFlags {
+  inventory: string[];
+  limit?: string;
+  shards: number;
+  out: string;
+  serial?: string;
+  maxFailPercentage?: number;
+  anyErrorsFatal: boolean;
+}
+
+/** `provision shard`: the batches one controller would run, each cut into shards, written as files (see shard.ts). */
+async function shardCommand(playbookPath: string, flags: ShardFlags): Promise<number> {
+  const { shardManifest, writeShards } = await import('./shard.js');
+  const { splitBatches } = await import('../runner/batches.js');
+  const inventory = await loadInventoryWithWarnings(flags.inventory, flags);
+  const plays = await loadPlays(playbookPath);
+  if (plays.length !== 1) throw new InputError(`${playbookPath} has ${plays.length} plays: shards are cut from the batches of a playbook of one play`);
+  const play = plays[0]!;
+  checkPatterns(inventory, [play.hosts], flags.limit);
+  const hosts = selectHosts(inventory, play.hosts, flags.limit);
+  const manifest = shardManifest({
+    playbook: playbookPath,
+    inventory: flags.inventory.length > 0 ? flags.inventory : ['inventory'],
+    limit: flags.limit,
+    maxFailPercentage: flags.maxFailPercentage ?? play.maxFailPercentage,
+    anyErrorsFatal: flags.anyErrorsFatal || (play.anyErrorsFatal ?? false),
+    batches: splitBatches(hosts, flags.serial ?? play.serial),
+    shards: flags.shards,
+    out: flags.out,
+  });
+  writeShards(manifest, flags.out);
+  for (const b of manifest.batches) {
+    process.stdout.write(`batch ${b.batch} (${b.hosts.length} hosts): ${b.shards.length} shards\n${b.shards.map((s) => `  ${s.command}\n`).join('')}`);
+  }
+  process.stdout.write(`then, after each batch: provision merge --shards ${join(flags.out, 'shards.json')} REPORTS…  (exit 0: start the next batch)\n`);
+  return exitCodes.ok;
+}
+
+interface MergeFlags {
+  shards?: string;
+  maxFailPercentage?: number;
+  anyErrorsFatal: boolean;
+  report?: string;
+  junit?: string;
+  json: boolean;
+}
+
+/** `provision merge`: one report of shards' reports, with the batches' halts decided on whole batches. */
+async function mergeCommand(files: string[], flags: MergeFlags): Promise<number> {
+  const { mergeShardReports, readManifest } = await import('./shard.js');
+  const manifest = flags.shards === undefined ? undefined : readManifest(flags.shards);
+  if (flags.report) checkOutputPath(flags.report, '--report');
+  if (flags.junit) checkOutputPath(flags.junit, '--junit');
+  const merged = mergeShardReports(files.map((file) => ({ file, report: readRunReport(file) })), {
+    maxFailPercentage: flags.maxFailPercentage ?? manifest?.max_fail_percentage,
+    anyErrorsFatal: flags.anyErrorsFatal || (manifest?.any_errors_fatal ?? false),
+    batches: manifest?.batches.map((b) => b.hosts),
+  });
+  const text = `${JSON.stringify(merged, null, 2)}\n`;
+  if (flags.report) writeAtomic(flags.report, text);
+  if (flags.junit) writeAtomic(flags.junit, formatJunit(merged, basename(merged.playbook)));
+  if (flags.json) process.stdout.write(text);
+  (flags.json ? process.stderr : process.stdout).write(`${terminalSafe(formatRecap(merged))}\n`);
+  return exitCodeFor(merged);
+}
+
 /** The vault options, the same on every command that loads an inventory. */
 function addVaultOptions(command: Command): Command {
   return command
@@ -710,6 +776,19 @@ Examples:
     .option('--host <name>', "one host's merged variables as JSON")
     .action(async (flags) => setExit(await inventoryCommand(flags)));
 
+  program
+    .command('shard')
+    .description('cut a rollout into shards for runners without an engine (CI matrix, Kubernetes Indexed Job): each batch\'s shards as host lists and commands')
+    .argument('<playbook>', 'a .ts file that default-exports definePlaybook({...}) of one play')
+    .addOption(new Option('-i, --inventory <path>', 'inventory file or directory (repeatable)').argParser(collect).default([], './inventory'))
+    .option('-l, --limit <pattern>', 'restrict to hosts matching a pattern (or @file of host names)')
+    .requiredOption('--shards <n>', 'shards per batch (runners working at once)', atLeastOne('--shards'))
+    .option('--out <dir>', 'the folder to write (new or empty)', 'shards')
+    .option('--serial <batches>', "rollout batches, as run's --serial (default: the playbook's)")
+    .option('--max-fail-percentage <pct>', 'recorded for merge: halt when more than this share of a batch fails', percentage)
+    .option('--any-errors-fatal', 'recorded for merge: halt at any failure of a batch', false)
+    .action(async (playbook: string, flags: ShardFlags) => setExit(await shardCommand(playbook, flags)));
+
   // these commands load inventories, so they take the vault options
   for (const command of program.commands) if (command.name() !== 'adhoc') addVaultOptions(command);
 
@@ -729,6 +808,18 @@ Examples:
     .option('--html <file>', 'write one HTML page: timeline of batches and hosts, task × host matrix, diffs, failures')
     .option('--junit <file>', 'write a JUnit XML report')
     .action(async (path: string, flags: { html?: string; junit?: string }) => setExit(await reportCommand(path, flags)));
+
+  program
+    .command('merge')
+    .description("one report of shards' reports (provision shard): max-fail and any-errors-fatal decided on each whole batch")
+    .argument('<reports...>', 'JSON reports written by the shards\' runs (--report)')
+    .option('--shards <file>', 'the manifest provision shard wrote (shards.json): batches and halting rules')
+    .option('--max-fail-percentage <pct>', "halt when more than this share of a batch fails (default: the manifest's)", percentage)
+    .option('--any-errors-fatal', 'halt at any failure of a batch', false)
+    .option('--report <file>', 'write the merged JSON report to a file')
+    .option('--junit <file>', 'write a JUnit XML report')
+    .option('--json', 'print the merged JSON report on stdout (the recap goes to stderr)', false)
+    .action(async (files: string[], flags: MergeFlags) => setExit(await mergeCommand(files, flags)));
 
   return program;
 }

@@ -45,3 +45,16 @@ export function splitBatches(hosts: readonly string[], serial: Serial): string[]
   }
   return batches;
 }
+
+/**
+ * Why a finished batch halts the rollout, or undefined: any failure with any-errors-fatal, or a share of failed (and
+ * unreachable) hosts over the maximum. One rule for one controller and for a batch merged from shards.
+ */
+export function haltReason(failed: readonly string[], batchSize: number, index: number, maxFail: number | undefined, anyErrorsFatal: boolean): string | undefined {
+  if (failed.length === 0) return undefined;
+  if (anyErrorsFatal) return `any errors fatal: ${failed.join(', ')} failed`;
+  if (maxFail !== undefined && (failed.length / batchSize) * 100 > maxFail) {
+    return `${failed.length} of ${batchSize} hosts of batch ${index + 1} failed, over the maximum of ${maxFail}%`;
+  }
+  return undefined;
+}

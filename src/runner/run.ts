@@ -4,7 +4,7 @@ import type { Connection } from '../connection/types.js';
 import { PlaybookError } from '../errors.js';
 import type { Plan, Playbook, Vars } from '../playbook/types.js';
 import { summarize } from './merge-reports.js';
-import { splitBatches, type Serial } from './batches.js';
+import { haltReason, splitBatches, type Serial } from './batches.js';
 import { emptyStats, runHost } from './host.js';
 import type { EventListener, HostReport, RunEvent, RunReport } from './events.js';
 
@@ -123,10 +123,8 @@ export async function runPlaybook(opts: RunOptions): Promise<RunReport> {
     emit({ type: 'batch-end', index, failed });
     if (opts.signal?.aborted) {
       halted = 'interrupted';
-    } else if (failed.length > 0 && anyErrorsFatal) {
-      halted = `any errors fatal: ${failed.join(', ')} failed`;
-    } else if (failed.length > 0 && maxFail !== undefined && (failed.length / batch.length) * 100 > maxFail) {
-      halted = `${failed.length} of ${batch.length} hosts of batch ${index + 1} failed, over the maximum of ${maxFail}%`;
+    } else {
+      halted = haltReason(failed, batch.length, index, maxFail, anyErrorsFatal);
     }
   }
 
