@@ -106,6 +106,10 @@ export interface RunFlags {
   startAtTask?: string;
   step: boolean;
   connection?: string;
+  /** --engine URL: coordinate the rollout over worker processes (see src/engine/). */
+  engine?: string;
+  shardSize?: number;
+  regionVar?: string;
   vaultId: string[];
   vaultPasswordFile: string[];
   askVaultPass: boolean;
@@ -187,14 +191,24 @@ export interface AdhocRun {
 }
 
 /** `provision run` (and, with `adhoc`, `provision adhoc`): the plays over their hosts, the recap, the reports. */
-export async function runCommand(playbookPath: string, flags: RunFlags, given: (name: string) => boolean = () => false, adhoc?: AdhocRun): Promise<number> {
+/** What a caller running a shard (a worker) needs of a run: to halt it, to hear of each host's end, and its report. */
+export interface RunHooks {
+  /** When it aborts, no new task starts (as a first Ctrl-C). */
+  halt?: AbortSignal;
+  onHostEnd?: (host: string, report: RunReport['hosts'][string]) => void;
+  onReport?: (report: RunReport) => void;
+  /** Why an executable inventory must not run (it was named by data: a saved plan, a queued shard). */
+  refuseScripts?: string;
+}
+
+export async function runCommand(playbookPath: string, flags: RunFlags, given: (name: string) => boolean = () => false, adhoc?: AdhocRun, hooks: RunHooks = {}): Promise<number> {
   const out = flags.json ? process.stderr : process.stdout;
   const cfg = applyAnsibleConfig(flags, given);
   if (flags.verbose) process.stderr.write(`provision: ${cfg.path ? `using config file ${cfg.path}` : 'no ansible.cfg found (ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg)'}\n`);
   // A saved plan is data: an executable inventory it names runs only when the user names it too (apply -i).
   const refuseScripts = flags.planInventory && flags.fromPlan
     ? `it is named only by the saved plan ${flags.fromPlan}; to run it, name it yourself: provision apply ${flags.fromPlan} ${flags.inventory.map((i) => `-i ${i}`).join(' ')}`
-    : undefined;
+    : hooks.refuseScripts;
   const inventory = await loadInventoryWithWarnings(flags.inventory, flags, { refuseScripts });
   const [{ resolveConnectionVars, becomeMethodOf, allowPipeLookup }, { parseExtraVars }] = await Promise.all([import('../inventory/index.js'), import('./extra-vars.js')]);
   if (flags.allowPipeLookup) allowPipeLookup();
@@ -237,6 +251,7 @@ export async function runCommand(playbookPath: string, flags: RunFlags, given: (
   checkPatterns(inventory, plays.map((p) => p.hosts), flags.limit);
   const hostsOf = plays.map((play) => selectHosts(inventory, play.hosts, flags.limit));
   const allHosts = [...new Set(hostsOf.flat())];
+  if (flags.engine !== undefined) return engineRun(playbookPath, plays, hostsOf[0] ?? [], inventory, flags);
   const saved = flags.fromPlan ? readPlanFile(flags.fromPlan) : undefined;
   if (saved) checkPlanHosts(flags.fromPlan as string, saved, allHosts);
   const recorder = flags.planOut ? createPlanRecorder() : undefined;
@@ -343,6 +358,8 @@ export async function runCommand(playbookPath: string, flags: RunFlags, given: (
   process.off('SIGTERM', onStartupSignal);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  if (hooks.halt?.aborted) abort.abort();
+  else hooks.halt?.addEventListener('abort', () => abort.abort(), { once: true });
 
   // The plays in order, as Ansible runs them: a host that failed or was unreachable takes no part in later plays,
   // and a halted or interrupted play ends the run.
@@ -393,7 +410,10 @@ export async function runCommand(playbookPath: string, flags: RunFlags, given: (
           signal: abort.signal,
           interrupt: interrupt.signal,
           idPrefix: i === 0 ? '' : `play ${i + 1} `,
-          onEvent: (e) => progress?.onEvent(e),
+          onEvent: (e) => {
+            progress?.onEvent(e);
+            if (e.type === 'host-end') hooks.onHostEnd?.(e.host, e.report);
+          },
           onPlan: recorder?.record,
           vetPlan: saved ? (seen) => vetAgainst(saved, seen) : undefined,
         });
@@ -454,6 +474,7 @@ export async function runCommand(playbookPath: string, flags: RunFlags, given: (
     }
   }
   if (flags.json) process.stdout.write(json);
+  hooks.onReport?.(report);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   const code = exitCodeFor(report);
@@ -579,6 +600,59 @@ async function reportCommand(path: string, flags: { html?: string; junit?: strin
   }
   if (flags.junit) writeAtomic(flags.junit, formatJunit(report, basename(report.playbook)));
   return exitCodes.ok;
+}
+
+/** `run --engine URL`: this process coordinates; workers run the shards (src/engine/coordinator.ts). */
+async function engineRun(playbookPath: string, plays: Playbook[], hosts: string[], inventory: Inventory, flags: RunFlags): Promise<number> {
+  for (const [flag, given] of [['--plan-out', flags.planOut], ['--from-plan', flags.fromPlan], ['--step', flags.step || undefined], ['--start-at-task', flags.startAtTask], ['--list-tasks', flags.listTasks || undefined], ['--list-tags', flags.listTags || undefined]] as const) {
+    if (given !== undefined) throw new InputError(`${flag} is not supported with --engine yet`);
+  }
+  if (plays.length !== 1) throw new InputError(`${playbookPath} has ${plays.length} plays: --engine runs a playbook of one play`);
+  const play = plays[0]!;
+  const [{ coordinate }, { splitBatches }] = await Promise.all([import('../engine/coordinator.js'), import('../runner/batches.js')]);
+  const regionVar = flags.regionVar ?? 'provision_region';
+  if (flags.report) checkOutputPath(flags.report, '--report');
+  if (flags.junit) checkOutputPath(flags.junit, '--junit');
+  const abort = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++signals > 1) {
+      process.stderr.write(`\nprovision: ${signal} again: exiting now; the workers stop their shards after their task\n`);
+      process.exit(exitCodes.interrupted);
+    }
+    process.stderr.write(`provision: ${signal}: no new batch starts; running shards stop after their task (again to exit at once)\n`);
+    abort.abort();
+  };
+  process.off('SIGINT', onStartupSignal);
+  process.off('SIGTERM', onStartupSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const out = flags.json ? process.stderr : process.stdout;
+  const report = await coordinate({
+    engine: flags.engine as string,
+    playbookPath,
+    inventory: flags.inventory.length > 0 ? flags.inventory : ['inventory'],
+    batches: splitBatches(hosts, flags.serial ?? play.serial),
+    regionOf: (h) => {
+      const r = inventory.hostVars(h)[regionVar];
+      return r === undefined || r === null || r === '' ? 'default' : String(r);
+    },
+    shardSize: flags.shardSize ?? 50,
+    maxFailPercentage: flags.maxFailPercentage ?? play.maxFailPercentage,
+    anyErrorsFatal: flags.anyErrorsFatal || (play.anyErrorsFatal ?? false),
+    options: { check: flags.check, diff: flags.diff, tags: flags.tags, skipTags: flags.skipTags, extraVars: flags.extraVars, forks: flags.forks, taskTimeout: flags.taskTimeout, anyErrorsFatal: flags.anyErrorsFatal },
+    signal: abort.signal,
+    say: (line) => out.write(`${terminalSafe(line)}\n`),
+  });
+  report.version = version();
+  out.write(`\n${terminalSafe(formatRecap(report))}\n`);
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  if (flags.report) writeAtomic(flags.report, json);
+  if (flags.junit) writeAtomic(flags.junit, formatJunit(report, play.name));
+  if (flags.json) process.stdout.write(json);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  return exitCodeFor(report);
 }
 
 interface ShardFlags extends VaultFlags {
@@ -724,6 +798,9 @@ Examples:
     .option('--junit <file>', 'write a JUnit XML report (a test case per host and task) for CI')
     .option('--detailed-exitcode', `with --check: exit ${exitCodes.changesPending} when changes are pending, 0 when every host is converged`, false)
     .option('--plan-out <file>', 'with --check: save the plan, to apply exactly it later with provision apply FILE')
+    .option('--engine <url>', 'coordinate the rollout over `provision worker` processes: redis://HOST:PORT or postgres://USER@HOST:PORT/DB')
+    .option('--shard-size <n>', 'with --engine: at most this many hosts a shard (default 50)', atLeastOne('--shard-size'))
+    .option('--region-var <name>', 'with --engine: the host variable naming its region (default provision_region)')
     .addOption(new Option('--from-plan <file>', 'apply a saved plan (what provision apply does)').hideHelp())
     .addOption(new Option('--plan-inventory', 'the inventory is the saved plan\'s, not named by the user: its scripts are not run').default(false).hideHelp())
     .addHelpText(
@@ -775,6 +852,23 @@ Examples:
     .addOption(new Option('--graph', 'the group tree').conflicts(['host']))
     .option('--host <name>', "one host's merged variables as JSON")
     .action(async (flags) => setExit(await inventoryCommand(flags)));
+
+  addRunOptions(
+    program
+      .command('worker')
+      .description('run the shards of rollouts coordinated with run --engine, with this checkout and these connection options'),
+  )
+    .requiredOption('--engine <url>', 'the engine: redis://HOST:PORT or postgres://USER@HOST:PORT/DB')
+    .option('--region <name>', 'take the shards of this region (the hosts\' provision_region)', 'default')
+    .option('--concurrency <n>', 'shards run at once', atLeastOne('--concurrency'), 1)
+    .option('--name <name>', 'the name reports give this worker (default HOSTNAME-PID)')
+    .option('--lock-duration <seconds>', "how long a lost worker's shard takes to be declared lost", atLeastOne('--lock-duration'), 60)
+    .action(async (flags: RunFlags & { engine: string; region: string; concurrency: number; name?: string; lockDuration: number }, command: Command) => {
+      const { workerCommand } = await import('../engine/worker.js');
+      const defaults = { serial: undefined, anyErrorsFatal: false, forceHandlers: false, syntaxCheck: false, listHosts: false, listTasks: false, listTags: false, step: false, detailedExitcode: false, planInventory: false };
+      const given = (name: string) => command.getOptionValueSource(name) === 'cli';
+      setExit(await workerCommand({ ...defaults, ...flags }, (playbook, runFlags, hooks) => runCommand(playbook, runFlags, given, undefined, hooks)));
+    });
 
   program
     .command('shard')

@@ -190,6 +190,10 @@ export interface MergeRules {
   anyErrorsFatal: boolean;
   /** Each batch's hosts in order (the manifest's); without it, all the reports' hosts are one batch. */
   batches?: string[][];
+  /** Why a host has no report, where that is known (`worker lost`): its error instead of `shard lost`. */
+  lost?: ReadonlyMap<string, string>;
+  /** The playbook and mode when no report came at all (every shard lost). */
+  base?: { playbook: string; check: boolean };
 }
 
 const failedStatus = (h: HostReport | undefined) => h?.status === 'failed' || h?.status === 'unreachable';
@@ -200,12 +204,13 @@ const failedStatus = (h: HostReport | undefined) => h?.status === 'failed' || h?
  * hosts of a batch with no report at all are `not run`. A host in two reports is refused: it ran twice.
  */
 export function mergeShardReports(reports: Array<{ file: string; report: RunReport }>, rules: MergeRules): RunReport & { shards: ShardRecord[] } {
-  if (reports.length === 0) throw new InputError('name the shards\' reports to merge');
-  const first = reports[0]!;
+  const head = reports[0]?.report ?? rules.base;
+  if (!head) throw new InputError('name the shards\' reports to merge');
+  const headFile = reports[0]?.file ?? '(none)';
   const owner = new Map<string, string>();
   for (const { file, report } of reports) {
-    if (basename(report.playbook) !== basename(first.report.playbook)) throw new InputError(`${file} is a report of ${report.playbook}, ${first.file} of ${first.report.playbook}: merge reports of one rollout`);
-    if (report.check !== first.report.check) throw new InputError(`${file} is ${report.check ? '' : 'not '}a --check run and ${first.file} is ${first.report.check ? '' : 'not'}: merge reports of one rollout`);
+    if (basename(report.playbook) !== basename(head.playbook)) throw new InputError(`${file} is a report of ${report.playbook}, ${headFile} of ${head.playbook}: merge reports of one rollout`);
+    if (report.check !== head.check) throw new InputError(`${file} is ${report.check ? '' : 'not '}a --check run and ${headFile} is ${head.check ? '' : 'not'}: merge reports of one rollout`);
     for (const host of Object.keys(report.hosts)) {
       const seen = owner.get(host);
       if (seen !== undefined) throw new InputError(`host ${host} is in both ${seen} and ${file}: a host runs in one shard only`);
@@ -222,18 +227,18 @@ export function mergeShardReports(reports: Array<{ file: string; report: RunRepo
   const haltedShard = reports.find((r) => r.report.halted !== undefined && !r.report.interrupted);
   let halted = haltedShard ? `${haltedShard.file}: ${haltedShard.report.halted}` : undefined;
   for (const [index, batch] of batches.entries()) {
-    const ran = batch.some((h) => reported(h));
+    const ran = batch.some((h) => reported(h) || rules.lost?.has(h));
     for (const host of batch) {
       const r = reported(host);
       if (r) hosts[host] = r;
-      else if (ran) hosts[host] = { status: 'unreachable', stats: { ok: 0, changed: 0, failed: 0, skipped: 0, left_out: 0 }, tasks: [], error: 'shard lost: no report of its shard among those merged', duration_ms: 0 };
+      else if (ran || rules.lost?.has(host)) hosts[host] = { status: 'unreachable', stats: { ok: 0, changed: 0, failed: 0, skipped: 0, left_out: 0 }, tasks: [], error: rules.lost?.get(host) ?? 'shard lost: no report of its shard among those merged', duration_ms: 0 };
       else hosts[host] = { status: 'not run', stats: { ok: 0, changed: 0, failed: 0, skipped: 0, left_out: 0 }, tasks: [], reason: halted ? `halted: ${halted}` : 'not run: no report of its batch among those merged', duration_ms: 0 };
     }
     if (ran && halted === undefined) halted = haltReason(batch.filter((h) => failedStatus(hosts[h])), batch.length, index, rules.maxFailPercentage, rules.anyErrorsFatal);
   }
   const times = reports.map((r) => [Date.parse(r.report.started), Date.parse(r.report.finished)] as const);
-  const started = Math.min(...times.map((t) => t[0]));
-  const finished = Math.max(...times.map((t) => t[1]));
+  const started = times.length ? Math.min(...times.map((t) => t[0])) : Date.now();
+  const finished = times.length ? Math.max(...times.map((t) => t[1])) : started;
   const batchOf = (h: string) => batches.findIndex((b) => b.includes(h)) + 1;
   const shards: ShardRecord[] = reports.map(({ file, report }) => {
     const names = Object.keys(report.hosts);
@@ -248,9 +253,9 @@ export function mergeShardReports(reports: Array<{ file: string; report: RunRepo
   });
   const interrupted = reports.some((r) => r.report.interrupted);
   return {
-    ...(first.report.version !== undefined ? { version: first.report.version } : {}),
-    playbook: first.report.playbook,
-    check: first.report.check,
+    ...(reports[0]?.report.version !== undefined ? { version: reports[0].report.version } : {}),
+    playbook: head.playbook,
+    check: head.check,
     started: new Date(started).toISOString(),
     finished: new Date(finished).toISOString(),
     duration_ms: finished - started,

@@ -1,0 +1,44 @@
+// What travels through the engine between the coordinator and the workers: host names, options and digests only
+// (keys, agents, become and vault passwords stay on the workers).
+import { InputError } from '../errors.js';
+import type { HostStatus } from '../runner/events.js';
+
+/** A shard's job: its hosts and what the worker needs to run them as the coordinator would. */
+export interface ShardJob {
+  runId: string;
+  batch: number;
+  shard: number;
+  region: string;
+  hosts: string[];
+  /** Relative to the project's root (the working directory of the coordinator and of each worker). */
+  playbook: string;
+  inventory: string[];
+  digests: Record<string, string>;
+  options: ShardOptions;
+}
+
+/** The run options a shard keeps from the coordinator's command line (the rest are the worker's own). */
+export interface ShardOptions {
+  check: boolean;
+  diff: boolean;
+  tags?: string;
+  skipTags?: string;
+  extraVars: string[];
+  forks: number;
+  taskTimeout?: number;
+  anyErrorsFatal: boolean;
+}
+
+/** A host's end, as a worker reports it while the shard runs (best effort: the barrier holds the truth). */
+export interface ShardProgress {
+  runId: string;
+  batch: number;
+  host: string;
+  status: HostStatus;
+}
+
+/** A region names a queue: letters, digits, `_` and `-`. */
+export function checkRegion(region: string, where: string): string {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(region)) throw new InputError(`${where}: region ${JSON.stringify(region)}: use letters, digits, _ and - only`);
+  return region;
+}
