@@ -1,13 +1,13 @@
 // Rollouts over worker processes (run --engine, provision worker) on both engines, each started on loopback by the
 // test: 3 real workers (2 in region east, 1 in west) against 6 loopback sshd hosts, the coordinator a child process.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFleet, type Fleet } from '../../fleet/fleet.js';
 import { cliPath, parseReport, repoRoot, runCli } from '../../helpers/cli.js';
 import { startPostgres, startRedis, type Engine } from '../../helpers/engines.js';
-import { spawnCli, waitFor, waitForFile, type SpawnedCli } from '../rollout/support.js';
+import { findTmpFiles, spawnCli, waitFor, waitForFile, type SpawnedCli } from '../rollout/support.js';
 import type { RunReport } from '../../../src/runner/events.js';
 
 const playbook = 'test/fixtures/rollout/rollout.ts';
@@ -25,8 +25,8 @@ for (const [kind, start] of [['Redis', startRedis], ['PostgreSQL', startPostgres
     // east: hosts 1, 2, 4, 5; west: 3 and 6 (batches of 3: one west host each)
     const regionOf = (i: number) => (i % 3 === 2 ? 'west' : 'east');
 
-    const startWorker = async (name: string, region: string) => {
-      const w = spawnCli(cliPath, ['worker', '--engine', engine.url, '--region', region, '--name', name, '--lock-duration', '3', '--known-hosts', fleet.knownHostsPath], repoRoot);
+    const startWorker = async (name: string, region: string, cwd = repoRoot) => {
+      const w = spawnCli(cliPath, ['worker', '--engine', engine.url, '--region', region, '--name', name, '--lock-duration', '3', '--known-hosts', fleet.knownHostsPath], cwd);
       spawned.push(w);
       workers.set(name, w);
       await waitFor(`worker ${name} ready`, () => w.stdout().includes(`worker ${name} ready`) || w.stderr().includes('error'), 60_000);
@@ -81,11 +81,12 @@ for (const [kind, start] of [['Redis', startRedis], ['PostgreSQL', startPostgres
     });
 
     it('halts hosts on the other workers mid-batch when failures on two workers cross max-fail (exit 8, no next batch)', async () => {
-      // hosts 1 and 2 fail (east, each its own shard); host 3 (west) holds until the halt has been published
-      const inv = inventory('failing.ini', (i) => (i < 2 ? ' fail=yes' : '') + (i === 2 ? ` hold_on=${names[2]}` : ''));
+      // hosts 1 and 2 fail (east, each its own shard) once host 3 (west) is running: all three hold until let go
+      const inv = inventory('failing.ini', (i) => (i < 2 ? ' fail=yes' : '') + (i < 3 ? ` hold_on=${names[i]}` : ''));
       for (const h of fleet.hosts) for (const f of ['holding', 'go', 'done.txt']) rmSync(join(h.root, f), { force: true });
       const c = coordinator(inv, ['--max-fail-percentage', '50', '-e', 'version=2']);
-      await waitForFile(join(fleet.hosts[2]!.root, 'holding'), 60_000);
+      for (const h of fleet.hosts.slice(0, 3)) await waitForFile(join(h.root, 'holding'), 60_000);
+      for (const h of fleet.hosts.slice(0, 2)) writeFileSync(join(h.root, 'go'), '');
       // the west worker (host 3's) has heard the halt the coordinator published
       await waitFor('the halt on w1', () => workers.get('w1')!.stderr().includes('halted: 2 of 3 hosts of batch 1 failed'), 60_000);
       writeFileSync(join(fleet.hosts[2]!.root, 'go'), '');
@@ -97,7 +98,7 @@ for (const [kind, start] of [['Redis', startRedis], ['PostgreSQL', startPostgres
       assert.equal(existsSync(join(fleet.hosts[2]!.root, 'done.txt')), false, 'the held host ran no task after the halt');
       for (const n of report.batches[1]!) assert.equal(report.hosts[n]?.status, 'not run', n);
       for (const h of fleet.hosts.slice(3)) assert.equal(existsSync(join(h.root, 'done.txt')), false, h.name);
-      assert.ok(new Set([0, 1].map((i) => (report.hosts[names[i]!] as { worker?: string }).worker)).size >= 1);
+      assert.equal(new Set([0, 1].map((i) => (report.hosts[names[i]!] as { worker?: string }).worker)).size, 2, 'the two failures were on two workers');
     });
 
     it("counts a kill -9'd worker's hosts unreachable (worker lost), never re-runs them, and goes on", async () => {
@@ -118,6 +119,40 @@ for (const [kind, start] of [['Redis', startRedis], ['PostgreSQL', startPostgres
       assert.equal((report.hosts[names[5]!] as { worker?: string }).worker, 'w2');
       assert.ok(!w2.stdout().includes(names[2]!), `w2 ran ${names[2]}:\n${w2.stdout()}`);
       assert.equal(report.shards.find((s) => s.hosts.includes(names[2]!))?.error, 'worker lost');
+    });
+
+    it('refuses a shard whose playbook differs from the worker\'s checkout, before any connection, naming it', async () => {
+      // a checkout whose fixtures differ by one line, with a worker of its own region
+      const other = join(work, 'other-checkout');
+      mkdirSync(join(other, 'test/fixtures'), { recursive: true });
+      cpSync(join(repoRoot, 'test/fixtures/rollout'), join(other, 'test/fixtures/rollout'), { recursive: true });
+      writeFileSync(join(other, playbook), `${readFileSync(join(repoRoot, playbook), 'utf8')}// changed\n`);
+      await startWorker('odd1', 'odd', other);
+      const inv = fleet.writeInventory(join(work, 'odd.ini'), (h) => `root=${h.root} provision_region=${h === fleet.hosts[0] ? 'odd' : regionOf(fleet.hosts.indexOf(h))}`);
+      const c = coordinator(inv, ['--limit', `${names[0]},${names[1]}`, '-e', 'version=odd']);
+      assert.equal(await c.exited, 4, c.stderr());
+      const report = parseReport(c.stdout()) as EngineReport;
+      assert.equal(report.hosts[names[0]!]?.status, 'unreachable');
+      assert.match(report.hosts[names[0]!]?.error ?? '', /^refused by worker odd1: shard 1\.\d of run \w+: test\/fixtures\/rollout differs \(coordinator sha256 \w+…, here \w+…\); run the same project commit on every worker$/);
+      assert.notEqual(readFileSync(join(fleet.hosts[0]!.root, 'release.txt'), 'utf8'), `release odd on ${names[0]}\n`);
+      assert.equal(report.hosts[names[1]!]?.status, 'changed');
+    });
+
+    it('on Ctrl-C starts no new batch, stops running shards after their task, writes the report, exits 99, leaves no temporary file', async () => {
+      const inv = inventory('interrupt.ini', (i) => (i === 0 ? ` hold_on=${names[0]}` : ''));
+      for (const h of fleet.hosts) for (const f of ['holding', 'go', 'done.txt']) rmSync(join(h.root, f), { force: true });
+      const c = coordinator(inv, ['-e', 'version=int']);
+      await waitForFile(join(fleet.hosts[0]!.root, 'holding'), 60_000);
+      process.kill(c.pid, 'SIGINT');
+      await waitFor('the halt on a worker', () => [...workers.values()].some((w) => w.stderr().includes('halted: interrupted')), 60_000);
+      writeFileSync(join(fleet.hosts[0]!.root, 'go'), '');
+      assert.equal(await c.exited, 99, c.stderr());
+      const report = parseReport(c.stdout()) as EngineReport;
+      assert.equal(report.interrupted, true);
+      assert.equal(report.hosts[names[0]!]?.status, 'halted');
+      assert.equal(existsSync(join(fleet.hosts[0]!.root, 'done.txt')), false);
+      for (const n of report.batches[1]!) assert.equal(report.hosts[n]?.status, 'not run', n);
+      for (const h of fleet.hosts) assert.deepEqual(findTmpFiles(h.root), [], h.name);
     });
   });
 }
