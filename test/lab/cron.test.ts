@@ -11,6 +11,8 @@ import { cron, type CronParams } from '../../src/modules/cron.js';
 import type { Task } from '../../src/playbook/types.js';
 import { createContext } from '../../src/runner/context.js';
 import { debianFacts } from '../fixtures/facts.js';
+import { lineinfile } from '../../src/modules/lineinfile.js';
+import { parseReport, repoRoot, runCli } from '../helpers/cli.js';
 import { labUnavailable, startLab, type Lab } from './lab.js';
 
 type Side = 'mine' | 'ansible';
@@ -190,5 +192,36 @@ describe('cron on a lab host, side by side with Ansible', function () {
       assert.equal(a, b.replaceAll('ansible-', 'mine-'), `${s.name}: what is left differs`);
     }
     assert.equal(await lab.sshOk(1, 'cat /etc/crontab'), before, '/etc/crontab was changed');
+  });
+
+  it("costs lineinfile's round trips: one to check, one to apply, only the check when converged; a converged run the same", async () => {
+    await lab.sshOk(1, 'useradd -m crontrips');
+    async function trips(task: Task): Promise<number[]> {
+      const counts: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        const ctx = ctxFor(false);
+        let n = conn.stats.roundTrips;
+        const plan = await task.check(ctx);
+        counts.push(conn.stats.roundTrips - n);
+        n = conn.stats.roundTrips;
+        if (plan.changed) await task.apply(ctx, plan);
+        counts.push(conn.stats.roundTrips - n);
+      }
+      return counts;
+    }
+    const theirs = await trips(lineinfile({ path: '/etc/trips-direct.conf', line: 'a', create: true }));
+    assert.deepEqual(theirs, [1, 1, 1, 0]);
+    assert.deepEqual(await trips(cron({ name: 'rt', job: '/bin/true', user: 'crontrips' })), theirs);
+    assert.deepEqual(await trips(cron({ name: 'rt', job: '/bin/true', user: 'root', cronFile: 'rt' })), theirs);
+    // through the runner: three tasks of each kind, converged (the second run), counted by the JSON report
+    const converged: Record<string, number> = {};
+    for (const kind of ['lineinfile', 'crontab', 'cronfile']) {
+      const args = ['run', join(repoRoot, 'test/lab/playbooks/cron-trips.ts'), '-i', lab.inventory, '--known-hosts', lab.knownHosts, '--json', '-e', JSON.stringify({ kind })];
+      assert.equal((await runCli(args)).code, 0);
+      const again = parseReport((await runCli(args)).stdout).hosts['h1']!;
+      assert.equal(again.stats.changed, 0);
+      converged[kind] = again.round_trips!;
+    }
+    assert.deepEqual(converged, { lineinfile: converged['lineinfile'], crontab: converged['lineinfile'], cronfile: converged['lineinfile'] });
   });
 });
