@@ -144,7 +144,8 @@ export function cron(params: CronParams): Task {
         ? [{ path: label, before: null, after: null, note: 'content hidden (secret)' }]
         : [buildFileDiff(label, read.exists ? before : null, result.removeFile ? null : Buffer.from(result.after))];
       const data: CronData = {
-        file: read.target,
+        // the file removed is the cron file's own name (a link itself, as os.unlink), the file written its target
+        file: result.removeFile ? file : read.target,
         user: params.user,
         remove: result.removeFile,
         newFile: !read.exists,
