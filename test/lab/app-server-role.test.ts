@@ -116,7 +116,7 @@ describe('the app-server role with provision modules (lab host)', function () {
     assert.deepEqual(tasks(report).filter((t) => t.status !== 'changed').map((t) => `${t.module} ${t.status}: ${t.summary ?? t.error ?? ''}`), []);
     // what an earlier planned task makes (the release after getUrl, /etc/default/cron after packages, the crontab)
     const predicted = tasks(report).filter((t) => t.predicted).map((t) => t.module);
-    for (const m of ['unarchive', 'replace', 'cron', 'service']) assert.ok(predicted.includes(m), `${m} not predicted: ${lines(report).join('\n')}`);
+    assert.deepEqual(predicted, ['unarchive', 'cron', 'replace', 'service'], lines(report).join('\n'));
     assert.equal((await lab.ssh(1, '[ ! -e /srv/appsrv ] && [ ! -e /etc/appsrv ] && ! getent passwd appsrv')).code, 0, '--check changed the host');
     assert.equal(requests, 0, '--check downloaded');
   });
