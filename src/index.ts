@@ -16,6 +16,7 @@ export type {
   FileDiff,
   When,
 } from './playbook/types.js';
+export type { CronParams } from './modules/cron.js';
 export type { Facts, ApacheLayout, OsFamily } from './facts/types.js';
 export type { Connection, ExecResult, ExecOptions, Command } from './connection/types.js';
 export { quote, quoteArgv, sh } from './connection/quote.js';

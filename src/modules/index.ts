@@ -24,4 +24,5 @@ export { aptRepository } from './apt-repository.js';
 // --- issue 21, part 3 (modc): blocks, replacements, cron ---
 export { blockinfile } from './blockinfile.js';
 export { replace } from './replace.js';
+export { cron } from './cron.js';
 // --- end of issue 21, part 3 ---

@@ -116,8 +116,10 @@ function stdinOf(ctx: TaskContext, p: UnarchiveParams): { stdin?: Buffer; maxOut
 
 async function planUnarchive(ctx: TaskContext, p: UnarchiveParams): Promise<Plan> {
   if (p.creates !== undefined && (await statPath(ctx, p.creates)) !== null) return skip(`skipped, since ${p.creates} exists`);
-  const st = await statPath(ctx, p.dest);
+  // a src on the host is read with dest: missing, it may be what an earlier planned task (a getUrl) makes
+  const [st, src] = await Promise.all([statPath(ctx, p.dest), p.remoteSrc ? statPath(ctx, p.src) : undefined]);
   if (st === null) throw new MissingOnHostError(`dest '${p.dest}' must be an existing dir`, [{ path: p.dest }]);
+  if (src === null) throw new MissingOnHostError(`Source '${p.src}' does not exist`, [{ path: p.src }]);
   if (st.type !== 'directory') throw new InputError(`dest '${p.dest}' must be an existing dir`);
   const r = await ctx.run(archiveScript(p, 'diff'), stdinOf(ctx, p));
   const root = ctx.become || ctx.facts.uid === 0;

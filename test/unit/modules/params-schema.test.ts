@@ -56,6 +56,7 @@ describe('module parameters are checked at run time', () => {
       aptRepository: { repo: 'deb http://127.0.0.1/debian bookworm main' },
       blockinfile: { path: '/x', block: 'a' },
       replace: { path: '/x', regexp: 'a' },
+      cron: { name: 'a', job: 'true' },
     };
     // every function the modules export: a new module without a minimal call here fails the test
     const fns = Object.entries(modules).filter(([, f]) => typeof f === 'function');
