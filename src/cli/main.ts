@@ -110,6 +110,7 @@ export interface RunFlags {
   engine?: string;
   shardSize?: number;
   regionVar?: string;
+  regionTimeout?: number;
   vaultId: string[];
   vaultPasswordFile: string[];
   askVaultPass: boolean;
@@ -638,6 +639,7 @@ async function engineRun(playbookPath: string, plays: Playbook[], hosts: string[
       return r === undefined || r === null || r === '' ? 'default' : String(r);
     },
     shardSize: flags.shardSize ?? 50,
+    regionTimeout: flags.regionTimeout ?? 300,
     maxFailPercentage: flags.maxFailPercentage ?? play.maxFailPercentage,
     anyErrorsFatal: flags.anyErrorsFatal || (play.anyErrorsFatal ?? false),
     options: { check: flags.check, diff: flags.diff, tags: flags.tags, skipTags: flags.skipTags, extraVars: flags.extraVars, forks: flags.forks, taskTimeout: flags.taskTimeout, anyErrorsFatal: flags.anyErrorsFatal },
@@ -801,6 +803,7 @@ Examples:
     .option('--engine <url>', 'coordinate the rollout over `provision worker` processes: redis://HOST:PORT or postgres://USER@HOST:PORT/DB')
     .option('--shard-size <n>', 'with --engine: at most this many hosts a shard (default 50)', atLeastOne('--shard-size'))
     .option('--region-var <name>', 'with --engine: the host variable naming its region (default provision_region)')
+    .option('--region-timeout <seconds>', "with --engine: how long a shard waits for a worker of its region before its hosts fail (default 300)", atLeastOne('--region-timeout'))
     .addOption(new Option('--from-plan <file>', 'apply a saved plan (what provision apply does)').hideHelp())
     .addOption(new Option('--plan-inventory', 'the inventory is the saved plan\'s, not named by the user: its scripts are not run').default(false).hideHelp())
     .addHelpText(

@@ -20,6 +20,8 @@ export interface CoordinatorInput {
   batches: string[][];
   regionOf: (host: string) => string;
   shardSize: number;
+  /** Seconds a shard may wait for a worker of its region before its hosts fail `no worker in region R`. */
+  regionTimeout: number;
   maxFailPercentage?: number;
   anyErrorsFatal: boolean;
   options: ShardOptions;
@@ -82,6 +84,26 @@ export async function coordinate(input: CoordinatorInput): Promise<EngineReport>
   }
   input.signal.addEventListener('abort', () => publishHalt('interrupted'), { once: true });
 
+  /**
+   * A region whose shards no worker has taken: the coordinator takes them itself and fails them (one attempt, as a
+   * lost worker's), so the barrier goes on. A job of another run met on the way is put back.
+   */
+  const failUnstarted = async (shardRegions: string[], prefix: string) => {
+    for (const region of new Set(shardRegions)) {
+      const taker = checkers[regions.indexOf(region)]!;
+      for (;;) {
+        const token = randomBytes(8).toString('hex');
+        const job = await taker.getNextJob(token, { block: false }).catch(() => undefined);
+        if (!job) break;
+        if (!String(job.id).startsWith(prefix)) {
+          await job.moveToWait(token).catch(() => undefined);
+          break;
+        }
+        input.say(`provision: no worker in region ${region} took ${job.name} in ${input.regionTimeout} s`);
+        await job.moveToFailed(new Error(`no worker in region ${region}`), token).catch(() => undefined);
+      }
+    }
+  };
   const reports: Array<{ file: string; report: RunReport }> = [];
   const lost = new Map<string, string>();
   const shardRecords: EngineReport['shards'] = [];
@@ -117,7 +139,8 @@ export async function coordinate(input: CoordinatorInput): Promise<EngineReport>
         })),
       });
       input.say(`batch ${index + 1}/${input.batches.length}: ${batch.length} hosts in ${shards.length} shards (${[...new Set(shards.map((s) => s.region))].join(', ')})`);
-      const end = await ended;
+      const watchdog = setTimeout(() => void failUnstarted(shards.map((s) => s.region), `${runId}-b${index + 1}-`), input.regionTimeout * 1000);
+      const end = await ended.finally(() => clearTimeout(watchdog));
       const byId = (rec: Record<string, unknown>, id: string) => Object.entries(rec).find(([k]) => k.endsWith(`:${id}`))?.[1];
       for (const s of shards) {
         const value = byId(end.values, jobId(s)) as RunReport | undefined;
@@ -128,7 +151,7 @@ export async function coordinate(input: CoordinatorInput): Promise<EngineReport>
           const worker = Object.values(value.hosts).map((h) => (h as { worker?: string }).worker).find((w) => w);
           shardRecords.push({ ...base, started: value.started, finished: value.finished, outcome: value.halted ? 'halted' : Object.values(value.hosts).some((h) => h.status === 'failed' || h.status === 'unreachable') ? 'failed' : 'ok', ...(worker ? { worker } : {}) });
         } else {
-          const error = /stalled/.test(failure ?? '') ? 'worker lost' : failure ?? 'worker lost';
+          const error = failure === undefined || /stalled/.test(failure) ? 'worker lost' : failure;
           for (const h of s.hosts) lost.set(h, error);
           const now = new Date().toISOString();
           shardRecords.push({ ...base, started: now, finished: now, outcome: 'failed', error });

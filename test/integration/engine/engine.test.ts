@@ -138,6 +138,16 @@ for (const [kind, start] of [['Redis', startRedis], ['PostgreSQL', startPostgres
       assert.equal(report.hosts[names[1]!]?.status, 'changed');
     });
 
+    it('fails the hosts of a region no worker serves after --region-timeout, and goes on', async () => {
+      const inv = fleet.writeInventory(join(work, 'nowhere.ini'), (h) => `root=${h.root} provision_region=${h === fleet.hosts[1] ? 'nowhere' : regionOf(fleet.hosts.indexOf(h))}`);
+      const c = coordinator(inv, ['--limit', `${names[0]},${names[1]}`, '--region-timeout', '2', '-e', 'version=nowhere']);
+      assert.equal(await c.exited, 4, c.stderr());
+      const report = parseReport(c.stdout()) as EngineReport;
+      assert.equal(report.hosts[names[1]!]?.status, 'unreachable');
+      assert.equal(report.hosts[names[1]!]?.error, 'no worker in region nowhere');
+      assert.equal(report.hosts[names[0]!]?.status, 'changed');
+    });
+
     it('on Ctrl-C starts no new batch, stops running shards after their task, writes the report, exits 99, leaves no temporary file', async () => {
       const inv = inventory('interrupt.ini', (i) => (i === 0 ? ` hold_on=${names[0]}` : ''));
       for (const h of fleet.hosts) for (const f of ['holding', 'go', 'done.txt']) rmSync(join(h.root, f), { force: true });
