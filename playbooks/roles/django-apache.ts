@@ -313,10 +313,12 @@ function dataFilesWritable(site: SiteVars, dataGroup: string, appUser: string): 
     },
     async apply(ctx, plan) {
       const files = plan.data as string[];
-      for (const [dir, mode] of dirs) {
+      // one command for both folders: one round trip
+      const steps = dirs.flatMap(([dir, mode]) => {
         const mine = files.filter((f) => f.startsWith(`${dir}/`));
-        if (mine.length > 0) await ctx.run(['sh', '-c', 'chgrp "$0" -- "$@" && chmod "$MODE" -- "$@"', dataGroup, ...mine], { env: { MODE: mode } });
-      }
+        return mine.length > 0 ? [sh`chgrp ${dataGroup} -- ${mine} && chmod ${mode} -- ${mine}`] : [];
+      });
+      if (steps.length > 0) await ctx.run(steps.join(' && '));
     },
   });
 }
@@ -443,9 +445,6 @@ export function djangoApacheTasks(view: HostView, options: DjangoApacheOptions):
     site.ownUser
       ? null
       : user({ name: account.user, system: true, group: account.group, home: project, createHome: false, shell: '/usr/sbin/nologin', comment: `Django site ${site.siteName}` }),
-    // Embedded mode runs the application as Apache's user: it joins the data's group (a restart makes that count).
-    mode === 'embedded' ? user({ name: apache.user, groups: [account.group], append: true, notify: restartApache })
-      : account.user === apache.user ? null : apacheLeavesGroup(facts, site),
 
     // 3. The project's code; what lives only on the host (data, logs, uploads, collected files, secrets) is excluded.
     file({ name: 'project directory', path: project, state: 'directory', mode: '0755' }),
@@ -539,6 +538,11 @@ export function djangoApacheTasks(view: HostView, options: DjangoApacheOptions):
           notify: restartApache,
         })
       : null,
+    // Embedded mode runs the application as Apache's user: it joins the data's group (a restart makes that count).
+    // Here, beside the other tasks that need Apache restarted: earlier, its check would sit between the account's
+    // and the project directory's applies, which then could not go to the host together.
+    mode === 'embedded' ? user({ name: apache.user, groups: [account.group], append: true, notify: restartApache })
+      : account.user === apache.user ? null : apacheLeavesGroup(facts, site),
     service({ name: apache.service, state: 'started', enabled: true }),
 
     // 10. Health checks from the host itself, once a restart or a daemon reload has happened.

@@ -2,6 +2,7 @@
 import type { Command, Connection, ExecOptions, ExecResult, WriteFileOptions, WriteResult } from '../connection/types.js';
 import type { Facts } from '../facts/types.js';
 import { CommandError } from '../errors.js';
+import { quoteArgv } from '../connection/quote.js';
 import { validateTaskValues } from './validate-values.js';
 
 export type Vars = Record<string, unknown>;
@@ -206,6 +207,12 @@ export interface ApplyScript {
 /** Throws the CommandError a failed command is (`command` names it), as ctx.run does. */
 export function failOn(command: string, r: ExecResult): void {
   if (r.code !== 0) throw new CommandError(command, r.code, r.stdout, r.stderr);
+}
+
+/** An apply that runs one program (useradd, groupadd …) as an inline script; it fails as ctx.run would. */
+export function argvScript(argv: readonly string[]): ApplyScript {
+  const command = quoteArgv(argv);
+  return { script: `${command} </dev/null`, done: (r) => failOn(command, r) };
 }
 
 /** Runs an apply script (alone, or as a member of a group: see ExecOptions.group) and reads its result. */
