@@ -66,10 +66,18 @@ export class PlanCache {
    */
   checkAfter(pending: Writes[], sending: ReadonlySet<Task>): void {
     const between: Writes[] = [];
+    const written = new Set(pending.flatMap((w) => (w === undefined || w === 'anything' ? [] : w.filter((u) => !u.tree).map((u) => u.path))));
+    // A check that reads only files these applies write is left for later: a write whose content is known whole puts
+    // its file back in what the host's reads remember, once nothing else was asked after it (N edits of one file then
+    // read it once), which a check sent behind it would prevent.
+    const onlyWritten = (task: Task) => {
+      const reads = task.footprint?.reads;
+      return reads !== undefined && reads !== 'anything' && reads.length > 0 && reads.every((r) => !r.tree && written.has(r.path));
+    };
     for (const task of this.upcoming) {
       if (sending.has(task)) continue;
       const early = this.early.get(task);
-      if (early && !planStillHolds(task.footprint, [...this.writes.slice(early.writesBefore), ...pending]) && planStillHolds(task.footprint, between)) {
+      if (early && !onlyWritten(task) && !planStillHolds(task.footprint, [...this.writes.slice(early.writesBefore), ...pending]) && planStillHolds(task.footprint, between)) {
         this.start(task, this.writes.length + pending.length);
       }
       between.push(task.footprint?.writes);
