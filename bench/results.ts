@@ -169,8 +169,13 @@ export function checkCostTargets(sizes: SizeResult[], startup: BenchResults['sta
     const top = Math.max(0, ...sizes.map((s) => s.hosts));
     out.push({ target: 'scale: 1,000 loopback hosts on one controller', figure: `not measured in this run (largest: ${top}; --hosts 1000)`, met: false });
   }
-  // The Django role is not the bench's workload (it needs Apache and Django on the host): counted elsewhere, not here.
-  out.push({ target: 'the Django role (playbooks/daemon.ts) on a converged host in ≤ 3 round trips', figure: 'not measured by the bench (bench/workload.ts is not the Django role)', met: false });
+  // The Django role is not the bench's workload (it needs Apache and Django on the host): counted on a lab host by
+  // test/e2e/django-cost-lab.test.ts, which asserts the targets; the bench does not measure it, so it is not met here.
+  out.push({
+    target: 'the Django role (playbooks/daemon.ts) on a converged host in ≤ 3 round trips, cold ≤ 1 + changed',
+    figure: 'not measured by the bench (it needs Apache and Django): test/e2e/django-cost-lab.test.ts counts it on a lab host',
+    met: false,
+  });
   if (startup.version_cpu_ms !== null) out.push({ target: '`provision --version` ≤ 0.25 s CPU', figure: s1(startup.version_cpu_ms), met: startup.version_cpu_ms <= 250 });
   return out;
 }

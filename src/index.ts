@@ -10,6 +10,8 @@ export type {
   Plan,
   ApplyResult,
   ApplyScript,
+  Footprint,
+  PathUse,
   CommonOptions,
   HostView,
   Vars,

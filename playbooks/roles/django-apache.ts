@@ -23,6 +23,7 @@ import {
   user,
   type CommonOptions,
   type Facts,
+  type Footprint,
   type HostView,
   type Task,
   type TaskContext,
@@ -179,6 +180,11 @@ export function syncExcludes(site: SiteVars): string[] {
   return [...new Set([...site.syncExclude, ...hostOnly])];
 }
 
+/** What a task that reads and writes one file (a template) declares: see Footprint. */
+function fileFootprint(path: string): Footprint {
+  return { reads: [{ path }], writes: [{ path }] };
+}
+
 /** The directory beside siteDir where Debian keeps its enabled links (sites-enabled, mods-enabled). */
 function debianEnabledDir(facts: Facts, kind: 'sites' | 'mods'): string {
   const root = facts.apache.siteDir.replace(/\/sites-available\/?$/, '');
@@ -220,10 +226,13 @@ function fromProject(
   options: CommonOptions & Record<string, unknown>,
   site: SiteVars,
   build: (p: DjangoProject) => Task,
+  /** What the inner task reads and writes, known before the project is read: the inner task's footprint. */
+  footprint: Footprint,
 ): Task {
   let inner: Task | undefined;
   // `options` may also carry the parameters known before the project is read (dest, validate), to show them
   return defineTask(module, name, { ...options, name }, {
+    footprint,
     async check(ctx) {
       inner = build(projectOf(ctx, site));
       return inner.check(ctx);
@@ -231,6 +240,11 @@ function fromProject(
     async apply(ctx, plan) {
       inner ??= build(projectOf(ctx, site));
       return inner.apply(ctx, plan);
+    },
+    // the inner task's one-script apply, so it can go out with its neighbours' (a template's write)
+    applyScript(ctx, plan) {
+      inner ??= build(projectOf(ctx, site));
+      return inner.applyScript?.(ctx, plan);
     },
   });
 }
@@ -244,6 +258,8 @@ function requirementsInstalled(site: SiteVars, venv: string, notify: string): Ta
   const marker = `${venv}/.provision-requirements`;
   const options = site.pipOptions.join(' ');
   return defineTask('pip', `requirements from ${site.requirements}`, { notify }, {
+    // pip may write anything; the check reads the requirements and the marker
+    footprint: { reads: [{ path: req }, { path: marker }], writes: 'anything' },
     async check(ctx) {
       const r = await ctx.exec(sh`if [ -f ${req} ]; then sha256sum < ${req} | cut -c1-64; else echo missing; fi; cat ${marker} 2>/dev/null; true`);
       const [sum = 'missing', installed = ''] = r.stdout.split('\n');
@@ -284,6 +300,11 @@ function dataFilesWritable(site: SiteVars, dataGroup: string, appUser: string): 
   const dirs: Array<[string, string]> = [[site.dbDir, site.dbFileMode], [site.logDir, site.logFileMode]];
   const find = dataFilesCommand(site, dataGroup, appUser);
   return defineTask('file', 'data and log files writable by the application', {}, {
+    // who the application's user is, and the files under the two folders
+    footprint: {
+      reads: [{ path: site.dbDir, tree: true }, { path: site.logDir, tree: true }, { path: '/etc/passwd' }, { path: '/etc/group' }],
+      writes: [{ path: site.dbDir, tree: true }, { path: site.logDir, tree: true }],
+    },
     async check(ctx) {
       const r = await ctx.exec(`${find}; true`);
       const files = r.stdout.split('\n').filter((f) => f !== '');
@@ -292,10 +313,12 @@ function dataFilesWritable(site: SiteVars, dataGroup: string, appUser: string): 
     },
     async apply(ctx, plan) {
       const files = plan.data as string[];
-      for (const [dir, mode] of dirs) {
+      // one command for both folders: one round trip
+      const steps = dirs.flatMap(([dir, mode]) => {
         const mine = files.filter((f) => f.startsWith(`${dir}/`));
-        if (mine.length > 0) await ctx.run(['sh', '-c', 'chgrp "$0" -- "$@" && chmod "$MODE" -- "$@"', dataGroup, ...mine], { env: { MODE: mode } });
-      }
+        return mine.length > 0 ? [sh`chgrp ${dataGroup} -- ${mine} && chmod ${mode} -- ${mine}`] : [];
+      });
+      if (steps.length > 0) await ctx.run(steps.join(' && '));
     },
   });
 }
@@ -303,6 +326,8 @@ function dataFilesWritable(site: SiteVars, dataGroup: string, appUser: string): 
 /** Reads the project's source (settings module, WSGI callable, a static file) and says what it found; fails naming the variable to set. */
 function projectFound(site: SiteVars): Task {
   return defineTask('guard', `the Django project in ${site.projectSrc}`, {}, {
+    // reads only the controller's copy of the project
+    footprint: { reads: [], writes: [] },
     async check(ctx) {
       const p = projectOf(ctx, site);
       const statics = p.staticFile === null ? 'no static file' : `static ${p.staticUrl}${p.staticFile}`;
@@ -322,6 +347,10 @@ function apacheLeavesGroup(facts: Facts, site: SiteVars): Task {
   const { group: dataGroup } = appAccount(site);
   const own = `${site.siteName}.conf`;
   return defineTask('user', `${apacheUser} leaves group ${dataGroup}`, { notify: restartApache }, {
+    footprint: {
+      reads: [{ path: '/etc/group' }, { path: facts.apache.siteDir, tree: true }],
+      writes: [{ path: '/etc/group' }, { path: '/etc/gshadow' }],
+    },
     async check(ctx) {
       // the group's own member list: a supplementary membership, which gpasswd -d removes (never a primary group)
       const r = await ctx.exec(sh`getent group ${dataGroup} | cut -d: -f4; grep -l '^WSGIPythonPath' ${facts.apache.siteDir}/*.conf 2>/dev/null; true`);
@@ -344,6 +373,7 @@ function apacheLeavesGroup(facts: Facts, site: SiteVars): Task {
 function oneEmbeddedSite(facts: Facts, site: SiteVars): Task {
   const own = `${site.siteName}.conf`;
   return defineTask('guard', 'no other embedded Django site on this Apache', {}, {
+    footprint: { reads: [{ path: facts.apache.siteDir, tree: true }], writes: [] },
     async check(ctx) {
       const r = await ctx.exec(sh`grep -l '^WSGIPythonPath' ${facts.apache.siteDir}/*.conf 2>/dev/null; true`);
       const others = r.stdout.split('\n').filter((f) => f.trim() !== '' && posix.basename(f.trim()) !== own);
@@ -415,9 +445,6 @@ export function djangoApacheTasks(view: HostView, options: DjangoApacheOptions):
     site.ownUser
       ? null
       : user({ name: account.user, system: true, group: account.group, home: project, createHome: false, shell: '/usr/sbin/nologin', comment: `Django site ${site.siteName}` }),
-    // Embedded mode runs the application as Apache's user: it joins the data's group (a restart makes that count).
-    mode === 'embedded' ? user({ name: apache.user, groups: [account.group], append: true, notify: restartApache })
-      : account.user === apache.user ? null : apacheLeavesGroup(facts, site),
 
     // 3. The project's code; what lives only on the host (data, logs, uploads, collected files, secrets) is excluded.
     file({ name: 'project directory', path: project, state: 'directory', mode: '0755' }),
@@ -461,9 +488,11 @@ export function djangoApacheTasks(view: HostView, options: DjangoApacheOptions):
     }),
     fromProject('template', 'production settings', { notify: codeChanged, dest: `${project}/${productionSettings}.py` }, site, (p) =>
       template({ src: '../templates/settings_production.py.ejs', dest: `${project}/${productionSettings}.py`, vars: settingsVars(site, p), mode: '0644' }),
+      fileFootprint(`${project}/${productionSettings}.py`),
     ),
     fromProject('template', 'production WSGI entry', { notify: codeChanged, dest: wsgiEntryPath(site) }, site, (p) =>
       template({ src: '../templates/wsgi_production.py.ejs', dest: wsgiEntryPath(site), vars: wsgiVars(site, p), mode: '0644' }),
+      fileFootprint(wsgiEntryPath(site)),
     ),
 
     copy({ name: 'manage.py as the application runs it', dest: managePath(site), content: manageScript(site, managePython), owner: 'root', group: 'root', mode: '0755' }),
@@ -499,6 +528,7 @@ export function djangoApacheTasks(view: HostView, options: DjangoApacheOptions):
         mode: '0644',
         validate: validateCommand(facts, site.siteName),
       }),
+      fileFootprint(conf),
     ),
     debian
       ? command({
@@ -508,6 +538,11 @@ export function djangoApacheTasks(view: HostView, options: DjangoApacheOptions):
           notify: restartApache,
         })
       : null,
+    // Embedded mode runs the application as Apache's user: it joins the data's group (a restart makes that count).
+    // Here, beside the other tasks that need Apache restarted: earlier, its check would sit between the account's
+    // and the project directory's applies, which then could not go to the host together.
+    mode === 'embedded' ? user({ name: apache.user, groups: [account.group], append: true, notify: restartApache })
+      : account.user === apache.user ? null : apacheLeavesGroup(facts, site),
     service({ name: apache.service, state: 'started', enabled: true }),
 
     // 10. Health checks from the host itself, once a restart or a daemon reload has happened.
@@ -526,6 +561,8 @@ function healthChecks(site: SiteVars): Task[] {
       p.staticFile === null
         ? debug({ msg: 'no static file in the project to check' })
         : pageCheck(site, `${p.staticUrl}${p.staticFile}`),
+      // the health check's (see http): what answers may come from anything on the host
+      { reads: 'anything', writes: [] },
     ),
   ];
 }

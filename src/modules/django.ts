@@ -52,6 +52,9 @@ export function django(params: DjangoParams): Task {
   const words = splitArgs(params.command);
   const kind = classifyDjangoCommand(words);
   return defineTask('django', `manage.py ${params.command}`, params, {
+    // What manage.py reports comes from the code, the settings, the database and the installed packages, wherever the
+    // settings put them; the command itself may write anything.
+    footprint: { reads: 'anything', writes: 'anything' },
     check: (ctx) => planDjango(ctx, params, words, kind),
     async apply(ctx, plan) {
       const d = plan.data as DjangoData;

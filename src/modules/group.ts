@@ -2,7 +2,7 @@
 import { sh } from '../connection/quote.js';
 import { CommandError, InputError } from '../errors.js';
 import { z } from './lib/zod.js';
-import { change, defineTask, noChange, type Plan, type Task } from '../playbook/types.js';
+import { applyWith, argvScript, change, defineTask, noChange, type Plan, type Task } from '../playbook/types.js';
 import { requireOneOf } from './lib/params.js';
 import { checkParams, moduleSchema } from './lib/schema.js';
 
@@ -58,9 +58,9 @@ export function group(params: GroupParams): Task {
       if (r.code !== 0 && r.code !== 2) throw new CommandError(`getent group ${params.name}`, r.code, r.stdout, r.stderr);
       return planGroup(r.code === 0 ? parseGroupLine(r.stdout) : null, { ...params, state });
     },
-    async apply(ctx, plan) {
-      await ctx.run((plan.data as GroupData).argv);
-    },
+    // one inline script: it goes out with the applies and checks around it (see Task.applyScript)
+    apply: (ctx, plan) => applyWith(ctx, argvScript((plan.data as GroupData).argv)),
+    applyScript: (_ctx, plan) => argvScript((plan.data as GroupData).argv),
   });
   return { ...task, params };
 }

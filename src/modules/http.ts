@@ -52,6 +52,8 @@ export function http(params: HttpParams): Task {
     throw new InputError(`http: from must be 'controller' or 'host' (got ${JSON.stringify(params.from)})`);
   }
   return defineTask('http', `GET ${params.url}`, params, {
+    // What answers may come from anything on the host: the plan holds while nothing applies (a converged host).
+    footprint: { reads: 'anything', writes: [] },
     check: (ctx) => checkUrl(ctx, params),
     async apply() {
       return { changed: false }; // never reached: check never plans a change
@@ -61,7 +63,8 @@ export function http(params: HttpParams): Task {
 
 async function checkUrl(ctx: TaskContext, p: HttpParams): Promise<Plan> {
   const wanted = p.status === undefined ? [200] : typeof p.status === 'number' ? [p.status] : [...p.status];
-  const attempts = Math.floor(p.retries ?? 3) + 1;
+  // Checked ahead of its turn, it tries once: a failure is checked again, with the retries, in the task's turn.
+  const attempts = ctx.early ? 1 : Math.floor(p.retries ?? 3) + 1;
   const delayMs = (p.delay ?? 1) * 1000;
   // finish a little before the task's own deadline so the failure says what was received, not just "timed out"
   const deadline = p.timeout === undefined ? Infinity : Date.now() + p.timeout * 1000 - 250;

@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import { sh } from '../connection/quote.js';
 import { CommandError, InputError } from '../errors.js';
 import { z } from './lib/zod.js';
-import { change, defineTask, noChange, type CommonOptions, type Plan, type Task } from '../playbook/types.js';
+import { applyWith, argvScript, change, defineTask, noChange, type CommonOptions, type Plan, type Task } from '../playbook/types.js';
 import { accountName, requireId } from './group.js';
 import { requireOneOf } from './lib/params.js';
 import { checkParams, moduleSchema } from './lib/schema.js';
@@ -89,9 +89,9 @@ export function user(params: UserParams): Task {
       if (r.code !== 0 && r.code !== 2) throw new CommandError(`getent passwd ${params.name}`, r.code, r.stdout, r.stderr);
       return planUser(r.code === 0 ? parseUserProbe(r.stdout) : null, wanted);
     },
-    async apply(ctx, plan) {
-      await ctx.run((plan.data as UserData).argv);
-    },
+    // one inline script: it goes out with the applies and checks around it (see Task.applyScript)
+    apply: (ctx, plan) => applyWith(ctx, argvScript((plan.data as UserData).argv)),
+    applyScript: (_ctx, plan) => argvScript((plan.data as UserData).argv),
   });
   return { ...task, params };
 }

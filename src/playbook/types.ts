@@ -2,6 +2,7 @@
 import type { Command, Connection, ExecOptions, ExecResult, WriteFileOptions, WriteResult } from '../connection/types.js';
 import type { Facts } from '../facts/types.js';
 import { CommandError } from '../errors.js';
+import { quoteArgv } from '../connection/quote.js';
 import { validateTaskValues } from './validate-values.js';
 
 export type Vars = Record<string, unknown>;
@@ -105,6 +106,11 @@ export interface TaskContext {
   readonly conn: Connection;
   /** Results of earlier tasks by their `register` name. */
   readonly registered: Readonly<Record<string, TaskResult>>;
+  /**
+   * The check runs ahead of its task's turn, with the other tasks' checks (see Footprint): it should not wait (retry)
+   * for a state an earlier task may bring, since a failed early check is checked again in its turn.
+   */
+  readonly early?: boolean;
   /** Runs a command; never throws on a non-zero exit. */
   exec(cmd: Command, opts?: ExecOptions): Promise<ExecResult>;
   /** Runs a command that must succeed; throws CommandError otherwise. */
@@ -175,11 +181,13 @@ export interface PathUse {
  * What a task's check reads and its apply writes. A task that declares it has a check that only reads the host,
  * quickly, and whose answer holds until something it read changes: the runner runs that check early, with the
  * other tasks' checks (one round trip for all), and keeps the plan while no apply since wrote what it read.
- * Leave it out for checks that wait (a health check) or are costly: the task is then checked in its turn, and
- * taken to write anything.
+ * A check that waits (a health check's retries) waits only in its turn: checked early (TaskContext.early) it tries
+ * once, and a check that failed early is checked again in its turn. Reads `anything`: what the check sees may come
+ * from anything on the host (a page a service serves, what manage.py imports), so its plan holds only while nothing
+ * applies. Leave the footprint out and the task is checked in its turn, and taken to write anything.
  */
 export interface Footprint {
-  reads: PathUse[];
+  reads: PathUse[] | 'anything';
   writes: PathUse[] | 'anything';
 }
 
@@ -199,6 +207,12 @@ export interface ApplyScript {
 /** Throws the CommandError a failed command is (`command` names it), as ctx.run does. */
 export function failOn(command: string, r: ExecResult): void {
   if (r.code !== 0) throw new CommandError(command, r.code, r.stdout, r.stderr);
+}
+
+/** An apply that runs one program (useradd, groupadd …) as an inline script; it fails as ctx.run would. */
+export function argvScript(argv: readonly string[]): ApplyScript {
+  const command = quoteArgv(argv);
+  return { script: `${command} </dev/null`, done: (r) => failOn(command, r) };
 }
 
 /** Runs an apply script (alone, or as a member of a group: see ExecOptions.group) and reads its result. */

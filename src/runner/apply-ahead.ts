@@ -36,11 +36,11 @@ function groupable(run: HostRun, task: Task, opts: RunOptions): boolean {
   return decidedEarly(task, opts) && task.applyScript !== undefined && (!(task.options.become ?? run.become) || run.facts.sudo);
 }
 
-/** Sends `script` on the task's connection as a member of `group`; resolves once it has been handed to the transport. */
-function send(ctx: TaskContext, s: ApplyScript, group: string): { sent: Promise<void>; result: Promise<ApplyResult | void> } {
+/** Sends `script` on the task's connection (as a member of `group`, if any); `sent` resolves once it has been handed to the transport. */
+function send(ctx: TaskContext, s: ApplyScript, group: string | undefined): { sent: Promise<void>; result: Promise<ApplyResult | void> } {
   let onSent = () => {};
   const sent = new Promise<void>((resolve) => (onSent = resolve));
-  const result = applyWith(ctx, s, { group, onSent });
+  const result = applyWith(ctx, s, { ...(group === undefined ? {} : { group }), onSent });
   result.catch(() => {}); // read when the task's turn comes, or never when an earlier one failed
   return { sent: Promise.race([sent, result.then(() => {}, () => {})]), result };
 }
@@ -72,7 +72,14 @@ export async function applyWithNext(run: HostRun, task: Task, plan: Plan, ctx: T
     members.push({ task: next.task, plan: p, ctx: nctx, script });
     writes.push(next.task.footprint?.writes);
   }
-  if (members.length < 2) return { result: applyWith(ctx, first) };
+  // The checks these applies make stale go out right behind them (see PlanCache.checkAfter).
+  const checkAfter = () => run.plans.checkAfter(writes, new Set(members.map((m) => m.task)));
+  if (members.length < 2) {
+    const { sent, result } = send(ctx, first, undefined);
+    await sent;
+    checkAfter();
+    return { result };
+  }
   const group = randomBytes(8).toString('hex');
   let own: Promise<ApplyResult | void> | undefined;
   // one after the other: the host runs them in the order they are handed over
@@ -86,5 +93,6 @@ export async function applyWithNext(run: HostRun, task: Task, plan: Plan, ctx: T
     }
     await sent;
   }
+  checkAfter();
   return own && { result: own };
 }

@@ -20,6 +20,8 @@ export interface ContextOptions {
   plannedTrees?: readonly PlannedTree[];
   /** Epoch milliseconds by which the task must end: every command gets the time that remains. */
   deadline?: number;
+  /** The check runs ahead of its task's turn (see TaskContext.early). */
+  early?: boolean;
 }
 
 /** Creates a module's view of a host; every command goes through the connection with the task's become. */
@@ -43,6 +45,7 @@ export function createContext(o: ContextOptions): TaskContext {
     baseDir: o.baseDir,
     conn: o.conn,
     registered: o.registered ?? {},
+    ...(o.early ? { early: true } : {}),
     exec: (cmd: Command, opts?: ExecOptions) => o.conn.exec(cmd, withBecome(opts)),
     async run(cmd: Command, opts?: ExecOptions) {
       const r = await o.conn.exec(cmd, withBecome(opts));

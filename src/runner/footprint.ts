@@ -24,6 +24,9 @@ export function planStillHolds(footprint: Footprint | undefined, writesSince: Re
   if (writesSince.length === 0) return true;
   if (!footprint) return false;
   return writesSince.every(
-    (writes) => writes !== undefined && writes !== 'anything' && writes.every((w) => footprint.reads.every((r) => !overlaps(r, w))),
+    (writes) =>
+      writes !== undefined &&
+      writes !== 'anything' &&
+      (footprint.reads === 'anything' ? writes.length === 0 : writes.every((w) => (footprint.reads as PathUse[]).every((r) => !overlaps(r, w)))),
   );
 }

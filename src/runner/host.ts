@@ -133,7 +133,7 @@ export async function runHost(
       registered: {},
       report,
       planned: [],
-      plans: new PlanCache((task) => task.check(taskContext(run, task, opts))),
+      plans: new PlanCache((task) => task.check(taskContext(run, task, opts, undefined, true))),
       next: [],
       ahead: new Map(),
       started: opts.startAtTask === undefined,
@@ -149,6 +149,25 @@ export async function runHost(
       return finish();
     }
     for (const task of tasks) run.plans.prefetch(task);
+    // The gate's check goes with the others too: on a host where nothing applies, it holds at the gate's turn.
+    const gateTask = (): Task => {
+      const gateDef = playbook.gate as NonNullable<typeof playbook.gate>;
+      const built = buildOrFail(() => {
+        const b = typeof gateDef === 'function' ? gateDef(view) : gateDef;
+        if (!isTask(b)) throw new Error(`it is not a task (got ${describeValue(b)})`);
+        return b;
+      }, 'building the gate', host, opts.playbookPath);
+      return { ...built, name: `gate: ${built.name}` };
+    };
+    let earlyGate: Task | undefined;
+    if (playbook.gate && !opts.check) {
+      try {
+        earlyGate = gateTask();
+        run.plans.prefetch(earlyGate);
+      } catch {
+        earlyGate = undefined; // said when the gate's turn comes, as without the early check
+      }
+    }
     const ids = tasks.map((task, i) => ({ task, id: `${opts.idPrefix ?? ''}task ${i + 1}` }));
     const notified = new Set<string>();
     const handlers = playbook.handlers ?? {};
@@ -198,6 +217,8 @@ export async function runHost(
         break;
       }
       run.next = ids.slice(index + 1);
+      // a flush is no task of the plan cache's: its turn passes (what its handlers apply is recorded as they do)
+      if (task.module === flushHandlersModule) run.plans.forget(task);
       const outcome = task.module === flushHandlersModule ? await flushHandlers() : await runTask(run, task, opts, emit, 'task', `${opts.idPrefix ?? ''}task ${index + 1}`);
       if (outcome === 'unreachable') return finish();
       if (outcome === 'failed') {
@@ -224,13 +245,7 @@ export async function runHost(
       if (outcome === 'failed') failed = true;
     }
     if (playbook.gate && !failed && !cutShort && report.stats.failed === 0 && !opts.signal?.aborted) {
-      const gateDef = playbook.gate;
-      const built = buildOrFail(() => {
-        const b = typeof gateDef === 'function' ? gateDef(view) : gateDef;
-        if (!isTask(b)) throw new Error(`it is not a task (got ${describeValue(b)})`);
-        return b;
-      }, 'building the gate', host, opts.playbookPath);
-      const gate: Task = { ...built, name: `gate: ${built.name}` };
+      const gate: Task = earlyGate ?? gateTask();
       run.next = [];
       const outcome = await runTask(run, gate, opts, emit, 'gate', `${opts.idPrefix ?? ''}gate`);
       if (outcome === 'unreachable') return finish();

@@ -30,10 +30,11 @@ export class PlanCache {
     this.start(task);
   }
 
-  private start(task: Task): void {
+  /** `writesBefore`: the applies made before the check reads (more than made so far when some are on their way). */
+  private start(task: Task, writesBefore = this.writes.length): void {
     if (!task.footprint || (typeof task.options.when === 'boolean' && !task.options.when)) return;
     const plan = this.startCheck(task);
-    const entry: { plan: Promise<Plan>; writesBefore: number; value?: Plan } = { plan, writesBefore: this.writes.length };
+    const entry: { plan: Promise<Plan>; writesBefore: number; value?: Plan } = { plan, writesBefore };
     // a failure is reported if and when the task runs
     plan.then((value) => (entry.value = value)).catch(() => {});
     this.early.set(task, entry);
@@ -45,19 +46,55 @@ export class PlanCache {
    */
   heldPlan(task: Task, more: Writes[]): Plan | undefined {
     const early = this.early.get(task);
-    if (early?.value === undefined) return undefined;
+    if (early?.value === undefined || !this.holds(task, early)) return undefined;
     return planStillHolds(task.footprint, [...this.writes.slice(early.writesBefore), ...more]) ? early.value : undefined;
+  }
+
+  /**
+   * Whether an early plan holds after what was applied since it was read. A plan read after applies that were on
+   * their way (see checkAfter) holds only once they are all recorded: when one failed, the host stops there.
+   */
+  private holds(task: Task, early: { writesBefore: number }): boolean {
+    return this.writes.length >= early.writesBefore && planStillHolds(task.footprint, this.writes.slice(early.writesBefore));
+  }
+
+  /**
+   * Applies that write `pending` (the tasks in `sending`, each one inline script) have been handed to the host's one
+   * shell: a check asked for now runs after them there, and reads what they leave. So the checks of the tasks after
+   * them that those writes make stale, and that no task between may write over again, start now, in the same round
+   * trip as the applies, instead of one round trip after them. Counted as read after those applies.
+   */
+  checkAfter(pending: Writes[], sending: ReadonlySet<Task>): void {
+    const between: Writes[] = [];
+    const written = new Set(pending.flatMap((w) => (w === undefined || w === 'anything' ? [] : w.filter((u) => !u.tree).map((u) => u.path))));
+    // A check that reads only files these applies write is left for later: a write whose content is known whole puts
+    // its file back in what the host's reads remember, once nothing else was asked after it (N edits of one file then
+    // read it once), which a check sent behind it would prevent.
+    const onlyWritten = (task: Task) => {
+      const reads = task.footprint?.reads;
+      return reads !== undefined && reads !== 'anything' && reads.length > 0 && reads.every((r) => !r.tree && written.has(r.path));
+    };
+    for (const task of this.upcoming) {
+      if (sending.has(task)) continue;
+      const early = this.early.get(task);
+      if (early && !onlyWritten(task) && !planStillHolds(task.footprint, [...this.writes.slice(early.writesBefore), ...pending]) && planStillHolds(task.footprint, between)) {
+        this.start(task, this.writes.length + pending.length);
+      }
+      between.push(task.footprint?.writes);
+    }
   }
 
   /**
    * The task's turn: takes its entry out and returns its early plan if it still holds (nothing applied on the host
    * since it was read wrote what it read), else the fresh check `checkNow` starts, with the other stale checks that
-   * will still hold at their turn (they travel together).
+   * will still hold at their turn (they travel together). An early check that failed is checked again now: it tried
+   * once, without waiting (TaskContext.early), and what it lacked may have come since (a service that was starting).
+   * `stale`: the caller knows the early plan no longer holds (see runTask).
    */
-  planFor(task: Task, checkNow: () => Promise<Plan>): Promise<Plan> {
+  planFor(task: Task, checkNow: () => Promise<Plan>, stale = false): Promise<Plan> {
     const early = this.early.get(task);
     this.done(task);
-    if (early && planStillHolds(task.footprint, this.writes.slice(early.writesBefore))) return early.plan;
+    if (early && !stale && this.holds(task, early)) return early.plan.catch(() => checkNow());
     const plan = checkNow();
     this.refresh(task);
     return plan;
@@ -90,7 +127,7 @@ export class PlanCache {
     const between: Writes[] = current ? [current.footprint?.writes] : [];
     for (const task of this.upcoming) {
       const early = this.early.get(task);
-      if (early && !planStillHolds(task.footprint, this.writes.slice(early.writesBefore)) && planStillHolds(task.footprint, between)) {
+      if (early && !this.holds(task, early) && this.writes.length >= early.writesBefore && planStillHolds(task.footprint, between)) {
         this.start(task);
       }
       between.push(task.footprint?.writes);

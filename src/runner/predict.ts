@@ -26,7 +26,7 @@ export function plannedCreator(missing: Pick<MissingOnHostError, 'needs'>, plann
   // what is missing lies at (or under) what the change writes, or a command is guarded by that very path
   const covers = ({ writes, reads }: PlannedChange) =>
     writes === 'anything'
-      ? (reads ?? []).some((r) => !r.tree && needs.some((n) => overlaps({ path: n.path }, r)))
+      ? (reads === undefined || reads === 'anything' ? [] : reads).some((r) => !r.tree && needs.some((n) => overlaps({ path: n.path }, r)))
       : writes !== undefined && writes.some((w) => needs.some((n) => overlaps({ path: n.path }, w)));
   const touches = ({ writes }: PlannedChange) => writes !== undefined && writes !== 'anything' && writes.some((w) => needs.some((n) => overlaps(n, w)));
   return (

@@ -105,8 +105,9 @@ function redactResult(result: TaskResult, secret: boolean): TaskResult {
 }
 
 /** The context a task's check and apply get on its host. */
-export function taskContext(run: HostRun, task: Task, opts: RunOptions, deadline?: number) {
+export function taskContext(run: HostRun, task: Task, opts: RunOptions, deadline?: number, early?: true) {
   return createContext({
+    early,
     host: run.host,
     conn: run.conn,
     vars: run.vars,
@@ -193,7 +194,10 @@ export async function runTask(
     try {
       // A prefetched plan holds while nothing applied on the host since it was read wrote what it read.
       if (ahead) run.plans.forget(task);
-      plan = ahead ? ahead.plan : await withDeadline(run.plans.planFor(task, () => task.check(ctx)), deadline, timeout, opts.interrupt);
+      // In --check a check that may read anything (a health check, manage.py) is made in its turn once changes were
+      // planned: it then knows them (TaskContext.earlierChangesPlanned, plannedTrees), as the changes were not made.
+      const stale = opts.check && run.planned.length > 0 && task.footprint?.reads === 'anything';
+      plan = ahead ? ahead.plan : await withDeadline(run.plans.planFor(task, () => task.check(ctx), stale), deadline, timeout, opts.interrupt);
     } catch (err) {
       // Check mode cannot see what earlier planned changes would have made (a package not yet installed, a
       // directory not yet created): only what the module knows is missing on the host, and an earlier planned

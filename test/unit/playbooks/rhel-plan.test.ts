@@ -113,7 +113,6 @@ describe('django-apache role: Debian plan', () => {
       'guard', // the project's source read first
       'packages',
       'group', 'user', // the application's own account
-      'user', // Apache's user leaves the site's group (an embedded deploy put it there)
       'file', // project directory
       'sync',
       'shell', // secret key
@@ -128,6 +127,7 @@ describe('django-apache role: Debian plan', () => {
       'command', // a2enmod wsgi
       'template', // site config
       'command', // a2ensite
+      'user', // Apache's user leaves the site's group (an embedded deploy put it there), beside the other restarts
       'service',
       'flush_handlers', 'http', 'http', 'debug',
     ]);

@@ -25,4 +25,10 @@ describe('planStillHolds', () => {
     assert.equal(planStillHolds(reads('/x'), [undefined]), false);
     assert.equal(planStillHolds(undefined, [[{ path: '/y' }]]), false);
   });
+  it("a plan that reads 'anything' holds only after applies that wrote nothing", () => {
+    const anything = { reads: 'anything' as const, writes: [] };
+    assert.equal(planStillHolds(anything, [[], []]), true);
+    assert.equal(planStillHolds(anything, [[{ path: '/tmp/unrelated' }]]), false);
+    assert.equal(planStillHolds(anything, [[{ path: 'service:apache2' }]]), false);
+  });
 });

@@ -111,4 +111,47 @@ describe('PlanCache', () => {
     assert.equal(calls.size, 0);
     assert.equal((await cache.planFor(custom, fresh)).summary, 'fresh');
   });
+
+  it('checks a failed early check again in its turn, even when nothing was applied (it tried once, without waiting)', async () => {
+    let n = 0;
+    const cache = new PlanCache(async () => {
+      n++;
+      throw new Error('not answering yet');
+    });
+    const task = reading('/etc/app.conf');
+    cache.prefetch(task);
+    assert.equal((await cache.planFor(task, fresh)).summary, 'fresh');
+    assert.equal(n, 1);
+  });
+
+  it("keeps a plan that reads 'anything' only while nothing applies, and a caller may call it stale", async () => {
+    const { cache, calls } = counting();
+    const health = { footprint: { reads: 'anything', writes: [] }, options: {} } as unknown as Task;
+    const other = { footprint: { reads: 'anything', writes: [] }, options: {} } as unknown as Task;
+    cache.prefetch(health);
+    cache.prefetch(other);
+    assert.equal((await cache.planFor(other, fresh, true)).summary, 'fresh');
+    cache.applied([{ path: '/tmp/unrelated' }]);
+    // checked again at once after the apply (nothing before it may write again), never the early plan
+    assert.equal(calls.get(health), 2);
+    assert.equal((await cache.planFor(health, fresh)).summary, 'check 2');
+  });
+
+  it('checks right behind applies on their way the plans they make stale, read as after them; not a check of only what they write', async () => {
+    const { cache, calls } = counting();
+    const editing = (path: string): Task => ({ footprint: { reads: [{ path }], writes: [{ path }] }, options: {} }) as unknown as Task;
+    const applying = editing('/etc/a.conf');
+    const reader = { footprint: { reads: [{ path: '/etc/a.conf' }, { path: '/etc/b.conf' }], writes: [] }, options: {} } as unknown as Task;
+    const sameFile = editing('/etc/a.conf');
+    for (const t of [applying, reader, sameFile]) cache.prefetch(t);
+    await cache.planFor(applying, fresh);
+    cache.checkAfter([applying.footprint?.writes], new Set([applying]));
+    assert.equal(calls.get(reader), 2, 'checked behind the apply');
+    assert.equal(calls.get(sameFile), 1, 'left for later: the write may put its file back');
+    // not held before the apply is recorded (had it failed, the host stops there)
+    assert.equal(cache.heldPlan(reader, []), undefined);
+    cache.applied(applying.footprint?.writes);
+    assert.equal(calls.get(reader), 2, 'not checked a third time');
+    assert.equal((await cache.planFor(reader, fresh)).summary, 'check 2');
+  });
 });
