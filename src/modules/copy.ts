@@ -42,12 +42,17 @@ export function copy(params: CopyParams): Task {
   if (hasSrc && (typeof params.src !== 'string' || params.src === '')) throw new InputError(`${what}: src must be a path`);
   validateAttrs(params, what);
   validateValidate(params.validate, what);
-  const dest = hasSrc && params.dest.endsWith('/') ? posix.join(params.dest, basename(params.src as string)) : params.dest;
-  if (dest.endsWith('/')) throw new InputError(`${what}: dest must name a file`);
+  if (hasContent && params.dest.endsWith('/')) throw new InputError(`${what}: can not use content with a dir as dest`);
+  // Ansible's copy: a dest ending in '/' is a directory (made when missing), and so is a dest that is one on the host;
+  // either way src's file goes into it under its own name
+  const name = hasSrc ? basename(params.src as string) : undefined;
+  const intoDir = params.dest.endsWith('/');
+  const dest = intoDir ? posix.join(params.dest, name as string) : params.dest;
+  const inside = name !== undefined && !intoDir ? [{ path: posix.join(dest, name) }] : [];
   const fromContent = hasContent ? toBytes(params.content as string | Buffer) : undefined;
 
   return defineTask('copy', `copy ${params.src ?? 'content'} → ${dest}`, params, {
-    footprint: { reads: [{ path: dest }], writes: [{ path: dest }] },
+    footprint: { reads: [{ path: dest }, ...inside], writes: [{ path: dest }, ...inside] },
     async check(ctx) {
       let content: Buffer;
       let digest: string;
@@ -59,7 +64,7 @@ export function copy(params: CopyParams): Task {
         content = local.content;
         digest = local.sha256;
       }
-      return planContent(ctx, dest, content, digest, { ...params, secret: params.secret });
+      return planContent(ctx, dest, content, digest, { ...params, secret: params.secret, fromContent: hasContent, intoDirectory: intoDir ? undefined : name, makeParents: intoDir });
     },
     apply: (ctx, plan) => applyContent(ctx, plan),
     applyScript: (ctx, plan) => contentScript(ctx, plan),

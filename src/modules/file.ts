@@ -62,10 +62,13 @@ export function file(params: FileParams): Task {
     throw new InputError(`${what}: state 'link' needs src (what the link points to)`);
   }
   if (params.state !== 'link' && params.src !== undefined) throw new InputError(`${what}: src is only for state 'link'`);
+  // state 'link' reads its src (it must exist unless force) and, with follow, sets mode/owner/group there
+  const linkReads = params.state === 'link' ? [{ path: linkSource(params.path, params.src, false) }, ...(posix.isAbsolute(params.src) ? [] : [{ path: linkSource(params.path, params.src, true) }])] : [];
+  const linkSetsTarget = params.follow !== false && (params.mode !== undefined || params.owner !== undefined || params.group !== undefined);
   return defineTask('file', `${params.state ?? 'file'} ${params.path}`, params, {
     footprint: {
-      reads: [{ path: params.path, tree: params.recurse === true }],
-      writes: [{ path: params.path, tree: params.recurse === true || params.state === 'absent' || params.state === 'link' }],
+      reads: [{ path: params.path, tree: params.recurse === true }, ...linkReads],
+      writes: [{ path: params.path, tree: params.recurse === true || params.state === 'absent' || params.state === 'link' }, ...(linkSetsTarget ? linkReads : [])],
     },
     check: (ctx) => planFile(ctx, params),
     apply: (ctx, plan) => applyWith(ctx, fileScript(plan)),
@@ -123,7 +126,7 @@ async function planFile(ctx: TaskContext, p: FileParams): Promise<Plan> {
       // Ansible's modification_time/access_time 'preserve': an existing path keeps its content and times.
       return existing(st, want, plan, `${st.type} exists; content and times kept`);
     case 'link':
-      return planLink(st, p as FileBase & { src: string }, want, plan);
+      return planLink(ctx, st, p, want, plan);
   }
 }
 
@@ -151,18 +154,61 @@ function newAttrs(want: WantedAttrs): string[] {
   return attrsScript({ chown: chownArg(want.owner, want.group), chmod });
 }
 
-function planLink(st: PathStat | null, p: FileBase & { src: string }, want: WantedAttrs, plan: PlanFn): Plan {
-  const make = [`ln -sfn -- ${quote(p.src)} "$p"`, ...attrsScript({ chown: chownArg(want.owner, want.group) }, { noDereference: true })];
-  if (st === null) return plan([`absent → link to ${p.src}`], make, '');
-  if (st.type === 'link') {
-    if (st.linkTarget !== p.src) return plan([`link to ${st.linkTarget ?? '?'} → link to ${p.src}`], make, '');
+/**
+ * Where state 'link' looks for `src`, as file.py does: a relative src is taken from the link's directory, or from
+ * `path` itself when that is a directory (not a link); an absolute one as it is.
+ */
+export function linkSource(path: string, src: string, pathIsDirectory: boolean): string {
+  return posix.isAbsolute(src) ? src : posix.join(pathIsDirectory ? path : posix.dirname(path), src);
+}
+
+async function planLink(ctx: TaskContext, st: PathStat | null, p: FileBase & { src?: string }, want: WantedAttrs, plan: PlanFn): Promise<Plan> {
+  if (p.src === undefined) {
+    // a dangling link met without state: nothing to retarget (file.py keeps it), only its owner and group
+    if (st === null) return noChange('absent');
     const a = planAttrs(st, { owner: want.owner, group: want.group });
-    return plan(a.changes, attrsScript(a, { noDereference: true }), `link to ${p.src}`);
+    return plan(a.changes, attrsScript(a, { noDereference: true }), 'link to nothing');
+  }
+  // Ansible's file.py checks that src exists (through links) before anything else, unless force.
+  const abs = linkSource(p.path, p.src, st?.type === 'directory');
+  const target = await statPath(ctx, abs, { follow: true });
+  const exists = target !== null && target.type !== 'link';
+  if (!exists && !p.force) {
+    throw new MissingOnHostError(`src file does not exist, use "force=yes" if you really want to create the link: ${abs}`, [{ path: abs }]);
+  }
+  // follow (default true): mode, owner and group go to what the link points to, as file.py sets them on its realpath;
+  // follow: false: owner and group on the link itself (a link has no mode of its own).
+  const follow = p.follow !== false;
+  if (!follow && want.mode !== undefined) throw new InputError(`file ${p.path}: a mode cannot be set on a link itself (follow: false); leave mode out or follow the link`);
+  const linkAttrs: WantedAttrs = follow ? {} : { owner: want.owner, group: want.group };
+  const targetParts: string[] = [];
+  const targetBody: string[] = [];
+  const wantsAttrs = want.mode !== undefined || want.owner !== undefined || want.group !== undefined;
+  if (follow && wantsAttrs) {
+    if (!exists) {
+      // file.py warns and sets nothing: a link to nothing has no attributes to set
+      targetParts.push(`mode/owner/group not set: ${abs} does not exist`);
+    } else {
+      const a = planAttrs(target, want);
+      if (a.changes.length > 0) {
+        const real = checkFollow(target, abs);
+        targetParts.push(...a.changes.map((c) => `${c} on ${real}`));
+        targetBody.push(`p=${quote(real)}`, ...attrsScript(a));
+      }
+    }
+  }
+  const make = [`ln -sfn -- ${quote(p.src)} "$p"`, ...attrsScript({ chown: chownArg(linkAttrs.owner, linkAttrs.group) }, { noDereference: true })];
+  const withTarget = (parts: string[], body: string[], why: string) => plan([...parts, ...targetParts], [...body, ...targetBody], why);
+  if (st === null) return withTarget([`absent → link to ${p.src}`, ...describeNewAttrs(linkAttrs)], make, '');
+  if (st.type === 'link') {
+    if (st.linkTarget !== p.src) return withTarget([`link to ${st.linkTarget ?? '?'} → link to ${p.src}`], make, '');
+    const a = planAttrs(st, linkAttrs);
+    return withTarget(a.changes, attrsScript(a, { noDereference: true }), `link to ${p.src}`);
   }
   if (!p.force) throw new InputError(`${p.path} exists and is a ${st.type}; set force: true to replace it with a link`);
   // rmdir refuses a non-empty directory, as Ansible does.
   const remove = st.type === 'directory' ? 'rmdir -- "$p"' : 'rm -f -- "$p"';
-  return plan([`${st.type} → link to ${p.src}`], [remove, ...make], '');
+  return withTarget([`${st.type} → link to ${p.src}`], [remove, ...make], '');
 }
 
 /** Counts entries below `path` whose mode/owner/group differ; one command, output grouped by distinct attributes. */
