@@ -183,11 +183,12 @@ async function planLink(ctx: TaskContext, st: PathStat | null, p: FileBase & { s
   const linkAttrs: WantedAttrs = follow ? {} : { owner: want.owner, group: want.group };
   const targetParts: string[] = [];
   const targetBody: string[] = [];
+  let note: string | undefined;
   const wantsAttrs = want.mode !== undefined || want.owner !== undefined || want.group !== undefined;
   if (follow && wantsAttrs) {
     if (!exists) {
       // file.py warns and sets nothing: a link to nothing has no attributes to set
-      targetParts.push(`mode/owner/group not set: ${abs} does not exist`);
+      note = `mode/owner/group not set: ${abs} does not exist`;
     } else {
       const a = planAttrs(target, want);
       if (a.changes.length > 0) {
@@ -198,7 +199,10 @@ async function planLink(ctx: TaskContext, st: PathStat | null, p: FileBase & { s
     }
   }
   const make = [`ln -sfn -- ${quote(p.src)} "$p"`, ...attrsScript({ chown: chownArg(linkAttrs.owner, linkAttrs.group) }, { noDereference: true })];
-  const withTarget = (parts: string[], body: string[], why: string) => plan([...parts, ...targetParts], [...body, ...targetBody], why);
+  const withTarget = (parts: string[], body: string[], why: string) => {
+    const all = [...parts, ...targetParts];
+    return plan(all.length > 0 && note ? [...all, note] : all, [...body, ...targetBody], note ? `${why} (${note})` : why);
+  };
   if (st === null) return withTarget([`absent → link to ${p.src}`, ...describeNewAttrs(linkAttrs)], make, '');
   if (st.type === 'link') {
     if (st.linkTarget !== p.src) return withTarget([`link to ${st.linkTarget ?? '?'} → link to ${p.src}`], make, '');
