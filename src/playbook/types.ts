@@ -218,7 +218,17 @@ export interface ModuleImpl<P> {
   applyScript?(ctx: TaskContext, plan: Plan, params: P): ApplyScript | undefined;
 }
 
-/** Builds a task value from a module's name, default display name, params and implementation. */
+/**
+ * Builds a task value: how a module (provision's or a user's own) is made. `module` names it in reports,
+ * `defaultName` is the task's name unless `params.name` is given; `params` holds the module's parameters and the
+ * common task options (CommonOptions), which the runner takes from it (every string in it is checked for NUL bytes
+ * now). `impl.check` reads the host and changes nothing (it is all `--check` runs) and returns noChange(why),
+ * change(summary, { diff, data }) or skip(reason); it throws to fail the task, a MissingOnHostError where an earlier
+ * task of the run may create what it needs (`--check` then predicts it). `impl.apply` makes exactly the change
+ * planned (`plan.data` carries what check computed), only when the plan changes something. `impl.footprint` (see
+ * Footprint) lets the runner check the task early, batched with others; without it the task is checked in its
+ * turn and taken to write anything (always safe). See the README's "Adding a module".
+ */
 export function defineTask<P extends CommonOptions>(module: string, defaultName: string, params: P, impl: ModuleImpl<P>): Task {
   validateTaskValues(module, params.name ?? defaultName, params);
   const options: CommonOptions = {
