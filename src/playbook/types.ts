@@ -2,6 +2,7 @@
 import type { Command, Connection, ExecOptions, ExecResult, WriteFileOptions, WriteResult } from '../connection/types.js';
 import type { Facts } from '../facts/types.js';
 import { CommandError } from '../errors.js';
+import { z } from '../modules/lib/zod.js';
 import { validateTaskValues } from './validate-values.js';
 
 export type Vars = Record<string, unknown>;
@@ -119,33 +120,43 @@ export interface TaskContext {
 /** A predicate over what a task can see when deciding whether it runs. */
 export type When = boolean | ((host: { vars: Vars; facts: Facts; registered: Readonly<Record<string, TaskResult>> }) => boolean);
 
-/** Options every module accepts. */
-export interface CommonOptions {
+const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', { message: `a function (${what})` });
+
+/**
+ * The options every module accepts, declared once: CommonOptions (the type a playbook's editor shows, with these
+ * doc comments), the run-time check of every module call (see moduleSchema) and what defineTask takes from params.
+ */
+export const commonShape = {
   /** Display name; defaults to a description of what the module does. */
-  name?: string;
+  name: z.string().optional(),
   /** Run the task only when true: a boolean, or a function of `{ vars, facts, registered }`. */
-  when?: When;
+  when: z.union([z.boolean(), fn<Exclude<When, boolean>>('host => boolean')]).optional(),
   /** Handler names (or `listen` topics) to run once, after the tasks, when this task changed something. */
-  notify?: string | string[];
-  /** Name under which later tasks can read this task's result. */
-  register?: string;
+  notify: z.union([z.string(), z.array(z.string())]).optional(),
+  /** Name under which later tasks can read this task's result (`registered[name]`). */
+  register: z.string().optional(),
   /** Tags for `--tags` / `--skip-tags`; `always` and `never` as Ansible's. */
-  tags?: string[];
+  tags: z.array(z.string()).optional(),
   /** Run this task through sudo (overrides the play's and the host's `become`). */
-  become?: boolean;
+  become: z.boolean().optional(),
   /** A failure of this task is reported but does not stop the host. */
-  ignoreErrors?: boolean;
+  ignoreErrors: z.boolean().optional(),
   /** Decide from the result whether the task counts as changed (Ansible's `changed_when`). */
-  changedWhen?: (result: TaskResult) => boolean;
+  changedWhen: fn<(result: TaskResult) => boolean>('result => boolean').optional(),
   /** Decide from the result whether the task failed (Ansible's `failed_when`). */
-  failedWhen?: (result: TaskResult) => boolean;
+  failedWhen: fn<(result: TaskResult) => boolean>('result => boolean').optional(),
   /** Seconds after which the task fails with "timed out after N s". */
-  timeout?: number;
-  /** Never print, diff or report this task's values (Ansible's no_log). */
-  secret?: boolean;
+  timeout: z.number().positive().optional(),
+  /** Never print, diff or report this task's values (Ansible's `no_log`). */
+  secret: z.boolean().optional(),
   /** As a handler: topics it also answers to when notified (Ansible's `listen`), besides its name. */
-  listen?: string | string[];
-}
+  listen: z.union([z.string(), z.array(z.string())]).optional(),
+};
+
+/** Options every module accepts (see commonShape, their one declaration). */
+export type CommonOptions = z.input<z.ZodObject<typeof commonShape>>;
+
+const commonKeys = Object.keys(commonShape) as Array<keyof CommonOptions>;
 
 /** A task value: built by a module function, run by the runner. */
 export interface Task {
@@ -231,20 +242,7 @@ export interface ModuleImpl<P> {
  */
 export function defineTask<P extends CommonOptions>(module: string, defaultName: string, params: P, impl: ModuleImpl<P>): Task {
   validateTaskValues(module, params.name ?? defaultName, params);
-  const options: CommonOptions = {
-    name: params.name,
-    when: params.when,
-    notify: params.notify,
-    register: params.register,
-    tags: params.tags,
-    become: params.become,
-    ignoreErrors: params.ignoreErrors,
-    changedWhen: params.changedWhen,
-    failedWhen: params.failedWhen,
-    timeout: params.timeout,
-    secret: params.secret,
-    listen: params.listen,
-  };
+  const options = Object.fromEntries(commonKeys.map((k) => [k, params[k]])) as CommonOptions;
   return {
     module,
     name: params.name ?? defaultName,

@@ -4,38 +4,10 @@ import leven from 'leven';
 import { z } from './zod.js';
 import { InputError } from '../../errors.js';
 import { removeOmitted } from '../../inventory/omit.js';
-import type { CommonOptions, TaskResult, When } from '../../playbook/types.js';
+import { commonShape } from '../../playbook/types.js';
 import type { FileMode } from './mode.js';
 
-const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', { message: `a function (${what})` });
-
-/** The options every module takes (CommonOptions), checked like a module's own parameters. */
-export const commonShape = {
-  /** Display name; defaults to a description of what the module does. */
-  name: z.string().optional(),
-  /** Run the task only when true: a boolean, or a function of `{ vars, facts, registered }`. */
-  when: z.union([z.boolean(), fn<Exclude<When, boolean>>('host => boolean')]).optional(),
-  /** Handler names (or `listen` topics) to run once, after the tasks, when this task changed something. */
-  notify: z.union([z.string(), z.array(z.string())]).optional(),
-  /** Name under which later tasks can read this task's result (`registered[name]`). */
-  register: z.string().optional(),
-  /** Tags for `--tags` / `--skip-tags`; `always` and `never` as Ansible's. */
-  tags: z.array(z.string()).optional(),
-  /** Run this task through sudo (overrides the play's and the host's `become`). */
-  become: z.boolean().optional(),
-  /** A failure of this task is reported but does not stop the host. */
-  ignoreErrors: z.boolean().optional(),
-  /** Decide from the result whether the task counts as changed (Ansible's `changed_when`). */
-  changedWhen: fn<(result: TaskResult) => boolean>('result => boolean').optional(),
-  /** Decide from the result whether the task failed (Ansible's `failed_when`). */
-  failedWhen: fn<(result: TaskResult) => boolean>('result => boolean').optional(),
-  /** Seconds after which the task fails with "timed out after N s". */
-  timeout: z.number().positive().optional(),
-  /** Never print, diff or report this task's values (Ansible's `no_log`). */
-  secret: z.boolean().optional(),
-  /** As a handler: topics it also answers to when notified (Ansible's `listen`), besides its name. */
-  listen: z.union([z.string(), z.array(z.string())]).optional(),
-} satisfies Record<keyof CommonOptions, z.ZodType>;
+export { commonShape };
 
 /** A module's parameter schema: its own fields plus the common options; any other key is refused. */
 export function moduleSchema<S extends z.ZodRawShape>(shape: S) {
