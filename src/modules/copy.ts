@@ -1,6 +1,6 @@
 // Puts a local file or a literal content at a path on the host, compared by checksum, as Ansible's copy module.
 import { z } from './lib/zod.js';
-import { checkParams, moduleSchema, writtenFileShape } from './lib/schema.js';
+import { checkParams, moduleSchema, writtenFileShape, type ExactlyOneOf } from './lib/schema.js';
 import { basename, posix } from 'node:path';
 import { InputError } from '../errors.js';
 import { defineTask, type Task } from '../playbook/types.js';
@@ -11,25 +11,13 @@ import { requireAbsolute, validateAttrs, validateValidate } from './lib/params.j
 const copySchema = moduleSchema({
   /** dest ending in '/' puts the file in that directory under src's name. */
   ...writtenFileShape,
-  /** A controller file, relative to the playbook's directory. */
+  /** A controller file, relative to the playbook's directory (not with content). */
   src: z.string().optional(),
-  /** Literal content instead of src. */
+  /** Literal content to write (not with src). */
   content: z.union([z.string(), z.instanceof(Buffer)]).optional(),
 });
-type CopyBase = Omit<z.input<typeof copySchema>, 'src' | 'content'>;
-
 /** Either `src` (a controller file, relative to the playbook's directory) or `content`, never both. */
-export type CopyParams =
-  | (CopyBase & {
-      /** A controller file, relative to the playbook's directory (not with content). */
-      src: string;
-      content?: never;
-    })
-  | (CopyBase & {
-      /** Literal content to write (not with src). */
-      content: string | Buffer;
-      src?: never;
-    });
+export type CopyParams = ExactlyOneOf<z.input<typeof copySchema>, 'src', 'content'>;
 
 /** Ensures dest holds src's bytes (or `content`), with mode/owner/group; shows a unified diff of text. */
 export function copy(params: CopyParams): Task {
@@ -39,7 +27,7 @@ export function copy(params: CopyParams): Task {
   const hasSrc = params.src !== undefined;
   const hasContent = params.content !== undefined;
   if (hasSrc === hasContent) throw new InputError(`${what}: give exactly one of src or content`);
-  if (hasSrc && (typeof params.src !== 'string' || params.src === '')) throw new InputError(`${what}: src must be a path`);
+  if (params.src === '') throw new InputError(`${what}: src must be a path`);
   validateAttrs(params, what);
   validateValidate(params.validate, what);
   if (hasContent && params.dest.endsWith('/')) throw new InputError(`${what}: can not use content with a dir as dest`);

@@ -1,6 +1,6 @@
 // Ensures a path is a directory, a file, a link or absent, with mode/owner/group, as Ansible's file module.
 import { z } from './lib/zod.js';
-import { attrsShape, checkParams, moduleSchema } from './lib/schema.js';
+import { attrsShape, checkParams, moduleSchema, type Narrowed } from './lib/schema.js';
 import { quote } from '../connection/quote.js';
 import { InputError, MissingOnHostError } from '../errors.js';
 import { applyWith, change, defineTask, failOn, noChange, type ApplyScript, type Plan, type Task, type TaskContext } from '../playbook/types.js';
@@ -8,10 +8,9 @@ import { attrsScript, chownArg, describeNewAttrs, notLinkNow, planAttrs, type Wa
 import { inlineSteps } from '../connection/shell-ops.js';
 import { posix } from 'node:path';
 import { chmodArg, resolveMode } from './lib/mode.js';
-import { requireAbsolute, requireOneOf, validateAttrs } from './lib/params.js';
+import { requireAbsolute, validateAttrs } from './lib/params.js';
 import { checkFollow, sameIdentity, statPath, type PathStat } from './lib/stat.js';
 
-export type FileState = 'directory' | 'file' | 'absent' | 'touch' | 'link';
 
 const fileSchema = moduleSchema({
   /** Absolute path on the host. */
@@ -31,21 +30,14 @@ const fileSchema = moduleSchema({
   /** state 'link': what the link points to. */
   src: z.string().optional(),
 });
-type FileBase = Omit<z.input<typeof fileSchema>, 'state' | 'src'>;
+type FileInput = z.input<typeof fileSchema>;
+export type FileState = NonNullable<FileInput['state']>;
+type FileBase = Omit<FileInput, 'state' | 'src'>;
 
+/** state 'link' needs src (what the link points to); the other states take none. */
 export type FileParams =
-  | (FileBase & {
-      state: 'link';
-      /** state 'link': what the link points to. */
-      src: string;
-    })
-  | (FileBase & {
-      /** Default: the path's current type when it exists, else 'file' (which must exist). */
-      state?: Exclude<FileState, 'link'>;
-      src?: never;
-    });
-
-const states: readonly FileState[] = ['directory', 'file', 'absent', 'touch', 'link'];
+  | (Narrowed<Omit<FileInput, 'src'>, 'state', 'link'> & Required<Pick<FileInput, 'src'>>)
+  | (Narrowed<Omit<FileInput, 'src'>, 'state', Exclude<FileState, 'link'> | undefined> & Partial<Record<'src', never>>);
 
 interface FileData {
   script: string;
@@ -56,9 +48,8 @@ export function file(params: FileParams): Task {
   checkParams('file', fileSchema, params);
   const what = `file ${String(params.path)}`;
   requireAbsolute(params.path, 'path', 'file');
-  if (params.state !== undefined) requireOneOf(params.state, states, 'state', what);
   validateAttrs(params, what);
-  if (params.state === 'link' && (typeof params.src !== 'string' || params.src === '')) {
+  if (params.state === 'link' && !params.src) {
     throw new InputError(`${what}: state 'link' needs src (what the link points to)`);
   }
   if (params.state !== 'link' && params.src !== undefined) throw new InputError(`${what}: src is only for state 'link'`);

@@ -18,6 +18,20 @@ export function moduleSchema<S extends z.ZodRawShape>(shape: S) {
 /** What a user may write for a module: the schema's input type (common options included). */
 export type ParamsOf<S extends z.ZodType> = z.input<S>;
 
+// Rules between parameters, on a schema's input type, so an editor refuses what the module refuses at run time. They
+// keep the schema's own declarations (and so its doc comments): nothing about a parameter is written twice.
+
+/** `T` with exactly one of `A` and `B` given (copy's src and content). */
+export type ExactlyOneOf<T, A extends keyof T, B extends keyof T> =
+  | (Omit<T, A | B> & Required<Pick<T, A>> & Partial<Record<B, never>>)
+  | (Omit<T, A | B> & Required<Pick<T, B>> & Partial<Record<A, never>>);
+
+/** `T` with at most one of `A` and `B` given (lineinfile's insertAfter and insertBefore). */
+export type AtMostOneOf<T, A extends keyof T, B extends keyof T> = (Omit<T, B> & Partial<Record<B, never>>) | (Omit<T, A> & Partial<Record<A, never>>);
+
+/** `T` with parameter `K` narrowed to `V`, optional when `V` takes undefined (its declaration, and so its doc comment, kept). */
+export type Narrowed<T, K extends keyof T, V> = Omit<T, K> & Pick<T, K> & (undefined extends V ? { [P in K]?: V } : { [P in K]: V });
+
 function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'function') return 'a function';
