@@ -48,7 +48,7 @@ interface DjangoData {
 export function django(params: DjangoParams): Task {
   checkParams('django', djangoSchema, params);
   requireAbsolute(params.project, 'project', 'django');
-  if (typeof params.command !== 'string' || params.command.trim() === '') throw new InputError('django: command is required');
+  if (params.command.trim() === '') throw new InputError('django: command is required');
   const words = splitArgs(params.command);
   const kind = classifyDjangoCommand(words);
   return defineTask('django', `manage.py ${params.command}`, params, {

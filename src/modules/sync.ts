@@ -54,7 +54,7 @@ const maxFetched = 20;
 export function sync(params: SyncParams): Task {
   checkParams('sync', syncSchema, params);
   const what = `sync ${String(params.dest)}`;
-  if (typeof params.src !== 'string' || params.src === '') throw new InputError(`${what}: src (a local directory) is required`);
+  if (params.src === '') throw new InputError(`${what}: src (a local directory) is required`);
   requireAbsolute(params.dest, 'dest', 'sync');
   validateAttrs(params, what);
   if (params.exclude !== undefined && (!Array.isArray(params.exclude) || params.exclude.some((e) => typeof e !== 'string' || e === ''))) {

@@ -24,7 +24,7 @@ export type TemplateParams = z.input<typeof templateSchema>;
 export function template(params: TemplateParams): Task {
   checkParams('template', templateSchema, params);
   const what = `template ${String(params.dest)}`;
-  if (typeof params.src !== 'string' || params.src === '') throw new InputError(`${what}: src (an .ejs file) is required`);
+  if (params.src === '') throw new InputError(`${what}: src (an .ejs file) is required`);
   requireAbsolute(params.dest, 'dest', 'template');
   validateAttrs(params, what);
   validateValidate(params.validate, what);
