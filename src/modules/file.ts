@@ -53,6 +53,9 @@ export function file(params: FileParams): Task {
     throw new InputError(`${what}: state 'link' needs src (what the link points to)`);
   }
   if (params.state !== 'link' && params.src !== undefined) throw new InputError(`${what}: src is only for state 'link'`);
+  if (params.state === 'link' && params.follow === false && params.mode !== undefined) {
+    throw new InputError(`${what}: a mode cannot be set on a link itself (follow: false); leave mode out or follow the link`);
+  }
   // state 'link' reads its src (it must exist unless force) and, with follow, sets mode/owner/group there
   const linkReads = params.state === 'link' ? [{ path: linkSource(params.path, params.src, false) }, ...(posix.isAbsolute(params.src) ? [] : [{ path: linkSource(params.path, params.src, true) }])] : [];
   const linkSetsTarget = params.follow !== false && (params.mode !== undefined || params.owner !== undefined || params.group !== undefined);
@@ -170,7 +173,6 @@ async function planLink(ctx: TaskContext, st: PathStat | null, p: FileBase & { s
   // follow (default true): mode, owner and group go to what the link points to, as file.py sets them on its realpath;
   // follow: false: owner and group on the link itself (a link has no mode of its own).
   const follow = p.follow !== false;
-  if (!follow && want.mode !== undefined) throw new InputError(`file ${p.path}: a mode cannot be set on a link itself (follow: false); leave mode out or follow the link`);
   const linkAttrs: WantedAttrs = follow ? {} : { owner: want.owner, group: want.group };
   const targetParts: string[] = [];
   const targetBody: string[] = [];

@@ -80,6 +80,8 @@ describe('module parameters are checked at run time', () => {
     refuses(() => lineinfile({ path: '/x', line: 'a', insertAfter: 'b', insertBefore: 'c' }), /insertAfter and insertBefore are mutually exclusive/);
     // @ts-expect-error: state 'present' (the default) needs line
     refuses(() => lineinfile({ path: '/x', regexp: 'a' }), /line is required with state 'present'/);
+    // a link has no mode of its own: with follow: false a mode is refused by name (Ansible's file.py ignores it)
+    refuses(() => file({ path: '/x', state: 'link', src: '/y', follow: false, mode: '0600' }), /^file \/x: a mode cannot be set on a link itself \(follow: false\)/);
     // what they allow is accepted
     file({ path: '/x' });
     file({ path: '/x', state: 'link', src: '/y' });
