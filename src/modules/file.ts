@@ -57,7 +57,7 @@ export function file(params: FileParams): Task {
     throw new InputError(`${what}: a mode cannot be set on a link itself (follow: false); leave mode out or follow the link`);
   }
   // state 'link' reads its src (it must exist unless force) and, with follow, sets mode/owner/group there
-  const linkReads = params.state === 'link' ? [{ path: linkSource(params.path, params.src, false) }, ...(posix.isAbsolute(params.src) ? [] : [{ path: linkSource(params.path, params.src, true) }])] : [];
+  const linkReads = params.state === 'link' ? [{ path: posix.normalize(linkSource(params.path, params.src, false)) }, ...(posix.isAbsolute(params.src) ? [] : [{ path: posix.normalize(linkSource(params.path, params.src, true)) }])] : [];
   const linkSetsTarget = params.follow !== false && (params.mode !== undefined || params.owner !== undefined || params.group !== undefined);
   return defineTask('file', `${params.state ?? 'file'} ${params.path}`, params, {
     footprint: {
@@ -153,7 +153,10 @@ function newAttrs(want: WantedAttrs): string[] {
  * `path` itself when that is a directory (not a link); an absolute one as it is.
  */
 export function linkSource(path: string, src: string, pathIsDirectory: boolean): string {
-  return posix.isAbsolute(src) ? src : posix.join(pathIsDirectory ? path : posix.dirname(path), src);
+  if (posix.isAbsolute(src)) return src;
+  // as os.path.join: not normalized, so `..` after a linked folder goes where the kernel takes it
+  const dir = pathIsDirectory ? path : posix.dirname(path);
+  return `${dir.endsWith('/') ? dir : `${dir}/`}${src}`;
 }
 
 async function planLink(ctx: TaskContext, st: PathStat | null, p: FileBase & { src?: string }, want: WantedAttrs, plan: PlanFn): Promise<Plan> {
