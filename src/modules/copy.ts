@@ -6,7 +6,7 @@ import { InputError } from '../errors.js';
 import { defineTask, type Task } from '../playbook/types.js';
 import { applyContent, contentScript, planContent } from './lib/content-file.js';
 import { readLocalFile, resolveLocal, sha256OfBuffer, sha256OfText } from './lib/local-files.js';
-import { requireAbsolute, validateAttrs, validateValidate } from './lib/params.js';
+import { validateAttrs, validateValidate } from './lib/params.js';
 
 const copySchema = moduleSchema({
   /** dest ending in '/' puts the file in that directory under src's name. */
@@ -23,7 +23,6 @@ export type CopyParams = ExactlyOneOf<z.input<typeof copySchema>, 'src', 'conten
 export function copy(params: CopyParams): Task {
   checkParams('copy', copySchema, params);
   const what = `copy ${String(params.dest)}`;
-  requireAbsolute(params.dest, 'dest', 'copy');
   const hasSrc = params.src !== undefined;
   const hasContent = params.content !== undefined;
   if (hasSrc === hasContent) throw new InputError(`${what}: give exactly one of src or content`);

@@ -1,6 +1,6 @@
 // Ensures a path is a directory, a file, a link or absent, with mode/owner/group, as Ansible's file module.
 import { z } from './lib/zod.js';
-import { attrsShape, checkParams, moduleSchema, type Narrowed } from './lib/schema.js';
+import { absolutePath, attrsShape, checkParams, moduleSchema, type Narrowed } from './lib/schema.js';
 import { quote } from '../connection/quote.js';
 import { InputError, MissingOnHostError } from '../errors.js';
 import { applyWith, change, defineTask, failOn, noChange, type ApplyScript, type Plan, type Task, type TaskContext } from '../playbook/types.js';
@@ -8,13 +8,13 @@ import { attrsScript, chownArg, describeNewAttrs, notLinkNow, planAttrs, type Wa
 import { inlineSteps } from '../connection/shell-ops.js';
 import { posix } from 'node:path';
 import { chmodArg, resolveMode } from './lib/mode.js';
-import { requireAbsolute, validateAttrs } from './lib/params.js';
+import { validateAttrs } from './lib/params.js';
 import { checkFollow, sameIdentity, statPath, type PathStat } from './lib/stat.js';
 
 
 const fileSchema = moduleSchema({
   /** Absolute path on the host. */
-  path: z.string(),
+  path: absolutePath,
   ...attrsShape,
   /** state 'directory': apply mode/owner/group to everything below it too. */
   recurse: z.boolean().optional(),
@@ -47,7 +47,6 @@ interface FileData {
 export function file(params: FileParams): Task {
   checkParams('file', fileSchema, params);
   const what = `file ${String(params.path)}`;
-  requireAbsolute(params.path, 'path', 'file');
   validateAttrs(params, what);
   if (params.state === 'link' && !params.src) {
     throw new InputError(`${what}: state 'link' needs src (what the link points to)`);

@@ -1,6 +1,6 @@
 // Ensures a line is in a file (or not), with the exact semantics of Ansible's lineinfile.
 import { z } from './lib/zod.js';
-import { attrsShape, checkParams as checkSchema, moduleSchema, type AtMostOneOf, type Narrowed } from './lib/schema.js';
+import { absolutePath, attrsShape, checkParams as checkSchema, moduleSchema, type AtMostOneOf, type Narrowed } from './lib/schema.js';
 import { InputError, MissingOnHostError } from '../errors.js';
 import { change, defineTask, noChange, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 import { describeNewAttrs, planAttrs } from './lib/attrs.js';
@@ -8,12 +8,12 @@ import { applyContent, contentScript, type ContentData } from './lib/content-fil
 import { planLineEdit, pyRegex } from './lib/edit-lines.js';
 import { buildFileDiff } from './lib/file-diff.js';
 import { chmodArg, resolveMode } from './lib/mode.js';
-import { requireAbsolute, validateAttrs, validateValidate } from './lib/params.js';
+import { validateAttrs, validateValidate } from './lib/params.js';
 import { checkFollow, statPath } from './lib/stat.js';
 
 const lineinfileSchema = moduleSchema({
   /** Absolute path on the host. */
-  path: z.string(),
+  path: absolutePath,
   /** Python-style regex; present: the last matching line is replaced; absent: every matching line is removed. */
   regexp: z.string().optional(),
   /** A literal string instead of regexp. */
@@ -63,7 +63,6 @@ export function lineinfile(params: LineInFileParams): Task {
 }
 
 function checkParams(p: LineInFileParams, what: string): void {
-  requireAbsolute(p.path, 'path', 'lineinfile');
   const state = p.state ?? 'present';
   if (p.insertAfter !== undefined && p.insertBefore !== undefined) throw new InputError(`${what}: insertAfter and insertBefore are mutually exclusive`);
   if (p.regexp !== undefined && p.searchString !== undefined) throw new InputError(`${what}: regexp and searchString are mutually exclusive`);

@@ -5,7 +5,7 @@ import { InputError } from '../errors.js';
 import { defineTask, type Task } from '../playbook/types.js';
 import { applyContent, contentScript, planContent } from './lib/content-file.js';
 import { resolveLocal, sha256 } from './lib/local-files.js';
-import { requireAbsolute, validateAttrs, validateValidate } from './lib/params.js';
+import { validateAttrs, validateValidate } from './lib/params.js';
 import { renderTemplateFile } from './lib/render-template.js';
 
 const templateSchema = moduleSchema({
@@ -25,7 +25,6 @@ export function template(params: TemplateParams): Task {
   checkParams('template', templateSchema, params);
   const what = `template ${String(params.dest)}`;
   if (params.src === '') throw new InputError(`${what}: src (an .ejs file) is required`);
-  requireAbsolute(params.dest, 'dest', 'template');
   validateAttrs(params, what);
   validateValidate(params.validate, what);
   return defineTask('template', `template ${params.src} → ${params.dest}`, params, {

@@ -82,6 +82,9 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], params: unkn
       return valueAt(params, issue.path) === undefined ? `${at} is required` : `${at} must be ${issue.expected === 'custom' ? issue.message : article(issue.expected)} (got ${given})`;
     }
     if (issue.code === 'invalid_value') return `${at} must be one of ${issue.values.map((v) => (typeof v === 'string' ? `'${v}'` : String(v))).join(', ')} (got ${given})`;
+    // a rule of the schema's own (absolutePath) says the whole of what is wrong
+    const text = issue.code === 'custom' ? (issue.params as { text?: unknown } | undefined)?.text : undefined;
+    if (typeof text === 'string') return `${at} ${text}`;
     if (issue.code === 'custom') return `${at} must be ${issue.message} (got ${given})`;
     if (issue.code === 'invalid_union') return `${at} has the wrong type (got ${given})`;
     return `${at}: ${issue.message} (got ${given})`;
@@ -143,6 +146,12 @@ function readings(v: string): unknown[] {
 /** A file mode as a string ('0644', 'u=rw,g=r'): its form is checked by validateMode, the TS type by FileMode. */
 export const modeSchema = z.custom<FileMode>((v) => typeof v === 'string', { message: "a string such as '0644'" });
 
+/** An absolute path on the host: anything else is refused when the task is built, naming the parameter. */
+export const absolutePath = z.string().superRefine((v, ctx) => {
+  if (v === '') ctx.addIssue({ code: 'custom', message: 'a path', params: { text: 'is required' } });
+  else if (!v.startsWith('/')) ctx.addIssue({ code: 'custom', message: 'an absolute path', params: { text: `must be an absolute path (got '${v}')` } });
+});
+
 /** mode/owner/group, which most file modules take. */
 export const attrsShape = {
   /** Octal (`'0750'`) or symbolic (`'u=rwx,g=rx'`) permissions. */
@@ -156,7 +165,7 @@ export const attrsShape = {
 /** What copy and template write: dest and how (Ansible's names). */
 export const writtenFileShape = {
   /** Absolute path on the host. */
-  dest: z.string(),
+  dest: absolutePath,
   ...attrsShape,
   /** false: write only when dest is missing (default true). */
   force: z.boolean().optional(),
