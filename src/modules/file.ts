@@ -170,7 +170,7 @@ async function planLink(ctx: TaskContext, st: PathStat | null, p: FileBase & { s
   const target = await statPath(ctx, abs, { follow: true });
   const exists = target !== null && target.type !== 'link';
   if (!exists && !p.force) {
-    throw new MissingOnHostError(`src file does not exist, use "force=yes" if you really want to create the link: ${abs}`, [{ path: abs }]);
+    throw new MissingOnHostError(`src file does not exist, use "force=yes" if you really want to create the link: ${abs}`, [{ path: posix.normalize(abs) }]);
   }
   // follow (default true): mode, owner and group go to what the link points to, as file.py sets them on its realpath;
   // follow: false: owner and group on the link itself (a link has no mode of its own).
