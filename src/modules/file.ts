@@ -77,6 +77,9 @@ function fileScript(plan: Plan): ApplyScript {
 
 async function planFile(ctx: TaskContext, p: FileParams): Promise<Plan> {
   const follow = p.state !== 'link' && p.state !== 'absent' && p.follow !== false;
+  // state 'link' reads its src in the same batch as path (path is rarely a folder, which would take src from it)
+  const srcRead = p.state === 'link' && p.src ? statPath(ctx, linkSource(p.path, p.src, false), { follow: true }) : undefined;
+  srcRead?.catch(() => undefined); // awaited only when path is not a folder: a failure is never left unhandled
   const st = await statPath(ctx, p.path, { follow });
   const state: FileState = p.state ?? (st === null ? 'file' : st.type === 'directory' ? 'directory' : st.type === 'link' ? 'link' : 'file');
   const want: WantedAttrs = { mode: p.mode, owner: p.owner, group: p.group };
@@ -119,7 +122,7 @@ async function planFile(ctx: TaskContext, p: FileParams): Promise<Plan> {
       // Ansible's modification_time/access_time 'preserve': an existing path keeps its content and times.
       return existing(st, want, plan, `${st.type} exists; content and times kept`);
     case 'link':
-      return planLink(ctx, st, p, want, plan);
+      return planLink(ctx, st, p, want, plan, srcRead);
   }
 }
 
@@ -158,7 +161,7 @@ export function linkSource(path: string, src: string, pathIsDirectory: boolean):
   return `${dir.endsWith('/') ? dir : `${dir}/`}${src}`;
 }
 
-async function planLink(ctx: TaskContext, st: PathStat | null, p: FileBase & { src?: string }, want: WantedAttrs, plan: PlanFn): Promise<Plan> {
+async function planLink(ctx: TaskContext, st: PathStat | null, p: FileBase & { src?: string }, want: WantedAttrs, plan: PlanFn, srcRead?: Promise<PathStat | null>): Promise<Plan> {
   if (p.src === undefined) {
     // a dangling link met without state: nothing to retarget (file.py keeps it), only its owner and group
     if (st === null) return noChange('absent');
@@ -166,8 +169,9 @@ async function planLink(ctx: TaskContext, st: PathStat | null, p: FileBase & { s
     return plan(a.changes, attrsScript(a, { noDereference: true }), 'link to nothing');
   }
   // Ansible's file.py checks that src exists (through links) before anything else, unless force.
-  const abs = linkSource(p.path, p.src, st?.type === 'directory');
-  const target = await statPath(ctx, abs, { follow: true });
+  const inPath = st?.type === 'directory';
+  const abs = linkSource(p.path, p.src, inPath);
+  const target = await (!inPath && srcRead ? srcRead : statPath(ctx, abs, { follow: true }));
   const exists = target !== null && target.type !== 'link';
   if (!exists && !p.force) {
     throw new MissingOnHostError(`src file does not exist, use "force=yes" if you really want to create the link: ${abs}`, [{ path: posix.normalize(abs) }]);
