@@ -23,3 +23,5 @@ export type { Facts, ApacheLayout, OsFamily } from './facts/types.js';
 export type { Connection, ExecResult, ExecOptions, Command } from './connection/types.js';
 export { quote, quoteArgv, sh } from './connection/quote.js';
 export { secret } from './secret.js';
+// for users' own modules (see README "Adding a module"): what a check throws
+export { InputError, MissingOnHostError, CommandError } from './errors.js';

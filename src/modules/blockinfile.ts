@@ -1,6 +1,6 @@
 // Ensures a marked block of lines is in a file (or not), with the semantics of Ansible's blockinfile.
 import { z } from './lib/zod.js';
-import { attrsShape, checkParams, moduleSchema } from './lib/schema.js';
+import { absolutePath, attrsShape, checkParams, moduleSchema } from './lib/schema.js';
 import { InputError, MissingOnHostError } from '../errors.js';
 import { change, defineTask, noChange, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 import { describeNewAttrs, planAttrs } from './lib/attrs.js';
@@ -8,12 +8,12 @@ import { applyContent, contentScript, type ContentData } from './lib/content-fil
 import { blockRegex, planBlockEdit } from './lib/edit-block.js';
 import { buildFileDiff } from './lib/file-diff.js';
 import { chmodArg, resolveMode } from './lib/mode.js';
-import { requireAbsolute, validateAttrs, validateValidate } from './lib/params.js';
+import { validateAttrs, validateValidate } from './lib/params.js';
 import { checkFollow, statPath } from './lib/stat.js';
 
 const blockinfileSchema = moduleSchema({
   /** Absolute path on the host. */
-  path: z.string(),
+  path: absolutePath,
   /** The lines wanted between the markers (a final newline is added); empty removes the block, as state absent. */
   block: z.string().optional(),
   /** The marker line; `{mark}` becomes markerBegin and markerEnd (default `'# {mark} ANSIBLE MANAGED BLOCK'`). */
@@ -47,7 +47,6 @@ const maxFile = 32 * 1024 * 1024;
 export function blockinfile(params: BlockInFileParams): Task {
   checkParams('blockinfile', blockinfileSchema, params);
   const what = `blockinfile ${params.path}`;
-  requireAbsolute(params.path, 'path', 'blockinfile');
   if (params.insertAfter !== undefined && params.insertBefore !== undefined) throw new InputError(`${what}: insertAfter and insertBefore are mutually exclusive`);
   for (const field of ['insertAfter', 'insertBefore'] as const) {
     const v = params[field];

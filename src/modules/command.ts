@@ -56,7 +56,7 @@ export function command(params: CommandParams): Task {
 /** Runs a shell script through sh (or `executable`); without a guard it always reports changed. */
 export function shell(params: ShellParams): Task {
   checkParams('shell', shellSchema, params);
-  if (typeof params.cmd !== 'string' || params.cmd.trim() === '') throw new InputError('shell: cmd is empty');
+  if (params.cmd.trim() === '') throw new InputError('shell: cmd is empty');
   validateRunOptions(params, 'shell');
   const cmd: Command = params.executable ? [params.executable, '-c', params.cmd] : params.cmd;
   return defineRun('shell', params, { command: cmd, display: params.cmd });

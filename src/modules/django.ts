@@ -1,11 +1,10 @@
 // Runs a Django project's manage.py commands, reading changed/ok from their own output so a converged host is ok.
 import { posix } from 'node:path';
 import { z } from './lib/zod.js';
-import { checkParams, moduleSchema } from './lib/schema.js';
+import { absolutePath, checkParams, moduleSchema } from './lib/schema.js';
 import { sh } from '../connection/quote.js';
 import { CommandError, InputError, MissingOnHostError } from '../errors.js';
 import { change, defineTask, noChange, type Plan, type PlannedTree, type Task, type TaskContext } from '../playbook/types.js';
-import { requireAbsolute } from './lib/params.js';
 import {
   migrateChanged,
   migratePlanProbe,
@@ -20,7 +19,7 @@ import { splitArgs } from './lib/sys/split-args.js';
 
 const djangoSchema = moduleSchema({
   /** The project directory: the one holding manage.py. */
-  project: z.string(),
+  project: absolutePath,
   /** The management command and its arguments: 'migrate', 'collectstatic --noinput', 'createcachetable'. */
   command: z.string(),
   /** DJANGO_SETTINGS_MODULE, e.g. 'mysite.settings_production' (default: what manage.py sets). */
@@ -47,8 +46,7 @@ interface DjangoData {
 /** Runs `python manage.py <command>` in the project directory. */
 export function django(params: DjangoParams): Task {
   checkParams('django', djangoSchema, params);
-  requireAbsolute(params.project, 'project', 'django');
-  if (typeof params.command !== 'string' || params.command.trim() === '') throw new InputError('django: command is required');
+  if (params.command.trim() === '') throw new InputError('django: command is required');
   const words = splitArgs(params.command);
   const kind = classifyDjangoCommand(words);
   return defineTask('django', `manage.py ${params.command}`, params, {

@@ -1,6 +1,6 @@
 // Ensures a path is a directory, a file, a link or absent, with mode/owner/group, as Ansible's file module.
 import { z } from './lib/zod.js';
-import { attrsShape, checkParams, moduleSchema } from './lib/schema.js';
+import { absolutePath, attrsShape, checkParams, moduleSchema, type Narrowed } from './lib/schema.js';
 import { quote } from '../connection/quote.js';
 import { InputError, MissingOnHostError } from '../errors.js';
 import { applyWith, change, defineTask, failOn, noChange, type ApplyScript, type Plan, type Task, type TaskContext } from '../playbook/types.js';
@@ -8,14 +8,13 @@ import { attrsScript, chownArg, describeNewAttrs, notLinkNow, planAttrs, type Wa
 import { inlineSteps } from '../connection/shell-ops.js';
 import { posix } from 'node:path';
 import { chmodArg, resolveMode } from './lib/mode.js';
-import { requireAbsolute, requireOneOf, validateAttrs } from './lib/params.js';
+import { validateAttrs } from './lib/params.js';
 import { checkFollow, sameIdentity, statPath, type PathStat } from './lib/stat.js';
 
-export type FileState = 'directory' | 'file' | 'absent' | 'touch' | 'link';
 
 const fileSchema = moduleSchema({
   /** Absolute path on the host. */
-  path: z.string(),
+  path: absolutePath,
   ...attrsShape,
   /** state 'directory': apply mode/owner/group to everything below it too. */
   recurse: z.boolean().optional(),
@@ -31,21 +30,14 @@ const fileSchema = moduleSchema({
   /** state 'link': what the link points to. */
   src: z.string().optional(),
 });
-type FileBase = Omit<z.input<typeof fileSchema>, 'state' | 'src'>;
+type FileInput = z.input<typeof fileSchema>;
+export type FileState = NonNullable<FileInput['state']>;
+type FileBase = Omit<FileInput, 'state' | 'src'>;
 
+/** state 'link' needs src (what the link points to); the other states take none. */
 export type FileParams =
-  | (FileBase & {
-      state: 'link';
-      /** state 'link': what the link points to. */
-      src: string;
-    })
-  | (FileBase & {
-      /** Default: the path's current type when it exists, else 'file' (which must exist). */
-      state?: Exclude<FileState, 'link'>;
-      src?: never;
-    });
-
-const states: readonly FileState[] = ['directory', 'file', 'absent', 'touch', 'link'];
+  | (Narrowed<Omit<FileInput, 'src'>, 'state', 'link'> & Required<Pick<FileInput, 'src'>>)
+  | (Narrowed<Omit<FileInput, 'src'>, 'state', Exclude<FileState, 'link'> | undefined> & Partial<Record<'src', never>>);
 
 interface FileData {
   script: string;
@@ -55,17 +47,21 @@ interface FileData {
 export function file(params: FileParams): Task {
   checkParams('file', fileSchema, params);
   const what = `file ${String(params.path)}`;
-  requireAbsolute(params.path, 'path', 'file');
-  if (params.state !== undefined) requireOneOf(params.state, states, 'state', what);
   validateAttrs(params, what);
-  if (params.state === 'link' && (typeof params.src !== 'string' || params.src === '')) {
+  if (params.state === 'link' && !params.src) {
     throw new InputError(`${what}: state 'link' needs src (what the link points to)`);
   }
   if (params.state !== 'link' && params.src !== undefined) throw new InputError(`${what}: src is only for state 'link'`);
+  if (params.state === 'link' && params.follow === false && params.mode !== undefined) {
+    throw new InputError(`${what}: a mode cannot be set on a link itself (follow: false); leave mode out or follow the link`);
+  }
+  // state 'link' reads its src (it must exist unless force) and, with follow, sets mode/owner/group there
+  const linkReads = params.state === 'link' ? [{ path: posix.normalize(linkSource(params.path, params.src, false)) }, ...(posix.isAbsolute(params.src) ? [] : [{ path: posix.normalize(linkSource(params.path, params.src, true)) }])] : [];
+  const linkSetsTarget = params.follow !== false && (params.mode !== undefined || params.owner !== undefined || params.group !== undefined);
   return defineTask('file', `${params.state ?? 'file'} ${params.path}`, params, {
     footprint: {
-      reads: [{ path: params.path, tree: params.recurse === true }],
-      writes: [{ path: params.path, tree: params.recurse === true || params.state === 'absent' || params.state === 'link' }],
+      reads: [{ path: params.path, tree: params.recurse === true }, ...linkReads],
+      writes: [{ path: params.path, tree: params.recurse === true || params.state === 'absent' || params.state === 'link' }, ...(linkSetsTarget ? linkReads : [])],
     },
     check: (ctx) => planFile(ctx, params),
     apply: (ctx, plan) => applyWith(ctx, fileScript(plan)),
@@ -81,6 +77,9 @@ function fileScript(plan: Plan): ApplyScript {
 
 async function planFile(ctx: TaskContext, p: FileParams): Promise<Plan> {
   const follow = p.state !== 'link' && p.state !== 'absent' && p.follow !== false;
+  // state 'link' reads its src in the same batch as path (path is rarely a folder, which would take src from it)
+  const srcRead = p.state === 'link' && p.src ? statPath(ctx, linkSource(p.path, p.src, false), { follow: true }) : undefined;
+  srcRead?.catch(() => undefined); // awaited only when path is not a folder: a failure is never left unhandled
   const st = await statPath(ctx, p.path, { follow });
   const state: FileState = p.state ?? (st === null ? 'file' : st.type === 'directory' ? 'directory' : st.type === 'link' ? 'link' : 'file');
   const want: WantedAttrs = { mode: p.mode, owner: p.owner, group: p.group };
@@ -123,7 +122,7 @@ async function planFile(ctx: TaskContext, p: FileParams): Promise<Plan> {
       // Ansible's modification_time/access_time 'preserve': an existing path keeps its content and times.
       return existing(st, want, plan, `${st.type} exists; content and times kept`);
     case 'link':
-      return planLink(st, p as FileBase & { src: string }, want, plan);
+      return planLink(ctx, st, p, want, plan, srcRead);
   }
 }
 
@@ -151,18 +150,68 @@ function newAttrs(want: WantedAttrs): string[] {
   return attrsScript({ chown: chownArg(want.owner, want.group), chmod });
 }
 
-function planLink(st: PathStat | null, p: FileBase & { src: string }, want: WantedAttrs, plan: PlanFn): Plan {
-  const make = [`ln -sfn -- ${quote(p.src)} "$p"`, ...attrsScript({ chown: chownArg(want.owner, want.group) }, { noDereference: true })];
-  if (st === null) return plan([`absent → link to ${p.src}`], make, '');
-  if (st.type === 'link') {
-    if (st.linkTarget !== p.src) return plan([`link to ${st.linkTarget ?? '?'} → link to ${p.src}`], make, '');
+/**
+ * Where state 'link' looks for `src`, as file.py does: a relative src is taken from the link's directory, or from
+ * `path` itself when that is a directory (not a link); an absolute one as it is.
+ */
+export function linkSource(path: string, src: string, pathIsDirectory: boolean): string {
+  if (posix.isAbsolute(src)) return src;
+  // as os.path.join: not normalized, so `..` after a linked folder goes where the kernel takes it
+  const dir = pathIsDirectory ? path : posix.dirname(path);
+  return `${dir.endsWith('/') ? dir : `${dir}/`}${src}`;
+}
+
+async function planLink(ctx: TaskContext, st: PathStat | null, p: FileBase & { src?: string }, want: WantedAttrs, plan: PlanFn, srcRead?: Promise<PathStat | null>): Promise<Plan> {
+  if (p.src === undefined) {
+    // a dangling link met without state: nothing to retarget (file.py keeps it), only its owner and group
+    if (st === null) return noChange('absent');
     const a = planAttrs(st, { owner: want.owner, group: want.group });
-    return plan(a.changes, attrsScript(a, { noDereference: true }), `link to ${p.src}`);
+    return plan(a.changes, attrsScript(a, { noDereference: true }), 'link to nothing');
+  }
+  // Ansible's file.py checks that src exists (through links) before anything else, unless force.
+  const inPath = st?.type === 'directory';
+  const abs = linkSource(p.path, p.src, inPath);
+  const target = await (!inPath && srcRead ? srcRead : statPath(ctx, abs, { follow: true }));
+  const exists = target !== null && target.type !== 'link';
+  if (!exists && !p.force) {
+    throw new MissingOnHostError(`src file does not exist, use "force=yes" if you really want to create the link: ${abs}`, [{ path: posix.normalize(abs) }]);
+  }
+  // follow (default true): mode, owner and group go to what the link points to, as file.py sets them on its realpath;
+  // follow: false: owner and group on the link itself (a link has no mode of its own).
+  const follow = p.follow !== false;
+  const linkAttrs: WantedAttrs = follow ? {} : { owner: want.owner, group: want.group };
+  const targetParts: string[] = [];
+  const targetBody: string[] = [];
+  let note: string | undefined;
+  const wantsAttrs = want.mode !== undefined || want.owner !== undefined || want.group !== undefined;
+  if (follow && wantsAttrs) {
+    if (!exists) {
+      // file.py warns and sets nothing: a link to nothing has no attributes to set
+      note = `mode/owner/group not set: ${abs} does not exist`;
+    } else {
+      const a = planAttrs(target, want);
+      if (a.changes.length > 0) {
+        const real = checkFollow(target, abs);
+        targetParts.push(...a.changes.map((c) => `${c} on ${real}`));
+        targetBody.push(`p=${quote(real)}`, ...attrsScript(a));
+      }
+    }
+  }
+  const make = [`ln -sfn -- ${quote(p.src)} "$p"`, ...attrsScript({ chown: chownArg(linkAttrs.owner, linkAttrs.group) }, { noDereference: true })];
+  const withTarget = (parts: string[], body: string[], why: string) => {
+    const all = [...parts, ...targetParts];
+    return plan(all.length > 0 && note ? [...all, note] : all, [...body, ...targetBody], note ? `${why} (${note})` : why);
+  };
+  if (st === null) return withTarget([`absent → link to ${p.src}`, ...describeNewAttrs(linkAttrs)], make, '');
+  if (st.type === 'link') {
+    if (st.linkTarget !== p.src) return withTarget([`link to ${st.linkTarget ?? '?'} → link to ${p.src}`], make, '');
+    const a = planAttrs(st, linkAttrs);
+    return withTarget(a.changes, attrsScript(a, { noDereference: true }), `link to ${p.src}`);
   }
   if (!p.force) throw new InputError(`${p.path} exists and is a ${st.type}; set force: true to replace it with a link`);
   // rmdir refuses a non-empty directory, as Ansible does.
   const remove = st.type === 'directory' ? 'rmdir -- "$p"' : 'rm -f -- "$p"';
-  return plan([`${st.type} → link to ${p.src}`], [remove, ...make], '');
+  return withTarget([`${st.type} → link to ${p.src}`], [remove, ...make], '');
 }
 
 /** Counts entries below `path` whose mode/owner/group differ; one command, output grouped by distinct attributes. */

@@ -1,20 +1,20 @@
 // Downloads a URL to a file on the host, as Ansible's get_url does: fetched by the host, checked, then renamed into place.
 import { posix } from 'node:path';
 import { z } from './lib/zod.js';
-import { attrsShape, checkParams, moduleSchema } from './lib/schema.js';
+import { absolutePath, attrsShape, checkParams, moduleSchema } from './lib/schema.js';
 import { quote } from '../connection/quote.js';
 import { InputError, ProvisionError } from '../errors.js';
 import { change, defineTask, noChange, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 import { attrsScript, chownArg, describeNewAttrs, planAttrs } from './lib/attrs.js';
 import { fetchFunction } from './lib/fetch.js';
-import { requireAbsolute, validateAttrs } from './lib/params.js';
+import { validateAttrs } from './lib/params.js';
 import { statPath, type PathStat } from './lib/stat.js';
 
 const getUrlSchema = moduleSchema({
   /** http, https, ftp or file URL to fetch (the host fetches it). */
   url: z.string(),
   /** Absolute path of the file, or of an existing directory (the file is then named after the URL's last segment). */
-  dest: z.string(),
+  dest: absolutePath,
   /** `algorithm:hex` (md5, sha1, sha224, sha256, sha384, sha512) or `algorithm:URL` of a checksum file; a dest that has it is not fetched. */
   checksum: z.string().optional(),
   /** Fetch even when dest exists (default false: dest is kept when its checksum matches, or the server says not modified). */
@@ -90,7 +90,6 @@ interface AttrsData {
 export function getUrl(params: GetUrlParams): Task {
   checkParams('getUrl', getUrlSchema, params);
   const what = `getUrl ${params.dest}`;
-  requireAbsolute(params.dest, 'dest', 'getUrl');
   let protocol: string;
   try {
     protocol = new URL(params.url).protocol;

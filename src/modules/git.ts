@@ -1,16 +1,15 @@
 // A git checkout on the host, as Ansible's git module: clone, or fetch and check out the wanted version.
 import { z } from './lib/zod.js';
-import { checkParams, moduleSchema } from './lib/schema.js';
+import { absolutePath, checkParams, moduleSchema } from './lib/schema.js';
 import { quote } from '../connection/quote.js';
 import { InputError, ProvisionError } from '../errors.js';
 import { change, defineTask, noChange, type Plan, type Task, type TaskContext } from '../playbook/types.js';
-import { requireAbsolute } from './lib/params.js';
 
 const gitSchema = moduleSchema({
   /** URL or path of the repository (as `git clone` takes it; the host reaches it). */
   repo: z.string(),
   /** Absolute path of the checkout. */
-  dest: z.string(),
+  dest: absolutePath,
   /** Branch, tag or full commit id to check out (default `HEAD`: the remote's default branch). */
   version: z.string().optional(),
   /** Discard local changes of tracked files (default false: they fail the task). */
@@ -86,7 +85,6 @@ interface GitData {
 /** Ensures a checkout of `repo` at `version` in `dest`. */
 export function git(params: GitParams): Task {
   checkParams('git', gitSchema, params);
-  requireAbsolute(params.dest, 'dest', 'git');
   if (params.version !== undefined && params.version.startsWith('-')) throw new InputError(`git ${params.dest}: version must not start with '-'`);
   return defineTask('git', `git ${params.repo} → ${params.dest}`, params, {
     check: (ctx) => planGit(ctx, params),

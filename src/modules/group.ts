@@ -3,7 +3,6 @@ import { sh } from '../connection/quote.js';
 import { CommandError, InputError } from '../errors.js';
 import { z } from './lib/zod.js';
 import { applyWith, argvScript, change, defineTask, noChange, type Plan, type Task } from '../playbook/types.js';
-import { requireOneOf } from './lib/params.js';
 import { checkParams, moduleSchema } from './lib/schema.js';
 
 const groupSchema = moduleSchema({
@@ -43,12 +42,11 @@ export function requireId(id: unknown, field: string, what: string): void {
 /** Ensures a local group's presence and gid. */
 export function group(params: GroupParams): Task {
   checkParams('group', groupSchema, params);
-  if (typeof params.name !== 'string' || !accountName.test(params.name)) {
+  if (!accountName.test(params.name)) {
     throw new InputError(`group: ${JSON.stringify(params.name)} is not a group name`);
   }
   const what = `group ${params.name}`;
   const state = params.state ?? 'present';
-  requireOneOf(state, ['present', 'absent'] as const, 'state', what);
   requireId(params.gid, 'gid', what);
   const task = defineTask('group', `${what} ${state}`, { ...params, name: undefined }, {
     footprint: { reads: [{ path: '/etc/group' }], writes: [{ path: '/etc/group' }, { path: '/etc/gshadow' }] },

@@ -1,6 +1,6 @@
 // Ensures a line is in a file (or not), with the exact semantics of Ansible's lineinfile.
 import { z } from './lib/zod.js';
-import { attrsShape, checkParams as checkSchema, moduleSchema } from './lib/schema.js';
+import { absolutePath, attrsShape, checkParams as checkSchema, moduleSchema, type AtMostOneOf, type Narrowed } from './lib/schema.js';
 import { InputError, MissingOnHostError } from '../errors.js';
 import { change, defineTask, noChange, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 import { describeNewAttrs, planAttrs } from './lib/attrs.js';
@@ -8,12 +8,12 @@ import { applyContent, contentScript, type ContentData } from './lib/content-fil
 import { planLineEdit, pyRegex } from './lib/edit-lines.js';
 import { buildFileDiff } from './lib/file-diff.js';
 import { chmodArg, resolveMode } from './lib/mode.js';
-import { requireAbsolute, validateAttrs, validateValidate } from './lib/params.js';
+import { validateAttrs, validateValidate } from './lib/params.js';
 import { checkFollow, statPath } from './lib/stat.js';
 
 const lineinfileSchema = moduleSchema({
   /** Absolute path on the host. */
-  path: z.string(),
+  path: absolutePath,
   /** Python-style regex; present: the last matching line is replaced; absent: every matching line is removed. */
   regexp: z.string().optional(),
   /** A literal string instead of regexp. */
@@ -35,34 +35,16 @@ const lineinfileSchema = moduleSchema({
   insertAfter: z.string().optional(),
   /** 'BOF' or a regex: insert before its last match. */
   insertBefore: z.string().optional(),
+  /** 'present' (default): the line is in the file; 'absent': no line matches. */
   state: z.enum(['present', 'absent']).optional(),
+  /** The line wanted (with backrefs: a template of the regexp's groups); required with state 'present'. */
   line: z.string().optional(),
 });
-type LineInFileBase = Omit<z.input<typeof lineinfileSchema>, 'insertAfter' | 'insertBefore' | 'state' | 'line'>;
+type LineInFileInput = z.input<typeof lineinfileSchema>;
 
-type Placement =
-  | {
-      /** 'EOF' (default), 'BOF' or a regex: insert after its last match. */
-      insertAfter?: string;
-      insertBefore?: never;
-    }
-  | {
-      /** 'BOF' or a regex: insert before its last match. */
-      insertBefore?: string;
-      insertAfter?: never;
-    };
-
-export type LineInFileParams = LineInFileBase &
-  Placement &
-  (
-    | {
-        /** 'present' (default): the line is in the file; 'absent': no line matches. */
-        state?: 'present';
-        /** The line wanted (with backrefs: a template of the regexp's groups). */
-        line: string;
-      }
-    | { state: 'absent'; line?: string }
-  );
+/** insertAfter or insertBefore, not both; state 'present' (the default) needs line. */
+export type LineInFileParams = AtMostOneOf<Omit<LineInFileInput, 'state' | 'line'>, 'insertAfter', 'insertBefore'> &
+  (Narrowed<Pick<LineInFileInput, 'state' | 'line'>, 'state', 'present' | undefined> & Required<Pick<LineInFileInput, 'line'>> | Narrowed<Pick<LineInFileInput, 'state' | 'line'>, 'state', 'absent'>);
 
 /** Largest file lineinfile edits (it is read whole, as Ansible reads it). */
 const maxFile = 32 * 1024 * 1024;
@@ -81,15 +63,13 @@ export function lineinfile(params: LineInFileParams): Task {
 }
 
 function checkParams(p: LineInFileParams, what: string): void {
-  requireAbsolute(p.path, 'path', 'lineinfile');
   const state = p.state ?? 'present';
-  if (state !== 'present' && state !== 'absent') throw new InputError(`${what}: state must be 'present' or 'absent'`);
   if (p.insertAfter !== undefined && p.insertBefore !== undefined) throw new InputError(`${what}: insertAfter and insertBefore are mutually exclusive`);
   if (p.regexp !== undefined && p.searchString !== undefined) throw new InputError(`${what}: regexp and searchString are mutually exclusive`);
   if (p.backrefs && p.searchString !== undefined) throw new InputError(`${what}: backrefs and searchString are mutually exclusive`);
   if (state === 'present') {
     if (p.backrefs && p.regexp === undefined) throw new InputError(`${what}: regexp is required with backrefs`);
-    if (typeof p.line !== 'string') throw new InputError(`${what}: line is required with state 'present'`);
+    if (p.line === undefined) throw new InputError(`${what}: line is required with state 'present'`);
   } else if (p.line === undefined && p.regexp === undefined && p.searchString === undefined) {
     throw new InputError(`${what}: one of line, searchString or regexp is required with state 'absent'`);
   }

@@ -1,6 +1,6 @@
 // Replaces every match of a regex in a file, with the semantics of Ansible's replace (Python re, MULTILINE).
 import { z } from './lib/zod.js';
-import { attrsShape, checkParams, moduleSchema } from './lib/schema.js';
+import { absolutePath, attrsShape, checkParams, moduleSchema } from './lib/schema.js';
 import { InputError, MissingOnHostError } from '../errors.js';
 import { change, defineTask, noChange, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 import { planAttrs } from './lib/attrs.js';
@@ -8,13 +8,13 @@ import { applyContent, contentScript, type ContentData } from './lib/content-fil
 import { planReplaceEdit, sectionPattern } from './lib/edit-replace.js';
 import { buildFileDiff } from './lib/file-diff.js';
 import { chmodArg, resolveMode } from './lib/mode.js';
-import { requireAbsolute, validateAttrs, validateValidate } from './lib/params.js';
+import { validateAttrs, validateValidate } from './lib/params.js';
 import { expandTemplate, groupCount, pyReToJs } from './lib/py-re.js';
 import { checkFollow, statPath } from './lib/stat.js';
 
 const replaceSchema = moduleSchema({
   /** Absolute path on the host; it must exist. */
-  path: z.string(),
+  path: absolutePath,
   /** A Python regex (re.MULTILINE: `^` and `$` at every line), replaced at every match, across lines. */
   regexp: z.string(),
   /** What each match becomes: Python's template (`\1`, `\g<name>`); default '' removes the matches. */
@@ -41,7 +41,6 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export function replace(params: ReplaceParams): Task {
   checkParams('replace', replaceSchema, params);
   const what = `replace ${params.path}`;
-  requireAbsolute(params.path, 'path', 'replace');
   const tryRe = (field: string, pattern: string, opts: Parameters<typeof pyReToJs>[1]) => {
     try {
       return pyReToJs(pattern, opts);

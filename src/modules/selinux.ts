@@ -4,9 +4,8 @@ import { checkParams, moduleSchema } from './lib/schema.js';
 import { InputError } from '../errors.js';
 import { selinuxConfigMode } from '../facts/parse.js';
 import { change, defineTask, noChange, skip, type FileDiff, type Plan, type Task, type TaskContext } from '../playbook/types.js';
-import { requireOneOf } from './lib/params.js';
 
-export type SelinuxState = 'enforcing' | 'permissive' | 'disabled';
+export type SelinuxState = z.infer<typeof selinuxSchema>['state'];
 
 const selinuxSchema = moduleSchema({
   /** `disabled` takes effect at the next boot; until then the running system is made permissive. */
@@ -24,7 +23,6 @@ interface SelinuxData {
   config?: string;
 }
 
-const states: readonly SelinuxState[] = ['enforcing', 'permissive', 'disabled'];
 const splitter = '::provision-selinux-config::';
 /** The runtime mode (a pseudo-path) and the config file: what the check reads and the apply writes. */
 const selinuxState = [{ path: 'selinux:runtime' }, { path: selinuxConfigPath }];
@@ -32,7 +30,6 @@ const selinuxState = [{ path: 'selinux:runtime' }, { path: selinuxConfigPath }];
 /** Ensures SELinux's running and persistent mode. */
 export function selinux(params: SelinuxParams): Task {
   checkParams('selinux', selinuxSchema, params);
-  requireOneOf(params.state, states, 'state', 'selinux');
   return defineTask('selinux', `selinux ${params.state}`, params, {
     footprint: { reads: selinuxState, writes: selinuxState },
     async check(ctx) {

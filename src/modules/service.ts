@@ -3,7 +3,6 @@ import { z } from './lib/zod.js';
 import { checkParams, moduleSchema } from './lib/schema.js';
 import { InputError, MissingOnHostError, ProvisionError } from '../errors.js';
 import { change, defineTask, noChange, type Footprint, type PathUse, type Plan, type Task, type TaskContext } from '../playbook/types.js';
-import { requireOneOf } from './lib/params.js';
 import {
   actionScript,
   enableScript,
@@ -16,7 +15,7 @@ import {
   type ServiceState,
 } from './lib/sys/service-state.js';
 
-export type ServiceWantedState = 'started' | 'stopped' | 'restarted' | 'reloaded';
+export type ServiceWantedState = NonNullable<z.infer<typeof serviceSchema>['state']>;
 
 const serviceSchema = moduleSchema({
   /** Service (systemd unit or /etc/init.d script) name. */
@@ -37,17 +36,15 @@ interface ServiceData {
   daemonReload?: boolean;
 }
 
-const states: readonly ServiceWantedState[] = ['started', 'stopped', 'restarted', 'reloaded'];
 const serviceName = /^[A-Za-z0-9@][A-Za-z0-9@._:\\-]*$/;
 
 /** Ensures a service's running state and boot-time enabling. */
 export function service(params: ServiceParams): Task {
   checkParams('service', serviceSchema, params);
-  if (typeof params.name !== 'string' || !serviceName.test(params.name)) {
+  if (!serviceName.test(params.name)) {
     throw new InputError(`service: ${JSON.stringify(params.name)} is not a service name`);
   }
   const what = `service ${params.name}`;
-  if (params.state !== undefined) requireOneOf(params.state, states, 'state', what);
   if (params.state === undefined && params.enabled === undefined && !params.daemonReload) {
     throw new InputError(`${what}: give state and/or enabled (or daemonReload alone)`);
   }

@@ -1,6 +1,6 @@
 // Makes a directory on the host match a local tree, by per-file checksum: only changed files travel, in one tar stream.
 import { z } from './lib/zod.js';
-import { checkParams, modeSchema, moduleSchema } from './lib/schema.js';
+import { absolutePath, checkParams, modeSchema, moduleSchema } from './lib/schema.js';
 import { readFileSync } from 'node:fs';
 import { quote } from '../connection/quote.js';
 import { InputError } from '../errors.js';
@@ -11,7 +11,7 @@ import { compileExcludes, type Exclude } from './lib/glob.js';
 import { hashLocalFile, walkLocalTree, type LocalEntry } from './lib/local-tree.js';
 import { resolveLocal } from './lib/local-files.js';
 import { resolveMode } from './lib/mode.js';
-import { requireAbsolute, validateAttrs } from './lib/params.js';
+import { validateAttrs } from './lib/params.js';
 import { parseRemoteTree, remoteTreeScript, type RemoteEntry } from './lib/remote-tree.js';
 import { sameIdentity } from './lib/stat.js';
 import { createTar, type TarEntry } from './lib/tar.js';
@@ -20,7 +20,7 @@ const syncSchema = moduleSchema({
   /** A directory on the controller, relative to the playbook's directory. */
   src: z.string(),
   /** Absolute directory on the host; created when missing. */
-  dest: z.string(),
+  dest: absolutePath,
   /** Remove files under dest that are not in src (excluded paths are never removed). */
   delete: z.boolean().optional(),
   /** Patterns left alone on both sides: 'name' at any depth, 'dir/sub' from the root, '*', '**', 'dir/'. */
@@ -54,8 +54,7 @@ const maxFetched = 20;
 export function sync(params: SyncParams): Task {
   checkParams('sync', syncSchema, params);
   const what = `sync ${String(params.dest)}`;
-  if (typeof params.src !== 'string' || params.src === '') throw new InputError(`${what}: src (a local directory) is required`);
-  requireAbsolute(params.dest, 'dest', 'sync');
+  if (params.src === '') throw new InputError(`${what}: src (a local directory) is required`);
   validateAttrs(params, what);
   if (params.exclude !== undefined && (!Array.isArray(params.exclude) || params.exclude.some((e) => typeof e !== 'string' || e === ''))) {
     throw new InputError(`${what}: exclude must be a list of patterns`);

@@ -5,7 +5,7 @@ import { InputError } from '../errors.js';
 import { defineTask, type Task } from '../playbook/types.js';
 import { applyContent, contentScript, planContent } from './lib/content-file.js';
 import { resolveLocal, sha256 } from './lib/local-files.js';
-import { requireAbsolute, validateAttrs, validateValidate } from './lib/params.js';
+import { validateAttrs, validateValidate } from './lib/params.js';
 import { renderTemplateFile } from './lib/render-template.js';
 
 const templateSchema = moduleSchema({
@@ -24,8 +24,7 @@ export type TemplateParams = z.input<typeof templateSchema>;
 export function template(params: TemplateParams): Task {
   checkParams('template', templateSchema, params);
   const what = `template ${String(params.dest)}`;
-  if (typeof params.src !== 'string' || params.src === '') throw new InputError(`${what}: src (an .ejs file) is required`);
-  requireAbsolute(params.dest, 'dest', 'template');
+  if (params.src === '') throw new InputError(`${what}: src (an .ejs file) is required`);
   validateAttrs(params, what);
   validateValidate(params.validate, what);
   return defineTask('template', `template ${params.src} → ${params.dest}`, params, {

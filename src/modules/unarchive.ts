@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from './lib/zod.js';
-import { attrsShape, checkParams, moduleSchema } from './lib/schema.js';
+import { absolutePath, attrsShape, checkParams, moduleSchema } from './lib/schema.js';
 import { quote, quoteArgv } from '../connection/quote.js';
 import { InputError, MissingOnHostError } from '../errors.js';
 import { change, defineTask, noChange, skip, type Plan, type Task, type TaskContext } from '../playbook/types.js';
@@ -14,11 +14,11 @@ const unarchiveSchema = moduleSchema({
   /** The archive: a file on the controller (relative to the playbook), or on the host with `remoteSrc`. */
   src: z.string(),
   /** Absolute path of an existing directory to unpack into. */
-  dest: z.string(),
+  dest: absolutePath,
   /** `src` is a path on the host (default false: on the controller, sent to the host). */
   remoteSrc: z.boolean().optional(),
   /** An absolute path: when it exists, the task is skipped. */
-  creates: z.string().optional(),
+  creates: absolutePath.optional(),
   /** Only these members (exclusive with `exclude`). */
   include: z.array(z.string()).optional(),
   /** Members left out (exclusive with `include`). */
@@ -85,8 +85,6 @@ for i in z.infolist():
 export function unarchive(params: UnarchiveParams): Task {
   checkParams('unarchive', unarchiveSchema, params);
   const what = `unarchive ${params.src}`;
-  requireAbsolute(params.dest, 'dest', 'unarchive');
-  if (params.creates !== undefined) requireAbsolute(params.creates, 'creates', 'unarchive');
   if (params.include !== undefined && params.exclude !== undefined) throw new InputError(`${what}: parameters are mutually exclusive: include|exclude`);
   if (/^[a-z]+:\/\//i.test(params.src)) throw new InputError(`${what}: a URL as src is not supported; fetch it with getUrl first`);
   if (params.remoteSrc) requireAbsolute(params.src, 'src', 'unarchive');

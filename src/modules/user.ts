@@ -5,7 +5,6 @@ import { CommandError, InputError } from '../errors.js';
 import { z } from './lib/zod.js';
 import { applyWith, argvScript, change, defineTask, noChange, type CommonOptions, type Plan, type Task } from '../playbook/types.js';
 import { accountName, requireId } from './group.js';
-import { requireOneOf } from './lib/params.js';
 import { checkParams, moduleSchema } from './lib/schema.js';
 
 const userSchema = moduleSchema({
@@ -56,12 +55,11 @@ type Wanted = Omit<UserParams, keyof CommonOptions> & { name: string; state: 'pr
 /** Ensures a local user account. */
 export function user(params: UserParams): Task {
   checkParams('user', userSchema, params);
-  if (typeof params.name !== 'string' || !accountName.test(params.name)) {
+  if (!accountName.test(params.name)) {
     throw new InputError(`user: ${JSON.stringify(params.name)} is not a user name`);
   }
   const what = `user ${params.name}`;
   const state = params.state ?? 'present';
-  requireOneOf(state, ['present', 'absent'] as const, 'state', what);
   requireId(params.uid, 'uid', what);
   for (const g of [...(params.group === undefined ? [] : [params.group]), ...(params.groups ?? [])]) {
     if (typeof g !== 'string' || !accountName.test(g)) throw new InputError(`${what}: ${JSON.stringify(g)} is not a group name`);
@@ -72,7 +70,7 @@ export function user(params: UserParams): Task {
       throw new InputError(`${what}: ${field} must be an absolute path without ':' (got ${JSON.stringify(v)})`);
     }
   }
-  if (params.comment !== undefined && (typeof params.comment !== 'string' || /[:\n]/.test(params.comment))) {
+  if (params.comment !== undefined && /[:\n]/.test(params.comment)) {
     throw new InputError(`${what}: comment cannot hold ':' or a newline (got ${JSON.stringify(params.comment)})`);
   }
   const { name: _display, when: _w, notify: _n, register: _r, tags: _t, ...rest } = params;

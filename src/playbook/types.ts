@@ -3,6 +3,7 @@ import type { Command, Connection, ExecOptions, ExecResult, WriteFileOptions, Wr
 import type { Facts } from '../facts/types.js';
 import { CommandError } from '../errors.js';
 import { quoteArgv } from '../connection/quote.js';
+import { z } from '../modules/lib/zod.js';
 import { validateTaskValues } from './validate-values.js';
 
 export type Vars = Record<string, unknown>;
@@ -125,33 +126,43 @@ export interface TaskContext {
 /** A predicate over what a task can see when deciding whether it runs. */
 export type When = boolean | ((host: { vars: Vars; facts: Facts; registered: Readonly<Record<string, TaskResult>> }) => boolean);
 
-/** Options every module accepts. */
-export interface CommonOptions {
+const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', { message: `a function (${what})` });
+
+/**
+ * The options every module accepts, declared once: CommonOptions (the type a playbook's editor shows, with these
+ * doc comments), the run-time check of every module call (see moduleSchema) and what defineTask takes from params.
+ */
+export const commonShape = {
   /** Display name; defaults to a description of what the module does. */
-  name?: string;
+  name: z.string().optional(),
   /** Run the task only when true: a boolean, or a function of `{ vars, facts, registered }`. */
-  when?: When;
+  when: z.union([z.boolean(), fn<Exclude<When, boolean>>('host => boolean')]).optional(),
   /** Handler names (or `listen` topics) to run once, after the tasks, when this task changed something. */
-  notify?: string | string[];
-  /** Name under which later tasks can read this task's result. */
-  register?: string;
+  notify: z.union([z.string(), z.array(z.string())]).optional(),
+  /** Name under which later tasks can read this task's result (`registered[name]`). */
+  register: z.string().optional(),
   /** Tags for `--tags` / `--skip-tags`; `always` and `never` as Ansible's. */
-  tags?: string[];
+  tags: z.array(z.string()).optional(),
   /** Run this task through sudo (overrides the play's and the host's `become`). */
-  become?: boolean;
+  become: z.boolean().optional(),
   /** A failure of this task is reported but does not stop the host. */
-  ignoreErrors?: boolean;
+  ignoreErrors: z.boolean().optional(),
   /** Decide from the result whether the task counts as changed (Ansible's `changed_when`). */
-  changedWhen?: (result: TaskResult) => boolean;
+  changedWhen: fn<(result: TaskResult) => boolean>('result => boolean').optional(),
   /** Decide from the result whether the task failed (Ansible's `failed_when`). */
-  failedWhen?: (result: TaskResult) => boolean;
+  failedWhen: fn<(result: TaskResult) => boolean>('result => boolean').optional(),
   /** Seconds after which the task fails with "timed out after N s". */
-  timeout?: number;
-  /** Never print, diff or report this task's values (Ansible's no_log). */
-  secret?: boolean;
+  timeout: z.number().positive().optional(),
+  /** Never print, diff or report this task's values (Ansible's `no_log`). */
+  secret: z.boolean().optional(),
   /** As a handler: topics it also answers to when notified (Ansible's `listen`), besides its name. */
-  listen?: string | string[];
-}
+  listen: z.union([z.string(), z.array(z.string())]).optional(),
+};
+
+/** Options every module accepts (see commonShape, their one declaration). */
+export type CommonOptions = z.input<z.ZodObject<typeof commonShape>>;
+
+const commonKeys = Object.keys(commonShape) as Array<keyof CommonOptions>;
 
 /** A task value: built by a module function, run by the runner. */
 export interface Task {
@@ -232,23 +243,20 @@ export interface ModuleImpl<P> {
   applyScript?(ctx: TaskContext, plan: Plan, params: P): ApplyScript | undefined;
 }
 
-/** Builds a task value from a module's name, default display name, params and implementation. */
+/**
+ * Builds a task value: how a module (provision's or a user's own) is made. `module` names it in reports,
+ * `defaultName` is the task's name unless `params.name` is given; `params` holds the module's parameters and the
+ * common task options (CommonOptions), which the runner takes from it (every string in it is checked for NUL bytes
+ * now). `impl.check` reads the host and changes nothing (it is all `--check` runs) and returns noChange(why),
+ * change(summary, { diff, data }) or skip(reason); it throws to fail the task, a MissingOnHostError where an earlier
+ * task of the run may create what it needs (`--check` then predicts it). `impl.apply` makes exactly the change
+ * planned (`plan.data` carries what check computed), only when the plan changes something. `impl.footprint` (see
+ * Footprint) lets the runner check the task early, batched with others; without it the task is checked in its
+ * turn and taken to write anything (always safe). See the README's "Adding a module".
+ */
 export function defineTask<P extends CommonOptions>(module: string, defaultName: string, params: P, impl: ModuleImpl<P>): Task {
   validateTaskValues(module, params.name ?? defaultName, params);
-  const options: CommonOptions = {
-    name: params.name,
-    when: params.when,
-    notify: params.notify,
-    register: params.register,
-    tags: params.tags,
-    become: params.become,
-    ignoreErrors: params.ignoreErrors,
-    changedWhen: params.changedWhen,
-    failedWhen: params.failedWhen,
-    timeout: params.timeout,
-    secret: params.secret,
-    listen: params.listen,
-  };
+  const options = Object.fromEntries(commonKeys.map((k) => [k, params[k]])) as CommonOptions;
   return {
     module,
     name: params.name ?? defaultName,

@@ -11,6 +11,7 @@ import { chmodArg, resolveMode } from './mode.js';
 import { checkFollow, statPath, type PathStat } from './stat.js';
 import { pathReads } from './path-reads.js';
 import { sha256 } from './local-files.js';
+import { posix } from 'node:path';
 import { inlineSteps, writeCommand } from '../../connection/shell-ops.js';
 
 /** What copy and template write (see writtenFileShape). */
@@ -27,6 +28,15 @@ export interface ContentOptions extends WantedAttrs {
   secret?: boolean;
   /** Write a symbolic link's target instead of replacing the link (see WrittenFileParams.follow). */
   follow?: boolean;
+  /**
+   * A directory at dest: the file goes into it under this name (copy's src basename, as Ansible's copy); undefined:
+   * a directory at dest fails, naming content (Ansible's "can not use content with a dir as dest").
+   */
+  intoDirectory?: string;
+  /** The bytes are copy's `content` (a directory at dest then fails as Ansible's copy does). */
+  fromContent?: boolean;
+  /** Create dest's missing parent directories (copy's dest ending in '/', as Ansible's copy makes it). */
+  makeParents?: boolean;
 }
 
 /** What apply() needs: the bytes to write (or none when only attributes change) and the commands for the rest. */
@@ -66,11 +76,14 @@ export async function planContent(
   }
   if (st === null) {
     const mode = o.mode === undefined ? undefined : /^[0-7]+$/.test(o.mode) ? chmodArg(parseInt(o.mode, 8)) : o.mode;
-    const data: ContentData = { ...base, content, mode, backup: false };
+    const data: ContentData = { ...base, content, mode, backup: false, ...(o.makeParents ? { makeParents: true } : {}) };
     const summary = [`absent → file (${content.length} bytes)`, ...describeNewAttrs(o)].join(', ');
     return change(summary, { diff: [diffOf(dest, null, content, undefined, o)], data });
   }
-  if (st.type === 'directory') throw new InputError(`${dest} is a directory`);
+  if (st.type === 'directory') {
+    if (o.intoDirectory !== undefined) return planContent(ctx, posix.join(dest, o.intoDirectory), content, digest, { ...o, intoDirectory: undefined, makeParents: false });
+    throw new InputError(o.fromContent ? `${dest} is a directory: can not use content with a dir as dest` : `${dest} is a directory`);
+  }
   if (st.type !== 'file') throw new InputError(`${dest} exists and is not a regular file (${st.type})`);
   if (o.force === false) return noChange('file exists; force: false keeps it');
   // follow: true through a symbolic link: write its target (the link stays a link), when the link may be trusted.

@@ -4,38 +4,10 @@ import leven from 'leven';
 import { z } from './zod.js';
 import { InputError } from '../../errors.js';
 import { removeOmitted } from '../../inventory/omit.js';
-import type { CommonOptions, TaskResult, When } from '../../playbook/types.js';
+import { commonShape } from '../../playbook/types.js';
 import type { FileMode } from './mode.js';
 
-const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', { message: `a function (${what})` });
-
-/** The options every module takes (CommonOptions), checked like a module's own parameters. */
-export const commonShape = {
-  /** Display name; defaults to a description of what the module does. */
-  name: z.string().optional(),
-  /** Run the task only when true: a boolean, or a function of `{ vars, facts, registered }`. */
-  when: z.union([z.boolean(), fn<Exclude<When, boolean>>('host => boolean')]).optional(),
-  /** Handler names (or `listen` topics) to run once, after the tasks, when this task changed something. */
-  notify: z.union([z.string(), z.array(z.string())]).optional(),
-  /** Name under which later tasks can read this task's result (`registered[name]`). */
-  register: z.string().optional(),
-  /** Tags for `--tags` / `--skip-tags`; `always` and `never` as Ansible's. */
-  tags: z.array(z.string()).optional(),
-  /** Run this task through sudo (overrides the play's and the host's `become`). */
-  become: z.boolean().optional(),
-  /** A failure of this task is reported but does not stop the host. */
-  ignoreErrors: z.boolean().optional(),
-  /** Decide from the result whether the task counts as changed (Ansible's `changed_when`). */
-  changedWhen: fn<(result: TaskResult) => boolean>('result => boolean').optional(),
-  /** Decide from the result whether the task failed (Ansible's `failed_when`). */
-  failedWhen: fn<(result: TaskResult) => boolean>('result => boolean').optional(),
-  /** Seconds after which the task fails with "timed out after N s". */
-  timeout: z.number().positive().optional(),
-  /** Never print, diff or report this task's values (Ansible's `no_log`). */
-  secret: z.boolean().optional(),
-  /** As a handler: topics it also answers to when notified (Ansible's `listen`), besides its name. */
-  listen: z.union([z.string(), z.array(z.string())]).optional(),
-} satisfies Record<keyof CommonOptions, z.ZodType>;
+export { commonShape };
 
 /** A module's parameter schema: its own fields plus the common options; any other key is refused. */
 export function moduleSchema<S extends z.ZodRawShape>(shape: S) {
@@ -45,6 +17,20 @@ export function moduleSchema<S extends z.ZodRawShape>(shape: S) {
 
 /** What a user may write for a module: the schema's input type (common options included). */
 export type ParamsOf<S extends z.ZodType> = z.input<S>;
+
+// Rules between parameters, on a schema's input type, so an editor refuses what the module refuses at run time. They
+// keep the schema's own declarations (and so its doc comments): nothing about a parameter is written twice.
+
+/** `T` with exactly one of `A` and `B` given (copy's src and content). */
+export type ExactlyOneOf<T, A extends keyof T, B extends keyof T> =
+  | (Omit<T, A | B> & Required<Pick<T, A>> & Partial<Record<B, never>>)
+  | (Omit<T, A | B> & Required<Pick<T, B>> & Partial<Record<A, never>>);
+
+/** `T` with at most one of `A` and `B` given (lineinfile's insertAfter and insertBefore). */
+export type AtMostOneOf<T, A extends keyof T, B extends keyof T> = (Omit<T, B> & Partial<Record<B, never>>) | (Omit<T, A> & Partial<Record<A, never>>);
+
+/** `T` with parameter `K` narrowed to `V`, optional when `V` takes undefined (its declaration, and so its doc comment, kept). */
+export type Narrowed<T, K extends keyof T, V> = Omit<T, K> & Pick<T, K> & (undefined extends V ? { [P in K]?: V } : { [P in K]: V });
 
 function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
@@ -96,6 +82,9 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], params: unkn
       return valueAt(params, issue.path) === undefined ? `${at} is required` : `${at} must be ${issue.expected === 'custom' ? issue.message : article(issue.expected)} (got ${given})`;
     }
     if (issue.code === 'invalid_value') return `${at} must be one of ${issue.values.map((v) => (typeof v === 'string' ? `'${v}'` : String(v))).join(', ')} (got ${given})`;
+    // a rule of the schema's own (absolutePath) says the whole of what is wrong
+    const text = issue.code === 'custom' ? (issue.params as { text?: unknown } | undefined)?.text : undefined;
+    if (typeof text === 'string') return `${at} ${text}`;
     if (issue.code === 'custom') return `${at} must be ${issue.message} (got ${given})`;
     if (issue.code === 'invalid_union') return `${at} has the wrong type (got ${given})`;
     return `${at}: ${issue.message} (got ${given})`;
@@ -157,6 +146,12 @@ function readings(v: string): unknown[] {
 /** A file mode as a string ('0644', 'u=rw,g=r'): its form is checked by validateMode, the TS type by FileMode. */
 export const modeSchema = z.custom<FileMode>((v) => typeof v === 'string', { message: "a string such as '0644'" });
 
+/** An absolute path on the host: anything else is refused when the task is built, naming the parameter. */
+export const absolutePath = z.string().superRefine((v, ctx) => {
+  if (v === '') ctx.addIssue({ code: 'custom', message: 'a path', params: { text: 'is required' } });
+  else if (!v.startsWith('/')) ctx.addIssue({ code: 'custom', message: 'an absolute path', params: { text: `must be an absolute path (got '${v}')` } });
+});
+
 /** mode/owner/group, which most file modules take. */
 export const attrsShape = {
   /** Octal (`'0750'`) or symbolic (`'u=rwx,g=rx'`) permissions. */
@@ -170,7 +165,7 @@ export const attrsShape = {
 /** What copy and template write: dest and how (Ansible's names). */
 export const writtenFileShape = {
   /** Absolute path on the host. */
-  dest: z.string(),
+  dest: absolutePath,
   ...attrsShape,
   /** false: write only when dest is missing (default true). */
   force: z.boolean().optional(),

@@ -121,6 +121,9 @@ describe('file modules on a real host (LocalConnection)', function () {
 
     it('makes links, retargets them, and replaces a file only with force', async () => {
       const l = join(root, 'link');
+      // a relative src must exist, looked for from the link's folder (as Ansible's file.py), unless force
+      await assert.rejects(run(file({ path: l, state: 'link', src: odd })), /^MissingOnHostError: src file does not exist, use "force=yes" if you really want to create the link: .*modules-.*\/sp ace/);
+      mkdirSync(join(root, odd));
       assert.equal((await converge(file({ path: l, state: 'link', src: odd }))).summary, `absent → link to ${odd}`);
       assert.equal(readlinkSync(l), odd);
       assert.equal((await converge(file({ path: l, state: 'link', src: '/etc' }))).summary, `link to ${odd} → link to /etc`);

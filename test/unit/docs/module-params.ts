@@ -14,12 +14,14 @@ export function moduleParams(repoRoot: string): Map<string, string[]> {
   });
   const checker = program.getTypeChecker();
   const typesFile = program.getSourceFile(join(repoRoot, 'src/playbook/types.ts'));
+  // the common options' names, from the type CommonOptions is (derived from its one shape)
   const common = new Set<string>();
   ts.forEachChild(typesFile!, (node) => {
-    if (ts.isInterfaceDeclaration(node) && node.name.text === 'CommonOptions') {
-      for (const m of node.members) if (m.name && ts.isIdentifier(m.name)) common.add(m.name.text);
+    if ((ts.isTypeAliasDeclaration(node) || ts.isInterfaceDeclaration(node)) && node.name.text === 'CommonOptions') {
+      for (const p of checker.getPropertiesOfType(checker.getTypeAtLocation(node.name))) common.add(p.getName());
     }
   });
+  if (common.size < 10) throw new Error(`CommonOptions has only ${[...common].join(', ')}`);
   const source = program.getSourceFile(entry)!;
   const moduleSymbol = checker.getSymbolAtLocation(source)!;
   const out = new Map<string, string[]>();

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { InputError } from '../../../src/errors.js';
 import * as modules from '../../../src/modules/index.js';
-import { command, copy, file, packages, service, template } from '../../../src/modules/index.js';
+import { command, copy, file, lineinfile, packages, service, template } from '../../../src/modules/index.js';
 import { didYouMean } from '../../../src/modules/lib/schema.js';
 
 const refuses = (build: () => unknown, message: RegExp) =>
@@ -66,6 +66,29 @@ describe('module parameters are checked at run time', () => {
       build(minimal[name]); // the minimal call is accepted
       refuses(() => build({ ...minimal[name], notAParameter: 1 }), new RegExp(`^${name}: unknown parameter "notAParameter"$`));
     }
+  });
+
+  it('refuses in the editor (types derived from the schema) what the module refuses at run time', () => {
+    // @ts-expect-error: both src and content
+    refuses(() => copy({ dest: '/x', src: 'a', content: 'b' }), /^copy \/x: give exactly one of src or content$/);
+    // @ts-expect-error: neither
+    refuses(() => copy({ dest: '/x' }), /^copy \/x: give exactly one of src or content$/);
+    // @ts-expect-error: a link needs src
+    refuses(() => file({ path: '/x', state: 'link' }), /^file \/x: state 'link' needs src/);
+    // @ts-expect-error: src is only for links
+    refuses(() => file({ path: '/x', state: 'directory', src: '/y' }), /^file \/x: src is only for state 'link'$/);
+    // @ts-expect-error: not both places
+    refuses(() => lineinfile({ path: '/x', line: 'a', insertAfter: 'b', insertBefore: 'c' }), /insertAfter and insertBefore are mutually exclusive/);
+    // @ts-expect-error: state 'present' (the default) needs line
+    refuses(() => lineinfile({ path: '/x', regexp: 'a' }), /line is required with state 'present'/);
+    // a link has no mode of its own: with follow: false a mode is refused by name (Ansible's file.py ignores it)
+    refuses(() => file({ path: '/x', state: 'link', src: '/y', follow: false, mode: '0600' }), /^file \/x: a mode cannot be set on a link itself \(follow: false\)/);
+    // what they allow is accepted
+    file({ path: '/x' });
+    file({ path: '/x', state: 'link', src: '/y' });
+    lineinfile({ path: '/x', state: 'absent', regexp: 'a' });
+    lineinfile({ path: '/x', line: 'a', insertBefore: 'BOF' });
+    copy({ dest: '/x', content: Buffer.from('b') });
   });
 
   it('suggests only a close name', () => {
