@@ -300,6 +300,24 @@ function installUndefinedRules(): void {
   };
 }
 
+/**
+ * Jinja's conditional expression chains: `a if x else b if y else c` reads the else branch as another conditional
+ * (Jinja2's parse_condexpr), where nunjucks reads only an `or` there and fails with "expected variable end".
+ */
+function installChainedInlineIf(): void {
+  type Parser = { parseOr(): { lineno: number; colno: number }; skipSymbol(s: string): boolean; parseInlineIf(): unknown };
+  const nunjucks = nj() as unknown as { parser: { Parser: { prototype: Record<string, unknown> } }; nodes: { InlineIf: new (l: number, c: number) => Record<string, unknown> } };
+  nunjucks.parser.Parser.prototype['parseInlineIf'] = function parseInlineIf(this: Parser): unknown {
+    const body = this.parseOr();
+    if (!this.skipSymbol('if')) return body;
+    const node = new nunjucks.nodes.InlineIf(body.lineno, body.colno);
+    node['body'] = body;
+    node['cond'] = this.parseOr();
+    node['else_'] = this.skipSymbol('else') ? this.parseInlineIf() : null;
+    return node;
+  };
+}
+
 /** The filters an undefined value may be given to. */
 const LENIENT_FILTERS = new Set(['default', 'd', 'mandatory']);
 
@@ -322,6 +340,7 @@ function environment(): nunjucks.Environment {
   installNamesAsData();
   installPythonOperators();
   installUndefinedRules();
+  installChainedInlineIf();
   env = new (nj().Environment)(null, { autoescape: false, throwOnUndefined: false });
   const filters = (env as unknown as { filters: Record<string, unknown> }).filters;
   for (const name of Object.keys(filters)) delete filters[name];

@@ -48,6 +48,26 @@ describe('Jinja2 in inventory variables: the unsupported and the lazy', function
     strictEqual(vars['unsafe'], '{{ kept as text }}');
   });
 
+  it("a conditional expression's else may be another one, as in Jinja2 (kolla's cinder_coordination_backend)", async function () {
+    const chained = join(dir, 'chained.yml');
+    writeFileSync(
+      chained,
+      `all:
+  hosts:
+    h1:
+      redis: "no"
+      etcd: "yes"
+      backend: "{{ 'redis' if redis|bool else 'etcd' if etcd|bool else '' }}"
+      last: "{{ 1 if false else 2 if false else 3 }}"
+      no_else: "{{ 'x' if false else 'y' if false }}"
+      nested_body: "{{ ('a' if etcd|bool else 'b') if redis|bool else 'c' }}"
+`,
+    );
+    const vars = (await loadInventory([chained])).templatedVars('h1');
+    // values as ansible -m debug prints them (ansible-core 2.14)
+    deepStrictEqual([vars['backend'], vars['last'], vars['no_else'], vars['nested_body']], ['etcd', '3', '', 'c']);
+  });
+
   it('an unsupported filter, a pipe lookup not allowed, a Python method, a syntax error, an undefined name and a loop each name the construct', async function () {
     const vars = (await loadInventory([file])).templatedVars('h1');
     expectError(vars, 'capitalized', /the filter "capitalize" is not supported/);
