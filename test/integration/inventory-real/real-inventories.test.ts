@@ -102,7 +102,10 @@ describe('11 real inventories read as Ansible reads them', function () {
           for (const [name, answer] of Object.entries(vars)) {
             const got = mine(rendered, name);
             const want = expected(answer);
-            const same = want === 'fails' ? 'failed' in got : JSON.stringify(got) === JSON.stringify(want) || isDeepEqual(got, want);
+            // a failure names the variable it meets (this one or one it reads) and the file that variable came from
+            const same = want === 'fails'
+              ? 'failed' in got && /variable "\w+"/.test(got.failed) && got.failed.includes(join(FIXTURES, dir))
+              : JSON.stringify(got) === JSON.stringify(want) || isDeepEqual(got, want);
             if (same) agree++;
             else differences[`${dir} ${host} ${name}`] = `provision ${JSON.stringify(got)}, ansible ${JSON.stringify(answer)}`;
           }
