@@ -300,6 +300,135 @@ function installUndefinedRules(): void {
   };
 }
 
+/**
+ * Jinja's conditional expression chains: `a if x else b if y else c` reads the else branch as another conditional
+ * (Jinja2's parse_condexpr), where nunjucks reads only an `or` there and fails with "expected variable end".
+ */
+function installChainedInlineIf(): void {
+  type Parser = { parseOr(): { lineno: number; colno: number }; skipSymbol(s: string): boolean; parseInlineIf(): unknown };
+  const nunjucks = nj() as unknown as { parser: { Parser: { prototype: Record<string, unknown> } }; nodes: { InlineIf: new (l: number, c: number) => Record<string, unknown> } };
+  nunjucks.parser.Parser.prototype['parseInlineIf'] = function parseInlineIf(this: Parser): unknown {
+    const body = this.parseOr();
+    if (!this.skipSymbol('if')) return body;
+    const node = new nunjucks.nodes.InlineIf(body.lineno, body.colno);
+    node['body'] = body;
+    node['cond'] = this.parseOr();
+    node['else_'] = this.skipSymbol('else') ? this.parseInlineIf() : null;
+    return node;
+  };
+}
+
+/**
+ * A filter or test that does not exist fails the whole template before it renders, as in Ansible, even in a branch
+ * not taken or a loop over nothing: Jinja2's optimizer looks every filter and test up while it folds constants,
+ * innermost first, and Ansible's lookup of a name it has no plugin for fails ("Could not load"). So the name
+ * named is the first unknown one in that order. nunjucks would fail only on the call.
+ */
+function installKnownNamesFirst(): void {
+  const nunjucks = nj() as unknown as { compiler: { Compiler: { prototype: Record<string, unknown> } } };
+  type Node = { typename: string; fields?: string[]; children?: unknown[]; value?: unknown; [k: string]: unknown };
+  const unknownName = (x: unknown): string | undefined => {
+    if (!x || typeof x !== 'object') return undefined;
+    if (Array.isArray(x)) {
+      for (const c of x) {
+        const u = unknownName(c);
+        if (u) return u;
+      }
+      return undefined;
+    }
+    const n = x as Node;
+    if (n.typename === 'Filter' || n.typename === 'FilterAsync') {
+      const inner = unknownName(n['args']);
+      if (inner) return inner;
+      const name = String((n['name'] as Node).value);
+      return Object.hasOwn(FILTERS, name) ? undefined : `filter not found: ${name}`;
+    }
+    if (n.typename === 'Is') {
+      const right = n['right'] as Node;
+      const inner = unknownName(n['left']) ?? (right?.typename === 'FunCall' ? unknownName(right['args']) : undefined);
+      if (inner) return inner;
+      const test = right?.typename === 'FunCall' ? (right['name'] as Node) : right;
+      const name = String(test?.value);
+      return test?.typename !== 'Symbol' || Object.hasOwn(TESTS, name) ? undefined : `test not found: ${name}`;
+    }
+    for (const f of n.fields ?? []) {
+      const u = unknownName(n[f]);
+      if (u) return u;
+    }
+    return undefined;
+  };
+  const proto = nunjucks.compiler.Compiler.prototype;
+  const compileRoot = proto['compileRoot'] as (this: unknown, node: Node, frame: unknown) => void;
+  proto['compileRoot'] = function knownNamesFirst(this: unknown, node: Node, frame: unknown): void {
+    const unknown = unknownName(node);
+    if (unknown !== undefined) throw new Error(unknown);
+    namesOfLastCompiled = rootNames(node);
+    compileRoot.call(this, node, frame);
+  };
+}
+
+/** The names the template compiled last resolves when it starts (see rootNames). */
+let namesOfLastCompiled: string[] = [];
+
+/**
+ * The variable names a template resolves when it starts, as Jinja2's compiled code does for its top frame: every
+ * name outside a loop's body or a macro, in any branch, under default() too, but not filter and test names,
+ * keyword names, or names the template sets or loops over. Ansible renders each such variable then, so one that
+ * fails (other than by meeting an undefined name) fails the template, even where the branch is not taken.
+ */
+function rootNames(root: unknown): string[] {
+  type N = { typename: string; fields: string[]; value?: unknown; children?: unknown[]; [k: string]: unknown };
+  const names = new Set<string>();
+  const locals = new Set<string>();
+  const local = (target: unknown): void => {
+    const t = target as N | undefined;
+    if (!t) return;
+    if (t.typename === 'Symbol') locals.add(String(t.value));
+    else for (const c of (t.children ?? []) as unknown[]) local(c);
+  };
+  const walk = (x: unknown): void => {
+    if (!x || typeof x !== 'object') return;
+    if (Array.isArray(x)) return x.forEach(walk);
+    const n = x as N;
+    switch (n.typename) {
+      case 'Symbol':
+        names.add(String(n.value));
+        return;
+      case 'For':
+      case 'AsyncEach':
+      case 'AsyncAll':
+        walk(n['arr']);
+        local(n['name']);
+        return;
+      case 'Macro':
+      case 'Caller':
+        return;
+      case 'Set':
+        for (const t of (n['targets'] as unknown[]) ?? []) local(t);
+        walk(n['value']);
+        walk(n['body']);
+        return;
+      case 'Filter':
+      case 'FilterAsync':
+        walk(n['args']);
+        return;
+      case 'Is': {
+        walk(n['left']);
+        const right = n['right'] as N;
+        if (right?.typename === 'FunCall') walk(right['args']);
+        return;
+      }
+      case 'KeywordArgs':
+        for (const pair of (n.children ?? []) as N[]) walk(pair['value']);
+        return;
+      default:
+        for (const f of n.fields ?? []) walk(n[f]);
+    }
+  };
+  walk(root);
+  return [...names].filter((name) => !locals.has(name) && name !== 'loop');
+}
+
 /** The filters an undefined value may be given to. */
 const LENIENT_FILTERS = new Set(['default', 'd', 'mandatory']);
 
@@ -322,6 +451,8 @@ function environment(): nunjucks.Environment {
   installNamesAsData();
   installPythonOperators();
   installUndefinedRules();
+  installChainedInlineIf();
+  installKnownNamesFirst();
   env = new (nj().Environment)(null, { autoescape: false, throwOnUndefined: false });
   const filters = (env as unknown as { filters: Record<string, unknown> }).filters;
   for (const name of Object.keys(filters)) delete filters[name];
@@ -372,10 +503,15 @@ function failIn(frame: Frame, err: Error): never {
 
 const frames: Frame[] = [];
 
+/** Each compiled template's names resolved at its start (see rootNames). */
+const rootNamesOf = new WeakMap<nunjucks.Template, string[]>();
+
 function compile(text: string): nunjucks.Template {
   let t = compiled.get(text);
   if (!t) {
+    namesOfLastCompiled = [];
     t = new (nj().Template)(text, environment(), undefined, true);
+    rootNamesOf.set(t, namesOfLastCompiled);
     compiled.set(text, t);
   }
   return t;
@@ -541,7 +677,10 @@ export class HostTemplar {
     try {
       template = compile(text);
     } catch (err) {
-      throw new TemplateVarError(`${this.where(name)}: template syntax error in ${label}: ${describe(err)}`);
+      const why = describe(err);
+      // an unknown filter or test, found when compiling: said as when it is called
+      if (/(filter|test) not found: \w+/.test(why)) throw new TemplateVarError(`${this.where(name)}: ${label}: ${explain(why)}`);
+      throw new TemplateVarError(`${this.where(name)}: template syntax error in ${label}: ${why}`);
     }
     this.current.push(name);
     try {
@@ -581,6 +720,8 @@ export class HostTemplar {
     };
     let out: string;
     try {
+      // as Jinja2 resolves (and Ansible renders) them when the template starts, whichever branch then runs
+      for (const n of rootNamesOf.get(template) ?? []) if (Object.hasOwn(this.scope.raw, n)) this.lookup(n);
       out = template.render({});
     } catch (err) {
       const first = frame.error;

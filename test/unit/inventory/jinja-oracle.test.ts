@@ -1,6 +1,7 @@
 // Differential test: every variable of every host of twelve inventories that use Jinja2 reads as Ansible renders it.
-// The answers were recorded from `ansible -i INV HOST -m debug -a var=NAME` (ansible-core 2.14) by
-// test/fixtures/inventory-jinja/record-ansible.mjs; the last test asks the live ansible again for a sample.
+// The answers are what `ansible -i INV HOST -m debug -a var=NAME` says (ansible-core 2.14), recorded by
+// test/fixtures/inventory-jinja/record-ansible.mjs (the same debug action, one playbook per inventory); the last
+// test asks the live ansible again for a sample.
 
 import { deepStrictEqual, ok, throws } from 'node:assert';
 import { execFileSync, spawnSync } from 'node:child_process';

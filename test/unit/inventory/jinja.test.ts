@@ -48,6 +48,60 @@ describe('Jinja2 in inventory variables: the unsupported and the lazy', function
     strictEqual(vars['unsafe'], '{{ kept as text }}');
   });
 
+  it("a conditional expression's else may be another one, as in Jinja2 (kolla's cinder_coordination_backend)", async function () {
+    const chained = join(dir, 'chained.yml');
+    writeFileSync(
+      chained,
+      `all:
+  hosts:
+    h1:
+      redis: "no"
+      etcd: "yes"
+      backend: "{{ 'redis' if redis|bool else 'etcd' if etcd|bool else '' }}"
+      last: "{{ 1 if false else 2 if false else 3 }}"
+      no_else: "{{ 'x' if false else 'y' if false }}"
+      nested_body: "{{ ('a' if etcd|bool else 'b') if redis|bool else 'c' }}"
+`,
+    );
+    const vars = (await loadInventory([chained])).templatedVars('h1');
+    // values as ansible -m debug prints them (ansible-core 2.14)
+    deepStrictEqual([vars['backend'], vars['last'], vars['no_else'], vars['nested_body']], ['etcd', '3', '', 'c']);
+  });
+
+  it('an unknown filter or test, or a broken variable a template names, fails it in any branch, as in Ansible', async function () {
+    const eager = join(dir, 'eager.yml');
+    writeFileSync(
+      eager,
+      `all:
+  hosts:
+    h1:
+      ok: fine
+      broken: "{{ 1 | nosuch }}"
+      unknown_filter_unused: "{{ 'ok' if true else ('x' | nosuch) }}"
+      unknown_test_unused: "{{ 'ok' if true else ('x' is nosuchtest) }}"
+      unknown_filter_if_block: "{% if false %}{{ 'x' | nosuch }}{% endif %}ok"
+      two_unknown: "{{ ok | zzz | aaa }}"
+      two_in_a_list: "{{ [ok | bbb, 1 | ccc] }}"
+      broken_unused: "{{ broken if false else ok }}"
+      broken_under_default: "{{ ok if true else (broken | default('z')) }}"
+      undefined_unused: "{{ nothere if false else ok }}"
+      broken_in_empty_loop: "{% for i in [] %}{{ broken }}{% endfor %}x"
+`,
+    );
+    const vars = (await loadInventory([eager])).templatedVars('h1');
+    const fails = (name: string, re: RegExp) => throws(() => vars[name], (err: Error) => re.test(err.message), name);
+    // each as ansible -m debug answers it (ansible-core 2.14, Jinja2 3.1): it fails, or gives the value below
+    fails('unknown_filter_unused', /variable "unknown_filter_unused".*the filter "nosuch" is not supported/);
+    fails('unknown_test_unused', /variable "unknown_test_unused".*the test "nosuchtest" is not supported/);
+    fails('unknown_filter_if_block', /the filter "nosuch" is not supported/);
+    // Jinja2 looks the filters up innermost first: Ansible names the first one it cannot load
+    fails('two_unknown', /the filter "zzz" is not supported/);
+    fails('two_in_a_list', /the filter "bbb" is not supported/);
+    fails('broken_unused', /variable "broken".*the filter "nosuch" is not supported/);
+    fails('broken_under_default', /variable "broken".*the filter "nosuch" is not supported/);
+    deepStrictEqual([vars['undefined_unused'], vars['broken_in_empty_loop']], ['fine', 'x']);
+  });
+
   it('an unsupported filter, a pipe lookup not allowed, a Python method, a syntax error, an undefined name and a loop each name the construct', async function () {
     const vars = (await loadInventory([file])).templatedVars('h1');
     expectError(vars, 'capitalized', /the filter "capitalize" is not supported/);
