@@ -14,6 +14,7 @@ import { debianFacts } from '../fixtures/facts.js';
 import { lineinfile } from '../../src/modules/lineinfile.js';
 import { parseReport, repoRoot, runCli } from '../helpers/cli.js';
 import { labUnavailable, startLab, type Lab } from './lab.js';
+import { checkApplyTrips } from '../helpers/round-trips.js';
 
 type Side = 'mine' | 'ansible';
 /** A step: a cron task (in check mode when `check`), or a shell command setting the scene ($F the cron file, $U the user). */
@@ -196,19 +197,7 @@ describe('cron on a lab host, side by side with Ansible', function () {
 
   it("costs lineinfile's round trips: one to check, one to apply, only the check when converged; a converged run the same", async () => {
     await lab.sshOk(1, 'useradd -m crontrips');
-    async function trips(task: Task): Promise<number[]> {
-      const counts: number[] = [];
-      for (let i = 0; i < 2; i++) {
-        const ctx = ctxFor(false);
-        let n = conn.stats.roundTrips;
-        const plan = await task.check(ctx);
-        counts.push(conn.stats.roundTrips - n);
-        n = conn.stats.roundTrips;
-        if (plan.changed) await task.apply(ctx, plan);
-        counts.push(conn.stats.roundTrips - n);
-      }
-      return counts;
-    }
+    const trips = (task: Task) => checkApplyTrips(task, ctxFor, conn);
     const theirs = await trips(lineinfile({ path: '/etc/trips-direct.conf', line: 'a', create: true }));
     assert.deepEqual(theirs, [1, 1, 1, 0]);
     assert.deepEqual(await trips(cron({ name: 'rt', job: '/bin/true', user: 'crontrips' })), theirs);

@@ -11,6 +11,7 @@ import type { Task } from '../../../src/playbook/types.js';
 import { createContext } from '../../../src/runner/context.js';
 import { debianFacts } from '../../fixtures/facts.js';
 import { sshTargetOf, startFleet, type Fleet } from '../../fleet/fleet.js';
+import { checkApplyTrips } from '../../helpers/round-trips.js';
 
 describe('cron through sshd (cron files)', function () {
   this.timeout(60_000);
@@ -92,19 +93,7 @@ describe('cron through sshd (cron files)', function () {
   });
 
   it('a converged check costs the round trips lineinfile\'s does (one), in the batched read; a change one more', async () => {
-    async function trips(task: Task): Promise<number[]> {
-      const counts: number[] = [];
-      for (let i = 0; i < 2; i++) {
-        const ctx = ctxFor(false);
-        let n = conn.stats.roundTrips;
-        const plan = await task.check(ctx);
-        counts.push(conn.stats.roundTrips - n);
-        n = conn.stats.roundTrips;
-        if (plan.changed) await task.apply(ctx, plan);
-        counts.push(conn.stats.roundTrips - n);
-      }
-      return counts;
-    }
+    const trips = (task: Task) => checkApplyTrips(task, ctxFor, conn);
     writeFileSync(join(root, 'lif'), 'a\n');
     const theirs = await trips(lineinfile({ path: join(root, 'lif'), line: 'b' }));
     assert.deepEqual(await trips(cron({ name: 'rt', job: 'true', user: 'root', cronFile: join(root, 'rt') })), theirs);

@@ -10,6 +10,7 @@ import { copy, file, lineinfile, sync, template } from '../../../src/modules/ind
 import type { Plan, Task, TaskContext, Vars } from '../../../src/playbook/types.js';
 import { createContext } from '../../../src/runner/context.js';
 import { debianFacts } from '../../fixtures/facts.js';
+import { checkApplyTrips } from '../../helpers/round-trips.js';
 
 const isRoot = process.getuid?.() === 0;
 /** A name with everything a shell could misread: spaces, quotes, $(), backticks, a newline, non-ASCII. */
@@ -278,20 +279,7 @@ describe('file modules on a real host (LocalConnection)', function () {
   });
 
   describe('round trips', () => {
-    /** Round trips of check, then of apply, for a fresh host and a converged one. */
-    async function trips(task: Task): Promise<number[]> {
-      const counts: number[] = [];
-      for (let i = 0; i < 2; i++) {
-        const ctx = ctxFor(false);
-        let n = conn.stats.roundTrips;
-        const plan = await task.check(ctx);
-        counts.push(conn.stats.roundTrips - n);
-        n = conn.stats.roundTrips;
-        if (plan.changed) await task.apply(ctx, plan);
-        counts.push(conn.stats.roundTrips - n);
-      }
-      return counts;
-    }
+    const trips = (task: Task) => checkApplyTrips(task, ctxFor, conn);
     it('costs one command to check and one to apply, and only the check when converged', async () => {
       writeFileSync(join(base, 't.ejs'), '<%= 1 + 1 %>\n');
       mkdirSync(join(base, 'tree', 'sub'), { recursive: true });
