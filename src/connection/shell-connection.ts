@@ -6,16 +6,10 @@ import { quote, toScript } from './quote.js';
 import { missingFileCode, prepareCommand, readFileScript, sudoProbe, timeoutScript, writeCommand, type PreparedCommand } from './shell-ops.js';
 import { MarkerScanner, noiseKeeper, type ShellSession } from './shell-session.js';
 import { RequestStats } from './stats.js';
-import type { BecomeSettings, Command, Connection, ExecOptions, ExecResult, WriteFileOptions, WriteResult } from './types.js';
-import { trace } from './trace.js';
+import type { BecomeSettings, Command, Connection, ExecOptions, ExecResult, Sink, WriteFileOptions, WriteResult } from './types.js';
 
-/** Where a command's output goes as it arrives. */
-export interface Sink {
-  stdout(d: Buffer): void;
-  stderr(d: Buffer): void;
-  /** Called once the command has been handed to the transport (see ExecOptions.onSent). */
-  sent?(): void;
-}
+export type { Sink };
+import { trace } from './trace.js';
 
 /** Exit code of a command of a group that did not run because an earlier one failed. */
 const groupStoppedCode = 125;

@@ -94,3 +94,11 @@ export interface Connection {
   writeFile(path: string, content: string | Buffer, opts?: WriteFileOptions): Promise<WriteResult>;
   close(): Promise<void>;
 }
+
+/** Where a command's output goes as it arrives. */
+export interface Sink {
+  stdout(d: Buffer): void;
+  stderr(d: Buffer): void;
+  /** Called once the command has been handed to the transport (see ExecOptions.onSent). */
+  sent?(): void;
+}

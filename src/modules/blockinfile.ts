@@ -9,7 +9,8 @@ import { blockRegex, planBlockEdit } from './lib/edit-block.js';
 import { buildFileDiff } from './lib/file-diff.js';
 import { chmodArg, resolveMode } from './lib/mode.js';
 import { validateAttrs, validateValidate } from './lib/params.js';
-import { checkFollow, statPath } from './lib/stat.js';
+import { checkFollow } from './lib/stat.js';
+import { statPath } from './lib/path-reads.js';
 
 const blockinfileSchema = moduleSchema({
   /** Absolute path on the host. */

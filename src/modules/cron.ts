@@ -9,7 +9,8 @@ import { applyWith, change, defineTask, noChange, type ApplyResult, type ApplySc
 import type { ExecResult } from '../connection/types.js';
 import { CronEditError, envPattern, planCronEdit, readCronFile, readCrontabOutput, renderCrontab, specialTimes, type ReadCrontab } from './lib/edit-cron.js';
 import { buildFileDiff, isText } from './lib/file-diff.js';
-import { checkFollow, statPath } from './lib/stat.js';
+import { checkFollow } from './lib/stat.js';
+import { statPath } from './lib/path-reads.js';
 
 /** A time field: a string as cron reads it (`'0,30'`, `'1-5'`, a step), or a number. */
 const timeField = z.union([z.string(), z.number()]).optional();

@@ -9,7 +9,8 @@ import { inlineSteps } from '../connection/shell-ops.js';
 import { posix } from 'node:path';
 import { chmodArg, resolveMode } from './lib/mode.js';
 import { validateAttrs } from './lib/params.js';
-import { checkFollow, sameIdentity, statPath, type PathStat } from './lib/stat.js';
+import { checkFollow, sameIdentity, type PathStat } from './lib/stat.js';
+import { statPath } from './lib/path-reads.js';
 
 
 const fileSchema = moduleSchema({

@@ -8,7 +8,8 @@ import { change, defineTask, noChange, type Plan, type Task, type TaskContext } 
 import { attrsScript, chownArg, describeNewAttrs, planAttrs } from './lib/attrs.js';
 import { fetchFunction } from './lib/fetch.js';
 import { validateAttrs } from './lib/params.js';
-import { statPath, type PathStat } from './lib/stat.js';
+import { type PathStat } from './lib/stat.js';
+import { statPath } from './lib/path-reads.js';
 
 const getUrlSchema = moduleSchema({
   /** http, https, ftp or file URL to fetch (the host fetches it). */

@@ -10,7 +10,8 @@ import { buildFileDiff } from './lib/file-diff.js';
 import { chmodArg, resolveMode } from './lib/mode.js';
 import { validateAttrs, validateValidate } from './lib/params.js';
 import { expandTemplate, groupCount, pyReToJs } from './lib/py-re.js';
-import { checkFollow, statPath } from './lib/stat.js';
+import { checkFollow } from './lib/stat.js';
+import { statPath } from './lib/path-reads.js';
 
 const replaceSchema = moduleSchema({
   /** Absolute path on the host; it must exist. */

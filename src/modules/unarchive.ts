@@ -8,7 +8,7 @@ import { InputError, MissingOnHostError } from '../errors.js';
 import { change, defineTask, noChange, skip, type Plan, type Task, type TaskContext } from '../playbook/types.js';
 import { chownArg } from './lib/attrs.js';
 import { requireAbsolute, validateAttrs } from './lib/params.js';
-import { statPath } from './lib/stat.js';
+import { statPath } from './lib/path-reads.js';
 
 const unarchiveSchema = moduleSchema({
   /** The archive: a file on the controller (relative to the playbook), or on the host with `remoteSrc`. */

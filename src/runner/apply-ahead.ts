@@ -3,16 +3,10 @@
 // go out with it, as one group on the host's shell that stops at its first failure: one round trip for all of them.
 import { randomBytes } from 'node:crypto';
 import { applyWith, type ApplyResult, type ApplyScript, type Plan, type Task, type TaskContext } from '../playbook/types.js';
-import type { HostRun } from './host.js';
-import type { RunOptions } from './run.js';
+import type { HostRun, RunOptions } from './types.js';
 import { selectedByTags } from './tags.js';
-import { shownName, taskContext } from './task.js';
+import { shownName, taskContext } from './context.js';
 
-/** An apply sent ahead of its task's turn, with the plan it applies. */
-export interface SentApply {
-  plan: Plan;
-  result: Promise<ApplyResult | void>;
-}
 
 /**
  * Whether what a task does at its turn is decided already by its plan: nothing evaluated then (a condition that is a

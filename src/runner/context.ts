@@ -3,7 +3,9 @@ import type { Command, Connection, ExecOptions, WriteFileOptions } from '../conn
 import { toScript } from '../connection/quote.js';
 import { CommandError } from '../errors.js';
 import type { Facts } from '../facts/types.js';
-import type { PlannedTree, TaskContext, TaskResult, Vars } from '../playbook/types.js';
+import type { PlannedTree, Task, TaskContext, TaskResult, Vars } from '../playbook/types.js';
+import { redact } from '../secret.js';
+import type { HostRun, RunOptions } from './types.js';
 
 export interface ContextOptions {
   host: string;
@@ -60,4 +62,31 @@ export function createContext(o: ContextOptions): TaskContext {
     writeFile: (path: string, content: string | Buffer, opts?: WriteFileOptions) =>
       o.conn.writeFile(path, content, { become: o.become, ...opts }),
   };
+}
+
+/**
+ * A task's name as it may be shown: secrets redacted; a task marked secret without a name of its own is called by
+ * its module only, since its default name is built from its parameters (a command line, a path).
+ */
+export function shownName(task: Pick<Task, 'name' | 'module' | 'options'>): string {
+  if (task.options.secret && task.options.name === undefined) return `${task.module} (secret)`;
+  return redact(task.name);
+}
+
+/** The context a task's check and apply get on its host. */
+export function taskContext(run: HostRun, task: Task, opts: RunOptions, deadline?: number, early?: true) {
+  return createContext({
+    early,
+    host: run.host,
+    conn: run.conn,
+    vars: run.vars,
+    facts: run.facts,
+    checkMode: opts.check,
+    become: task.options.become ?? run.become,
+    baseDir: opts.baseDir,
+    registered: run.registered,
+    earlierChangesPlanned: opts.check && run.planned.length > 0,
+    plannedTrees: opts.check ? run.planned.flatMap((p) => (p.tree ? [p.tree] : [])) : [],
+    deadline,
+  });
 }

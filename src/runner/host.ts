@@ -5,17 +5,16 @@ import { gatherFacts } from '../facts/gather.js';
 import { apacheLayoutFor } from '../facts/parse.js';
 import type { Facts } from '../facts/types.js';
 import { flushHandlersModule } from '../playbook/meta.js';
-import type { HostView, Task, TaskResult, Vars } from '../playbook/types.js';
+import type { HostView, Task } from '../playbook/types.js';
 import { redact } from '../secret.js';
 import type { Outcome } from './step.js';
 import { PlanCache } from './plan-cache.js';
-import type { SentApply } from './apply-ahead.js';
 import { pathReads } from '../modules/lib/path-reads.js';
-import type { PlannedChange } from './predict.js';
 import { buildOrFail, describeValue, isTask, resolveTasks } from './task-list.js';
-import { errorMessage, runTask, taskContext, untilInterrupted } from './task.js';
+import { errorMessage, runTask, untilInterrupted } from './task.js';
+import { taskContext } from './context.js';
 import type { HostReport, HostStats, RunEvent } from './events.js';
-import type { RunOptions } from './run.js';
+import type { HostRun, RunOptions } from './types.js';
 
 /** A host's counts before its first task. */
 export const emptyStats = (): HostStats => ({ ok: 0, changed: 0, failed: 0, skipped: 0, left_out: 0 });
@@ -53,29 +52,6 @@ async function connectWithRetries(connect: () => Promise<Connection>, retries: n
   }
 }
 
-/** What a host's tasks share while it runs. */
-export interface HostRun {
-  host: string;
-  vars: Vars;
-  conn: Connection;
-  facts: Facts;
-  become: boolean;
-  registered: Record<string, TaskResult>;
-  report: HostReport;
-  /** In check mode: the changes planned so far (not made), with what each would write; later reads may see a state
-   * that will not exist. */
-  planned: PlannedChange[];
-  /** Checks started ahead of their task's turn, kept while they hold. */
-  plans: PlanCache;
-  /** The tasks after the one running, with their ids (none for a handler or the gate). */
-  next: Array<{ task: Task; id: string }>;
-  /** Applies sent ahead of their task's turn, with the apply of a task before them (see applyWithNext). */
-  ahead: Map<Task, SentApply>;
-  /** Whether the task --start-at-task names has been reached (true without it). */
-  started: boolean;
-  /** A real run from a saved plan refused a task whose fresh check differs from the plan (the host changed). */
-  planRefused?: boolean;
-}
 
 /** Runs the play on one host and returns its report; throws only a PlaybookError (a mistake in building the play). */
 export async function runHost(

@@ -1,78 +1,18 @@
 // A play over its hosts: batches, bounded parallelism (forks), halts on failures, and the run's report.
 import pLimit from 'p-limit';
-import type { Connection } from '../connection/types.js';
 import { PlaybookError } from '../errors.js';
-import type { Plan, Playbook, Vars } from '../playbook/types.js';
 import { summarize } from './merge-reports.js';
-import { haltReason, splitBatches, type Serial } from './batches.js';
+import { haltReason, splitBatches } from './batches.js';
 import { emptyStats, runHost } from './host.js';
-import type { EventListener, HostReport, RunEvent, RunReport } from './events.js';
+import type { HostReport, RunEvent, RunReport } from './events.js';
+import type { RunOptions } from './types.js';
 
 // What the CLI imports from the runner, wherever it lives now.
 export { resolveTasks } from './task-list.js';
-export { shownName } from './task.js';
+export { shownName } from './context.js';
 export { unknownFacts } from './host.js';
+export type { PlanSeen, RunOptions } from './types.js';
 
-export interface RunOptions {
-  playbook: Playbook;
-  /** Path shown in the report. */
-  playbookPath: string;
-  /** Directory relative `src` paths resolve against. */
-  baseDir: string;
-  /** Hosts to run on, in order, already matched against the playbook's `hosts` and `--limit`. */
-  hosts: string[];
-  /** The merged variables of a host (inventory + play vars + extra vars). */
-  varsOf: (host: string) => Vars;
-  /** Opens the one connection a host uses for the whole run. */
-  connect: (host: string, vars: Vars) => Promise<Connection>;
-  /** Whether tasks run with privilege escalation by default on this host (inventory, --become, the play). */
-  becomeOf?: (host: string, vars: Vars) => boolean;
-  /** Whether a sudo password was given for this host (-K, ansible_become_password); unknown when left out. */
-  hasBecomePassword?: (host: string, vars: Vars) => boolean;
-  forks: number;
-  check: boolean;
-  forceHandlers?: boolean;
-  serial?: Serial;
-  maxFailPercentage?: number;
-  anyErrorsFatal?: boolean;
-  /** Retries of a connect that was refused or reset, with backoff, before a host is unreachable (default 2). */
-  connectRetries?: number;
-  /** Default task timeout in seconds (a task's own `timeout` wins). */
-  timeout?: number;
-  /** Only tasks with one of these tags (untagged tasks are skipped when set); `always` and `never` as Ansible's. */
-  tags?: string[];
-  /** Tasks with any of these tags are skipped (`always` ones too, when named). */
-  skipTags?: string[];
-  /** --start-at-task: the tasks before the first whose name passes `test` are left out (a host where none does fails). */
-  startAtTask?: { name: string; test(taskName: string): boolean };
-  /** --step: asked before each task (not handlers) with the task's id and name; false leaves the task out. */
-  confirmTask?: (id: string, name: string) => Promise<boolean>;
-  /** Aborted: no new task starts; the report is still produced. */
-  signal?: AbortSignal;
-  /** Aborted (a second Ctrl-C, after `signal`): running tasks end at once, failed as interrupted; the report is kept. */
-  interrupt?: AbortSignal;
-  /** Put before every task id: a playbook's later plays (`play 2 `) keep their tasks apart from the first's. */
-  idPrefix?: string;
-  /**
-   * Check mode: sees each plan a check made, and whether it read what an earlier planned (not made) change would
-   * write, so that a real run may find it different.
-   */
-  onPlan?: (seen: PlanSeen & { dependsOnEarlier: boolean }) => void;
-  /** A real run from a saved plan: why a task's fresh plan must not be applied, or undefined to apply it. */
-  vetPlan?: (seen: PlanSeen) => string | undefined;
-  onEvent?: EventListener;
-}
-
-/** A task's plan on a host, with the task's stable id. */
-export interface PlanSeen {
-  host: string;
-  id: string;
-  name: string;
-  module: string;
-  plan: Plan;
-  /** The task is marked secret: nothing of its plan may be shown. */
-  secret?: boolean;
-}
 
 /** Runs a playbook over hosts and returns the report; never throws for a host's failure, only (PlaybookError) for a mistake in building the play. */
 export async function runPlaybook(opts: RunOptions): Promise<RunReport> {

@@ -5,13 +5,15 @@ import type { ApplyResult, Plan, Task, TaskResult } from '../playbook/types.js';
 import { redact } from '../secret.js';
 import { settleResult, type Outcome } from './step.js';
 import { selectedByTags } from './tags.js';
-import { createContext } from './context.js';
+import { shownName } from './context.js';
 import { planStillHolds } from './footprint.js';
 import { plannedCreator } from './predict.js';
 import { applyWithNext } from './apply-ahead.js';
 import type { RunEvent } from './events.js';
-import type { HostRun } from './host.js';
-import type { RunOptions } from './run.js';
+import type { HostRun, RunOptions } from './types.js';
+import { taskContext } from './context.js';
+
+export { shownName, taskContext };
 
 /** An error's message, or the thrown value as text. */
 export function errorMessage(err: unknown): string {
@@ -69,14 +71,6 @@ async function withDeadline<T>(work: Promise<T>, deadline: number | undefined, s
   }
 }
 
-/**
- * A task's name as it may be shown: secrets redacted; a task marked secret without a name of its own is called by
- * its module only, since its default name is built from its parameters (a command line, a path).
- */
-export function shownName(task: Pick<Task, 'name' | 'module' | 'options'>): string {
-  if (task.options.secret && task.options.name === undefined) return `${task.module} (secret)`;
-  return redact(task.name);
-}
 
 function redactResult(result: TaskResult, secret: boolean): TaskResult {
   if (secret) {
@@ -104,23 +98,6 @@ function redactResult(result: TaskResult, secret: boolean): TaskResult {
   return r;
 }
 
-/** The context a task's check and apply get on its host. */
-export function taskContext(run: HostRun, task: Task, opts: RunOptions, deadline?: number, early?: true) {
-  return createContext({
-    early,
-    host: run.host,
-    conn: run.conn,
-    vars: run.vars,
-    facts: run.facts,
-    checkMode: opts.check,
-    become: task.options.become ?? run.become,
-    baseDir: opts.baseDir,
-    registered: run.registered,
-    earlierChangesPlanned: opts.check && run.planned.length > 0,
-    plannedTrees: opts.check ? run.planned.flatMap((p) => (p.tree ? [p.tree] : [])) : [],
-    deadline,
-  });
-}
 
 /** Runs one task (or handler, or gate) on a host and records its result; never throws for the task's failure. */
 export async function runTask(

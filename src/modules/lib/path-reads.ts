@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { quote } from '../../connection/quote.js';
 import type { Connection, ExecResult } from '../../connection/types.js';
 import { CommandError } from '../../errors.js';
+import type { TaskContext } from '../../playbook/types.js';
 import { parseStat, statScript, type PathStat, type StatOptions } from './stat.js';
 
 /** What one read asks of a path. */
@@ -305,4 +306,14 @@ export function pathReads(conn: Connection): PathReads {
     perConnection.set(conn, reads);
   }
   return reads;
+}
+
+/**
+ * Stats a path on the host; null when it does not exist. An absolute path is read with the other reads of the same
+ * turn, in one command for all (see PathReads); a link to follow, and a relative path, by a command of its own.
+ */
+export async function statPath(ctx: TaskContext, path: string, opts: StatOptions = {}): Promise<PathStat | null> {
+  if (path.startsWith('/')) return pathReads(ctx.conn).stat(path, ctx.become, opts);
+  const r = await ctx.run(statScript(path, opts), { maxOutput: 64 * 1024 * 1024, inline: true });
+  return parseStat(r.stdout);
 }

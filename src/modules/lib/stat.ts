@@ -1,8 +1,6 @@
 // One round trip learns what a path is: type, mode, owner, group, size, sha256, link target, and optionally its bytes.
 import { quote } from '../../connection/quote.js';
 import { InputError } from '../../errors.js';
-import type { TaskContext } from '../../playbook/types.js';
-import { pathReads } from './path-reads.js';
 
 export type PathType = 'file' | 'directory' | 'link' | 'other';
 
@@ -94,15 +92,6 @@ export function parseStat(stdout: string): PathStat | null {
   return st;
 }
 
-/**
- * Stats a path on the host; null when it does not exist. An absolute path is read with the other reads of the same
- * turn, in one command for all (see PathReads); a link to follow, and a relative path, by a command of its own.
- */
-export async function statPath(ctx: TaskContext, path: string, opts: StatOptions = {}): Promise<PathStat | null> {
-  if (path.startsWith('/')) return pathReads(ctx.conn).stat(path, ctx.become, opts);
-  const r = await ctx.run(statScript(path, opts), { maxOutput: 64 * 1024 * 1024, inline: true });
-  return parseStat(r.stdout);
-}
 
 /** Whether `wanted` (a user or group name, or a numeric id) names the current `name`/`id`. */
 export function sameIdentity(wanted: string, name: string, id: number): boolean {
