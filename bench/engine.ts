@@ -2,8 +2,7 @@
 // sshd hosts, run by one controller and then by a coordinator with W `provision worker` processes on an engine the
 // benchmark starts on loopback. Counts first: controller (or coordinator) CPU, the workers' CPU, peak RSS, round
 // trips per host; wall seconds for context (every host's work runs on this machine's cores).
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

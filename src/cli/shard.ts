@@ -8,6 +8,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { z } from '../modules/lib/zod.js';
 import { haltReason } from '../runner/batches.js';
+import { emptyStats } from '../runner/host.js';
 import type { HostReport, RunReport } from '../runner/events.js';
 import { summarize } from '../runner/merge-reports.js';
 
@@ -231,8 +232,8 @@ export function mergeShardReports(reports: Array<{ file: string; report: RunRepo
     for (const host of batch) {
       const r = reported(host);
       if (r) hosts[host] = r;
-      else if (ran || rules.lost?.has(host)) hosts[host] = { status: 'unreachable', stats: { ok: 0, changed: 0, failed: 0, skipped: 0, left_out: 0 }, tasks: [], error: rules.lost?.get(host) ?? 'shard lost: no report of its shard among those merged', duration_ms: 0 };
-      else hosts[host] = { status: 'not run', stats: { ok: 0, changed: 0, failed: 0, skipped: 0, left_out: 0 }, tasks: [], reason: halted ? `halted: ${halted}` : 'not run: no report of its batch among those merged', duration_ms: 0 };
+      else if (ran || rules.lost?.has(host)) hosts[host] = { status: 'unreachable', stats: emptyStats(), tasks: [], error: rules.lost?.get(host) ?? 'shard lost: no report of its shard among those merged', duration_ms: 0 };
+      else hosts[host] = { status: 'not run', stats: emptyStats(), tasks: [], reason: halted ? `halted: ${halted}` : 'not run: no report of its batch among those merged', duration_ms: 0 };
     }
     if (ran && halted === undefined) halted = haltReason(batch.filter((h) => failedStatus(hosts[h])), batch.length, index, rules.maxFailPercentage, rules.anyErrorsFatal);
   }

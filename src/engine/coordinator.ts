@@ -107,6 +107,8 @@ export async function coordinate(input: CoordinatorInput): Promise<EngineReport>
   const reports: Array<{ file: string; report: RunReport }> = [];
   const lost = new Map<string, string>();
   const shardRecords: EngineReport['shards'] = [];
+  /** The reports so far as one, with the batches' halts decided on whole batches. */
+  const mergeSoFar = () => mergeShardReports(reports, { maxFailPercentage: input.maxFailPercentage, anyErrorsFatal: input.anyErrorsFatal, batches: input.batches, lost, base: { playbook: input.playbookPath, check: input.options.check } });
   try {
     await Promise.all([barrier.waitUntilReady(), ...checkers.map((c) => c.waitUntilReady()), ...events.map((e) => e.waitUntilReady())]);
     for (const c of checkers) await c.startStalledCheckTimer();
@@ -157,7 +159,7 @@ export async function coordinate(input: CoordinatorInput): Promise<EngineReport>
           shardRecords.push({ ...base, started: now, finished: now, outcome: 'failed', error });
         }
       }
-      const so = mergeShardReports(reports, { maxFailPercentage: input.maxFailPercentage, anyErrorsFatal: input.anyErrorsFatal, batches: input.batches, lost, base: { playbook: input.playbookPath, check: input.options.check } });
+      const so = mergeSoFar();
       halted ??= so.halted;
       input.say(`batch ${index + 1}/${input.batches.length} ended${so.halted ? `: rollout halted: ${so.halted}` : ''}`);
     }
@@ -165,7 +167,7 @@ export async function coordinate(input: CoordinatorInput): Promise<EngineReport>
     await Promise.allSettled([flow.close(), halts.close(), barrier.close(), ...checkers.map((c) => c.close()), ...events.map((e) => e.close())]);
     await backend.close();
   }
-  const merged = mergeShardReports(reports, { maxFailPercentage: input.maxFailPercentage, anyErrorsFatal: input.anyErrorsFatal, batches: input.batches, lost, base: { playbook: input.playbookPath, check: input.options.check } });
+  const merged = mergeSoFar();
   if (input.signal.aborted) {
     merged.interrupted = true;
     merged.halted ??= 'interrupted';
