@@ -1,6 +1,5 @@
 // aptRepository on a real Debian host of the lab: a flat file: repository made on the host, apt-get update only when a source changed.
 import assert from 'node:assert/strict';
-import { connectHost } from '../../src/connection/connect.js';
 import type { Connection } from '../../src/connection/types.js';
 import { aptRepository, suggestFilename } from '../../src/modules/apt-repository.js';
 import type { Plan, Task } from '../../src/playbook/types.js';
@@ -25,8 +24,7 @@ describe('aptRepository on a lab host', function () {
     const why = labUnavailable();
     if (why) throw new Error(why);
     lab = await startLab(1);
-    const h = lab.hosts[0]!;
-    conn = await connectHost({ host: 'h1', address: h.address, user: 'root', privateKeyFile: lab.key, knownHostsFiles: [lab.knownHosts], become: { become: false } });
+    conn = await lab.connect(1);
     // a flat repository on the host itself, and an apt-get that counts its updates
     await lab.sshOk(1, 'mkdir -p /srv/repo && : > /srv/repo/Packages && mkdir -p /etc/apt/keyrings && : > /etc/apt/keyrings/local.gpg');
     await lab.sshOk(1, 'mkdir -p /usr/local/bin && printf \'#!/bin/sh\\n[ "$1" = update ] && echo update >> /var/log/apt-updates\\nexec /usr/bin/apt-get "$@"\\n\' > /usr/local/bin/apt-get && chmod 755 /usr/local/bin/apt-get');

@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectHost } from '../../src/connection/connect.js';
 import type { Connection } from '../../src/connection/types.js';
 import { cron, type CronParams } from '../../src/modules/cron.js';
 import type { Task } from '../../src/playbook/types.js';
@@ -122,8 +121,7 @@ describe('cron on a lab host, side by side with Ansible', function () {
     const why = labUnavailable();
     if (why) throw new Error(why);
     lab = await startLab(1);
-    const h = lab.hosts[0]!;
-    conn = await connectHost({ host: 'h1', address: h.address, user: 'root', privateKeyFile: lab.key, knownHostsFiles: [lab.knownHosts], become: { become: false } });
+    conn = await lab.connect(1);
     // the lab's base has no cron: from Debian's mirror through the lab's apt proxy
     await lab.sshOk(1, 'command -v crontab >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends cron >/dev/null; }');
     const all = [...users('mine'), ...users('ansible')].filter((u) => u !== undefined);

@@ -2,6 +2,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { connectHost } from '../../src/connection/connect.js';
+import type { Connection } from '../../src/connection/types.js';
 import { runCaptured, type CliResult } from '../helpers/cli.js';
 
 export const labScript = join(dirname(fileURLToPath(import.meta.url)), 'lab.sh');
@@ -47,6 +49,8 @@ export interface Lab {
   ssh(i: number, command: string): Promise<Run>;
   /** Like ssh(), but throws unless the command exits 0; returns its stdout. */
   sshOk(i: number, command: string): Promise<string>;
+  /** provision's own SSH connection to host i (1-based) as root, named `hI`, without become. */
+  connect(i: number): Promise<Connection>;
   fault(i: number, fault: Fault): Promise<void>;
   /** Powers host i off and boots it again (its disk is kept). */
   restart(i: number): Promise<void>;
@@ -94,6 +98,7 @@ export async function startLab(n: number): Promise<Lab> {
       if (r.code !== 0) throw new Error(`h${i}: ${command} exited ${r.code}: ${r.stderr}${r.stdout}`);
       return r.stdout;
     },
+    connect: (i) => connectHost({ host: `h${i}`, address: labAddress(i), user: 'root', privateKeyFile: key, knownHostsFiles: [knownHosts], become: { become: false } }),
     async fault(i, fault) {
       await labOk(['fault', String(i), ...fault.split(' ')]);
     },
