@@ -17,13 +17,13 @@ import { formatRecap } from '../report/recap.js';
 import { readRunReport } from '../report/report-file.js';
 import { terminalSafe } from '../report/terminal-safe.js';
 import type { RunReport } from '../runner/events.js';
-import { mergeReports } from '../runner/merge-reports.js';
-import { runPlaybook } from '../runner/run.js';
+import { runPlays } from '../runner/run.js';
+import { settleBecome } from '../runner/context.js';
 import { redact, secret } from '../secret.js';
 import { setTraceListener, traceProtocol } from '../connection/trace.js';
 import { exitCodeFor, exitCodes } from './exit-codes.js';
 import { checkPatterns, selectHosts } from './hosts.js';
-import { formatListing } from './list-tasks.js';
+import { formatListing } from '../runner/list-tasks.js';
 import { createStepper } from './step.js';
 import { checkOutputPath, writeAtomic } from './output-file.js';
 import { createPlanRecorder, readPlanFile, vetAgainst, type PlanFile } from './plan-file.js';
@@ -290,19 +290,11 @@ export async function runCommand(playbookPath: string, flags: RunFlags, given: (
         (name) => (Object.hasOwn(extraVars, name) ? 'extra vars (-e)' : `${playbookPath} (vars)`),
         extraVars,
       );
-    // A host's ansible_become wins over the play's `become` and --become, as Ansible's variables win over keywords.
-    const becomeOf = (host: string, vars: Vars): boolean =>
-      resolveConnectionVars(vars, host).become ?? (flags.become || playbook.become === true);
-    const connect = async (host: string, vars: Vars): Promise<Connection> => {
+    const becomeOf = (host: string, vars: Vars): BecomeSettings =>
+      settleBecome(resolveConnectionVars(vars, host), playbook, { become: flags.become, becomeUser: flags.becomeUser, becomePassword, method: becomeMethod });
+    const connect = async (host: string, vars: Vars, become: BecomeSettings): Promise<Connection> => {
       const c = resolveConnectionVars(vars, host);
       if (c.password) secret(c.password);
-      if (c.becomePassword) secret(c.becomePassword);
-      const become: BecomeSettings = {
-        become: becomeOf(host, vars),
-        becomeUser: c.becomeUser ?? flags.becomeUser ?? playbook.becomeUser,
-        becomePassword: c.becomePassword ?? becomePassword,
-        method: c.becomeMethod ?? becomeMethod,
-      };
       if (c.connection === 'local') return new LocalConnection(host, become);
       const { connectHost } = await (sshStack ?? import('../connection/connect.js'));
       return connectHost({
@@ -362,74 +354,59 @@ export async function runCommand(playbookPath: string, flags: RunFlags, given: (
   if (hooks.halt?.aborted) abort.abort();
   else hooks.halt?.addEventListener('abort', () => abort.abort(), { once: true });
 
-  // The plays in order, as Ansible runs them: a host that failed or was unreachable takes no part in later plays,
-  // and a halted or interrupted play ends the run.
-  const reports: RunReport[] = [];
-  const dropped = new Set<string>();
+  const startAt = flags.startAtTask === undefined ? undefined : await startAtTask(flags.startAtTask);
+  let report: RunReport;
   try {
-    for (const [i, playbook] of plays.entries()) {
-      const matched = hostsOf[i] as string[];
-      const hosts = matched.filter((h) => !dropped.has(h));
-      const { varsOf, becomeOf, connect } = wiring(playbook);
-      if (matched.length === 0) {
-        // As ansible-playbook: the play is announced and passed over; its report has no hosts (exit 0). As `ansible`: a warning.
+    report = await runPlays({
+      plays: plays.map((playbook, i) => ({ playbook, hosts: hostsOf[i] as string[] })),
+      // As ansible-playbook: the play is announced and passed over; its report has no hosts (exit 0). As `ansible`: a warning.
+      onNoHosts: (playbook) => {
         if (adhoc) process.stderr.write('provision: warning: No hosts matched, nothing to do\n');
         else out.write(`PLAY ${terminalSafe(playbook.name)}\nskipping: no hosts matched\n`);
-        reports.push(await runPlaybook({ playbook, playbookPath, baseDir: dirname(resolve(playbookPath)), hosts, varsOf, connect, forks: 1, check: flags.check }));
-        continue;
-      }
-      if (hosts.length === 0) continue;
-      const shown: ProgressOptions = { tty, stream: out, diff: flags.diff, color: tty, verbose: flags.verbose > 0, verbosity: flags.verbose };
-      progress = adhoc ? adhoc.progress(shown) : await createProgress(shown);
-      let played: RunReport;
-      try {
-        played = await runPlaybook({
-          playbook,
-          playbookPath,
-          baseDir: dirname(resolve(playbookPath)),
-          hosts,
-          varsOf,
-          connect,
-          becomeOf,
-          // su becomes only from root, asking nothing (see prepareCommand): sudo's password check is not its
-          hasBecomePassword: (host, vars) => {
-            const c = resolveConnectionVars(vars, host);
-            return (c.becomeMethod ?? becomeMethod) === 'su' || (c.becomePassword ?? becomePassword) !== undefined;
-          },
-          forks: flags.forks,
-          connectRetries: flags.connectRetries,
-          check: flags.check,
-          forceHandlers: flags.forceHandlers,
-          serial: flags.serial,
-          maxFailPercentage: flags.maxFailPercentage,
-          anyErrorsFatal: flags.anyErrorsFatal || undefined,
-          timeout: flags.taskTimeout,
-          tags: splitTags(flags.tags),
-          skipTags: splitTags(flags.skipTags),
-          startAtTask: flags.startAtTask === undefined ? undefined : await startAtTask(flags.startAtTask),
-          confirmTask,
-          signal: abort.signal,
-          interrupt: interrupt.signal,
-          idPrefix: i === 0 ? '' : `play ${i + 1} `,
-          onEvent: (e) => {
-            progress?.onEvent(e);
-            if (e.type === 'host-end') hooks.onHostEnd?.(e.host, e.report);
-          },
-          onPlan: recorder?.record,
-          vetPlan: saved ? (seen) => vetAgainst(saved, seen) : undefined,
-        });
-      } finally {
-        await progress.done();
-      }
-      reports.push(played);
-      for (const [host, h] of Object.entries(played.hosts)) if (h.status === 'failed' || h.status === 'unreachable') dropped.add(host);
-      if (played.halted !== undefined || played.interrupted) break;
-    }
+      },
+      around: async (_playbook, _i, run) => {
+        const shown: ProgressOptions = { tty, stream: out, diff: flags.diff, color: tty, verbose: flags.verbose > 0, verbosity: flags.verbose };
+        const shownNow = adhoc ? adhoc.progress(shown) : await createProgress(shown);
+        progress = shownNow;
+        try {
+          return await run();
+        } finally {
+          await shownNow.done();
+        }
+      },
+      optionsOf: (playbook, i, hosts) => ({
+        playbook,
+        playbookPath,
+        baseDir: dirname(resolve(playbookPath)),
+        hosts,
+        ...wiring(playbook),
+        forks: flags.forks,
+        connectRetries: flags.connectRetries,
+        check: flags.check,
+        forceHandlers: flags.forceHandlers,
+        serial: flags.serial,
+        maxFailPercentage: flags.maxFailPercentage,
+        anyErrorsFatal: flags.anyErrorsFatal || undefined,
+        timeout: flags.taskTimeout,
+        tags: splitTags(flags.tags),
+        skipTags: splitTags(flags.skipTags),
+        startAtTask: startAt,
+        confirmTask,
+        signal: abort.signal,
+        interrupt: interrupt.signal,
+        idPrefix: i === 0 ? '' : `play ${i + 1} `,
+        onEvent: (e) => {
+          progress?.onEvent(e);
+          if (e.type === 'host-end') hooks.onHostEnd?.(e.host, e.report);
+        },
+        onPlan: recorder?.record,
+        vetPlan: saved ? (seen) => vetAgainst(saved, seen) : undefined,
+      }),
+    });
   } finally {
     // Jump host connections are shared by the hosts behind them and outlive each host's: close them now.
     if (sshStack) await (await sshStack).closeJumpHosts();
   }
-  const report = plays.length === 1 ? (reports[0] as RunReport) : mergeReports(reports, plays.map((p) => p.name));
 
   const retry = Object.entries(report.hosts)
     .filter(([, h]) => h.status === 'failed' || h.status === 'unreachable' || h.status === 'not run' || h.reason !== undefined)

@@ -1,9 +1,10 @@
 // Builds the TaskContext a module sees: the connection plus helpers that enforce become and timeouts.
-import type { Command, Connection, ExecOptions, WriteFileOptions } from '../connection/types.js';
+import type { BecomeSettings, Command, Connection, ExecOptions, WriteFileOptions } from '../connection/types.js';
+import type { HostConnection } from '../inventory/connection-vars.js';
 import { toScript } from '../connection/quote.js';
 import { CommandError } from '../errors.js';
 import type { Facts } from '../facts/types.js';
-import type { PlannedTree, Task, TaskContext, TaskResult, Vars } from '../playbook/types.js';
+import type { PlannedTree, Playbook, Task, TaskContext, TaskResult, Vars } from '../playbook/types.js';
 import { redact } from '../secret.js';
 import type { HostRun, RunOptions } from './types.js';
 
@@ -90,3 +91,32 @@ export function taskContext(run: HostRun, task: Task, opts: RunOptions, deadline
     deadline,
   });
 }
+
+// A host's become, settled once where its variables meet the command line and the play: the runner reads it (which
+// tasks become, whether sudo's password is known) and the host's connection applies it (how to become), from the
+// same object.
+/** What the command line says of become: -b, --become-user, -K's password, --become-method. */
+export interface BecomeFlags {
+  become?: boolean;
+  becomeUser?: string;
+  becomePassword?: string;
+  method?: 'sudo' | 'su';
+}
+
+/**
+ * A host's variables win over the play's keywords and the command line, as Ansible's variables win over keywords
+ * (ansible_become over `become` and -b); -b turns become on, never off.
+ */
+export function settleBecome(host: Partial<Pick<HostConnection, 'become' | 'becomeUser' | 'becomePassword' | 'becomeMethod'>>, play: Pick<Playbook, 'become' | 'becomeUser'>, flags: BecomeFlags = {}): BecomeSettings {
+  const settled: BecomeSettings = { become: host.become ?? (flags.become === true || play.become === true) };
+  const becomeUser = host.becomeUser ?? flags.becomeUser ?? play.becomeUser;
+  const becomePassword = host.becomePassword ?? flags.becomePassword;
+  const method = host.becomeMethod ?? flags.method;
+  if (becomeUser !== undefined) settled.becomeUser = becomeUser;
+  if (becomePassword !== undefined) settled.becomePassword = becomePassword;
+  if (method !== undefined) settled.method = method;
+  return settled;
+}
+
+/** Whether becoming asks nothing the run lacks: su becomes only from root, asking nothing (see prepareCommand). */
+export const passwordKnown = (b: BecomeSettings): boolean => b.method === 'su' || b.becomePassword !== undefined;

@@ -1,5 +1,5 @@
 // A host's life in a play: connect (with retries), facts, the task list, handlers, the health gate, the report.
-import type { Connection } from '../connection/types.js';
+import type { BecomeSettings, Connection } from '../connection/types.js';
 import { AuthenticationError, ConnectionError } from '../errors.js';
 import { gatherFacts } from '../facts/gather.js';
 import { apacheLayoutFor } from '../facts/parse.js';
@@ -12,7 +12,7 @@ import { PlanCache } from './plan-cache.js';
 import { pathReads } from '../modules/lib/path-reads.js';
 import { buildOrFail, describeValue, isTask, resolveTasks } from './task-list.js';
 import { errorMessage, runTask, untilInterrupted } from './task.js';
-import { taskContext } from './context.js';
+import { passwordKnown, settleBecome, taskContext } from './context.js';
 import type { HostReport, HostStats, RunEvent } from './events.js';
 import type { HostRun, RunOptions } from './types.js';
 
@@ -80,9 +80,12 @@ export async function runHost(
   const playbook = opts.playbook;
   let conn: Connection;
   let facts: Facts;
+  let become: BecomeSettings;
   try {
     emit({ type: 'host-phase', host, phase: 'connect' });
-    conn = await connectWithRetries(() => opts.connect(host, vars), opts.connectRetries ?? 2, opts.signal);
+    // in the connect's try: a host whose connection variables are wrong is unreachable, as when its connect fails
+    become = opts.becomeOf?.(host, vars) ?? settleBecome({}, playbook);
+    conn = await connectWithRetries(() => opts.connect(host, vars, become), opts.connectRetries ?? 2, opts.signal);
     // The run owns the host: what its checks read stays known until it asks the host anything else.
     pathReads(conn).remember();
   } catch (err) {
@@ -105,7 +108,7 @@ export async function runHost(
       vars,
       conn,
       facts,
-      become: opts.becomeOf?.(host, vars) ?? playbook.become ?? false,
+      become: become.become,
       registered: {},
       report,
       planned: [],
@@ -118,7 +121,7 @@ export async function runHost(
     const tasks = buildOrFail(() => resolveTasks(playbook, view), 'building the task list', host, opts.playbookPath);
     // The facts say whether sudo works without a password: one clear line before the first task, not a sudo prompt.
     const becomes = tasks.some((t) => t.options.become ?? run.become);
-    if (becomes && playbook.gatherFacts !== false && !facts.sudo && opts.hasBecomePassword?.(host, vars) === false) {
+    if (becomes && playbook.gatherFacts !== false && !facts.sudo && opts.becomeOf !== undefined && !passwordKnown(become)) {
       report.status = 'failed';
       report.error = `sudo on ${host} needs a password: run with -K, or set ansible_become_password`;
       report.stats.failed++;

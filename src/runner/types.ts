@@ -1,7 +1,7 @@
 // The runner's shared types: what a run is given (RunOptions), what a host's tasks share (HostRun), and what an
 // apply sent ahead holds (SentApply). Kept apart from the behaviour that uses them, so no runner file needs another
 // only for a type (the files import each other one way).
-import type { Connection } from '../connection/types.js';
+import type { BecomeSettings, Connection } from '../connection/types.js';
 import type { Facts } from '../facts/types.js';
 import type { ApplyResult, Plan, Playbook, Task, TaskResult, Vars } from '../playbook/types.js';
 import type { Serial } from './batches.js';
@@ -19,12 +19,13 @@ export interface RunOptions {
   hosts: string[];
   /** The merged variables of a host (inventory + play vars + extra vars). */
   varsOf: (host: string) => Vars;
-  /** Opens the one connection a host uses for the whole run. */
-  connect: (host: string, vars: Vars) => Promise<Connection>;
-  /** Whether tasks run with privilege escalation by default on this host (inventory, --become, the play). */
-  becomeOf?: (host: string, vars: Vars) => boolean;
-  /** Whether a sudo password was given for this host (-K, ansible_become_password); unknown when left out. */
-  hasBecomePassword?: (host: string, vars: Vars) => boolean;
+  /** Opens the one connection a host uses for the whole run, becoming as `become` says. */
+  connect: (host: string, vars: Vars, become: BecomeSettings) => Promise<Connection>;
+  /**
+   * A host's become, settled once (see settleBecome): whether its tasks become by default, as whom, and whether
+   * sudo's password is known. Left out: the play's `become`/`becomeUser`, and sudo's password unknown.
+   */
+  becomeOf?: (host: string, vars: Vars) => BecomeSettings;
   forks: number;
   check: boolean;
   forceHandlers?: boolean;

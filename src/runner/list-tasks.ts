@@ -1,8 +1,9 @@
 // --list-tasks and --list-tags as ansible-playbook prints them: the tasks --tags/--skip-tags select, without connecting.
 import type { Playbook, Task, Vars } from '../playbook/types.js';
-import { buildOrFail } from '../runner/task-list.js';
-import { resolveTasks, shownName, unknownFacts } from '../runner/run.js';
-import { selectedByTags } from '../runner/tags.js';
+import { buildOrFail, resolveTasks } from './task-list.js';
+import { shownName } from './context.js';
+import { unknownFacts } from './host.js';
+import { selectedByTags } from './tags.js';
 import { terminalSafe } from '../report/terminal-safe.js';
 
 export interface ListOptions {
