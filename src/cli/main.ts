@@ -17,7 +17,7 @@ import { formatRecap } from '../report/recap.js';
 import { readRunReport } from '../report/report-file.js';
 import { terminalSafe } from '../report/terminal-safe.js';
 import type { RunReport } from '../runner/events.js';
-import { runPlays } from '../runner/run.js';
+import { runPlays, type RunOptions } from '../runner/run.js';
 import { settleBecome } from '../runner/context.js';
 import { redact, secret } from '../secret.js';
 import { setTraceListener, traceProtocol } from '../connection/trace.js';
@@ -26,7 +26,7 @@ import { checkPatterns, selectHosts } from './hosts.js';
 import { formatListing } from '../runner/list-tasks.js';
 import { createStepper } from './step.js';
 import { checkOutputPath, writeAtomic } from './output-file.js';
-import { createPlanRecorder, readPlanFile, vetAgainst, type PlanFile } from './plan-file.js';
+import { createPlanRecorder, planFileOf, readPlanFile, vetAgainst, type PlanFile, type PlannedTask } from './plan-file.js';
 import { askPassword } from './prompt.js';
 import { gatherVaultSecrets, type VaultFlags } from './vault-secrets.js';
 import { loadAnsibleConfig, type AnsibleConfig } from '../config/ansible-cfg.js';
@@ -200,6 +200,10 @@ export interface RunHooks {
   onReport?: (report: RunReport) => void;
   /** Why an executable inventory must not run (it was named by data: a saved plan, a queued shard). */
   refuseScripts?: string;
+  /** Check mode: each plan a check made (a worker records its shard's part of an engine run's --plan-out). */
+  onPlan?: RunOptions['onPlan'];
+  /** A real run: the saved plan's part its hosts are vetted against (a worker's shard of `apply --engine`). */
+  plan?: Pick<PlanFile, 'hosts'>;
 }
 
 export async function runCommand(playbookPath: string, flags: RunFlags, given: (name: string) => boolean = () => false, adhoc?: AdhocRun, hooks: RunHooks = {}): Promise<number> {
@@ -255,6 +259,7 @@ export async function runCommand(playbookPath: string, flags: RunFlags, given: (
   if (flags.engine !== undefined) return engineRun(playbookPath, plays, hostsOf[0] ?? [], inventory, flags);
   const saved = flags.fromPlan ? readPlanFile(flags.fromPlan) : undefined;
   if (saved) checkPlanHosts(flags.fromPlan as string, saved, allHosts);
+  const vetted = saved ?? hooks.plan;
   const recorder = flags.planOut ? createPlanRecorder() : undefined;
   if (flags.listHosts) {
     for (const [i, play] of plays.entries()) {
@@ -399,8 +404,8 @@ export async function runCommand(playbookPath: string, flags: RunFlags, given: (
           progress?.onEvent(e);
           if (e.type === 'host-end') hooks.onHostEnd?.(e.host, e.report);
         },
-        onPlan: recorder?.record,
-        vetPlan: saved ? (seen) => vetAgainst(saved, seen) : undefined,
+        onPlan: recorder?.record ?? hooks.onPlan,
+        vetPlan: vetted ? (seen) => vetAgainst(vetted, seen) : undefined,
       }),
     });
   } finally {
@@ -423,17 +428,7 @@ export async function runCommand(playbookPath: string, flags: RunFlags, given: (
     }
   }
   report.version = version();
-  if (recorder && flags.planOut) {
-    const failed = Object.entries(report.hosts).filter(([, h]) => h.status !== 'ok' && h.status !== 'changed');
-    if (failed.length > 0 || report.interrupted) {
-      out.write(`provision: no plan written: ${failed.map(([name, h]) => `${name} ${h.status}`).join(', ') || 'interrupted'}\n`);
-    } else {
-      const options = { inventory: flags.inventory, limit: flags.limit, extraVars: flags.extraVars, become: flags.become, becomeUser: flags.becomeUser, user: flags.user, privateKey: flags.privateKey, tags: flags.tags, skipTags: flags.skipTags, timeout: flags.taskTimeout };
-      // Owner-only: a plan holds what the hosts' files will hold (secrets are redacted, the rest is not).
-      writeAtomic(flags.planOut, `${JSON.stringify(recorder.finish({ version: version(), playbookPath, options, hosts: allHosts }), null, 2)}\n`, 0o600);
-      out.write(`provision: plan written to ${flags.planOut}; apply exactly it with: provision apply ${flags.planOut}\n`);
-    }
-  }
+  if (recorder) savePlan(flags, report, recorder.entries(), { playbookPath, hosts: allHosts }, out);
   if (flags.diff) report.diff_groups = reportDiffGroups(report);
   out.write(`\n${terminalSafe(formatRecap(report))}\n`);
   const json = `${JSON.stringify(report, null, 2)}\n`;
@@ -460,6 +455,20 @@ export async function runCommand(playbookPath: string, flags: RunFlags, given: (
   // Drift detection: in --check, pending changes on an otherwise clean run get an exit code of their own.
   if (flags.detailedExitcode && code === exitCodes.ok && report.summary.changed > 0) return exitCodes.changesPending;
   return code;
+}
+
+/** --plan-out: the plan of a check run where every host planned (none failed, nothing interrupted), or why none. */
+function savePlan(flags: RunFlags, report: RunReport, entries: Record<string, PlannedTask[]>, meta: { playbookPath: string; hosts: string[] }, out: NodeJS.WritableStream): void {
+  if (!flags.planOut) return;
+  const failed = Object.entries(report.hosts).filter(([, h]) => h.status !== 'ok' && h.status !== 'changed');
+  if (failed.length > 0 || report.interrupted) {
+    out.write(`provision: no plan written: ${failed.map(([name, h]) => `${name} ${h.status}`).join(', ') || 'interrupted'}\n`);
+    return;
+  }
+  const options = { inventory: flags.inventory, limit: flags.limit, extraVars: flags.extraVars, become: flags.become, becomeUser: flags.becomeUser, user: flags.user, privateKey: flags.privateKey, tags: flags.tags, skipTags: flags.skipTags, timeout: flags.taskTimeout };
+  // Owner-only: a plan holds what the hosts' files will hold (secrets are redacted, the rest is not).
+  writeAtomic(flags.planOut, `${JSON.stringify(planFileOf(entries, { version: version(), ...meta, options }), null, 2)}\n`, 0o600);
+  out.write(`provision: plan written to ${flags.planOut}; apply exactly it with: provision apply ${flags.planOut}${flags.engine ? ' --engine URL' : ''}\n`);
 }
 
 async function inventoryCommand(flags: { inventory: string[]; list?: boolean; graph?: boolean; host?: string } & VaultFlags) {
@@ -582,7 +591,7 @@ async function reportCommand(path: string, flags: { html?: string; junit?: strin
 
 /** `run --engine URL`: this process coordinates; workers run the shards (src/engine/coordinator.ts). */
 async function engineRun(playbookPath: string, plays: Playbook[], hosts: string[], inventory: Inventory, flags: RunFlags): Promise<number> {
-  for (const [flag, given] of [['--plan-out', flags.planOut], ['--from-plan', flags.fromPlan], ['--step', flags.step || undefined], ['--start-at-task', flags.startAtTask], ['--list-tasks', flags.listTasks || undefined], ['--list-tags', flags.listTags || undefined]] as const) {
+  for (const [flag, given] of [['--step', flags.step || undefined], ['--start-at-task', flags.startAtTask], ['--list-tasks', flags.listTasks || undefined], ['--list-tags', flags.listTags || undefined]] as const) {
     if (given !== undefined) throw new InputError(`${flag} is not supported with --engine yet`);
   }
   if (plays.length !== 1) throw new InputError(`${playbookPath} has ${plays.length} plays: --engine runs a playbook of one play`);
@@ -591,6 +600,10 @@ async function engineRun(playbookPath: string, plays: Playbook[], hosts: string[
   const regionVar = flags.regionVar ?? 'provision_region';
   if (flags.report) checkOutputPath(flags.report, '--report');
   if (flags.junit) checkOutputPath(flags.junit, '--junit');
+  // A saved plan is read and checked here; each shard carries its hosts' part, which its worker vets against.
+  const saved = flags.fromPlan ? readPlanFile(flags.fromPlan) : undefined;
+  if (saved) checkPlanHosts(flags.fromPlan as string, saved, hosts);
+  const plans: Record<string, PlannedTask[]> = {};
   const abort = new AbortController();
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -619,11 +632,14 @@ async function engineRun(playbookPath: string, plays: Playbook[], hosts: string[
     regionTimeout: flags.regionTimeout ?? 300,
     maxFailPercentage: flags.maxFailPercentage ?? play.maxFailPercentage,
     anyErrorsFatal: flags.anyErrorsFatal || (play.anyErrorsFatal ?? false),
-    options: { check: flags.check, diff: flags.diff, tags: flags.tags, skipTags: flags.skipTags, extraVars: flags.extraVars, forks: flags.forks, taskTimeout: flags.taskTimeout, anyErrorsFatal: flags.anyErrorsFatal },
+    options: { check: flags.check, diff: flags.diff, tags: flags.tags, skipTags: flags.skipTags, extraVars: flags.extraVars, forks: flags.forks, taskTimeout: flags.taskTimeout, anyErrorsFatal: flags.anyErrorsFatal, ...(flags.planOut ? { planOut: true } : {}) },
+    plan: saved?.hosts,
+    onShardPlans: (entries) => Object.assign(plans, entries),
     signal: abort.signal,
     say: (line) => out.write(`${terminalSafe(line)}\n`),
   });
   report.version = version();
+  savePlan(flags, report, plans, { playbookPath, hosts }, out);
   out.write(`\n${terminalSafe(formatRecap(report))}\n`);
   const json = `${JSON.stringify(report, null, 2)}\n`;
   if (flags.report) writeAtomic(flags.report, json);

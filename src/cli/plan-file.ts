@@ -119,19 +119,41 @@ export function createPlanRecorder() {
       }
       (hosts[seen.host] ??= []).push(entry);
     },
+    /** What was recorded so far, by host (a worker sends its shard's to the coordinator). */
+    entries: (): Record<string, PlannedTask[]> => hosts,
     /** The plan file for these hosts (every host of the run, with an empty list for one that planned nothing). */
-    finish(meta: { version: string; playbookPath: string; options: PlanOptions; hosts: string[] }): PlanFile {
-      const body: Omit<PlanFile, 'checksum'> = {
-        format: planFormat,
-        version: meta.version,
-        created: new Date().toISOString(),
-        playbook: { path: meta.playbookPath, sha256: playbookHash(meta.playbookPath) },
-        options: meta.options,
-        hosts: Object.fromEntries(meta.hosts.map((h) => [h, hosts[h] ?? []])),
-      };
-      return { ...body, checksum: checksumOf(body) };
-    },
+    finish: (meta: PlanMeta): PlanFile => planFileOf(hosts, meta),
   };
+}
+
+export interface PlanMeta {
+  version: string;
+  playbookPath: string;
+  options: PlanOptions;
+  hosts: string[];
+}
+
+/** A plan file of recorded entries: one controller's, or the shards' gathered by a coordinator. */
+export function planFileOf(entries: Record<string, PlannedTask[]>, meta: PlanMeta): PlanFile {
+  const body: Omit<PlanFile, 'checksum'> = {
+    format: planFormat,
+    version: meta.version,
+    created: new Date().toISOString(),
+    playbook: { path: meta.playbookPath, sha256: playbookHash(meta.playbookPath) },
+    options: meta.options,
+    hosts: Object.fromEntries(meta.hosts.map((h) => [h, entries[h] ?? []])),
+  };
+  return { ...body, checksum: checksumOf(body) };
+}
+
+/**
+ * A saved plan's entries for some of its hosts, received as data (a shard's part of the plan the coordinator read):
+ * checked as a plan file's are (each fingerprint recomputed), for `vetAgainst` on a worker.
+ */
+export function planPart(where: string, hosts: unknown): Pick<PlanFile, 'hosts'> {
+  if (typeof hosts !== 'object' || hosts === null || Array.isArray(hosts)) throw new InputError(`${where}: its plan is not a map of hosts to tasks`);
+  for (const [host, tasks] of Object.entries(hosts)) checkEntries(where, host, tasks);
+  return { hosts: hosts as PlanFile['hosts'] };
 }
 
 /** Reads a plan file, refusing one that is not a plan, was edited, or was made for a playbook that changed since. */
@@ -187,7 +209,7 @@ function checkEntries(path: string, host: string, tasks: unknown): void {
  * the same place, and the same check result (or, for a task that depended on an earlier planned change, a change
  * where the plan showed one). Returns why not, or undefined.
  */
-export function vetAgainst(plan: PlanFile, seen: PlanSeen): string | undefined {
+export function vetAgainst(plan: Pick<PlanFile, 'hosts'>, seen: PlanSeen): string | undefined {
   const planned = plan.hosts[seen.host]?.find((t) => t.id === seen.id);
   if (!planned || planned.name !== seen.name || planned.module !== seen.module) {
     return `not in the plan: the plan has no task "${seen.name}" (${seen.id}) for ${seen.host}; make a new plan`;

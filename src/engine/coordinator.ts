@@ -11,7 +11,8 @@ import { haltReason } from '../runner/batches.js';
 import type { RunReport } from '../runner/events.js';
 import { openBackend, queueNames } from './backend.js';
 import { inputDigests } from './digests.js';
-import { checkRegion, type ShardJob, type ShardOptions, type ShardProgress } from './protocol.js';
+import { checkRegion, type ShardJob, type ShardOptions, type ShardProgress, type ShardResult } from './protocol.js';
+import type { PlannedTask } from '../cli/plan-file.js';
 
 export interface CoordinatorInput {
   engine: string;
@@ -25,6 +26,10 @@ export interface CoordinatorInput {
   maxFailPercentage?: number;
   anyErrorsFatal: boolean;
   options: ShardOptions;
+  /** `apply --engine`: the saved plan's tasks by host; each shard carries its hosts' part. */
+  plan?: Record<string, PlannedTask[]>;
+  /** `--check --plan-out`: the planned tasks a shard's worker recorded, by host. */
+  onShardPlans?: (entries: Record<string, PlannedTask[]>) => void;
   /** Aborts on a first Ctrl-C: no new flow, running shards stop after their task. */
   signal: AbortSignal;
   say: (line: string) => void;
@@ -121,7 +126,8 @@ export async function coordinate(input: CoordinatorInput): Promise<EngineReport>
       for (const region of regions) {
         const mine = batch.filter((h) => input.regionOf(h) === region);
         for (const hosts of cutShards(mine, Math.ceil(mine.length / input.shardSize))) {
-          shards.push({ runId, batch: index + 1, shard: shards.length + 1, region, hosts, playbook, inventory, digests, options: input.options });
+          const plan = input.plan && Object.fromEntries(hosts.map((h) => [h, input.plan?.[h] ?? []]));
+          shards.push({ runId, batch: index + 1, shard: shards.length + 1, region, hosts, playbook, inventory, digests, options: input.options, ...(plan ? { plan } : {}) });
         }
       }
       const barrierId = `${runId}-b${index + 1}`;
@@ -145,11 +151,13 @@ export async function coordinate(input: CoordinatorInput): Promise<EngineReport>
       const end = await ended.finally(() => clearTimeout(watchdog));
       const byId = (rec: Record<string, unknown>, id: string) => Object.entries(rec).find(([k]) => k.endsWith(`:${id}`))?.[1];
       for (const s of shards) {
-        const value = byId(end.values, jobId(s)) as RunReport | undefined;
+        const value = byId(end.values, jobId(s)) as ShardResult | undefined;
         const failure = byId(end.failed, jobId(s)) as string | undefined;
         const base = { batch: s.batch, report: `shard ${s.batch}.${s.shard}`, hosts: s.hosts, region: s.region };
         if (value) {
-          reports.push({ file: base.report, report: value });
+          const { plans, ...report } = value;
+          if (plans) input.onShardPlans?.(Object.fromEntries(s.hosts.filter((h) => Object.hasOwn(plans, h)).map((h) => [h, plans[h] as PlannedTask[]])));
+          reports.push({ file: base.report, report });
           const worker = Object.values(value.hosts).map((h) => (h as { worker?: string }).worker).find((w) => w);
           shardRecords.push({ ...base, started: value.started, finished: value.finished, outcome: value.halted ? 'halted' : Object.values(value.hosts).some((h) => h.status === 'failed' || h.status === 'unreachable') ? 'failed' : 'ok', ...(worker ? { worker } : {}) });
         } else {

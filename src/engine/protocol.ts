@@ -1,7 +1,8 @@
 // What travels through the engine between the coordinator and the workers: host names, options and digests only
 // (keys, agents, become and vault passwords stay on the workers).
 import { InputError } from '../errors.js';
-import type { HostStatus } from '../runner/events.js';
+import type { PlannedTask } from '../cli/plan-file.js';
+import type { HostStatus, RunReport } from '../runner/events.js';
 
 /** A shard's job: its hosts and what the worker needs to run them as the coordinator would. */
 export interface ShardJob {
@@ -15,6 +16,8 @@ export interface ShardJob {
   inventory: string[];
   digests: Record<string, string>;
   options: ShardOptions;
+  /** `apply --engine`: the saved plan's tasks for the shard's hosts, which the worker vets each fresh check against. */
+  plan?: Record<string, PlannedTask[]>;
 }
 
 /** The run options a shard keeps from the coordinator's command line (the rest are the worker's own). */
@@ -27,7 +30,12 @@ export interface ShardOptions {
   forks: number;
   taskTimeout?: number;
   anyErrorsFatal: boolean;
+  /** `--check --plan-out`: the worker records its hosts' plans and returns them with the shard's report. */
+  planOut?: boolean;
 }
+
+/** A shard's result: its report, and with `planOut` its hosts' planned tasks. */
+export type ShardResult = RunReport & { plans?: Record<string, PlannedTask[]> };
 
 /** A host's end, as a worker reports it while the shard runs (best effort: the barrier holds the truth). */
 export interface ShardProgress {

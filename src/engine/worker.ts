@@ -8,7 +8,8 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { RunReport } from '../runner/events.js';
 import { openBackend, queueNames } from './backend.js';
 import { digestDifference } from './digests.js';
-import { checkRegion, type ShardJob, type ShardProgress } from './protocol.js';
+import { checkRegion, type ShardJob, type ShardProgress, type ShardResult } from './protocol.js';
+import { createPlanRecorder, planPart } from '../cli/plan-file.js';
 import type { RunFlags, RunHooks } from '../cli/main.js';
 
 export interface WorkerFlags extends RunFlags {
@@ -38,7 +39,7 @@ export async function workerCommand(flags: WorkerFlags, runShard: RunShard): Pro
     }
   }) as never);
 
-  const processShard = async (job: { data: ShardJob; updateProgress(p: ShardProgress): Promise<void> }): Promise<RunReport> => {
+  const processShard = async (job: { data: ShardJob; updateProgress(p: ShardProgress): Promise<void> }): Promise<ShardResult> => {
     const shard = job.data;
     const label = `shard ${shard.batch}.${shard.shard} of run ${shard.runId}`;
     const playbook = resolve(shard.playbook);
@@ -52,6 +53,9 @@ export async function workerCommand(flags: WorkerFlags, runShard: RunShard): Pro
     halts.set(shard.runId, halt);
     const onStop = () => halt.abort(`worker ${name} stopped`);
     stopping.signal.addEventListener('abort', onStop, { once: true });
+    // A shard's plan is data: its entries are checked as a plan file's before any host is vetted against them.
+    const plan = shard.plan === undefined ? undefined : planPart(`${label}'s plan`, shard.plan);
+    const recorder = shard.options.planOut && shard.options.check ? createPlanRecorder() : undefined;
     const dir = mkdtempSync(join(tmpdir(), 'provision-shard-'));
     try {
       writeFileSync(join(dir, 'hosts'), `${shard.hosts.join('\n')}\n`);
@@ -75,6 +79,8 @@ export async function workerCommand(flags: WorkerFlags, runShard: RunShard): Pro
         refuseScripts: `it is named by ${label}, which is data: start the worker where the inventory is a file`,
         onHostEnd: (host, h) => void job.updateProgress({ runId: shard.runId, batch: shard.batch, host, status: h.status }).catch(() => undefined),
         onReport: (r) => (report = r),
+        ...(recorder ? { onPlan: recorder.record } : {}),
+        ...(plan ? { plan } : {}),
       });
       if (!report) throw new Error(`worker ${name}: ${label} ended without a report`);
       const why = halt.signal.aborted ? String(halt.signal.reason) : undefined;
@@ -86,7 +92,7 @@ export async function workerCommand(flags: WorkerFlags, runShard: RunShard): Pro
         delete report.interrupted;
         report.halted = why;
       }
-      return report;
+      return recorder ? { ...report, plans: recorder.entries() } : report;
     } finally {
       stopping.signal.removeEventListener('abort', onStop);
       rmSync(dir, { recursive: true, force: true });

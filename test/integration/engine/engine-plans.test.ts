@@ -1,0 +1,79 @@
+// Saved plans across workers: `run --engine --check --plan-out` writes one plan in the format one controller writes,
+// and `apply PLAN --engine` applies exactly it on the workers, refusing on a host alone a task whose state changed.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFleet, type Fleet } from '../../fleet/fleet.js';
+import { cliPath, parseReport, repoRoot, runCli } from '../../helpers/cli.js';
+import { startRedis, type Engine } from '../../helpers/engines.js';
+import { spawnCli, waitFor, type SpawnedCli } from '../rollout/support.js';
+import type { PlanFile } from '../../../src/cli/plan-file.js';
+
+const playbook = 'test/fixtures/rollout/rollout.ts';
+
+describe('saved plans over 2 worker processes on Redis (4 sshd hosts)', function () {
+  this.timeout(180_000);
+  let engine: Engine;
+  let fleet: Fleet;
+  let work: string;
+  let inv: string;
+  const spawned: SpawnedCli[] = [];
+  const readPlan = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as PlanFile;
+  const engineRun = async (args: string[]) => {
+    const c = spawnCli(cliPath, [...args, '--engine', engine.url, '--json'], repoRoot);
+    spawned.push(c);
+    return { code: await c.exited, stdout: c.stdout(), stderr: c.stderr() };
+  };
+
+  before(async function () {
+    engine = await startRedis();
+    fleet = await startFleet(4);
+    work = mkdtempSync(join(tmpdir(), 'provision-engine-plans-'));
+    inv = fleet.writeInventory(join(work, 'hosts.ini'), (h) => `root=${h.root} version=7`);
+    for (const name of ['p1', 'p2']) {
+      const w = spawnCli(cliPath, ['worker', '--engine', engine.url, '--name', name, '--known-hosts', fleet.knownHostsPath], repoRoot);
+      spawned.push(w);
+      await waitFor(`worker ${name} ready`, () => w.stdout().includes(`worker ${name} ready`) || w.stderr().includes('error'), 60_000);
+      assert.match(w.stdout(), new RegExp(`worker ${name} ready`), w.stderr());
+    }
+  });
+  after(async () => {
+    await Promise.all(spawned.map((s) => s.stop()));
+    await fleet?.stop();
+    await engine?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it("--check --plan-out writes one controller's plan; apply --engine applies exactly it; a host changed since is refused alone", async () => {
+    const one = join(work, 'one.json');
+    const r1 = await runCli(['run', playbook, '-i', inv, '--serial', '2', '--check', '--plan-out', one, '--known-hosts', fleet.knownHostsPath, '--json']);
+    assert.equal(r1.code, 0, r1.stderr);
+    const planFile = join(work, 'engine.json');
+    const made = await engineRun(['run', playbook, '-i', inv, '--serial', '2', '--shard-size', '1', '--check', '--plan-out', planFile]);
+    assert.equal(made.code, 0, made.stderr);
+    assert.match(made.stderr, /plan written to .*engine\.json; apply exactly it with: provision apply .*engine\.json --engine URL/);
+    const plan = readPlan(planFile);
+    // the same hosts and tasks, the same changes, summaries, diffs and fingerprints as one controller's plan
+    assert.deepEqual(plan.hosts, readPlan(one).hosts);
+    assert.deepEqual(Object.keys(plan.hosts), fleet.hosts.map((h) => h.name));
+    assert.ok(Object.values(plan.hosts).every((tasks) => tasks.some((t) => t.changed)));
+    for (const h of fleet.hosts) assert.throws(() => readFileSync(join(h.root, 'release.txt')), /ENOENT/, 'a check changes nothing');
+
+    // host 3's release changes behind the plan's back: only that task on that host is refused
+    writeFileSync(join(fleet.hosts[2]!.root, 'release.txt'), 'edited by hand\n');
+    const applied = await engineRun(['apply', planFile, '--known-hosts', fleet.knownHostsPath]);
+    assert.equal(applied.code, 2, applied.stderr);
+    const report = parseReport(applied.stdout);
+    for (const [i, h] of fleet.hosts.entries()) {
+      if (i === 2) continue;
+      assert.equal(report.hosts[h.name]?.status, 'changed', h.name);
+      assert.equal(readFileSync(join(h.root, 'release.txt'), 'utf8'), `release 7 on ${h.name}\n`);
+      assert.ok(['p1', 'p2'].includes((report.hosts[h.name] as { worker?: string }).worker ?? ''), 'applied on a worker');
+    }
+    const refused = report.hosts[fleet.hosts[2]!.name]?.tasks.find((t) => t.status === 'failed');
+    assert.equal(refused?.name, 'release');
+    assert.match(refused?.error ?? '', /the host changed since the plan/);
+    assert.equal(readFileSync(join(fleet.hosts[2]!.root, 'release.txt'), 'utf8'), 'edited by hand\n', 'the refused change was not made');
+  });
+});
