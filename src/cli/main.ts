@@ -204,6 +204,8 @@ export interface RunHooks {
   onPlan?: RunOptions['onPlan'];
   /** A real run: the saved plan's part its hosts are vetted against (a worker's shard of `apply --engine`). */
   plan?: Pick<PlanFile, 'hosts'>;
+  /** The become password, asked once by a worker started with -K (not again for each shard). */
+  becomePassword?: string;
 }
 
 export async function runCommand(playbookPath: string, flags: RunFlags, given: (name: string) => boolean = () => false, adhoc?: AdhocRun, hooks: RunHooks = {}): Promise<number> {
@@ -256,7 +258,7 @@ export async function runCommand(playbookPath: string, flags: RunFlags, given: (
   checkPatterns(inventory, plays.map((p) => p.hosts), flags.limit);
   const hostsOf = plays.map((play) => selectHosts(inventory, play.hosts, flags.limit));
   const allHosts = [...new Set(hostsOf.flat())];
-  if (flags.engine !== undefined) return engineRun(playbookPath, plays, hostsOf[0] ?? [], inventory, flags);
+  if (flags.engine !== undefined) refuseWithEngine(playbookPath, plays, flags);
   const saved = flags.fromPlan ? readPlanFile(flags.fromPlan) : undefined;
   if (saved) checkPlanHosts(flags.fromPlan as string, saved, allHosts);
   const vetted = saved ?? hooks.plan;
@@ -276,9 +278,9 @@ export async function runCommand(playbookPath: string, flags: RunFlags, given: (
     if (c?.password) secret(c.password);
     if (c?.becomePassword) secret(c.becomePassword);
   }
-  let becomePassword: string | undefined;
+  let becomePassword = hooks.becomePassword;
   const becomeMethod = flags.becomeMethod === undefined ? undefined : becomeMethodOf(flags.becomeMethod, '--become-method');
-  if (flags.askBecomePass) {
+  if (flags.askBecomePass && becomePassword === undefined) {
     startup('reading the BECOME password (-K)');
     if (flags.verbose && !process.stdin.isTTY) process.stderr.write('provision: reading the BECOME password from stdin (not a terminal)\n');
     becomePassword = secret(await askPassword('BECOME password: '));
@@ -326,6 +328,7 @@ export async function runCommand(playbookPath: string, flags: RunFlags, given: (
     process.stdout.write(formatListing(playbookPath, listed, { tasks: flags.listTasks, tags: flags.listTags, only: splitTags(flags.tags), skip: splitTags(flags.skipTags) }));
     return exitCodes.ok;
   }
+  if (flags.engine !== undefined) return engineRun(playbookPath, plays[0] as Playbook, hostsOf[0] ?? [], inventory, flags, saved);
 
   const confirmTask = flags.step ? createStepper() : undefined;
   // --step asks in the terminal, and -vvv traces there: the live display would draw over them.
@@ -589,20 +592,20 @@ async function reportCommand(path: string, flags: { html?: string; junit?: strin
   return exitCodes.ok;
 }
 
-/** `run --engine URL`: this process coordinates; workers run the shards (src/engine/coordinator.ts). */
-async function engineRun(playbookPath: string, plays: Playbook[], hosts: string[], inventory: Inventory, flags: RunFlags): Promise<number> {
-  for (const [flag, given] of [['--step', flags.step || undefined], ['--start-at-task', flags.startAtTask], ['--list-tasks', flags.listTasks || undefined], ['--list-tags', flags.listTags || undefined]] as const) {
-    if (given !== undefined) throw new InputError(`${flag} is not supported with --engine yet`);
-  }
+/** What `run --engine` cannot do, refused by name before anything is asked or read. */
+function refuseWithEngine(playbookPath: string, plays: Playbook[], flags: RunFlags): void {
+  if (flags.step) throw new InputError('--step asks at a terminal before each task: the workers have none; it is not supported with --engine');
+  if (flags.askBecomePass) throw new InputError("-K/--ask-become-pass with --engine: the become password is each worker's own (start provision worker with -K, or give ansible_become_password in its inventory)");
   if (plays.length !== 1) throw new InputError(`${playbookPath} has ${plays.length} plays: --engine runs a playbook of one play`);
-  const play = plays[0]!;
+}
+
+/** `run --engine URL`: this process coordinates; workers run the shards (src/engine/coordinator.ts). */
+async function engineRun(playbookPath: string, play: Playbook, hosts: string[], inventory: Inventory, flags: RunFlags, saved: PlanFile | undefined): Promise<number> {
   const [{ coordinate }, { splitBatches }] = await Promise.all([import('../engine/coordinator.js'), import('../runner/batches.js')]);
   const regionVar = flags.regionVar ?? 'provision_region';
   if (flags.report) checkOutputPath(flags.report, '--report');
   if (flags.junit) checkOutputPath(flags.junit, '--junit');
-  // A saved plan is read and checked here; each shard carries its hosts' part, which its worker vets against.
-  const saved = flags.fromPlan ? readPlanFile(flags.fromPlan) : undefined;
-  if (saved) checkPlanHosts(flags.fromPlan as string, saved, hosts);
+  // A saved plan (read and checked as for one controller): each shard carries its hosts' part, which its worker vets.
   const plans: Record<string, PlannedTask[]> = {};
   const abort = new AbortController();
   let signals = 0;
@@ -632,7 +635,7 @@ async function engineRun(playbookPath: string, plays: Playbook[], hosts: string[
     regionTimeout: flags.regionTimeout ?? 300,
     maxFailPercentage: flags.maxFailPercentage ?? play.maxFailPercentage,
     anyErrorsFatal: flags.anyErrorsFatal || (play.anyErrorsFatal ?? false),
-    options: { check: flags.check, diff: flags.diff, tags: flags.tags, skipTags: flags.skipTags, extraVars: flags.extraVars, forks: flags.forks, taskTimeout: flags.taskTimeout, anyErrorsFatal: flags.anyErrorsFatal, ...(flags.planOut ? { planOut: true } : {}) },
+    options: { check: flags.check, diff: flags.diff, tags: flags.tags, skipTags: flags.skipTags, extraVars: flags.extraVars, forks: flags.forks, taskTimeout: flags.taskTimeout, anyErrorsFatal: flags.anyErrorsFatal, ...(flags.startAtTask !== undefined ? { startAtTask: flags.startAtTask } : {}), ...(flags.planOut ? { planOut: true } : {}) },
     plan: saved?.hosts,
     onShardPlans: (entries) => Object.assign(plans, entries),
     signal: abort.signal,

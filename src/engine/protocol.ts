@@ -30,6 +30,8 @@ export interface ShardOptions {
   forks: number;
   taskTimeout?: number;
   anyErrorsFatal: boolean;
+  /** --start-at-task: each host of the shard starts at the first task of this name (or glob), as one controller's. */
+  startAtTask?: string;
   /** `--check --plan-out`: the worker records its hosts' plans and returns them with the shard's report. */
   planOut?: boolean;
 }

@@ -10,6 +10,8 @@ import { openBackend, queueNames } from './backend.js';
 import { digestDifference } from './digests.js';
 import { checkRegion, type ShardJob, type ShardProgress, type ShardResult } from './protocol.js';
 import { createPlanRecorder, planPart } from '../cli/plan-file.js';
+import { askPassword } from '../cli/prompt.js';
+import { secret } from '../secret.js';
 import type { RunFlags, RunHooks } from '../cli/main.js';
 
 export interface WorkerFlags extends RunFlags {
@@ -26,6 +28,8 @@ type RunShard = (playbook: string, flags: RunFlags, hooks: RunHooks) => Promise<
 export async function workerCommand(flags: WorkerFlags, runShard: RunShard): Promise<number> {
   const name = flags.name ?? `${hostname()}-${process.pid}`;
   checkRegion(flags.region, '--region');
+  // -K: asked once, before the worker listens, and given to every shard it runs
+  const becomePassword = flags.askBecomePass ? secret(await askPassword('BECOME password: ')) : undefined;
   const backend = await openBackend(flags.engine);
   const { Worker, QueueEvents } = backend.classes;
   const halts = new Map<string, AbortController>(); // run id → the halt of its shards here
@@ -81,6 +85,7 @@ export async function workerCommand(flags: WorkerFlags, runShard: RunShard): Pro
         onReport: (r) => (report = r),
         ...(recorder ? { onPlan: recorder.record } : {}),
         ...(plan ? { plan } : {}),
+        ...(becomePassword !== undefined ? { becomePassword } : {}),
       });
       if (!report) throw new Error(`worker ${name}: ${label} ended without a report`);
       const why = halt.signal.aborted ? String(halt.signal.reason) : undefined;

@@ -1,5 +1,6 @@
-// Saved plans across workers: `run --engine --check --plan-out` writes one plan in the format one controller writes,
-// and `apply PLAN --engine` applies exactly it on the workers, refusing on a host alone a task whose state changed.
+// run --engine's options as one controller's: saved plans (`--check --plan-out` writes one controller's plan, `apply
+// PLAN --engine` applies exactly it on the workers, refusing on a host alone a task whose state changed),
+// --start-at-task, --list-tasks; and what cannot work across workers refused by name.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import type { PlanFile } from '../../../src/cli/plan-file.js';
 
 const playbook = 'test/fixtures/rollout/rollout.ts';
 
-describe('saved plans over 2 worker processes on Redis (4 sshd hosts)', function () {
+describe('run --engine options over 2 worker processes on Redis (4 sshd hosts)', function () {
   this.timeout(180_000);
   let engine: Engine;
   let fleet: Fleet;
@@ -75,5 +76,29 @@ describe('saved plans over 2 worker processes on Redis (4 sshd hosts)', function
     assert.equal(refused?.name, 'release');
     assert.match(refused?.error ?? '', /the host changed since the plan/);
     assert.equal(readFileSync(join(fleet.hosts[2]!.root, 'release.txt'), 'utf8'), 'edited by hand\n', 'the refused change was not made');
+  });
+
+  it('--start-at-task starts each host at that task on the workers; --list-tasks lists as one controller', async () => {
+    const started = await engineRun(['run', playbook, '-i', inv, '-e', 'version=9', '--start-at-task', 'config', '--known-hosts', fleet.knownHostsPath]);
+    assert.equal(started.code, 0, started.stderr);
+    for (const h of fleet.hosts) {
+      assert.equal(readFileSync(join(h.root, 'config.txt'), 'utf8').split('\n')[0], 'version 9', h.name);
+      assert.notEqual(readFileSync(join(h.root, 'release.txt'), 'utf8'), `release 9 on ${h.name}\n`, `${h.name}: the task before it did not run`);
+    }
+    const listed = spawnCli(cliPath, ['run', playbook, '-i', inv, '--list-tasks', '--engine', engine.url], repoRoot);
+    spawned.push(listed);
+    assert.equal(await listed.exited, 0, listed.stderr());
+    const one = await runCli(['run', playbook, '-i', inv, '--list-tasks']);
+    assert.equal(listed.stdout(), one.stdout);
+    assert.match(one.stdout, /release/);
+  });
+
+  it('refuses by name what cannot work across workers: --step, -K (the become password is the workers\' own)', async () => {
+    const step = await engineRun(['run', playbook, '-i', inv, '--step']);
+    assert.equal(step.code, 1, step.stderr);
+    assert.match(step.stderr, /--step asks at a terminal before each task: the workers have none; it is not supported with --engine/);
+    const k = await engineRun(['run', playbook, '-i', inv, '-K']);
+    assert.equal(k.code, 1, k.stderr);
+    assert.match(k.stderr, /-K\/--ask-become-pass with --engine: the become password is each worker's own/);
   });
 });
