@@ -77,7 +77,11 @@ export async function coordinate(input: CoordinatorInput): Promise<EngineReport>
   for (const e of events) {
     e.on('progress', ({ data }: { data: unknown }) => {
       const p = data as ShardProgress;
-      if (p?.runId !== runId || p.batch !== currentIndex + 1 || halted) return;
+      if (p?.runId !== runId) return;
+      // the plain line one controller prints at a host's end, with its worker (best effort: events may be lost)
+      const st = p.stats;
+      input.say(`[${p.host}] done: ${p.status}${st ? ` (ok=${st.ok} changed=${st.changed} failed=${st.failed} skipped=${st.skipped})` : ''}${p.worker ? ` on worker ${p.worker}` : ''}${p.error ? ` — ${p.error}` : ''}`);
+      if (p.batch !== currentIndex + 1 || halted) return;
       if (p.status !== 'failed' && p.status !== 'unreachable') return;
       failedSoFar.add(p.host);
       const why = haltReason([...failedSoFar], current.length, currentIndex, input.maxFailPercentage, input.anyErrorsFatal);

@@ -2,7 +2,7 @@
 // (keys, agents, become and vault passwords stay on the workers).
 import { InputError } from '../errors.js';
 import type { PlannedTask } from '../cli/plan-file.js';
-import type { HostStatus, RunReport } from '../runner/events.js';
+import type { HostStats, HostStatus, RunReport } from '../runner/events.js';
 
 /** A shard's job: its hosts and what the worker needs to run them as the coordinator would. */
 export interface ShardJob {
@@ -45,6 +45,10 @@ export interface ShardProgress {
   batch: number;
   host: string;
   status: HostStatus;
+  /** The worker's name, the host's counts and its own error (unreachable, facts), for the coordinator's lines. */
+  worker?: string;
+  stats?: HostStats;
+  error?: string;
 }
 
 /** A region names a queue: letters, digits, `_` and `-`. */

@@ -81,7 +81,7 @@ export async function workerCommand(flags: WorkerFlags, runShard: RunShard): Pro
       }, {
         halt: halt.signal,
         refuseScripts: `it is named by ${label}, which is data: start the worker where the inventory is a file`,
-        onHostEnd: (host, h) => void job.updateProgress({ runId: shard.runId, batch: shard.batch, host, status: h.status }).catch(() => undefined),
+        onHostEnd: (host, h) => void job.updateProgress({ runId: shard.runId, batch: shard.batch, host, status: h.status, worker: name, stats: h.stats, ...(h.error ? { error: h.error } : {}) }).catch(() => undefined),
         onReport: (r) => (report = r),
         ...(recorder ? { onPlan: recorder.record } : {}),
         ...(plan ? { plan } : {}),

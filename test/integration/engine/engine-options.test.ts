@@ -81,6 +81,8 @@ describe('run --engine options over 2 worker processes on Redis (4 sshd hosts)',
   it('--start-at-task starts each host at that task on the workers; --list-tasks lists as one controller', async () => {
     const started = await engineRun(['run', playbook, '-i', inv, '-e', 'version=9', '--start-at-task', 'config', '--known-hosts', fleet.knownHostsPath]);
     assert.equal(started.code, 0, started.stderr);
+    // a plain line per host as its shard reports it, naming the worker
+    for (const h of fleet.hosts) assert.match(started.stderr, new RegExp(`^\\[${h.name}\\] done: changed \\(ok=\\d+ changed=2 failed=0 skipped=\\d+\\) on worker p[12]$`, 'm'));
     for (const h of fleet.hosts) {
       assert.equal(readFileSync(join(h.root, 'config.txt'), 'utf8').split('\n')[0], 'version 9', h.name);
       assert.notEqual(readFileSync(join(h.root, 'release.txt'), 'utf8'), `release 9 on ${h.name}\n`, `${h.name}: the task before it did not run`);
