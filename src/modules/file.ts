@@ -4,7 +4,7 @@ import { absolutePath, attrsShape, checkParams, moduleSchema, type Narrowed } fr
 import { quote } from '../connection/quote.js';
 import { InputError, MissingOnHostError } from '../errors.js';
 import { applyWith, change, defineTask, failOn, noChange, type ApplyScript, type Plan, type Task, type TaskContext } from '../playbook/types.js';
-import { attrsScript, chownArg, describeNewAttrs, notLinkNow, planAttrs, type WantedAttrs } from './lib/attrs.js';
+import { attrsScript, chownArg, describeNewAttrs, planAttrs, type WantedAttrs } from './lib/attrs.js';
 import { inlineSteps } from '../connection/shell-ops.js';
 import { posix } from 'node:path';
 import { chmodArg, resolveMode } from './lib/mode.js';
@@ -135,14 +135,22 @@ function existing(st: PathStat, want: WantedAttrs, plan: PlanFn, why: string): P
 }
 
 /**
- * A new directory: with a numeric mode and its parent there, one `mkdir -m` makes it with that mode; otherwise
- * `mkdir -p` and a chmod (the parents it makes get the default mode, as before).
+ * A new directory, as file.py makes one: each directory it creates, the missing parents too, gets the mode, owner
+ * and group. The missing ones are found with the shell's tests and made by one `mkdir` (`-m` for a numeric mode), in
+ * order, each failing if something appeared since the check; a planted link is not followed (-h, and no chmod).
  */
 function makeDirectory(path: string, want: WantedAttrs): string[] {
-  if (want.mode === undefined || !/^[0-7]+$/.test(want.mode)) return ['mkdir -p -- "$p"', ...newAttrs(want)];
-  const mode = quote(chmodArg(parseInt(want.mode, 8)));
-  const made = `{ { [ -d ${quote(posix.dirname(path))} ] && mkdir -m ${mode} -- "$p" 2>/dev/null; } || { mkdir -p -- "$p" && ${notLinkNow} && chmod ${mode} -- "$p"; }; }`;
-  return [made, ...attrsScript({ chown: chownArg(want.owner, want.group) })];
+  const numeric = want.mode !== undefined && /^[0-7]+$/.test(want.mode);
+  const chown = chownArg(want.owner, want.group);
+  const top = path.replace(/\/+$/, '') || '/';
+  return [
+    `local q=${quote(top)}`,
+    'set --',
+    'while [ -n "$q" ] && [ ! -e "$q" ] && [ ! -L "$q" ]; do set -- "$q" "$@"; case "$q" in */*) q=${q%/*} ;; *) q= ;; esac; done',
+    `mkdir ${numeric ? `-m ${quote(chmodArg(parseInt(want.mode as string, 8)))} ` : ''}-- "$@"`,
+    ...(chown ? [`chown -h ${quote(chown)} -- "$@"`] : []),
+    ...(want.mode !== undefined && !numeric ? [`for q in "$@"; do { [ ! -L "$q" ] || { echo "$q is a symbolic link now; its mode is not changed" >&2; false; }; } && chmod ${quote(want.mode)} -- "$q" || return 1; done`] : []),
+  ];
 }
 
 function newAttrs(want: WantedAttrs): string[] {

@@ -42,6 +42,9 @@ const scenarios: Scenario[] = [
   { name: 'link-mode-dangling', steps: (d) => [{ file: { path: `${d}/l`, state: 'link', src: `${d}/nope`, force: true, mode: '0600' } }, { file: { path: `${d}/l`, state: 'link', src: `${d}/nope`, force: true, mode: '0600' } }] },
   // an empty folder where the link goes: refused without force, replaced with it
   { name: 'link-over-dir', prepare: (d) => { mkdirSync(join(d, 'l')); writeFileSync(join(d, 'target'), 't\n'); }, steps: (d) => [{ file: { path: `${d}/l`, state: 'link', src: `${d}/target` } }, { file: { path: `${d}/l`, state: 'link', src: `${d}/target`, force: true } }] },
+  // a directory with missing parents: file.py gives each directory it makes the mode, the parents too
+  { name: 'directory-parents-mode', steps: (d) => [{ file: { path: `${d}/x/a/b`, state: 'directory', mode: '0700' } }, { file: { path: `${d}/x/a/b`, state: 'directory', mode: '0700' } }, { file: { path: `${d}/x/c/`, state: 'directory', mode: '0750' } }] },
+  { name: 'directory-parents-symbolic', steps: (d) => [{ file: { path: `${d}/y/z`, state: 'directory', mode: 'u=rwx,g=rx,o=' } }, { file: { path: `${d}/y/z`, state: 'directory', mode: 'u=rwx,g=rx,o=' } }] },
   // copy: an existing directory dest gets src's file under its name, with mode; content into a directory fails
   { name: 'copy-into-dir', prepare: (d) => mkdirSync(join(d, 'dir')), steps: (d, src) => [{ copy: { src, dest: `${d}/dir`, mode: '0600' } }, { copy: { src, dest: `${d}/dir`, mode: '0600' } }, { copy: { src, dest: `${d}/dir`, mode: '0640' } }] },
   { name: 'copy-into-dir-slash', prepare: (d) => mkdirSync(join(d, 'dir')), steps: (d, src) => [{ copy: { src, dest: `${d}/dir/` } }, { copy: { src, dest: `${d}/dir/` } }] },
