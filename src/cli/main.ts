@@ -258,7 +258,7 @@ export async function runCommand(playbookPath: string, flags: RunFlags, given: (
   checkPatterns(inventory, plays.map((p) => p.hosts), flags.limit);
   const hostsOf = plays.map((play) => selectHosts(inventory, play.hosts, flags.limit));
   const allHosts = [...new Set(hostsOf.flat())];
-  if (flags.engine !== undefined) refuseWithEngine(playbookPath, plays, flags);
+  if (flags.engine !== undefined) refuseWithEngine(playbookPath, plays, flags, given);
   const saved = flags.fromPlan ? readPlanFile(flags.fromPlan) : undefined;
   if (saved) checkPlanHosts(flags.fromPlan as string, saved, allHosts);
   const vetted = saved ?? hooks.plan;
@@ -416,12 +416,24 @@ export async function runCommand(playbookPath: string, flags: RunFlags, given: (
     if (sshStack) await (await sshStack).closeJumpHosts();
   }
 
+  const code = finishRun(report, flags, { playbookPath, hosts: allHosts, plans: recorder?.entries(), plays: plays.map((p) => p.name), adhoc: adhoc !== undefined, out });
+  hooks.onReport?.(report);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  return code;
+}
+
+/**
+ * How a run ends, for one controller and a coordinator alike: the retry file, the plan (--plan-out), the diff
+ * groups, the recap, the reports, and the exit code.
+ */
+function finishRun(report: RunReport, flags: RunFlags, o: { playbookPath: string; hosts: string[]; plans?: Record<string, PlannedTask[]>; plays: string[]; adhoc: boolean; out: NodeJS.WritableStream }): number {
   const retry = Object.entries(report.hosts)
     .filter(([, h]) => h.status === 'failed' || h.status === 'unreachable' || h.status === 'not run' || h.reason !== undefined)
     .map(([name]) => name);
   // as `ansible`, an ad-hoc command writes no retry file
-  if (retry.length > 0 && !flags.check && !adhoc) {
-    const path = flags.retryFile ?? `${basename(playbookPath).replace(/\.[cm]?ts$/, '')}.retry`;
+  if (retry.length > 0 && !flags.check && !o.adhoc) {
+    const path = flags.retryFile ?? `${basename(o.playbookPath).replace(/\.[cm]?ts$/, '')}.retry`;
     try {
       writeAtomic(path, `${retry.join('\n')}\n`);
       report.retry_file = path;
@@ -431,14 +443,14 @@ export async function runCommand(playbookPath: string, flags: RunFlags, given: (
     }
   }
   report.version = version();
-  if (recorder) savePlan(flags, report, recorder.entries(), { playbookPath, hosts: allHosts }, out);
+  if (o.plans) savePlan(flags, report, o.plans, { playbookPath: o.playbookPath, hosts: o.hosts }, o.out);
   if (flags.diff) report.diff_groups = reportDiffGroups(report);
-  out.write(`\n${terminalSafe(formatRecap(report))}\n`);
+  o.out.write(`\n${terminalSafe(formatRecap(report))}\n`);
   const json = `${JSON.stringify(report, null, 2)}\n`;
   let reportLost = false;
   for (const [flag, path, text] of [
     ['--report', flags.report, () => json],
-    ['--junit', flags.junit, () => formatJunit(report, plays.map((p) => p.name).join(', '))],
+    ['--junit', flags.junit, () => formatJunit(report, o.plays.join(', '))],
   ] as const) {
     if (!path) continue;
     try {
@@ -450,9 +462,6 @@ export async function runCommand(playbookPath: string, flags: RunFlags, given: (
     }
   }
   if (flags.json) process.stdout.write(json);
-  hooks.onReport?.(report);
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
   const code = exitCodeFor(report);
   if (reportLost && code === exitCodes.ok) return exitCodes.badInput;
   // Drift detection: in --check, pending changes on an otherwise clean run get an exit code of their own.
@@ -592,8 +601,17 @@ async function reportCommand(path: string, flags: { html?: string; junit?: strin
   return exitCodes.ok;
 }
 
+/** How to reach and log in to hosts: with --engine, each worker's own options (the coordinator connects to none). */
+const workerOptions: Array<[keyof RunFlags, string]> = [
+  ['user', '-u/--user'], ['privateKey', '--private-key'], ['knownHosts', '--known-hosts'], ['acceptNewHostKeys', '--accept-new-host-keys'],
+  ['sshConfig', '--ssh-config'], ['timeout', '-T/--timeout'], ['connectTimeout', '--connect-timeout'], ['connectRetries', '--connect-retries'],
+  ['persistentShell', '--no-persistent-shell'], ['connection', '-c/--connection'], ['becomeMethod', '--become-method'],
+];
+
 /** What `run --engine` cannot do, refused by name before anything is asked or read. */
-function refuseWithEngine(playbookPath: string, plays: Playbook[], flags: RunFlags): void {
+function refuseWithEngine(playbookPath: string, plays: Playbook[], flags: RunFlags, given: (name: string) => boolean): void {
+  const theirs = workerOptions.filter(([name]) => given(name)).map(([, flag]) => flag);
+  if (theirs.length > 0) throw new InputError(`${theirs.join(', ')} with --engine: how to reach the hosts is each worker's own; give ${theirs.length > 1 ? 'them' : 'it'} to provision worker`);
   if (flags.step) throw new InputError('--step asks at a terminal before each task: the workers have none; it is not supported with --engine');
   if (flags.askBecomePass) throw new InputError("-K/--ask-become-pass with --engine: the become password is each worker's own (start provision worker with -K, or give ansible_become_password in its inventory)");
   if (plays.length !== 1) throw new InputError(`${playbookPath} has ${plays.length} plays: --engine runs a playbook of one play`);
@@ -603,8 +621,6 @@ function refuseWithEngine(playbookPath: string, plays: Playbook[], flags: RunFla
 async function engineRun(playbookPath: string, play: Playbook, hosts: string[], inventory: Inventory, flags: RunFlags, saved: PlanFile | undefined): Promise<number> {
   const [{ coordinate }, { splitBatches }] = await Promise.all([import('../engine/coordinator.js'), import('../runner/batches.js')]);
   const regionVar = flags.regionVar ?? 'provision_region';
-  if (flags.report) checkOutputPath(flags.report, '--report');
-  if (flags.junit) checkOutputPath(flags.junit, '--junit');
   // A saved plan (read and checked as for one controller): each shard carries its hosts' part, which its worker vets.
   const plans: Record<string, PlannedTask[]> = {};
   const abort = new AbortController();
@@ -635,22 +651,16 @@ async function engineRun(playbookPath: string, play: Playbook, hosts: string[], 
     regionTimeout: flags.regionTimeout ?? 300,
     maxFailPercentage: flags.maxFailPercentage ?? play.maxFailPercentage,
     anyErrorsFatal: flags.anyErrorsFatal || (play.anyErrorsFatal ?? false),
-    options: { check: flags.check, diff: flags.diff, tags: flags.tags, skipTags: flags.skipTags, extraVars: flags.extraVars, forks: flags.forks, taskTimeout: flags.taskTimeout, anyErrorsFatal: flags.anyErrorsFatal, ...(flags.startAtTask !== undefined ? { startAtTask: flags.startAtTask } : {}), ...(flags.planOut ? { planOut: true } : {}) },
+    options: { check: flags.check, diff: flags.diff, tags: flags.tags, skipTags: flags.skipTags, extraVars: flags.extraVars, forks: flags.forks, taskTimeout: flags.taskTimeout, anyErrorsFatal: flags.anyErrorsFatal, forceHandlers: flags.forceHandlers, ...(flags.become ? { become: true } : {}), ...(flags.becomeUser !== undefined ? { becomeUser: flags.becomeUser } : {}), ...(flags.startAtTask !== undefined ? { startAtTask: flags.startAtTask } : {}), ...(flags.planOut ? { planOut: true } : {}) },
     plan: saved?.hosts,
     onShardPlans: (entries) => Object.assign(plans, entries),
     signal: abort.signal,
     say: (line) => out.write(`${terminalSafe(line)}\n`),
   });
-  report.version = version();
-  savePlan(flags, report, plans, { playbookPath, hosts }, out);
-  out.write(`\n${terminalSafe(formatRecap(report))}\n`);
-  const json = `${JSON.stringify(report, null, 2)}\n`;
-  if (flags.report) writeAtomic(flags.report, json);
-  if (flags.junit) writeAtomic(flags.junit, formatJunit(report, play.name));
-  if (flags.json) process.stdout.write(json);
+  const code = finishRun(report, flags, { playbookPath, hosts, ...(flags.planOut ? { plans } : {}), plays: [play.name], adhoc: false, out });
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
-  return exitCodeFor(report);
+  return code;
 }
 
 interface ShardFlags extends VaultFlags {

@@ -30,6 +30,10 @@ export interface ShardOptions {
   forks: number;
   taskTimeout?: number;
   anyErrorsFatal: boolean;
+  forceHandlers?: boolean;
+  /** -b and --become-user: what the tasks run as is the coordinator's; how to become (method, password), the worker's. */
+  become?: boolean;
+  becomeUser?: string;
   /** --start-at-task: each host of the shard starts at the first task of this name (or glob), as one controller's. */
   startAtTask?: string;
   /** `--check --plan-out`: the worker records its hosts' plans and returns them with the shard's report. */

@@ -20,9 +20,10 @@ describe('run --engine options over 2 worker processes on Redis (4 sshd hosts)',
   let work: string;
   let inv: string;
   const spawned: SpawnedCli[] = [];
+  let retryFile: string;
   const readPlan = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as PlanFile;
   const engineRun = async (args: string[]) => {
-    const c = spawnCli(cliPath, [...args, '--engine', engine.url, '--json'], repoRoot);
+    const c = spawnCli(cliPath, [...args, '--engine', engine.url, '--json', '--retry-file', retryFile], repoRoot);
     spawned.push(c);
     return { code: await c.exited, stdout: c.stdout(), stderr: c.stderr() };
   };
@@ -32,6 +33,7 @@ describe('run --engine options over 2 worker processes on Redis (4 sshd hosts)',
     fleet = await startFleet(4);
     work = mkdtempSync(join(tmpdir(), 'provision-engine-plans-'));
     inv = fleet.writeInventory(join(work, 'hosts.ini'), (h) => `root=${h.root} version=7`);
+    retryFile = join(work, 'retry');
     for (const name of ['p1', 'p2']) {
       const w = spawnCli(cliPath, ['worker', '--engine', engine.url, '--name', name, '--known-hosts', fleet.knownHostsPath], repoRoot);
       spawned.push(w);
@@ -63,7 +65,7 @@ describe('run --engine options over 2 worker processes on Redis (4 sshd hosts)',
 
     // host 3's release changes behind the plan's back: only that task on that host is refused
     writeFileSync(join(fleet.hosts[2]!.root, 'release.txt'), 'edited by hand\n');
-    const applied = await engineRun(['apply', planFile, '--known-hosts', fleet.knownHostsPath]);
+    const applied = await engineRun(['apply', planFile, '--diff']);
     assert.equal(applied.code, 2, applied.stderr);
     const report = parseReport(applied.stdout);
     for (const [i, h] of fleet.hosts.entries()) {
@@ -76,10 +78,13 @@ describe('run --engine options over 2 worker processes on Redis (4 sshd hosts)',
     assert.equal(refused?.name, 'release');
     assert.match(refused?.error ?? '', /the host changed since the plan/);
     assert.equal(readFileSync(join(fleet.hosts[2]!.root, 'release.txt'), 'utf8'), 'edited by hand\n', 'the refused change was not made');
+    // the run ends as one controller's: the retry file names the refused host, the diff groups are in the report
+    assert.equal(readFileSync(retryFile, 'utf8'), `${fleet.hosts[2]!.name}\n`);
+    assert.ok((report.diff_groups ?? []).length > 0, 'diff groups with --diff');
   });
 
   it('--start-at-task starts each host at that task on the workers; --list-tasks lists as one controller', async () => {
-    const started = await engineRun(['run', playbook, '-i', inv, '-e', 'version=9', '--start-at-task', 'config', '--known-hosts', fleet.knownHostsPath]);
+    const started = await engineRun(['run', playbook, '-i', inv, '-e', 'version=9', '--start-at-task', 'config']);
     assert.equal(started.code, 0, started.stderr);
     // a plain line per host as its shard reports it, naming the worker
     for (const h of fleet.hosts) assert.match(started.stderr, new RegExp(`^\\[${h.name}\\] done: changed \\(ok=\\d+ changed=2 failed=0 skipped=\\d+\\) on worker p[12]$`, 'm'));
@@ -95,7 +100,15 @@ describe('run --engine options over 2 worker processes on Redis (4 sshd hosts)',
     assert.match(one.stdout, /release/);
   });
 
-  it('refuses by name what cannot work across workers: --step, -K (the become password is the workers\' own)', async () => {
+  it('--check --detailed-exitcode exits 10 with changes pending, as one controller', async () => {
+    const r = await engineRun(['run', playbook, '-i', inv, '-e', 'version=10', '--check', '--detailed-exitcode']);
+    assert.equal(r.code, 10, r.stderr);
+  });
+
+  it('refuses by name what cannot work across workers: --step, -K, connection options (the workers\' own)', async () => {
+    const known = await engineRun(['run', playbook, '-i', inv, '--known-hosts', fleet.knownHostsPath, '-u', 'root']);
+    assert.equal(known.code, 1, known.stderr);
+    assert.match(known.stderr, /-u\/--user, --known-hosts with --engine: how to reach the hosts is each worker's own; give them to provision worker/);
     const step = await engineRun(['run', playbook, '-i', inv, '--step']);
     assert.equal(step.code, 1, step.stderr);
     assert.match(step.stderr, /--step asks at a terminal before each task: the workers have none; it is not supported with --engine/);

@@ -39,7 +39,7 @@ for (const [kind, start] of [['Redis', startRedis], ['PostgreSQL', startPostgres
         return `root=${h.root} provision_region=${regionOf(i)}${extra(i)}`;
       });
     const coordinator = (inv: string, args: string[]) => {
-      const c = spawnCli(cliPath, ['run', playbook, '-i', inv, '--engine', engine.url, '--serial', '3', '--shard-size', '1', '--json', ...args], repoRoot);
+      const c = spawnCli(cliPath, ['run', playbook, '-i', inv, '--engine', engine.url, '--serial', '3', '--shard-size', '1', '--json', '--retry-file', join(work, 'retry'), ...args], repoRoot);
       spawned.push(c);
       return c;
     };
