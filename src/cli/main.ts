@@ -621,7 +621,8 @@ function refuseWithEngine(playbookPath: string, plays: Playbook[], flags: RunFla
 async function engineRun(playbookPath: string, play: Playbook, hosts: string[], inventory: Inventory, flags: RunFlags, saved: PlanFile | undefined): Promise<number> {
   const [{ coordinate }, { splitBatches }] = await Promise.all([import('../engine/coordinator.js'), import('../runner/batches.js')]);
   const regionVar = flags.regionVar ?? 'provision_region';
-  // A saved plan (read and checked as for one controller): each shard carries its hosts' part, which its worker vets.
+  // --plan-out: what the workers recorded, by host. (A saved plan, read and checked as for one controller: each shard
+  // carries its hosts' part, which its worker vets.)
   const plans: Record<string, PlannedTask[]> = {};
   const abort = new AbortController();
   let signals = 0;
