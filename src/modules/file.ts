@@ -137,17 +137,21 @@ function existing(st: PathStat, want: WantedAttrs, plan: PlanFn, why: string): P
 /**
  * A new directory, as file.py makes one: each directory it creates, the missing parents too, gets the mode, owner
  * and group. The missing ones are found with the shell's tests and made by one `mkdir` (`-m` for a numeric mode), in
- * order, each failing if something appeared since the check; a planted link is not followed (-h, and no chmod).
+ * order; a planted link is not followed (-h, and no chmod).
  */
 function makeDirectory(path: string, want: WantedAttrs): string[] {
   const numeric = want.mode !== undefined && /^[0-7]+$/.test(want.mode);
   const chown = chownArg(want.owner, want.group);
   const top = path.replace(/\/+$/, '') || '/';
+  const mode = numeric ? quote(chmodArg(parseInt(want.mode as string, 8))) : undefined;
+  const mkdir = `mkdir ${mode ? `-m ${mode} ` : ''}--`;
   return [
     `local q=${quote(top)}`,
     'set --',
     'while [ -n "$q" ] && [ ! -e "$q" ] && [ ! -L "$q" ]; do set -- "$q" "$@"; case "$q" in */*) q=${q%/*} ;; *) q= ;; esac; done',
-    `mkdir ${numeric ? `-m ${quote(chmodArg(parseInt(want.mode as string, 8)))} ` : ''}-- "$@"`,
+    // one mkdir for all; where another made one of them meanwhile (hosts sharing a folder), as file.py: a folder
+    // there is kept, and gets the mode
+    `${mkdir} "$@" 2>/dev/null || for q in "$@"; do if [ -d "$q" ] && [ ! -L "$q" ]; then ${mode ? `chmod ${mode} -- "$q" || return 1` : ':'}; else ${mkdir} "$q" || return 1; fi; done`,
     ...(chown ? [`chown -h ${quote(chown)} -- "$@"`] : []),
     ...(want.mode !== undefined && !numeric ? [`for q in "$@"; do { [ ! -L "$q" ] || { echo "$q is a symbolic link now; its mode is not changed" >&2; false; }; } && chmod ${quote(want.mode)} -- "$q" || return 1; done`] : []),
   ];
