@@ -72,7 +72,7 @@ export function growth(points: Array<{ hosts: number; value: number }>, limit = 
 export function formatSim(rows: SimRow[], shardSize: number): string {
   const line = (cells: string[]) => `${cells.map((c, i) => (i === 0 ? c.padEnd(7) : c.padStart(11))).join(' ')}\n`;
   let out = `\nthe coordinator at N simulated hosts (shards of ${shardSize} that do nothing; redis; counts first, wall for context)\n`;
-  out += line(['hosts', 'shards', 'coord ms/h', 'coord KB/h', 'redis ms/h', 'redis cmd/h', 'coord CPU s', 'coord RSS', 'redis CPU s', 'fake wkr s', 'not ok', 'wall s']);
+  out += line(['hosts', 'shards', 'coord ms/h', 'coord KB/h', 'redis ms/h', 'redis cmd/h', 'coord CPU s', 'coord RSS', 'redis CPU s', 'redis cmds', 'fake wkr s', 'not ok', 'wall s']);
   for (const r of rows) {
     out += line([
       String(r.hosts),
@@ -84,6 +84,7 @@ export function formatSim(rows: SimRow[], shardSize: number): string {
       r.coordinatorCpuS.toFixed(2),
       `${r.coordinatorRssMb.toFixed(0)} MB`,
       r.engineCpuS.toFixed(2),
+      String(r.engineCommands),
       r.fakeWorkerCpuS.toFixed(2),
       String(r.notOk),
       r.wallS.toFixed(1),

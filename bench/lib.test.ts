@@ -172,6 +172,9 @@ describe('bench: arguments and profiles', () => {
     assert.throws(() => parseBenchArgs(['--base-port', '65500', '--hosts', '50']), /--base-port must leave ports 65500\.\.65599/);
     assert.throws(() => parseBenchArgs(['--base-port', '80']), /--base-port/);
     assert.equal(parseBenchArgs(['--explain']).explain, true);
+    assert.equal(o.connectTimeoutS, undefined, "the tools' own connect timeouts unless asked");
+    assert.equal(parseBenchArgs(['--connect-timeout', '120']).connectTimeoutS, 120);
+    assert.throws(() => parseBenchArgs(['--connect-timeout', '0']), /--connect-timeout must be a whole number above 0/);
   });
 
   it('names the package a profiled frame belongs to', () => {
