@@ -17,10 +17,16 @@ export interface BenchOptions {
   basePort?: number;
   /** List every program a traced cold and warm run exec'd on the first host, with the task that caused it. */
   explain: boolean;
+  /**
+   * Seconds provision (--connect-timeout) and Ansible (-T) wait for a host's SSH handshake; unset: their defaults
+   * (10 s each). Hundreds of hosts connecting at once on a small machine queue their handshakes for longer.
+   */
+  connectTimeoutS?: number;
 }
 
 export const usage = `usage: npm run bench -- [--hosts 1,10,50] [--runs 3] [--ansible-runs N] [--latency MS]
-                       [--json out.json] [--profile] [--explain] [--no-ansible] [--timeout S] [--base-port N]`;
+                       [--json out.json] [--profile] [--explain] [--no-ansible] [--timeout S] [--base-port N]
+                       [--connect-timeout S]`;
 
 function positive(name: string, value: string, allowZero = false): number {
   const n = Number(value);
@@ -43,6 +49,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       timeout: { type: 'string', default: '900' },
       'base-port': { type: 'string' },
       explain: { type: 'boolean', default: false },
+      'connect-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -67,6 +74,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     timeoutS: positive('timeout', values.timeout),
     ...(basePort !== undefined ? { basePort } : {}),
     explain: values.explain,
+    ...(values['connect-timeout'] !== undefined ? { connectTimeoutS: positive('connect-timeout', values['connect-timeout']) } : {}),
   };
 }
 

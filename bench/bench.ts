@@ -45,7 +45,7 @@ function perHost(report: BenchReport | undefined, field: 'round_trips' | 'channe
 }
 
 /** Writes the known_hosts and INI inventory that point at the targets' ports (the proxies' when latency is on). */
-function writeSetup(fleet: Fleet, targets: Target[], scratch: string, timeoutS: number): BenchSetup {
+function writeSetup(fleet: Fleet, targets: Target[], scratch: string, timeoutS: number, connectTimeoutS?: number): BenchSetup {
   const knownHostsPath = join(scratch, 'known_hosts');
   writeFileSync(
     knownHostsPath,
@@ -60,7 +60,7 @@ function writeSetup(fleet: Fleet, targets: Target[], scratch: string, timeoutS: 
     );
   }
   writeFileSync(inventoryPath, `${lines.join('\n')}\n`);
-  return { targets, clientKeyPath: fleet.clientKeyPath, knownHostsPath, inventoryPath, scratch, timeoutMs: timeoutS * 1000 };
+  return { targets, clientKeyPath: fleet.clientKeyPath, knownHostsPath, inventoryPath, scratch, timeoutMs: timeoutS * 1000, ...(connectTimeoutS === undefined ? {} : { connectTimeoutS }) };
 }
 
 function emptyFigures(): ToolFigures {
@@ -154,7 +154,7 @@ async function benchSize(n: number, opts: BenchOptions, notes: string[], hostCou
       cleanups.push(() => Promise.all(proxies.map((p) => p.close())).then(() => {}));
     }
     const targets = fleet.hosts.map((h, i) => ({ name: h.name, port: proxies[i]?.port ?? h.port, root: h.root }));
-    const setup = writeSetup(fleet, targets, scratch, opts.timeoutS);
+    const setup = writeSetup(fleet, targets, scratch, opts.timeoutS, opts.connectTimeoutS);
     const workload = join(benchDir, 'workload.ts');
 
     const sshd = fleet.hosts[0]?.pid;
@@ -185,7 +185,7 @@ async function benchSize(n: number, opts: BenchOptions, notes: string[], hostCou
         cleanups.push(() => own.close());
         const countedDir = join(scratch, 'counted');
         mkdirSync(countedDir);
-        counted = writeSetup(fleet, targets.map((t, i) => (i === 0 ? { ...t, port: own.port } : t)), countedDir, opts.timeoutS);
+        counted = writeSetup(fleet, targets.map((t, i) => (i === 0 ? { ...t, port: own.port } : t)), countedDir, opts.timeoutS, opts.connectTimeoutS);
       }
       const bytes = counter.bytes;
       const tools: Array<[string, Measured, () => Promise<ToolRun>]> = [

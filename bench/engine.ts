@@ -2,6 +2,8 @@
 // sshd hosts, run by one controller and then by a coordinator with W `provision worker` processes on an engine the
 // benchmark starts on loopback. Counts first: controller (or coordinator) CPU, the workers' CPU, peak RSS, round
 // trips per host; wall seconds for context (every host's work runs on this machine's cores).
+// `npm run bench:engine -- --simulate 1000,3000,10000 [--shard-size 50] [--serial S]`: no fleet; the coordinator's
+// own cost per host with shards that do nothing (bench/engine-sim.ts), on Redis.
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,12 +11,66 @@ import { parseArgs } from 'node:util';
 import { startFleet } from '../test/fleet/fleet.js';
 import { startPostgres, startRedis } from '../test/helpers/engines.js';
 import { spawnCli, waitFor } from '../test/integration/rollout/support.js';
+import { summarizeCpuProfile } from './cpu-profile.js';
+import { formatSim, simulate } from './engine-sim.js';
 import { repoRoot, runTimed } from './tools.js';
 
-const { values } = parseArgs({ options: { hosts: { type: 'string', default: '200' }, workers: { type: 'string', default: '4' }, engine: { type: 'string', default: 'redis' } } });
-const hosts = Number(values.hosts);
-const workerCount = Number(values.workers);
+const { values } = parseArgs({
+  options: {
+    hosts: { type: 'string', default: '200' },
+    workers: { type: 'string', default: '4' },
+    engine: { type: 'string', default: 'redis' },
+    simulate: { type: 'string' },
+    'shard-size': { type: 'string', default: '50' },
+    serial: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+const whole = (name: string, v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number above 0: ${v}`);
+  return n;
+};
+const hosts = whole('hosts', values.hosts);
+const workerCount = whole('workers', values.workers);
 const cli = join(repoRoot, 'bin', 'provision.js');
+if (values.engine !== 'redis' && values.engine !== 'postgres') throw new Error(`--engine ${values.engine}: redis or postgres`);
+
+if (values.simulate !== undefined) {
+  // the coordinator alone, shards that do nothing: redis only (its CPU is one process, its commands are counted)
+  if (values.engine !== 'redis') throw new Error('--simulate runs on redis only (redis-server is one process to read in /proc, and INFO counts its commands)');
+  const sizes = values.simulate.split(',').map((v) => whole('simulate', v.trim()));
+  const shardSize = whole('shard-size', values['shard-size']);
+  const scratch = mkdtempSync(join(tmpdir(), 'provision-bench-sim-'));
+  const engine = await startRedis();
+  try {
+    const rows = await simulate({
+      engineUrl: engine.url,
+      enginePid: engine.pid,
+      scratch,
+      sizes,
+      shardSize,
+      ...(values.serial !== undefined ? { serial: values.serial } : {}),
+      runCoordinator: (args, n) => runTimed(scratch, [process.execPath, ...(values.profile ? ['--cpu-prof', '--cpu-prof-dir', join(scratch, `prof-${n}`)] : []), cli, 'run', 'bench/workload.ts', '--json', ...args], { cwd: repoRoot, env: { ...process.env, CI: '1' }, timeoutMs: 3_600_000 }),
+    });
+    process.stdout.write(formatSim(rows, shardSize));
+    if (values.profile) {
+      for (const n of sizes) {
+        const dir = join(scratch, `prof-${n}`);
+        const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+        if (!file) continue;
+        const p = summarizeCpuProfile(join(dir, file), 15);
+        process.stdout.write(`\nthe coordinator's CPU profile at ${n} hosts (self time, ${p.totalMs.toFixed(0)} ms profiled):\n${p.byFunction.map((f) => `  ${f.ms.toFixed(0).padStart(6)} ms  ${f.name}`).join('\n')}\n`);
+      }
+    }
+    if (rows.some((r) => r.notOk > 0)) process.exitCode = 1;
+  } finally {
+    await engine.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  process.exit();
+}
 const ticks = 100; // USER_HZ: /proc/PID/stat counts CPU in 1/100 s on Linux
 
 /** CPU seconds (user + system) a live process has used, and its peak RSS in MB, from /proc. */

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ansibleRunsFor, parseBenchArgs } from './args.js';
 import { attribute, explainLines, parseExecve, parseStrace } from './hostcount.js';
 import { packageOf, summarizeCpuProfile } from './cpu-profile.js';
+import { emptyShardReport, growth, simInventory } from './engine-sim.js';
 import { startLatencyProxy } from './latency-proxy.js';
 import { hostSteps, median, overlapGroups, splitBusyTime } from './phases.js';
 import { checkCostTargets, checkCountTargets, checkTargets, failedTools, type SizeResult } from './results.js';
@@ -133,6 +134,22 @@ describe('bench: targets', () => {
     assert.equal(find('`provision --version`')?.met, true);
   });
 
+  it("puts a real 1,000-host measurement in issue 23's scale line, met only when CPU and RSS a host both are", () => {
+    const big = (warmMs: number, rssMb: number) => {
+      const s = size(1000, 1, 1, 2);
+      s.provision.peak_rss_mb = rssMb;
+      s.provision.counts = { controller_cpu_ms: { cold: 9000, warm: warmMs }, host: { cold: null, warm: null }, host_cpu_ms: { cold: null, warm: null }, bytes: { cold: null, warm: null } };
+      return s;
+    };
+    const scale = (s: SizeResult) => checkCostTargets([s], { version_cpu_ms: null, npx_version_cpu_ms: null }).find((x) => x.target.startsWith('scale: 1,000 loopback hosts'));
+    assert.deepEqual(scale(big(4000, 900)), { target: 'scale: 1,000 loopback hosts on one controller, ≤ 1 MB RSS and ≤ 5 ms CPU a host, warm', figure: '1000 hosts: 4.0 ms and 0.90 MB a host, warm', met: true });
+    assert.equal(scale(big(6000, 900))?.met, false, '6 ms a host is over');
+    assert.equal(scale(big(4000, 1100))?.met, false, '1.1 MB a host is over');
+    const failed = big(4000, 900);
+    failed.provision.error = 'warm run 1: host0012 unreachable\nmore';
+    assert.deepEqual([scale(failed)?.met, scale(failed)?.figure], [false, '1000 hosts: provision failed: warm run 1: host0012 unreachable']);
+  });
+
   it('reads GNU time figures, also after a non-zero exit line', () => {
     assert.deepEqual(parseGnuTime('Command exited with non-zero status 1\n92160 0.41 0.07\n'), { rssMb: 90, cpuMs: 480 });
     assert.equal(parseGnuTime(''), null);
@@ -155,6 +172,9 @@ describe('bench: arguments and profiles', () => {
     assert.throws(() => parseBenchArgs(['--base-port', '65500', '--hosts', '50']), /--base-port must leave ports 65500\.\.65599/);
     assert.throws(() => parseBenchArgs(['--base-port', '80']), /--base-port/);
     assert.equal(parseBenchArgs(['--explain']).explain, true);
+    assert.equal(o.connectTimeoutS, undefined, "the tools' own connect timeouts unless asked");
+    assert.equal(parseBenchArgs(['--connect-timeout', '120']).connectTimeoutS, 120);
+    assert.throws(() => parseBenchArgs(['--connect-timeout', '0']), /--connect-timeout must be a whole number above 0/);
   });
 
   it('names the package a profiled frame belongs to', () => {
@@ -191,6 +211,32 @@ describe('bench: arguments and profiles', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('bench: the coordinator with shards that do nothing', () => {
+  it('generates an inventory of hosts that are never contacted', () => {
+    assert.equal(simInventory(3), '[sim]\nsim1 ansible_connection=local root=/nonexistent\nsim2 ansible_connection=local root=/nonexistent\nsim3 ansible_connection=local root=/nonexistent\n');
+    assert.match(simInventory(10_000).split('\n')[1] ?? '', /^sim00001 /);
+    assert.equal(simInventory(10_000).trim().split('\n').length, 10_001);
+  });
+
+  it("answers a shard with the worker's report shape: every host ok, named, no task", () => {
+    const r = emptyShardReport({ playbook: 'bench/workload.ts', hosts: ['a', 'b'], options: { check: true, diff: false, extraVars: [], forks: 5, anyErrorsFatal: false } }, 'sim', new Date(0));
+    assert.deepEqual(Object.keys(r.hosts), ['a', 'b']);
+    assert.deepEqual(r.hosts.a, { status: 'ok', stats: { ok: 0, changed: 0, failed: 0, skipped: 0, left_out: 0 }, tasks: [], started: '1970-01-01T00:00:00.000Z', duration_ms: 0, round_trips: 0, requests: 0, channels: 0, worker: 'sim' });
+    assert.equal(r.check, true);
+    assert.deepEqual(r.batches, [['a', 'b']]);
+    assert.equal(r.summary.hosts, 2);
+  });
+
+  it('says where a cost grows faster than linear, from the marginal cost of each step', () => {
+    const linear = growth([{ hosts: 10, value: 1 }, { hosts: 1000, value: 100 }, { hosts: 3000, value: 300 }]);
+    assert.deepEqual(linear.map((s) => s.faster), [false, false]);
+    assert.equal(linear[1]?.ratio?.toFixed(2), '1.00');
+    const square = growth([{ hosts: 3000, value: 9 }, { hosts: 1000, value: 1 }, { hosts: 10_000, value: 100 }]);
+    assert.deepEqual(square.map((s) => [s.from, s.to, s.faster]), [[1000, 3000, false], [3000, 10_000, true]]);
+    assert.equal(square[0]?.ratio, null, 'the first step has nothing to compare with');
   });
 });
 

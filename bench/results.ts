@@ -165,9 +165,25 @@ export function checkCostTargets(sizes: SizeResult[], startup: BenchResults['sta
     }
     if (big.hosts >= 200 && rss !== null) out.push({ target: `controller peak RSS ≤ 300 MB at 200 hosts or more (${big.hosts} hosts)`, figure: `${rss.toFixed(0)} MB`, met: rss <= 300 });
   }
-  if (!sizes.some((s) => s.hosts >= 1000)) {
+  const thousand = [...sizes].filter((s) => s.hosts >= 1000).sort((a, b) => b.hosts - a.hosts)[0];
+  if (!thousand) {
     const top = Math.max(0, ...sizes.map((s) => s.hosts));
     out.push({ target: 'scale: 1,000 loopback hosts on one controller', figure: `not measured in this run (largest: ${top}; --hosts 1000)`, met: false });
+  } else {
+    // measured: the warm run's controller CPU and the peak RSS a host, both within their targets, every host ok
+    const warm = thousand.provision.counts?.controller_cpu_ms.warm ?? null;
+    const rss = thousand.provision.peak_rss_mb;
+    const failed = thousand.provision.error !== undefined;
+    const cpuPer = warm === null ? null : warm / thousand.hosts;
+    const rssPer = rss === null ? null : rss / thousand.hosts;
+    const figure = failed
+      ? `${thousand.hosts} hosts: provision failed: ${(thousand.provision.error ?? '').split('\n')[0]}`
+      : `${thousand.hosts} hosts: ${cpuPer === null ? 'CPU not measured' : `${cpuPer.toFixed(1)} ms`} and ${rssPer === null ? 'RSS not measured' : `${rssPer.toFixed(2)} MB`} a host, warm`;
+    out.push({
+      target: 'scale: 1,000 loopback hosts on one controller, ≤ 1 MB RSS and ≤ 5 ms CPU a host, warm',
+      figure,
+      met: !failed && cpuPer !== null && rssPer !== null && cpuPer <= 5 && rssPer <= 1,
+    });
   }
   // The Django role is not the bench's workload (it needs Apache and Django on the host): counted on a lab host by
   // test/e2e/django-cost-lab.test.ts, which asserts the targets; the bench does not measure it, so it is not met here.

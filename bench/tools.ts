@@ -27,6 +27,8 @@ export interface BenchSetup {
   inventoryPath: string;
   scratch: string;
   timeoutMs: number;
+  /** provision's --connect-timeout and Ansible's -T, in seconds (unset: their defaults). */
+  connectTimeoutS?: number;
 }
 
 export interface ToolRun {
@@ -123,6 +125,7 @@ export async function runProvision(setup: BenchSetup, opts: ProvisionRunOptions)
     setup.knownHostsPath,
     '-f',
     String(setup.targets.length),
+    ...(setup.connectTimeoutS === undefined ? [] : ['--connect-timeout', String(setup.connectTimeoutS)]),
   ];
   const before = opts.cpuProfileDir && existsSync(opts.cpuProfileDir) ? new Set(readdirSync(opts.cpuProfileDir)) : new Set<string>();
   const r = await runTimed(setup.scratch, cli, {
@@ -262,6 +265,7 @@ export async function runAnsible(setup: BenchSetup): Promise<ToolRun> {
     join(benchDir, 'ansible', 'workload.yml'),
     '-f',
     String(setup.targets.length),
+    ...(setup.connectTimeoutS === undefined ? [] : ['-T', String(setup.connectTimeoutS)]),
     '--ssh-common-args',
     `-o UserKnownHostsFile=${setup.knownHostsPath} -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes`,
   ];
