@@ -209,6 +209,9 @@ export function mergeShardReports(reports: Array<{ file: string; report: RunRepo
   if (!head) throw new InputError('name the shards\' reports to merge');
   const headFile = reports[0]?.file ?? '(none)';
   const owner = new Map<string, string>();
+  // each host's report, found once: a lookup per host, not a search of every report (a merge after each of a
+  // coordinator's batches would cost hosts × shards)
+  const byHost = new Map<string, HostReport>();
   for (const { file, report } of reports) {
     if (basename(report.playbook) !== basename(head.playbook)) throw new InputError(`${file} is a report of ${report.playbook}, ${headFile} of ${head.playbook}: merge reports of one rollout`);
     if (report.check !== head.check) throw new InputError(`${file} is ${report.check ? '' : 'not '}a --check run and ${headFile} is ${head.check ? '' : 'not'}: merge reports of one rollout`);
@@ -216,9 +219,10 @@ export function mergeShardReports(reports: Array<{ file: string; report: RunRepo
       const seen = owner.get(host);
       if (seen !== undefined) throw new InputError(`host ${host} is in both ${seen} and ${file}: a host runs in one shard only`);
       owner.set(host, file);
+      byHost.set(host, report.hosts[host] as HostReport);
     }
   }
-  const reported = (h: string) => reports.find((r) => r.report.hosts[h])?.report.hosts[h];
+  const reported = (h: string) => byHost.get(h);
   const batches = rules.batches ?? [reports.flatMap((r) => Object.keys(r.report.hosts))];
   const inBatches = new Set(batches.flat());
   for (const host of owner.keys()) if (!inBatches.has(host)) throw new InputError(`host ${host} of ${owner.get(host)} is in no batch of the manifest`);
@@ -240,7 +244,8 @@ export function mergeShardReports(reports: Array<{ file: string; report: RunRepo
   const times = reports.map((r) => [Date.parse(r.report.started), Date.parse(r.report.finished)] as const);
   const started = times.length ? Math.min(...times.map((t) => t[0])) : Date.now();
   const finished = times.length ? Math.max(...times.map((t) => t[1])) : started;
-  const batchOf = (h: string) => batches.findIndex((b) => b.includes(h)) + 1;
+  const batchNumber = new Map(batches.flatMap((b, i) => b.map((h) => [h, i + 1] as const)));
+  const batchOf = (h: string) => batchNumber.get(h) ?? 0;
   const shards: ShardRecord[] = reports.map(({ file, report }) => {
     const names = Object.keys(report.hosts);
     return {
