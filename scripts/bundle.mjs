@@ -10,16 +10,20 @@
 // and src/playbook/ are; every output but dist/index.js is one folder below dist/ too (dist/cli/, dist/chunks/), so
 // `../index.js` and `../../package.json` still point where they did. The build checks it (placement below).
 //
-// The packages the code imports are bundled too (commander, node-ssh, p-limit, ssh-config, leven, listr2 in its lazy
-// chunk, zod), but these, which Node loads from node_modules as before:
-// - ssh2: its crypto has an optional native binding, found beside its own files (bundled, it would never be found
-//   and ssh2 would fall back to its slower JavaScript ciphers without a word);
+// The packages the code imports are bundled too (commander, node-ssh and ssh2 in the SSH stack's lazy chunk, p-limit,
+// ssh-config, leven, listr2 in its lazy chunk, zod), but these, which Node loads from node_modules as before:
+// - the native bindings (ssh2's crypto, cpu-features): a `.node` file is required by its path in its package, found
+//   in node_modules at run time (bundled, it would never be found and ssh2 would fall back to its slower JavaScript
+//   ciphers without a word);
 // - bullmq, ioredis, pg: the engine's, loaded only by `provision engine`/`--engine` runs, and large;
 // - esbuild and tsx: they find their own binaries and loader files by their package's location.
 // yaml, nunjucks, ejs and diff are loaded with createRequire() where they are first needed (the code asks for them by
 // name at run time), so they stay out of the bundle and out of a run that does not need them.
 // A bundled CommonJS package calls require() for Node's builtins: each output file defines one (the banner).
+// Set BUNDLE_METAFILE=file to keep esbuild's metafile (which source went into which output, and its imports).
 import { readdirSync, rmSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
 
@@ -67,13 +71,38 @@ const zodMinified = {
 };
 
 /** The packages left to Node's resolution (see the top of this file); every other import is bundled. */
-const external = ['ssh2', 'bullmq', 'ioredis', 'pg', 'esbuild', 'tsx'];
+const external = ['cpu-features', 'bullmq', 'ioredis', 'pg', 'esbuild', 'tsx'];
 const packagesExternal = {
   name: 'packages-external',
   setup(b) {
+    // ssh2's optional native binding, required from beside its own file: left where it is, required by its path in
+    // its package (the bundle's require() resolves it from node_modules at run time)
+    b.onResolve({ filter: /\.node$/ }, (args) => {
+      const file = relative(join(root, 'node_modules'), resolve(args.resolveDir, args.path));
+      if (file.startsWith('..')) throw new Error(`${args.path}: a native binding outside node_modules, imported by ${args.importer}`);
+      return { path: file, external: true };
+    });
     b.onResolve({ filter: /^[^./]/ }, (args) => {
       const name = args.path.split('/')[0];
       return external.includes(name) ? { path: args.path, external: true } : undefined;
+    });
+  },
+};
+
+/**
+ * ssh2's CommonJS files that use __dirname or __filename (its poly1305 loader, its Windows agent) get their own,
+ * where the file is in node_modules at run time (resolved as its native binding is), not the bundle's. (No other
+ * bundled package uses them but in comments; ssh2 has no "exports" map, so its files resolve by their path.)
+ */
+const ownDirname = {
+  name: 'own-dirname',
+  setup(b) {
+    b.onLoad({ filter: /\/node_modules\/ssh2\/.*\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      if (!/\b__(dirname|filename)\b/.test(text)) return undefined;
+      const file = relative(join(root, 'node_modules'), args.path);
+      const own = `var __filename = require.resolve(${JSON.stringify(file)}), __dirname = require("node:path").dirname(__filename);\n`;
+      return { contents: own + text, loader: 'js' };
     });
   },
 };
@@ -95,7 +124,7 @@ const result = await build({
   metafile: true,
   banner: { js: "import { createRequire as __provisionRequire } from 'node:module'; const require = __provisionRequire(import.meta.url);" },
   logLevel: 'warning',
-  plugins: [zodMinified, packagesExternal],
+  plugins: [zodMinified, packagesExternal, ownDirname],
 });
 
 if (process.env.BUNDLE_METAFILE) (await import('node:fs')).writeFileSync(process.env.BUNDLE_METAFILE, JSON.stringify(result.metafile));
@@ -108,6 +137,11 @@ for (const [out, meta] of Object.entries(result.metafile.outputs)) {
   for (const input of placed) {
     if (meta.inputs[input] && depth !== 2) throw new Error(`${input} was bundled into ${out}, not one folder below dist/: its import.meta.url paths would be wrong`);
   }
+}
+
+// Each native binding left external must resolve from where the bundle requires it.
+for (const [out, meta] of Object.entries(result.metafile.outputs)) {
+  for (const imp of meta.imports) if (imp.external && imp.path.endsWith('.node')) createRequire(resolve(root, out)).resolve(imp.path);
 }
 
 // What tsc wrote before (a build of the files one by one) or an older build left: JavaScript no entry loads. Left
