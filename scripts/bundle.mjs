@@ -70,6 +70,12 @@ const zodMinified = {
   },
 };
 
+/** A file of an installed package as `package/path/in/it` (node_modules may be a link: its real path is given). */
+const inPackages = (path) => {
+  const at = path.lastIndexOf('/node_modules/');
+  return at < 0 ? undefined : path.slice(at + '/node_modules/'.length);
+};
+
 /** The packages left to Node's resolution (see the top of this file); every other import is bundled. */
 const external = ['cpu-features', 'bullmq', 'ioredis', 'pg', 'esbuild', 'tsx'];
 const packagesExternal = {
@@ -78,8 +84,8 @@ const packagesExternal = {
     // ssh2's optional native binding, required from beside its own file: left where it is, required by its path in
     // its package (the bundle's require() resolves it from node_modules at run time)
     b.onResolve({ filter: /\.node$/ }, (args) => {
-      const file = relative(join(root, 'node_modules'), resolve(args.resolveDir, args.path));
-      if (file.startsWith('..')) throw new Error(`${args.path}: a native binding outside node_modules, imported by ${args.importer}`);
+      const file = inPackages(resolve(args.resolveDir, args.path));
+      if (file === undefined) throw new Error(`${args.path}: a native binding outside node_modules, imported by ${args.importer}`);
       return { path: file, external: true };
     });
     b.onResolve({ filter: /^[^./]/ }, (args) => {
@@ -100,7 +106,7 @@ const ownDirname = {
     b.onLoad({ filter: /\/node_modules\/ssh2\/.*\.js$/ }, async (args) => {
       const text = await readFile(args.path, 'utf8');
       if (!/\b__(dirname|filename)\b/.test(text)) return undefined;
-      const file = relative(join(root, 'node_modules'), args.path);
+      const file = inPackages(args.path);
       const own = `var __filename = require.resolve(${JSON.stringify(file)}), __dirname = require("node:path").dirname(__filename);\n`;
       return { contents: own + text, loader: 'js' };
     });
