@@ -1,9 +1,14 @@
 // Summarises a V8 .cpuprofile (node --cpu-prof) into self time per function and per package: where the CPU goes.
-import { readFileSync } from 'node:fs';
+// A frame in a bundled file (dist/cli/main.js, dist/chunks/*.js: scripts/bundle.mjs) is charged to the source it was
+// bundled from, read from the file's source map: src/runner, node-ssh, ssh2, … rather than one "dist/chunks".
+import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, resolve } from 'node:path';
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber?: number };
   children?: number[];
 }
 
@@ -43,6 +48,36 @@ export function packageOf(url: string): string {
   return url.replace(/^file:\/\//, '');
 }
 
+const maps = new Map<string, SourceMap | null>();
+
+/** The source map beside a bundled file of the project (`file.js.map`), or null. */
+function mapOf(url: string): SourceMap | null {
+  let map = maps.get(url);
+  if (map === undefined) {
+    map = null;
+    if (url.startsWith('file:') && /\/dist\//.test(url)) {
+      const path = `${fileURLToPath(url)}.map`;
+      if (existsSync(path)) map = new SourceMap(JSON.parse(readFileSync(path, 'utf8')));
+    }
+    maps.set(url, map);
+  }
+  return map;
+}
+
+/**
+ * Where a frame's code was written: for a bundled file with a source map, the original source's URL and line
+ * (0-based); otherwise the frame's own.
+ */
+export function sourceOf(url: string, line: number, column: number): { url: string; line: number } {
+  const map = mapOf(url);
+  if (!map) return { url, line };
+  const entry = map.findEntry(line, column) as { originalSource?: string; originalLine?: number };
+  if (!entry.originalSource) return { url, line };
+  const source = entry.originalSource;
+  const original = /^[a-z]+:/.test(source) ? source : pathToFileURL(resolve(dirname(fileURLToPath(url)), source)).href;
+  return { url: original, line: entry.originalLine ?? line };
+}
+
 function top(map: Map<string, number>, n: number): Array<{ name: string; ms: number }> {
   return [...map.entries()]
     .map(([name, us]) => ({ name, ms: us / 1000 }))
@@ -63,7 +98,8 @@ export function summarizeCpuProfile(path: string, n = 12): CpuSummary {
   /** The package of the nearest frame above `id` that is not node's own, if any. */
   const callerOf = (id: number): string | undefined => {
     for (let at = parent.get(id); at !== undefined; at = parent.get(at)) {
-      const url = byId.get(at)?.callFrame.url ?? '';
+      const frame = byId.get(at)?.callFrame;
+      const url = frame ? sourceOf(frame.url, frame.lineNumber, frame.columnNumber ?? 0).url : '';
       if (url !== '' && !isNode(packageOf(url))) return packageOf(url);
     }
     return undefined;
@@ -72,7 +108,8 @@ export function summarizeCpuProfile(path: string, n = 12): CpuSummary {
     const us = prof.timeDeltas[i] ?? 0;
     const node = byId.get(id);
     if (!node) return;
-    const { functionName, url, lineNumber } = node.callFrame;
+    const { functionName } = node.callFrame;
+    const { url, line: lineNumber } = sourceOf(node.callFrame.url, node.callFrame.lineNumber, node.callFrame.columnNumber ?? 0);
     const special = functionName.startsWith('(') ? functionName : undefined; // (idle), (garbage collector), (program)
     // Native frames have no URL: name them, since socket writes (writeBuffer) can be a large share.
     const p = special ?? (url === '' ? `(native ${functionName})` : packageOf(url));

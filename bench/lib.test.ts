@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ansibleRunsFor, parseBenchArgs } from './args.js';
 import { attribute, explainLines, parseExecve, parseStrace } from './hostcount.js';
-import { packageOf, summarizeCpuProfile } from './cpu-profile.js';
+import { packageOf, sourceOf, summarizeCpuProfile } from './cpu-profile.js';
 import { emptyShardReport, growth, simInventory } from './engine-sim.js';
 import { startLatencyProxy } from './latency-proxy.js';
 import { hostSteps, median, overlapGroups, splitBusyTime } from './phases.js';
@@ -182,6 +182,24 @@ describe('bench: arguments and profiles', () => {
     assert.equal(packageOf('file:///p/node_modules/@scope/pkg/x.js'), '@scope/pkg');
     assert.equal(packageOf('file:///p/dist/runner/run.js'), 'dist/runner');
     assert.equal(packageOf('node:net'), 'node internals');
+  });
+
+  it('charges a frame of a bundled file to the source its source map names', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cpu-profile-'));
+    try {
+      mkdirSync(join(dir, 'dist', 'chunks'), { recursive: true });
+      const chunk = join(dir, 'dist', 'chunks', 'c.js');
+      writeFileSync(chunk, 'run();\nconnect();\n');
+      // line 1 from src/runner/run.ts line 1; line 2 from ssh2's client.js line 5
+      writeFileSync(`${chunk}.map`, JSON.stringify({ version: 3, sources: ['../../src/runner/run.ts', '../../node_modules/ssh2/lib/client.js'], names: [], mappings: 'AAAA;ACIA' }));
+      const url = `file://${chunk}`;
+      assert.equal(packageOf(sourceOf(url, 0, 0).url), 'src/runner');
+      assert.deepEqual(sourceOf(url, 1, 3), { url: `file://${join(dir, 'node_modules', 'ssh2', 'lib', 'client.js')}`, line: 4 });
+      assert.equal(packageOf(sourceOf(url, 1, 3).url), 'ssh2');
+      assert.deepEqual(sourceOf('file:///p/dist/nomap.js', 2, 0), { url: 'file:///p/dist/nomap.js', line: 2 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("charges node's own work to the package whose code asked for it, where one is on the stack", () => {

@@ -87,7 +87,9 @@ function esbuildVersion(): string {
  * was made from has changed since (compile-cache.ts); esbuild is loaded only to compile.
  */
 async function bundle(path: string): Promise<string | Unresolved[]> {
-  const self = new URL('../index.js', import.meta.url).href; // this library's entry, beside src/playbook/
+  // this library's entry, beside src/playbook/; in the bundle this code is in dist/chunks/ or dist/cli/, also one
+  // folder below dist/index.js (scripts/bundle.mjs checks it), so the CLI and the playbook share every module
+  const self = new URL('../index.js', import.meta.url).href;
   const cached = readCompiled(path, self, esbuildVersion);
   if (cached !== undefined) return cached;
   const { build, version } = await import('esbuild');
