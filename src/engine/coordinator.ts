@@ -280,6 +280,9 @@ async function drive(backend: Backend, record: RunRecord, how: { fresh: boolean 
         const base = { batch: s.batch, report: `shard ${s.batch}.${s.shard}`, hosts: s.hosts, region: s.region };
         if (value) {
           const { plans, ...report } = value;
+          // A halt the batch's failures explain (the coordinator's, a shard's own any-errors-fatal) or a Ctrl-C is
+          // decided again on the whole batch, in one controller's words; another (a worker stopped) halts as the shard's.
+          if (report.halted !== undefined && (report.halted === 'interrupted' || /^(any errors fatal: |\d+ of \d+ hosts of batch \d+ failed, over the maximum of )/.test(report.halted))) delete report.halted;
           if (plans) input.onShardPlans?.(Object.fromEntries(s.hosts.filter((h) => Object.hasOwn(plans, h)).map((h) => [h, plans[h] as PlannedTask[]])));
           reports.push({ file: base.report, report });
           const worker = Object.values(value.hosts).map((h) => (h as { worker?: string }).worker).find((w) => w);

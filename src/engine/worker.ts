@@ -91,7 +91,10 @@ export async function workerCommand(flags: WorkerFlags, runShard: RunShard): Pro
       const why = halt.signal.aborted ? String(halt.signal.reason) : undefined;
       for (const h of Object.values(report.hosts)) {
         (h as typeof h & { worker: string }).worker = name;
-        if (why && (h.status === 'halted' || h.status === 'not run')) h.reason = `halted: ${why}`;
+        // as one controller says it: a host cut short, how much of its play did not run (`interrupted: …` for a
+        // Ctrl-C, `halted: …` for a halt); a host not started, the halt's reason
+        if (why && h.status === 'halted' && why !== 'interrupted') h.reason = h.reason?.replace(/^interrupted: /, 'halted: ') ?? `halted: ${why}`;
+        if (why && h.status === 'not run') h.reason = `halted: ${why}`;
       }
       if (why) {
         delete report.interrupted;
