@@ -33,6 +33,8 @@ export interface RunRecord {
 export const runIdPattern = /^[0-9a-f]{12}$/;
 
 const relativePath = z.string().min(1).max(4096).refine((p) => !p.startsWith('/') && !p.split('/').includes('..') && !p.includes('\0'), 'a path inside the project');
+/** An inventory may be outside the project (relative to its root); the workers never run one a shard names. */
+const inventoryPath = z.string().min(1).max(4096).refine((p) => !p.startsWith('/') && !p.includes('\0'), 'a path relative to the project');
 const hostName = z.string().min(1).max(1024).refine((h) => !/[\0\n]/.test(h), 'a host name');
 const region = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 
@@ -55,7 +57,7 @@ const recordShape = z.strictObject({
   playbook_path: z.string().min(1).max(4096),
   playbook: relativePath.refine((p) => /\.[cm]?[jt]s$/.test(p), 'a .ts playbook'),
   play_name: z.string().max(4096),
-  inventory: z.array(relativePath),
+  inventory: z.array(inventoryPath),
   digests: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/)),
   batches: z.array(z.strictObject({ hosts: z.array(hostName).min(1), shards: z.array(z.strictObject({ region, hosts: z.array(hostName).min(1) })).min(1) })),
   options,

@@ -12,23 +12,10 @@ import { cliPath, repoRoot } from '../../helpers/cli.js';
 import { startPostgres, startRedis, type Engine } from '../../helpers/engines.js';
 import { spawnCli, startHealthServer, waitFor, waitForFile, type HealthServer, type SpawnedCli } from '../rollout/support.js';
 import type { RunReport } from '../../../src/runner/events.js';
+import { comparable } from './comparable.js';
 
 const playbook = 'test/fixtures/rollout/rollout.ts';
 const gated = 'test/fixtures/rollout/gated.ts';
-
-/** The report without what differs between two runs of one rollout, and between one controller and the engine. */
-export function comparable(report: RunReport): unknown {
-  const r = structuredClone(report) as RunReport & Record<string, unknown>;
-  for (const k of ['started', 'finished', 'duration_ms', 'version', 'run_id', 'shards', 'retry_file']) delete r[k];
-  for (const h of Object.values(r.hosts) as unknown as Array<Record<string, unknown> & { tasks: Array<Record<string, unknown>> }>) {
-    for (const k of ['started', 'duration_ms', 'worker']) delete h[k];
-    for (const t of h.tasks) {
-      delete t.duration_ms;
-      delete t.started;
-    }
-  }
-  return r;
-}
 
 for (const [kind, start] of [['Redis', startRedis], ['PostgreSQL', startPostgres]] as const) {
   describe(`equal reports with and without --engine on ${kind} (the rollout suite's one-play cases, 6 sshd hosts)`, function () {
