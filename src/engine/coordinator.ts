@@ -244,7 +244,7 @@ async function drive(backend: Backend, record: RunRecord, how: { fresh: boolean 
       // the listener is set: a barrier the run added before (a resumed run) is read back or awaited, never re-added
       const existing = how.fresh ? undefined : await barriers.getJob(barrierId);
       const state = existing ? await existing.getState() : undefined;
-      if (existing && state === 'completed') {
+      if (existing && (state === 'completed' || state === 'failed')) {
         ends.get(barrierId)?.(await endOf(existing));
         if (!replay) input.say(`batch ${index + 1}/${batches.length}: ended before the coordinator was lost; its shards' results are taken from the engine`);
       } else if (replay) {

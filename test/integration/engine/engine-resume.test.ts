@@ -3,11 +3,12 @@
 // engine, awaits batch 2 (never adding it again) and adds batch 3. Every host's play appends a line to a file on the
 // host: each host runs exactly once, and the report equals an uninterrupted run's but for times and workers.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFleet, type Fleet } from '../../fleet/fleet.js';
-import { cliPath, parseReport, repoRoot } from '../../helpers/cli.js';
+import { openBackend, queueNames } from '../../../src/engine/backend.js';
+import { cliPath, parseReport, repoRoot, runCli } from '../../helpers/cli.js';
 import { startPostgres, startRedis, type Engine } from '../../helpers/engines.js';
 import { spawnCli, waitFor, waitForFile, type SpawnedCli } from '../rollout/support.js';
 import type { RunReport } from '../../../src/runner/events.js';
@@ -81,7 +82,8 @@ for (const [kind, start] of [['Redis', startRedis], ['PostgreSQL', startPostgres
       assert.deepEqual([4, 5].map((i) => readdirSync(fleet.hosts[i]!.root)), [[], []], 'batch 3 started before the coordinator was lost');
 
       const reportPath = join(work, 'resumed.json');
-      const resumed = spawn(['resume', runId, '--engine', engine.url, '--json', '--report', reportPath]);
+      const junitPath = join(work, 'resumed.xml');
+      const resumed = spawn(['resume', runId, '--engine', engine.url, '--json', '--report', reportPath, '--junit', junitPath]);
       await waitFor('resume to await batch 2', () => /^batch 2\/3: its shards were added before the coordinator was lost/m.test(resumed.stderr()), 60_000).catch((err: Error) => {
         throw new Error(`${err.message}:\n${resumed.stdout()}\n${resumed.stderr()}`);
       });
@@ -92,6 +94,7 @@ for (const [kind, start] of [['Redis', startRedis], ['PostgreSQL', startPostgres
       assert.match(resumed.stderr(), /^batch 3\/3: 2 hosts in 2 shards \(east, west\)$/m);
       const report = parseReport(resumed.stdout()) as RunReport & { run_id: string; shards: unknown[] };
       assert.deepEqual(JSON.parse(readFileSync(reportPath, 'utf8')), report);
+      assert.match(readFileSync(junitPath, 'utf8'), /<testcase name="\[host06\] counted rollout: release"/);
       assert.equal(report.run_id, runId);
       assert.equal(report.shards.length, 6);
       // each host ran once: one line on each host, its own
@@ -104,6 +107,70 @@ for (const [kind, start] of [['Redis', startRedis], ['PostgreSQL', startPostgres
       assert.match(again.stderr(), new RegExp(`run ${runId} had ended: its report, rebuilt from the engine`));
       assert.deepEqual(comparable(parseReport(again.stdout())), comparable(report));
       for (const [i, n] of names.entries()) assert.deepEqual(runsOn(i), [n], n);
+    });
+
+    let firstRun = '';
+    it('halts on the whole batch after a resume, as one controller: a failure over max-fail in the awaited batch, no next batch (exit 8)', async () => {
+      // batch 1: host 1 fails once let go (held when the coordinator is lost), host 2 ends before; max-fail 0
+      const failing = fleet.writeInventory(join(work, 'failing.ini'), (h) => `root=${h.root} provision_region=${regionOf(fleet.hosts.indexOf(h))}${h === fleet.hosts[0] ? ' fail=yes' : ''}`);
+      const args = ['--serial', '2', '-e', `hold_on=${names[0]}`, '--max-fail-percentage', '0'];
+      const letGo = async (until: () => boolean) => {
+        await waitForFile(join(fleet.hosts[0]!.root, 'holding'), 60_000);
+        await waitForFile(join(fleet.hosts[1]!.root, 'release.txt'), 60_000);
+        await waitFor('the moment', until, 60_000);
+        writeFileSync(join(fleet.hosts[0]!.root, 'go'), '');
+      };
+      resetHosts();
+      const one = runCli(['run', playbook, '-i', failing, '--known-hosts', fleet.knownHostsPath, '--retry-file', join(work, 'one.retry'), '--json', ...args]);
+      await letGo(() => true);
+      const reference = await one;
+      assert.equal(reference.code, 8, reference.stderr);
+
+      resetHosts();
+      const lostOne = spawn(['run', playbook, '-i', failing, '--engine', engine.url, '--shard-size', '1', ...args]);
+      await waitForFile(join(fleet.hosts[0]!.root, 'holding'), 60_000);
+      await waitForFile(join(fleet.hosts[1]!.root, 'release.txt'), 60_000);
+      const runId = /^run ([0-9a-f]{12}):/m.exec(lostOne.stdout())?.[1];
+      assert.ok(runId, lostOne.stdout());
+      firstRun = runId;
+      process.kill(lostOne.pid, 'SIGKILL');
+      await lostOne.exited;
+      const resumed = spawn(['resume', runId, '--engine', engine.url, '--json']);
+      await letGo(() => /^batch 1\/3: its shards were added before the coordinator was lost/m.test(resumed.stderr()));
+      assert.equal(await resumed.exited, 8, resumed.stderr());
+      const report = parseReport(resumed.stdout());
+      assert.equal(report.halted, '1 of 2 hosts of batch 1 failed, over the maximum of 0%');
+      assert.deepEqual(comparable(report), comparable(parseReport(reference.stdout)));
+      for (const h of fleet.hosts.slice(2)) assert.equal(existsSync(join(h.root, 'runs.log')), false, `${h.name} ran after the halt`);
+      assert.deepEqual([0, 1].map(runsOn), [[names[0]], [names[1]]]);
+    });
+
+    it("refuses a record that is not one provision wrote (it is data), before adding anything", async () => {
+      assert.ok(firstRun, 'needs the test above');
+      const backend = await openBackend(engine.url);
+      const runs = new backend.classes.Queue(queueNames.runs, { connection: backend.connection() });
+      try {
+        const job = (await runs.getJob(firstRun))!;
+        const record = job.data as Record<string, unknown> & { batches: Array<{ hosts: string[] }> };
+        const tampered: Array<[Record<string, unknown>, RegExp]> = [
+          [{ ...record, playbook: '/tmp/elsewhere.ts' }, /playbook: a path inside the project/],
+          [{ ...record, playbook: 'test/fixtures/rollout/../../../x.ts' }, /playbook: a path inside the project/],
+          [{ ...record, batches: [{ ...record.batches[0]!, hosts: [...record.batches[0]!.hosts, 'intruder'] }, ...record.batches.slice(1)] }, /batch 1's shards do not hold its hosts exactly/],
+          [{ ...record, options: { ...(record.options as object), command: 'rm -rf /' } }, /options: Unrecognized key/],
+        ];
+        for (const [data, message] of tampered) {
+          await job.updateData({ ...data, ended: undefined });
+          const c = spawn(['resume', firstRun, '--engine', engine.url]);
+          assert.equal(await c.exited, 1, c.stderr());
+          assert.match(c.stderr(), new RegExp(`run ${firstRun}: the engine's record of it is not one provision wrote|run ${firstRun}: the engine's record of it: `));
+          assert.match(c.stderr(), message);
+        }
+        await job.updateData(record);
+      } finally {
+        await runs.close();
+        await backend.close();
+      }
+      for (const h of fleet.hosts.slice(2)) assert.equal(existsSync(join(h.root, 'runs.log')), false, h.name);
     });
 
     it('refuses an unknown run id, naming it and the engine', async () => {
