@@ -56,7 +56,7 @@ export async function coordinate(input: CoordinatorInput): Promise<EngineReport>
   const runId = randomBytes(6).toString('hex');
   const playbook = relative('.', resolve(input.playbookPath));
   const inventory = input.inventory.map((i) => relative('.', resolve(i)));
-  for (const h of input.batches.flat()) checkRegion(input.regionOf(h), `host ${h}`);
+  const regions = [...new Set(input.batches.flat().map((h) => checkRegion(input.regionOf(h), `host ${h}`)))];
   const record: RunRecord = {
     provision_run: 1,
     run_id: runId,
@@ -65,7 +65,7 @@ export async function coordinate(input: CoordinatorInput): Promise<EngineReport>
     play_name: input.playName ?? input.playbookPath,
     inventory,
     digests: inputDigests(playbook, inventory),
-    batches: input.batches.map((hosts) => ({ hosts, shards: shardsOf(hosts, input.regionOf, input.shardSize) })),
+    batches: input.batches.map((hosts) => ({ hosts, shards: shardsOf(hosts, regions, input.regionOf, input.shardSize) })),
     options: input.options,
     ...(input.maxFailPercentage !== undefined ? { max_fail_percentage: input.maxFailPercentage } : {}),
     any_errors_fatal: input.anyErrorsFatal,
@@ -78,8 +78,7 @@ export async function coordinate(input: CoordinatorInput): Promise<EngineReport>
 }
 
 /** A batch's shards: per region in the order regions first appear in the run, each cut to at most `size` hosts. */
-function shardsOf(batch: string[], regionOf: (h: string) => string, size: number): RunRecord['batches'][number]['shards'] {
-  const regions = [...new Set(batch.map(regionOf))];
+function shardsOf(batch: string[], regions: string[], regionOf: (h: string) => string, size: number): RunRecord['batches'][number]['shards'] {
   return regions.flatMap((region) => {
     const mine = batch.filter((h) => regionOf(h) === region);
     return cutShards(mine, Math.ceil(mine.length / size)).map((hosts) => ({ region, hosts }));
