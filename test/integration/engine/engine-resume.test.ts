@@ -58,6 +58,7 @@ for (const [kind, start] of [['Redis', startRedis], ['PostgreSQL', startPostgres
       if (work) rmSync(work, { recursive: true, force: true });
     });
 
+    let cleanRun = '';
     it('goes on after kill -9 of the coordinator: batch 1 taken from the engine, batch 2 awaited, batch 3 added; each host run once', async () => {
       // the uninterrupted run, for the report to equal
       resetHosts();
@@ -74,6 +75,7 @@ for (const [kind, start] of [['Redis', startRedis], ['PostgreSQL', startPostgres
       await waitFor('the run id', () => /^run [0-9a-f]{12}:/m.test(lostOne.stdout()), 60_000);
       const runId = /^run ([0-9a-f]{12}): after a lost coordinator, go on with: provision resume \1 --engine /m.exec(lostOne.stdout())?.[1];
       assert.ok(runId, lostOne.stdout());
+      cleanRun = runId;
       // batch 1 ended, batch 2's shards are running (host 3 on its held task): the coordinator is lost
       await waitForFile(join(fleet.hosts[2]!.root, 'holding'), 60_000);
       await waitFor('batch 1 ended', () => /^batch 1\/3 ended$/m.test(lostOne.stdout()), 10_000);
@@ -145,8 +147,37 @@ for (const [kind, start] of [['Redis', startRedis], ['PostgreSQL', startPostgres
       assert.deepEqual([0, 1].map(runsOn), [[names[0]], [names[1]]]);
     });
 
+    it('adds every batch in order when the coordinator was lost right after recording the run (before its first flow)', async () => {
+      assert.ok(cleanRun, 'needs the first test');
+      // the engine as a coordinator leaves it when lost between its record and its first batch: the record alone
+      const backend = await openBackend(engine.url);
+      const runs = new backend.classes.Queue(queueNames.runs, { connection: backend.connection() });
+      const runId = 'fedcba987654';
+      try {
+        const { ended: _ended, ...record } = (await runs.getJob(cleanRun))!.data as Record<string, unknown>;
+        // the same rollout without the held host
+        await runs.add('run', { ...record, run_id: runId, options: { ...(record.options as object), extraVars: [] } }, { jobId: runId });
+      } finally {
+        await runs.close();
+        await backend.close();
+      }
+      resetHosts();
+      const resumed = spawn(['resume', runId, '--engine', engine.url, '--json']);
+      assert.equal(await resumed.exited, 0, resumed.stderr());
+      const lines = resumed.stderr().split('\n');
+      const added = [1, 2, 3].map((b) => lines.findIndex((l) => l.startsWith(`batch ${b}/3: 2 hosts in 2 shards`)));
+      const ended = [1, 2, 3].map((b) => lines.indexOf(`batch ${b}/3 ended`));
+      assert.ok(added.every((i) => i >= 0) && ended.every((i) => i >= 0), resumed.stderr());
+      // each batch added only once the last ended
+      assert.ok(added[0]! < ended[0]! && ended[0]! < added[1]! && added[1]! < ended[1]! && ended[1]! < added[2]! && added[2]! < ended[2]!, resumed.stderr());
+      const report = parseReport(resumed.stdout());
+      for (const n of names) assert.equal(report.hosts[n]?.status, 'changed', n);
+      for (const [i, n] of names.entries()) assert.deepEqual(runsOn(i), [n], n);
+    });
+
     it("refuses a record that is not one provision wrote (it is data), before adding anything", async () => {
       assert.ok(firstRun, 'needs the test above');
+      resetHosts();
       const backend = await openBackend(engine.url);
       const runs = new backend.classes.Queue(queueNames.runs, { connection: backend.connection() });
       try {
@@ -170,7 +201,7 @@ for (const [kind, start] of [['Redis', startRedis], ['PostgreSQL', startPostgres
         await runs.close();
         await backend.close();
       }
-      for (const h of fleet.hosts.slice(2)) assert.equal(existsSync(join(h.root, 'runs.log')), false, h.name);
+      for (const h of fleet.hosts) assert.equal(existsSync(join(h.root, 'runs.log')), false, h.name);
     });
 
     it('refuses an unknown run id, naming it and the engine', async () => {
