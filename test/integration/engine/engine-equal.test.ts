@@ -38,7 +38,7 @@ for (const [kind, start] of [['Redis', startRedis], ['PostgreSQL', startPostgres
       names = fleet.hosts.map((h) => h.name);
       work = mkdtempSync(join(tmpdir(), 'provision-engine-equal-'));
       for (const region of ['east', 'west']) {
-        const w = spawnCli(cliPath, ['worker', '--engine', engine.url, '--region', region, '--name', region, '--concurrency', '6', '--lock-duration', '5', '--known-hosts', fleet.knownHostsPath], repoRoot);
+        const w = spawnCli(cliPath, ['worker', '--engine', engine.url, '--region', region, '--name', region, '--concurrency', '6', '--lock-duration', '30', '--known-hosts', fleet.knownHostsPath], repoRoot);
         spawned.push(w);
         workers.set(region, w);
         await waitFor(`worker ${region} ready`, () => w.stdout().includes(`worker ${region} ready`) || w.stderr().includes('error'), 60_000);

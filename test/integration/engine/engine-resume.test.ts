@@ -46,7 +46,7 @@ for (const [kind, start] of [['Redis', startRedis], ['PostgreSQL', startPostgres
       work = mkdtempSync(join(tmpdir(), 'provision-engine-resume-'));
       inv = fleet.writeInventory(join(work, 'hosts.ini'), (h) => `root=${h.root} provision_region=${regionOf(fleet.hosts.indexOf(h))}`);
       for (const region of ['east', 'west']) {
-        const w = spawn(['worker', '--engine', engine.url, '--region', region, '--name', region, '--concurrency', '4', '--lock-duration', '5', '--known-hosts', fleet.knownHostsPath]);
+        const w = spawn(['worker', '--engine', engine.url, '--region', region, '--name', region, '--concurrency', '4', '--lock-duration', '30', '--known-hosts', fleet.knownHostsPath]);
         await waitFor(`worker ${region} ready`, () => w.stdout().includes(`worker ${region} ready`) || w.stderr().includes('error'), 60_000);
         assert.match(w.stdout(), new RegExp(`worker ${region} ready`), w.stderr());
       }
