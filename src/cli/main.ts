@@ -642,6 +642,7 @@ async function engineRun(playbookPath: string, play: Playbook, hosts: string[], 
   const report = await coordinate({
     engine: flags.engine as string,
     playbookPath,
+    playName: play.name,
     inventory: flags.inventory.length > 0 ? flags.inventory : ['inventory'],
     batches: splitBatches(hosts, flags.serial ?? play.serial),
     regionOf: (h) => {
@@ -895,6 +896,21 @@ Examples:
 
   // these commands load inventories, so they take the vault options
   for (const command of program.commands) if (command.name() !== 'adhoc') addVaultOptions(command);
+
+  program
+    .command('resume')
+    .description('go on with a rollout of run --engine whose coordinator was lost, from the engine: the batches that ended are kept, none is run twice')
+    .argument('<run-id>', 'the run id run --engine printed (run ID)')
+    .requiredOption('--engine <url>', 'the engine of the run: redis://HOST:PORT or postgres://USER@HOST:PORT/DB')
+    .option('--region-timeout <seconds>', "how long a shard waits for a worker of its region before its hosts fail (default: the run's)", atLeastOne('--region-timeout'))
+    .option('--report <file>', 'write the JSON report to a file')
+    .option('--junit <file>', 'write a JUnit XML report')
+    .option('--json', 'print the JSON report on stdout (the lines go to stderr)', false)
+    .action(async (runId: string, flags: import('./resume.js').ResumeFlags) => {
+      process.off('SIGINT', onStartupSignal);
+      process.off('SIGTERM', onStartupSignal);
+      setExit(await (await import('./resume.js')).resumeCommand(runId, flags));
+    });
 
   program
     .command('apply')

@@ -20,6 +20,8 @@ export const queueNames = {
   shards: (region: string) => `provision.shards.${region}`,
   barriers: (runId: string) => `provision.barriers.${runId}`,
   control: 'provision.control',
+  /** The runs' records (see run-record.ts): jobs no worker takes, one a run, named by its id. */
+  runs: 'provision.runs',
 };
 
 export async function openBackend(url: string): Promise<Backend> {

@@ -22,6 +22,9 @@ export interface WorkerFlags extends RunFlags {
   lockDuration: number;
 }
 
+/** The halts the coordinator publishes for a batch's failures (haltReason's words). */
+const rolloutHalt = /^(any errors fatal: |\d+ of \d+ hosts of batch \d+ failed, over the maximum of )/;
+
 type RunShard = (playbook: string, flags: RunFlags, hooks: RunHooks) => Promise<number>;
 
 /** Runs until SIGTERM or SIGINT: then takes no new shard, stops the running ones after their task, and exits 0. */
@@ -91,7 +94,11 @@ export async function workerCommand(flags: WorkerFlags, runShard: RunShard): Pro
       const why = halt.signal.aborted ? String(halt.signal.reason) : undefined;
       for (const h of Object.values(report.hosts)) {
         (h as typeof h & { worker: string }).worker = name;
-        if (why && (h.status === 'halted' || h.status === 'not run')) h.reason = `halted: ${why}`;
+        // as one controller says it: a host cut short by the rollout's halt, how much of its play did not run
+        // (`interrupted: …` for a Ctrl-C, `halted: …` for a halt); one cut short by this worker's stop, that reason;
+        // a host not started, the halt's reason
+        if (why && h.status === 'halted' && why !== 'interrupted') h.reason = rolloutHalt.test(why) ? h.reason?.replace(/^interrupted: /, 'halted: ') ?? `halted: ${why}` : `halted: ${why}`;
+        if (why && h.status === 'not run') h.reason = `halted: ${why}`;
       }
       if (why) {
         delete report.interrupted;
