@@ -47,6 +47,9 @@ const options = z.strictObject({
   forks: z.number().int().min(1),
   taskTimeout: z.number().positive().optional(),
   anyErrorsFatal: z.boolean(),
+  forceHandlers: z.boolean().optional(),
+  become: z.boolean().optional(),
+  becomeUser: z.string().optional(),
   startAtTask: z.string().optional(),
   planOut: z.boolean().optional(),
 });
