@@ -28,3 +28,29 @@ export function exitCodeFor(report: RunReport): number {
   if (statuses.includes('unreachable')) return exitCodes.hostUnreachable;
   return exitCodes.ok;
 }
+
+/**
+ * A coordinator's Ctrl-C (run --engine, resume): the first aborts the signal (no new batch; the workers stop their
+ * running shards after their task), a second exits at once with `interrupted`. `release` takes the handlers off.
+ */
+export function coordinatorSignals(): { signal: AbortSignal; release(): void } {
+  const abort = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++signals > 1) {
+      process.stderr.write(`\nprovision: ${signal} again: exiting now; the workers stop their shards after their task\n`);
+      process.exit(exitCodes.interrupted);
+    }
+    process.stderr.write(`provision: ${signal}: no new batch starts; running shards stop after their task (again to exit at once)\n`);
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: abort.signal,
+    release: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}

@@ -21,7 +21,7 @@ import { runPlays, type RunOptions } from '../runner/run.js';
 import { settleBecome } from '../runner/context.js';
 import { redact, secret } from '../secret.js';
 import { setTraceListener, traceProtocol } from '../connection/trace.js';
-import { exitCodeFor, exitCodes } from './exit-codes.js';
+import { coordinatorSignals, exitCodeFor, exitCodes } from './exit-codes.js';
 import { checkPatterns, selectHosts } from './hosts.js';
 import { formatListing } from '../runner/list-tasks.js';
 import { createStepper } from './step.js';
@@ -624,20 +624,9 @@ async function engineRun(playbookPath: string, play: Playbook, hosts: string[], 
   // --plan-out: what the workers recorded, by host. (A saved plan, read and checked as for one controller: each shard
   // carries its hosts' part, which its worker vets.)
   const plans: Record<string, PlannedTask[]> = {};
-  const abort = new AbortController();
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (++signals > 1) {
-      process.stderr.write(`\nprovision: ${signal} again: exiting now; the workers stop their shards after their task\n`);
-      process.exit(exitCodes.interrupted);
-    }
-    process.stderr.write(`provision: ${signal}: no new batch starts; running shards stop after their task (again to exit at once)\n`);
-    abort.abort();
-  };
   process.off('SIGINT', onStartupSignal);
   process.off('SIGTERM', onStartupSignal);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupt = coordinatorSignals();
   const out = flags.json ? process.stderr : process.stdout;
   const report = await coordinate({
     engine: flags.engine as string,
@@ -656,12 +645,11 @@ async function engineRun(playbookPath: string, play: Playbook, hosts: string[], 
     options: { check: flags.check, diff: flags.diff, tags: flags.tags, skipTags: flags.skipTags, extraVars: flags.extraVars, forks: flags.forks, taskTimeout: flags.taskTimeout, anyErrorsFatal: flags.anyErrorsFatal, forceHandlers: flags.forceHandlers, ...(flags.become ? { become: true } : {}), ...(flags.becomeUser !== undefined ? { becomeUser: flags.becomeUser } : {}), ...(flags.startAtTask !== undefined ? { startAtTask: flags.startAtTask } : {}), ...(flags.planOut ? { planOut: true } : {}) },
     plan: saved?.hosts,
     onShardPlans: (entries) => Object.assign(plans, entries),
-    signal: abort.signal,
+    signal: interrupt.signal,
     say: (line) => out.write(`${terminalSafe(line)}\n`),
   });
   const code = finishRun(report, flags, { playbookPath, hosts, ...(flags.planOut ? { plans } : {}), plays: [play.name], adhoc: false, out });
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+  interrupt.release();
   return code;
 }
 

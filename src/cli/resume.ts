@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { formatJunit } from '../report/junit.js';
 import { formatRecap } from '../report/recap.js';
 import { terminalSafe } from '../report/terminal-safe.js';
-import { exitCodeFor, exitCodes } from './exit-codes.js';
+import { coordinatorSignals, exitCodeFor } from './exit-codes.js';
 import { checkOutputPath, writeAtomic } from './output-file.js';
 
 export interface ResumeFlags {
@@ -23,22 +23,11 @@ export async function resumeCommand(runId: string, flags: ResumeFlags): Promise<
   if (flags.report) checkOutputPath(flags.report, '--report');
   if (flags.junit) checkOutputPath(flags.junit, '--junit');
   const out = flags.json ? process.stderr : process.stdout;
-  const abort = new AbortController();
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (++signals > 1) {
-      process.stderr.write(`\nprovision: ${signal} again: exiting now; the workers stop their shards after their task\n`);
-      process.exit(exitCodes.interrupted);
-    }
-    process.stderr.write(`provision: ${signal}: no new batch starts; running shards stop after their task (again to exit at once)\n`);
-    abort.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupt = coordinatorSignals();
   try {
     const { report, record, alreadyEnded } = await resume(runId, {
       engine: flags.engine,
-      signal: abort.signal,
+      signal: interrupt.signal,
       say: (line) => out.write(`${terminalSafe(line)}\n`),
       ...(flags.regionTimeout !== undefined ? { regionTimeout: flags.regionTimeout } : {}),
     });
@@ -51,7 +40,6 @@ export async function resumeCommand(runId: string, flags: ResumeFlags): Promise<
     if (flags.json) process.stdout.write(json);
     return exitCodeFor(report);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.release();
   }
 }
